@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * dmabench.h - user-space ABI of the dmabench module (/dev/dmabench)
+ *
+ * The module binds (through driver_override only) to one PCI device and
+ * measures the cost of the streaming DMA API on it: dma_map_*(),
+ * dma_unmap_*() and dma_sync_*(), under whatever IOMMU policy the device's
+ * group has (strict, lazy, identity, none).
+ *
+ * Protocol: DMABENCH_IOC_INFO describes the module, the bound device and the
+ * last run.  DMABENCH_IOC_RUN validates a struct dmabench_params (every field,
+ * -EINVAL and a kernel log line naming the field on the first bad one), runs
+ * the benchmark to completion and keeps the results.  DMABENCH_IOC_RESULT
+ * then copies out one histogram at a time: one operation of one thread, or of
+ * all threads merged.  Ioctls are serialized: an ioctl issued during a run
+ * waits for it.  A signal to the running process stops the run (-EINTR, no
+ * results); unbinding the device stops it too (-ENODEV).
+ *
+ * ABI evolution: every struct starts with its size and the ABI version the
+ * caller was built for; the module refuses what it does not know (-EINVAL)
+ * and reserved fields must be zero on input.  Fields are fixed width with
+ * explicit padding, so the layout is the same for 32- and 64-bit callers.
+ *
+ * Histograms use the bucket layout of <iommubench/hist-bucket.h>.
+ */
+#ifndef _IOMMUBENCH_DMABENCH_H
+#define _IOMMUBENCH_DMABENCH_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#include "hist-bucket.h"
+
+#define DMABENCH_ABI_VERSION		1
+#define DMABENCH_DEV_NAME		"dmabench"
+#define DMABENCH_DRV_NAME		"dmabench"
+
+/* Limits; the module refuses values outside them. */
+#define DMABENCH_MAX_THREADS		64
+#define DMABENCH_MAX_DURATION_NS	(3600ULL * 1000000000ULL)
+#define DMABENCH_MAX_OPS		_BITULL(40)	/* per thread */
+#define DMABENCH_MAX_WARMUP_OPS		10000000ULL	/* per thread */
+#define DMABENCH_MIN_MASK_BITS		20
+#define DMABENCH_MAX_MASK_BITS		64
+#define DMABENCH_MAX_SG_ENTRIES		128
+#define DMABENCH_MAX_SIZES		8
+#define DMABENCH_MAX_BUF_BYTES		(4U << 20)	/* per buffer */
+#define DMABENCH_MAX_WEIGHT		1000000
+#define DMABENCH_MAX_DEVICE_NS		10000000ULL	/* 10 ms */
+#define DMABENCH_MAX_BATCH		1024
+/* threads * batch * entries * page-rounded largest size */
+#define DMABENCH_MAX_TOTAL_BYTES	(256ULL << 20)
+
+/* "no placement" for dmabench_params.cpus[] and .node */
+#define DMABENCH_CPU_ANY		0xffffffffU
+#define DMABENCH_NODE_ANY		(-1)
+
+/* dmabench_params.dir: values of the kernel's enum dma_data_direction */
+#define DMABENCH_DIR_BIDIRECTIONAL	0
+#define DMABENCH_DIR_TO_DEVICE		1
+#define DMABENCH_DIR_FROM_DEVICE	2
+
+/* dmabench_params.map_mode */
+#define DMABENCH_MAP_SINGLE		0	/* dma_map_page() */
+#define DMABENCH_MAP_SG			1	/* dma_map_sgtable() */
+
+/* dmabench_params.flags */
+#define DMABENCH_F_SYNC			0x1U	/* measure dma_sync_* */
+#define DMABENCH_F_ALL			DMABENCH_F_SYNC
+
+/* operations measured, index of dmabench_result.op */
+#define DMABENCH_OP_MAP			0
+#define DMABENCH_OP_UNMAP		1
+#define DMABENCH_OP_SYNC		2
+#define DMABENCH_OP_TIMER		3	/* two back-to-back clock reads */
+#define DMABENCH_NR_OPS			4
+
+/* dmabench_result.thread: all threads merged */
+#define DMABENCH_THREAD_ALL		0xffffffffU
+
+/* IOMMU domain of the device (dmabench_info.domain) */
+#define DMABENCH_DOMAIN_NONE		0	/* no IOMMU translation */
+#define DMABENCH_DOMAIN_DMA		1	/* strict */
+#define DMABENCH_DOMAIN_DMA_FQ		2	/* lazy (flush queue) */
+#define DMABENCH_DOMAIN_IDENTITY	3	/* passthrough */
+#define DMABENCH_DOMAIN_OTHER		4	/* e.g. blocked, unmanaged */
+
+/* dmabench_info.state */
+#define DMABENCH_STATE_NONE		0	/* no results */
+#define DMABENCH_STATE_DONE		1	/* results of the last run */
+
+/* number of back-to-back clock read pairs timed per thread */
+#define DMABENCH_TIMER_SAMPLES		10000
+
+/**
+ * struct dmabench_size - one entry of the buffer size mix
+ * @bytes: bytes per buffer (per scatterlist entry in DMABENCH_MAP_SG mode),
+ *	1 .. DMABENCH_MAX_BUF_BYTES
+ * @weight: relative frequency, 1 .. DMABENCH_MAX_WEIGHT
+ */
+struct dmabench_size {
+	__u32 bytes;
+	__u32 weight;
+};
+
+/**
+ * struct dmabench_params - what DMABENCH_IOC_RUN measures
+ * @size: sizeof(struct dmabench_params)
+ * @version: DMABENCH_ABI_VERSION
+ * @threads: kernel threads, 1 .. DMABENCH_MAX_THREADS
+ * @flags: DMABENCH_F_* bits
+ * @duration_ns: measured time, 1 .. DMABENCH_MAX_DURATION_NS; or 0 when
+ *	@ops is set (exactly one of the two is non-zero)
+ * @ops: map operations per thread, 1 .. DMABENCH_MAX_OPS; or 0
+ * @warmup_ops: unrecorded map/unmap rounds per thread before the measured
+ *	window, 0 .. DMABENCH_MAX_WARMUP_OPS
+ * @device_ns: simulated device time: busy wait after each batch is mapped
+ *	and before it is synced and unmapped, 0 .. DMABENCH_MAX_DEVICE_NS
+ * @seed: seed of the per-thread size-mix generator (thread i uses seed + i)
+ * @node: NUMA node for buffers and (when @cpus[i] is DMABENCH_CPU_ANY)
+ *	threads, an online node or DMABENCH_NODE_ANY (the device's node)
+ * @dir: DMABENCH_DIR_*
+ * @dma_mask_bits: DMA mask to set before the run, DMABENCH_MIN_MASK_BITS ..
+ *	DMABENCH_MAX_MASK_BITS, or 0 to keep the device's current mask
+ * @map_mode: DMABENCH_MAP_SINGLE or DMABENCH_MAP_SG
+ * @sg_entries: entries per scatterlist, 1 .. DMABENCH_MAX_SG_ENTRIES in SG
+ *	mode; 0 or 1 in single mode
+ * @batch: buffers mapped before the first of them is unmapped,
+ *	1 .. DMABENCH_MAX_BATCH
+ * @nr_sizes: used entries of @sizes, 1 .. DMABENCH_MAX_SIZES
+ * @pad0: must be zero
+ * @cpus: CPU of thread i, an online CPU or DMABENCH_CPU_ANY; entries from
+ *	@threads on must be DMABENCH_CPU_ANY or 0
+ * @sizes: the size mix; each map operation draws a size with probability
+ *	weight / sum of weights; unused entries must be zero
+ * @reserved: must be zero
+ *
+ * Memory: threads * batch * max(1, sg_entries) * (largest size rounded up
+ * to pages) must not exceed DMABENCH_MAX_TOTAL_BYTES.
+ */
+struct dmabench_params {
+	__u32 size;
+	__u32 version;
+	__u32 threads;
+	__u32 flags;
+	__u64 duration_ns;
+	__u64 ops;
+	__u64 warmup_ops;
+	__u64 device_ns;
+	__u64 seed;
+	__s32 node;
+	__u32 dir;
+	__u32 dma_mask_bits;
+	__u32 map_mode;
+	__u32 sg_entries;
+	__u32 batch;
+	__u32 nr_sizes;
+	__u32 pad0;
+	__u32 cpus[DMABENCH_MAX_THREADS];
+	struct dmabench_size sizes[DMABENCH_MAX_SIZES];
+	__u64 reserved[16];
+};
+
+/**
+ * struct dmabench_info - module, device and last-run description
+ * @size: in: sizeof(struct dmabench_info)
+ * @version: in: DMABENCH_ABI_VERSION; out: the module's ABI version
+ * @bound: out: 1 if a device is bound, else 0 (the other device fields are
+ *	then zero)
+ * @domain: out: DMABENCH_DOMAIN_* of the device's IOMMU domain, read now
+ * @bdf: out: the device's PCI name, e.g. "0000:00:03.0", NUL terminated
+ * @node: out: the device's NUMA node, or -1
+ * @dma_mask_bits: out: bits of the device's current DMA mask
+ * @nr_buckets: out: IBH_NR_BUCKETS of the module's histograms
+ * @sub_bits: out: IBH_SUB_BITS of the module's histograms
+ * @max_threads: out: DMABENCH_MAX_THREADS
+ * @state: out: DMABENCH_STATE_*
+ * @threads: out: threads of the last run
+ * @flags: out: flags of the last run
+ * @wall_ns: out: measured window of the last run, from the common start of
+ *	all threads until the last one finished
+ * @errors: out: mapping failures in the last run (each stops its thread)
+ * @reserved: out: zero
+ */
+struct dmabench_info {
+	__u32 size;
+	__u32 version;
+	__u32 bound;
+	__u32 domain;
+	char bdf[32];
+	__s32 node;
+	__u32 dma_mask_bits;
+	__u32 nr_buckets;
+	__u32 sub_bits;
+	__u32 max_threads;
+	__u32 state;
+	__u32 threads;
+	__u32 flags;
+	__u64 wall_ns;
+	__u64 errors;
+	__u64 reserved[8];
+};
+
+/**
+ * struct dmabench_result - one histogram of the last run
+ * @size: in: sizeof(struct dmabench_result)
+ * @version: in: DMABENCH_ABI_VERSION
+ * @thread: in: thread index (< threads of the run) or DMABENCH_THREAD_ALL
+ * @op: in: DMABENCH_OP_*
+ * @cpu: out: CPU the thread started on (-1 for DMABENCH_THREAD_ALL)
+ * @node: out: NUMA node of the thread's buffers
+ * @elapsed_ns: out: the thread's measured window (for DMABENCH_THREAD_ALL:
+ *	the run's wall_ns)
+ * @bytes: out: bytes mapped in the measured window
+ * @errors: out: mapping failures
+ * @count: out: number of samples
+ * @min_ns: out: smallest sample (0 if none)
+ * @max_ns: out: largest sample
+ * @sum_ns: out: sum of the samples
+ * @sum_sq_lo: out: sum of the squared samples, low 64 bits
+ * @sum_sq_hi: out: sum of the squared samples, high 64 bits
+ * @nr_buckets: out: IBH_NR_BUCKETS
+ * @pad0: out: zero
+ * @reserved: out: zero
+ * @buckets: out: sample counts per bucket of <iommubench/hist-bucket.h>
+ */
+struct dmabench_result {
+	__u32 size;
+	__u32 version;
+	__u32 thread;
+	__u32 op;
+	__s32 cpu;
+	__s32 node;
+	__u64 elapsed_ns;
+	__u64 bytes;
+	__u64 errors;
+	__u64 count;
+	__u64 min_ns;
+	__u64 max_ns;
+	__u64 sum_ns;
+	__u64 sum_sq_lo;
+	__u64 sum_sq_hi;
+	__u32 nr_buckets;
+	__u32 pad0;
+	__u64 reserved[8];
+	__u64 buckets[IBH_NR_BUCKETS];
+};
+
+#define DMABENCH_IOC_MAGIC	0xB2
+
+#define DMABENCH_IOC_INFO	_IOWR(DMABENCH_IOC_MAGIC, 1, struct dmabench_info)
+#define DMABENCH_IOC_RUN	_IOW(DMABENCH_IOC_MAGIC, 2, struct dmabench_params)
+#define DMABENCH_IOC_RESULT	_IOWR(DMABENCH_IOC_MAGIC, 3, struct dmabench_result)
+
+#endif /* _IOMMUBENCH_DMABENCH_H */

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hist.h - user-space latency histogram on the shared bucket layout
+ *
+ * A struct hist counts nanosecond values in the log-linear buckets of
+ * <iommubench/hist-bucket.h> and keeps, next to the buckets, the exact count,
+ * minimum, maximum, sum and sum of squares (128-bit), so that mean and
+ * standard deviation are exact and merging two histograms gives bit for bit
+ * what recording all values into one would have given.
+ *
+ * Percentiles come from the buckets: the bucket holding the wanted rank is
+ * found exactly, the value inside it is interpolated linearly and clamped to
+ * [min, max].  The result lies in the same bucket as the true (nearest-rank)
+ * percentile, so it is off by at most that bucket's width minus one: 0 for
+ * values below 64 ns, and at most 1/32 (3.125%) of the true value above.
+ *
+ * Functions that can fail return -1 and set errno; functions returning a
+ * double return NaN (errno = ENODATA) for an empty histogram.  The struct is
+ * about 10 KiB; its fields are exposed for allocation only, use the
+ * functions to read them.
+ */
+#ifndef IOMMUBENCH_LIB_HIST_H
+#define IOMMUBENCH_LIB_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <iommubench/hist-bucket.h>
+
+struct json_object;
+
+/**
+ * struct hist - a latency histogram
+ * @count: number of recorded values
+ * @min: smallest value (UINT64_MAX while empty)
+ * @max: largest value (0 while empty)
+ * @sum: exact sum of the values
+ * @sum_sq: exact sum of the squared values
+ * @buckets: counts per bucket of <iommubench/hist-bucket.h>
+ */
+struct hist {
+	uint64_t count;
+	uint64_t min;
+	uint64_t max;
+	unsigned __int128 sum;
+	unsigned __int128 sum_sq;
+	uint64_t buckets[IBH_NR_BUCKETS];
+};
+
+void hist_init(struct hist *h);
+void hist_record(struct hist *h, uint64_t ns);
+int hist_merge(struct hist *dst, const struct hist *src);
+int hist_load(struct hist *h, const __u64 *buckets, size_t nr_buckets,
+	      uint64_t count, uint64_t min, uint64_t max, uint64_t sum,
+	      uint64_t sum_sq_lo, uint64_t sum_sq_hi);
+
+uint64_t hist_count(const struct hist *h);
+uint64_t hist_min(const struct hist *h);
+uint64_t hist_max(const struct hist *h);
+double hist_mean(const struct hist *h);
+double hist_stddev(const struct hist *h);
+double hist_percentile(const struct hist *h, double pct);
+
+struct json_object *hist_to_json(const struct hist *h);
+int hist_from_json(struct hist *h, struct json_object *obj);
+
+#endif /* IOMMUBENCH_LIB_HIST_H */
