@@ -4,6 +4,8 @@
  *
  * See hist.h for the model and the percentile error bound.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <math.h>
 #include <string.h>

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench - measure what Linux IOMMU DMA policies cost.
+ *
+ * The umbrella command: each subcommand lives in its own file and takes
+ * argv with argv[0] set to the subcommand's name.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommubench.h"
+#include "log.h"
+#include "util.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} subcommands[] = {
+	{ "kernel", cmd_kernel, "fetch and list kernels (debian:6.1, debian:6.12)" },
+	{ "vm", cmd_vm, "boot a kernel under QEMU with a vIOMMU and run a command" },
+	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: iommubench [-v|-q] <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name,
+			subcommands[i].help);
+	fprintf(f, "\n'iommubench <command> --help' and iommubench(1) say more.\n");
+}
+
+const char *ib_bindir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return BINDIR;
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	return dir;
+}
+
+const char *ib_datadir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("IOMMUBENCH_DATADIR");
+	char build[PATH_MAX];
+
+	if (dir[0])
+		return dir;
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+		return dir;
+	}
+	/* Running uninstalled from the build tree: use the sources. */
+	if (realpath(ABS_TOP_BUILDDIR, build) && !strcmp(build, ib_bindir()))
+		snprintf(dir, sizeof(dir), "%s", ABS_TOP_SRCDIR);
+	else
+		snprintf(dir, sizeof(dir), "%s", PKGDATADIR);
+	return dir;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	log_init("iommubench");
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			log_set_level(LOG_DEBUG);
+		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			log_set_level(LOG_WARN);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("iommubench %s\n", PACKAGE_VERSION);
+			return 0;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t j = 0; j < ARRAY_SIZE(subcommands); j++)
+		if (!strcmp(argv[i], subcommands[j].name))
+			return subcommands[j].fn(argc - i, argv + i);
+	pr_err("'%s' is not a command; see 'iommubench --help'", argv[i]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A kernel is a directory: vmlinuz, config, lib/modules/<release>/ (with
+ * modules.dep), optionally build/ (headers or a build tree for out-of-tree
+ * modules), and kernel.json naming it.  Debian packages and kernels built
+ * from source land in the same shape under <cache>/kernels/<name>/.
+ */
+#ifndef IB_KERNEL_H
+#define IB_KERNEL_H
+
+#include <stdbool.h>
+
+struct kernel {
+	char *name;		/* "debian-6.1" */
+	char *dir;		/* absolute directory */
+	char *release;		/* uname -r of the kernel */
+	char *version;		/* package or source version, when known */
+	char *source;		/* "debian", "build" ... */
+	char *vmlinuz;
+	char *config;
+	char *moddir;		/* <dir>/lib/modules/<release> */
+	char *build;		/* <dir>/build, NULL when absent */
+};
+
+/*
+ * kernel_resolve - turn a --kernel SPEC into a kernel: "debian:6.1" or
+ * "debian:6.12" (fetched on first use), the name of a cached kernel, or a
+ * kernel directory.  Returns 0, or -1 after printing why.
+ */
+int kernel_resolve(const char *spec, struct kernel *k);
+void kernel_free(struct kernel *k);
+
+/* kernel_config - 'y', 'm' or 0 for CONFIG_@opt ("VIRTIO_IOMMU"). */
+int kernel_config(const struct kernel *k, const char *opt);
+
+/*
+ * kernel_boot_image - the image QEMU should boot: the uncompressed ELF
+ * vmlinux (entered through PVH, so TCG does not spend seconds in the
+ * decompressor) made once from vmlinuz and cached beside it, else vmlinuz
+ * itself.  Caller frees.
+ */
+char *kernel_boot_image(const struct kernel *k);
+
+#endif /* IB_KERNEL_H */

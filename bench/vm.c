@@ -1,0 +1,916 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench vm run: boot a kernel under QEMU (q35, split irqchip, an
+ * emulated IOMMU), apply and verify the requested DMA policy on the device
+ * under test, run one command as root, stream its output and return its
+ * exit status.  The host never hangs: a watchdog bounds the whole run, a
+ * guest panic powers QEMU off (panic=-1, -no-reboot), and every log of a
+ * failed run is kept.
+ *
+ * Guest consoles: ttyS0 carries the kernel log and the init's
+ * "iommubench-guest:" events (serial.log); ttyS1 carries COMMAND's output
+ * (command.out), copied to stdout as it grows.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommubench.h"
+#include "json.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+#include "vm.h"
+
+#define VM_DISK_BYTES		(1ull << 30)
+#define VM_BOOT_TIMEOUT_S	180	/* kernel start to init, under TCG */
+#define VM_POLL_MS		20
+
+static const char *const iommu_names[] = {
+	[VM_IOMMU_NONE] = "none",
+	[VM_IOMMU_INTEL] = "intel",
+	[VM_IOMMU_INTEL_CM] = "intel-cm",
+	[VM_IOMMU_AMD] = "amd",
+	[VM_IOMMU_VIRTIO] = "virtio",
+};
+
+static const char *const disk_names[] = {
+	[VM_DISK_NONE] = "none",
+	[VM_DISK_NVME] = "nvme",
+	[VM_DISK_VIRTIO] = "virtio",
+};
+
+static const char *const mech_names[] = {
+	[VM_MECH_AUTO] = "auto",
+	[VM_MECH_CMDLINE] = "cmdline",
+	[VM_MECH_SYSFS] = "sysfs",
+};
+
+static const char *const accel_names[] = {
+	[VM_ACCEL_AUTO] = "auto",
+	[VM_ACCEL_KVM] = "kvm",
+	[VM_ACCEL_TCG] = "tcg",
+};
+
+const char *vm_iommu_name(enum vm_iommu iommu)
+{
+	return iommu_names[iommu];
+}
+
+static int lookup(const char *const names[], size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+/* What the guest init reported on the console. */
+struct guest_events {
+	bool init;
+	bool command_started;
+	bool exited;
+	int status;
+	bool panic;
+	char panic_line[256];
+	char error[512];
+	char *policy;		/* JSON from 'policy verify' */
+	unsigned int warnings;	/* WARNING:/BUG:/Oops lines */
+	uint64_t t_init_ms;
+	uint64_t t_command_ms;
+};
+
+/* A file QEMU appends to, read as it grows. */
+struct tail {
+	const char *path;
+	int fd;
+	struct strbuf line;
+};
+
+static ssize_t tail_read(struct tail *t, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (t->fd < 0) {
+		t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
+		if (t->fd < 0)
+			return 0;
+	}
+	n = read(t->fd, buf, len);
+	return n < 0 ? 0 : n;
+}
+
+static void serial_line(const char *line, struct guest_events *ev,
+			uint64_t t_ms)
+{
+	const char *p = strstr(line, "iommubench-guest: ");
+
+	if (strstr(line, "Kernel panic - not syncing") && !ev->panic) {
+		ev->panic = true;
+		snprintf(ev->panic_line, sizeof(ev->panic_line), "%s",
+			 strstr(line, "Kernel panic"));
+	}
+	if (strstr(line, "WARNING:") || strstr(line, "BUG:") ||
+	    strstr(line, "Oops:"))
+		ev->warnings++;
+	if (!p)
+		return;
+	p += strlen("iommubench-guest: ");
+	if (!strcmp(p, "init")) {
+		ev->init = true;
+		ev->t_init_ms = t_ms;
+	} else if (!strcmp(p, "command-start")) {
+		ev->command_started = true;
+		ev->t_command_ms = t_ms;
+	} else if (str_has_prefix(p, "exit ")) {
+		ev->exited = true;
+		ev->status = atoi(p + 5);
+	} else if (str_has_prefix(p, "policy ")) {
+		free(ev->policy);
+		ev->policy = strdup(p + 7);
+	} else if (str_has_prefix(p, "error: ")) {
+		snprintf(ev->error, sizeof(ev->error), "%s", p + 7);
+	}
+}
+
+static void serial_scan(struct tail *t, struct guest_events *ev, uint64_t t_ms)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = tail_read(t, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				serial_line(t->line.buf ? strtrim(t->line.buf) : "",
+					    ev, t_ms);
+				strbuf_release(&t->line);
+			} else if (buf[i] != '\r') {
+				strbuf_addch(&t->line, buf[i]);
+			}
+		}
+	}
+}
+
+static void stream_copy(struct tail *t, FILE *out)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = tail_read(t, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != '\r')
+				fputc(buf[i], out);
+		fflush(out);
+	}
+}
+
+/* Print the last @lines lines of @path to stderr, indented. */
+static void show_tail(const char *path, int lines)
+{
+	char *text = read_file(path, NULL), *p;
+	int seen = 0;
+
+	if (!text)
+		return;
+	p = text + strlen(text);
+	while (p > text && seen <= lines)
+		if (*--p == '\n')
+			seen++;
+	if (*p == '\n')
+		p++;
+	for (char *line = strtok(p, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(stderr, "    | %s\n", line);
+	free(text);
+}
+
+static enum vm_mechanism resolve_mechanism(const struct vm_config *cfg)
+{
+	if (cfg->mechanism != VM_MECH_AUTO || cfg->policy == POLICY_DEFAULT)
+		return cfg->mechanism == VM_MECH_AUTO ? VM_MECH_CMDLINE :
+		       cfg->mechanism;
+	/*
+	 * DESIGN §4: with caching mode (intel-cm) or NpCache (amd) the kernel
+	 * calls iommu_set_dma_strict() at boot and iommu.strict=0 is lost;
+	 * writing DMA-FQ to the group still gives lazy mode.
+	 */
+	if (cfg->policy == POLICY_LAZY &&
+	    (cfg->iommu == VM_IOMMU_INTEL_CM || cfg->iommu == VM_IOMMU_AMD)) {
+		pr_info("%s: the kernel forces strict at boot (caching mode); applying lazy through sysfs",
+			iommu_names[cfg->iommu]);
+		return VM_MECH_SYSFS;
+	}
+	return VM_MECH_CMDLINE;
+}
+
+static int check_config(const struct vm_config *cfg)
+{
+	const struct kernel *k = &cfg->kernel;
+
+	if (cfg->iommu == VM_IOMMU_VIRTIO && !kernel_config(k, "VIRTIO_IOMMU")) {
+		pr_err("kernel %s (%s) has no virtio-iommu driver (CONFIG_VIRTIO_IOMMU is not set; Debian builds it from 6.12 on)",
+		       k->name, k->release);
+		return -1;
+	}
+	if ((cfg->iommu == VM_IOMMU_INTEL || cfg->iommu == VM_IOMMU_INTEL_CM) &&
+	    !kernel_config(k, "INTEL_IOMMU")) {
+		pr_err("kernel %s has no Intel IOMMU driver (CONFIG_INTEL_IOMMU)",
+		       k->name);
+		return -1;
+	}
+	if (cfg->iommu == VM_IOMMU_AMD && !kernel_config(k, "AMD_IOMMU")) {
+		pr_err("kernel %s has no AMD IOMMU driver (CONFIG_AMD_IOMMU)",
+		       k->name);
+		return -1;
+	}
+	if (cfg->policy != POLICY_DEFAULT && cfg->iommu == VM_IOMMU_NONE) {
+		pr_err("--policy %s needs a vIOMMU (--iommu intel|intel-cm|amd|virtio)",
+		       policy_name(cfg->policy));
+		return -1;
+	}
+	if (cfg->policy != POLICY_DEFAULT && !cfg->dut) {
+		pr_err("--policy needs a device under test: a disk, --testdev or --edu");
+		return -1;
+	}
+	return 0;
+}
+
+static void build_cmdline(const struct vm_config *cfg,
+			  enum vm_mechanism mech, struct strbuf *sb)
+{
+	strbuf_adds(sb, "console=ttyS0,115200 panic=-1 rdinit=/init");
+	switch (cfg->iommu) {
+	case VM_IOMMU_INTEL:
+	case VM_IOMMU_INTEL_CM:
+		strbuf_adds(sb, " intel_iommu=on");
+		break;
+	default:
+		break;
+	}
+	if (mech == VM_MECH_CMDLINE) {
+		switch (cfg->policy) {
+		case POLICY_STRICT:
+			strbuf_adds(sb, " iommu.strict=1");
+			break;
+		case POLICY_LAZY:
+			strbuf_adds(sb, " iommu.strict=0");
+			break;
+		case POLICY_IDENTITY:
+			strbuf_adds(sb, " iommu.passthrough=1");
+			break;
+		default:
+			break;
+		}
+	}
+	if (cfg->append)
+		strbuf_addf(sb, " %s", cfg->append);
+}
+
+static void build_conf(const struct vm_config *cfg, enum vm_mechanism mech,
+		       struct strbuf *sb)
+{
+	strbuf_addf(sb, "RELEASE='%s'\n", cfg->kernel.release);
+	strbuf_addf(sb, "DUT='%s'\n", cfg->dut ? cfg->dut : "");
+	strbuf_addf(sb, "POLICY='%s'\n", cfg->policy == POLICY_DEFAULT ? "" :
+		    policy_name(cfg->policy));
+	strbuf_addf(sb, "MECHANISM='%s'\n", cfg->policy == POLICY_DEFAULT ?
+		    "" : mech_names[mech]);
+	strbuf_addf(sb, "BLOCKDEV='%s'\n", cfg->disk == VM_DISK_NVME ? "nvme0n1" :
+		    cfg->disk == VM_DISK_VIRTIO ? "vda" : "");
+	strbuf_addf(sb, "SHARE='%s'\n", cfg->share ? "1" : "");
+}
+
+static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
+		       const char *dir, const char *image, const char *cmdline,
+		       struct argv *a)
+{
+	argv_push(a, "qemu-system-x86_64");
+	argv_push(a, "-nodefaults");
+	argv_push(a, "-no-user-config");
+	argv_push(a, "-display");
+	argv_push(a, "none");
+	argv_push(a, "-no-reboot");
+	argv_push(a, "-machine");
+	argv_pushf(a, "q35,kernel-irqchip=split,accel=%s", accel_names[accel]);
+	argv_push(a, "-cpu");
+	argv_push(a, accel == VM_ACCEL_KVM ? "host" : "max");
+	argv_push(a, "-smp");
+	argv_pushf(a, "%u", cfg->cpus);
+	argv_push(a, "-m");
+	argv_pushf(a, "%u", cfg->mem_mb);
+	argv_push(a, "-kernel");
+	argv_push(a, image);
+	argv_push(a, "-initrd");
+	argv_pushf(a, "%s/initramfs.cpio", dir);
+	argv_push(a, "-append");
+	argv_push(a, cmdline);
+	argv_push(a, "-chardev");
+	argv_pushf(a, "file,id=console,path=%s/serial.log", dir);
+	argv_push(a, "-serial");
+	argv_push(a, "chardev:console");
+	argv_push(a, "-chardev");
+	argv_pushf(a, "file,id=command,path=%s/command.out", dir);
+	argv_push(a, "-serial");
+	argv_push(a, "chardev:command");
+	/* The vIOMMU must exist before the PCI devices it translates. */
+	switch (cfg->iommu) {
+	case VM_IOMMU_INTEL:
+		argv_push(a, "-device");
+		argv_push(a, "intel-iommu,intremap=on,caching-mode=off");
+		break;
+	case VM_IOMMU_INTEL_CM:
+		argv_push(a, "-device");
+		argv_push(a, "intel-iommu,intremap=on,caching-mode=on");
+		break;
+	case VM_IOMMU_AMD:
+		argv_push(a, "-device");
+		argv_push(a, "amd-iommu,intremap=on");
+		break;
+	case VM_IOMMU_VIRTIO:
+		argv_push(a, "-device");
+		argv_push(a, "virtio-iommu-pci,addr=03.0");
+		break;
+	case VM_IOMMU_NONE:
+		break;
+	}
+	if (cfg->disk != VM_DISK_NONE) {
+		argv_push(a, "-drive");
+		argv_pushf(a, "if=none,id=disk0,file=%s/disk.raw,format=raw,cache=none,aio=native",
+			   dir);
+		argv_push(a, "-device");
+		if (cfg->disk == VM_DISK_NVME)
+			argv_push(a, "nvme,drive=disk0,serial=iommubench0,addr=04.0");
+		else
+			argv_push(a, "virtio-blk-pci,drive=disk0,addr=04.0");
+	}
+	if (cfg->testdev) {
+		argv_push(a, "-device");
+		argv_push(a, "pci-testdev,addr=05.0");
+	}
+	if (cfg->edu) {
+		argv_push(a, "-device");
+		argv_push(a, "edu,addr=06.0");
+	}
+	if (cfg->share) {
+		argv_push(a, "-fsdev");
+		argv_pushf(a, "local,id=share,path=%s,security_model=none",
+			   cfg->share);
+		argv_push(a, "-device");
+		argv_push(a, "virtio-9p-pci,fsdev=share,mount_tag=shared,addr=07.0");
+	}
+}
+
+static int make_disk(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = ftruncate(fd, VM_DISK_BYTES);
+	close(fd);
+	return ret;
+}
+
+static char *new_run_dir(void)
+{
+	static unsigned int seq;
+	char stamp[32];
+	time_t now = time(NULL);
+
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	return xasprintf("%s/runs/vm-%s-%d-%u", cache_dir(), stamp,
+			 (int)getpid(), seq++);
+}
+
+static void write_record(const char *dir, const struct vm_config *cfg,
+			 enum vm_accel accel, enum vm_mechanism mech,
+			 const char *cmdline, char *const qemu[],
+			 const struct guest_events *ev, const char *outcome,
+			 int status)
+{
+	struct json_object *o = json_object_new_object(), *pol = NULL;
+	char *path = xasprintf("%s/vm.json", dir);
+	char *qstr = argv_to_string(qemu), *cstr = argv_to_string(cfg->command);
+
+	json_object_object_add(o, "kernel", json_object_new_string(cfg->kernel.name));
+	json_object_object_add(o, "release", json_object_new_string(cfg->kernel.release));
+	json_object_object_add(o, "kernel_version", cfg->kernel.version ?
+			       json_object_new_string(cfg->kernel.version) : NULL);
+	json_object_object_add(o, "iommu", json_object_new_string(iommu_names[cfg->iommu]));
+	json_object_object_add(o, "policy_requested", cfg->policy == POLICY_DEFAULT ?
+			       NULL : json_object_new_string(policy_name(cfg->policy)));
+	json_object_object_add(o, "mechanism", cfg->policy == POLICY_DEFAULT ?
+			       NULL : json_object_new_string(mech_names[mech]));
+	json_object_object_add(o, "dut", cfg->dut ? json_object_new_string(cfg->dut) : NULL);
+	if (ev->policy)
+		pol = json_tokener_parse(ev->policy);
+	json_object_object_add(o, "policy_verified", pol);
+	json_object_object_add(o, "accel", json_object_new_string(accel_names[accel]));
+	json_object_object_add(o, "cmdline", json_object_new_string(cmdline));
+	json_object_object_add(o, "qemu", json_object_new_string(qstr ? qstr : ""));
+	json_object_object_add(o, "command", json_object_new_string(cstr ? cstr : ""));
+	json_object_object_add(o, "boot_to_init_ms", ev->init ?
+			       json_object_new_int64(ev->t_init_ms) : NULL);
+	json_object_object_add(o, "boot_to_command_ms", ev->command_started ?
+			       json_object_new_int64(ev->t_command_ms) : NULL);
+	json_object_object_add(o, "kernel_warnings", json_object_new_int(ev->warnings));
+	json_object_object_add(o, "outcome", json_object_new_string(outcome));
+	json_object_object_add(o, "exit_status", json_object_new_int(status));
+	if (!path || json_write_file(path, o))
+		pr_warn("%s/vm.json: cannot write the run record", dir);
+	json_object_put(o);
+	free(path);
+	free(qstr);
+	free(cstr);
+}
+
+static void report_policy(const struct guest_events *ev, bool ok)
+{
+	struct json_object *o = ev->policy ? json_tokener_parse(ev->policy) : NULL;
+	const char *reason = o ? json_get_string(o, "reason") : NULL;
+
+	if (!o) {
+		if (!ok)
+			pr_err("policy verification failed and reported nothing");
+		return;
+	}
+	if (ok)
+		pr_info("policy %s verified: %s group %d type %s",
+			json_get_string(o, "policy"), json_get_string(o, "device"),
+			json_object_get_int(json_object_object_get(o, "group")),
+			json_get_string(o, "type"));
+	else
+		pr_err("policy not applied: %s", reason ? reason : "(no reason)");
+	json_object_put(o);
+}
+
+static void fill_result(struct vm_result *res, const struct guest_events *ev,
+			const char *outcome, enum vm_accel accel)
+{
+	struct json_object *o = ev->policy ? json_tokener_parse(ev->policy) : NULL;
+	struct json_object *ok;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->outcome, sizeof(res->outcome), "%s", outcome);
+	snprintf(res->accel, sizeof(res->accel), "%s", accel_names[accel]);
+	res->boot_to_command_ms = ev->command_started ? (int64_t)ev->t_command_ms : -1;
+	if (!o)
+		return;
+	snprintf(res->group_type, sizeof(res->group_type), "%s",
+		 json_get_string(o, "type") ? json_get_string(o, "type") : "");
+	snprintf(res->policy, sizeof(res->policy), "%s",
+		 json_get_string(o, "policy") ? json_get_string(o, "policy") : "");
+	res->verified = json_object_object_get_ex(o, "ok", &ok) &&
+			json_object_get_boolean(ok);
+	json_object_put(o);
+}
+
+int vm_run(struct vm_config *cfg, struct vm_result *res)
+{
+	struct strbuf cmdline = STRBUF_INIT, conf = STRBUF_INIT;
+	struct guest_events ev = { 0 };
+	struct argv qemu = { 0 };
+	enum vm_mechanism mech;
+	enum vm_accel accel = VM_ACCEL_TCG;
+	struct tail serial = { 0 }, command = { 0 };
+	char *dir, *image = NULL, *path = NULL, *qlog = NULL;
+	const char *outcome = "ok";
+	uint64_t t0, deadline, boot_deadline;
+	bool keep = cfg->keep || cfg->run_dir;
+	int status = EXIT_VM, logfd = -1, qstatus = -1;
+	bool timed_out = false;
+	pid_t pid;
+
+	if (check_config(cfg))
+		return EXIT_VM;
+	mech = resolve_mechanism(cfg);
+	dir = cfg->run_dir ? strdup(cfg->run_dir) : new_run_dir();
+	if (!dir || mkdir_p(dir, 0755)) {
+		pr_err("%s: %s", dir ? dir : "run directory", strerror(errno));
+		free(dir);
+		return EXIT_VM;
+	}
+	accel = accel_choose(cfg);
+	image = kernel_boot_image(&cfg->kernel);
+	build_cmdline(cfg, mech, &cmdline);
+	build_conf(cfg, mech, &conf);
+	path = xasprintf("%s/initramfs.cpio", dir);
+	if (!image || !path || guest_build(cfg, path, conf.buf)) {
+		outcome = "setup-failed";
+		goto out;
+	}
+	if (cfg->disk != VM_DISK_NONE) {
+		free(path);
+		path = xasprintf("%s/disk.raw", dir);
+		if (!path || make_disk(path)) {
+			pr_err("%s: %s", path ? path : dir, strerror(errno));
+			outcome = "setup-failed";
+			goto out;
+		}
+	}
+	build_qemu(cfg, accel, dir, image, cmdline.buf, &qemu);
+	free(path);
+	path = xasprintf("%s/serial.log", dir);
+	serial.path = path;
+	serial.fd = -1;
+	qlog = xasprintf("%s/qemu.log", dir);
+	command.path = xasprintf("%s/command.out", dir);
+	command.fd = -1;
+	/* QEMU appends; stale files from a reused --run-dir must go. */
+	unlink(serial.path);
+	unlink(command.path);
+	logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	{
+		char *line = argv_to_string(qemu.v);
+		char *cpath = xasprintf("%s/qemu.cmdline", dir);
+
+		if (line && cpath)
+			write_file_atomic(cpath, line, strlen(line));
+		pr_debug("qemu: %s", line ? line : "");
+		free(line);
+		free(cpath);
+	}
+	{
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		o.out_fd = logfd;
+		o.err_fd = logfd;
+		o.quiet = true;
+		t0 = now_ms();
+		pid = spawn_start(qemu.v, &o);
+	}
+	if (pid < 0) {
+		pr_err("cannot start qemu-system-x86_64: %s (install the Debian package qemu-system-x86)",
+		       strerror(errno));
+		outcome = "qemu-failed";
+		goto out;
+	}
+	deadline = t0 + (uint64_t)cfg->timeout_s * 1000;
+	boot_deadline = t0 + (uint64_t)(cfg->timeout_s < VM_BOOT_TIMEOUT_S ?
+					cfg->timeout_s : VM_BOOT_TIMEOUT_S) * 1000;
+	for (;;) {
+		uint64_t now = now_ms();
+		int r = spawn_poll(pid, &qstatus);
+
+		serial_scan(&serial, &ev, now - t0);
+		stream_copy(&command, stdout);
+		if (r)
+			break;
+		if (now >= deadline || (!ev.init && now >= boot_deadline)) {
+			timed_out = true;
+			qstatus = spawn_kill(pid, 1000);
+			break;
+		}
+		sleep_ms(VM_POLL_MS);
+	}
+	serial_scan(&serial, &ev, now_ms() - t0);
+	stream_copy(&command, stdout);
+
+	if (ev.exited) {
+		status = ev.status;
+		if (ev.policy)
+			report_policy(&ev, status != EXIT_POLICY);
+		if (status == EXIT_POLICY && !ev.command_started) {
+			outcome = "policy-mismatch";
+		} else if (status == EXIT_GUEST && !ev.command_started) {
+			pr_err("guest set-up failed: %s", ev.error[0] ? ev.error :
+			       "see the serial log");
+			outcome = "guest-failed";
+		}
+	} else if (ev.panic) {
+		pr_err("guest kernel panicked %s: %s", ev.command_started ?
+		       "while COMMAND ran" : "before COMMAND", ev.panic_line);
+		status = EXIT_GUEST;
+		outcome = "panic";
+	} else if (timed_out) {
+		if (!ev.init)
+			pr_err("guest did not reach userspace within %u s (watchdog)",
+			       (unsigned int)((boot_deadline - t0) / 1000));
+		else
+			pr_err("guest still running after --timeout %u s %s (watchdog)",
+			       cfg->timeout_s, ev.command_started ? "in COMMAND" :
+			       "before COMMAND");
+		status = EXIT_TIMEOUT;
+		outcome = "timeout";
+	} else if (!ev.init) {
+		pr_err("qemu exited (status %d) before the guest booted:", qstatus);
+		show_tail(qlog, 8);
+		status = EXIT_VM;
+		outcome = "qemu-failed";
+	} else {
+		pr_err("guest stopped before COMMAND finished (qemu status %d)",
+		       qstatus);
+		status = EXIT_GUEST;
+		outcome = "guest-died";
+	}
+	if (ev.warnings)
+		pr_warn("the guest kernel logged %u warning/BUG/Oops line(s): see %s",
+			ev.warnings, serial.path);
+	if (ev.command_started)
+		pr_debug("boot to COMMAND: %.2f s (%s)",
+			 ev.t_command_ms / 1000.0, accel_names[accel]);
+	write_record(dir, cfg, accel, mech, cmdline.buf, qemu.v, &ev, outcome,
+		     status);
+out:
+	if (res)
+		fill_result(res, &ev, outcome, accel);
+	if (strcmp(outcome, "ok"))
+		keep = true;
+	if (logfd >= 0)
+		close(logfd);
+	if (serial.fd >= 0)
+		close(serial.fd);
+	if (command.fd >= 0)
+		close(command.fd);
+	{
+		char *p = xasprintf("%s/disk.raw", dir);
+		char *q = xasprintf("%s/initramfs.cpio", dir);
+
+		if (p)
+			unlink(p);
+		if (q && !keep)
+			unlink(q);
+		free(p);
+		free(q);
+	}
+	if (keep)
+		pr_info("logs kept in %s", dir);
+	else
+		rm_rf(dir);
+	strbuf_release(&serial.line);
+	strbuf_release(&command.line);
+	free((char *)command.path);
+	strbuf_release(&cmdline);
+	strbuf_release(&conf);
+	argv_free(&qemu);
+	free(ev.policy);
+	free(image);
+	free(path);
+	free(qlog);
+	free(dir);
+	return status;
+}
+
+static void vm_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench vm run [options] -- COMMAND [ARG...]\n"
+		"       iommubench vm smoke [options]\n"
+		"\n"
+		"  -k, --kernel SPEC       debian:6.1 (default), debian:6.12, a cached name or a directory\n"
+		"  -i, --iommu IOMMU       intel (default), intel-cm, amd, virtio, none\n"
+		"  -p, --policy POLICY     strict, lazy or identity for the device under test\n"
+		"      --mechanism M       auto (default), cmdline or sysfs\n"
+		"      --dut DEV           disk (default), testdev or edu\n"
+		"  -a, --append ARGS       extra kernel command line\n"
+		"  -d, --disk DISK         nvme (default), virtio or none\n"
+		"      --testdev           add QEMU's pci-testdev (1b36:0005) at " VM_BDF_TESTDEV "\n"
+		"      --edu               add QEMU's edu device (1234:11e8) at " VM_BDF_EDU "\n"
+		"  -c, --cpus N            guest CPUs (default 2)\n"
+		"  -m, --mem MB            guest memory in MiB (default 1024)\n"
+		"  -t, --timeout S         watchdog for the whole run (default 600)\n"
+		"  -s, --share DIR         host directory mounted at /shared (default: current)\n"
+		"      --no-share          no shared directory\n"
+		"      --accel A           auto (default: probe KVM, else TCG), kvm or tcg\n"
+		"      --run-dir DIR       keep serial.log, command.out, qemu.log, vm.json there\n"
+		"      --keep              keep the run directory even on success\n");
+}
+
+static int smoke(struct vm_config *base)
+{
+	static const enum iommu_policy order[] = {
+		POLICY_STRICT, POLICY_LAZY, POLICY_IDENTITY,
+	};
+	struct vm_result res[ARRAY_SIZE(order)];
+	char *argv[] = { "iommubench", "policy", "show", NULL };
+	int failed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		struct vm_config cfg = *base;
+
+		cfg.policy = order[i];
+		cfg.command = argv;
+		printf("== %s on %s, %s vIOMMU, %s disk\n", policy_name(order[i]),
+		       cfg.kernel.name, iommu_names[cfg.iommu],
+		       disk_names[cfg.disk]);
+		fflush(stdout);
+		if (vm_run(&cfg, &res[i]) || !res[i].verified)
+			failed++;
+	}
+	printf("\n%-9s %-11s %-9s %-9s %s\n", "REQUESTED", "GROUP TYPE",
+	       "READ AS", "VERIFIED", "BOOT TO COMMAND");
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		printf("%-9s %-11s %-9s %-9s ", policy_name(order[i]),
+		       res[i].group_type[0] ? res[i].group_type : "-",
+		       res[i].policy[0] ? res[i].policy : "-",
+		       res[i].verified ? "yes" : "NO");
+		if (res[i].boot_to_command_ms >= 0)
+			printf("%.1f s (%s)\n", res[i].boot_to_command_ms / 1000.0,
+			       res[i].accel);
+		else
+			printf("- (%s)\n", res[i].outcome);
+	}
+	return failed ? EXIT_ERROR : 0;
+}
+
+int cmd_vm(int argc, char **argv)
+{
+	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
+	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "iommu", required_argument, NULL, 'i' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "mechanism", required_argument, NULL, OPT_MECH },
+		{ "dut", required_argument, NULL, OPT_DUT },
+		{ "append", required_argument, NULL, 'a' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "testdev", no_argument, NULL, OPT_TESTDEV },
+		{ "edu", no_argument, NULL, OPT_EDU },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "share", required_argument, NULL, 's' },
+		{ "no-share", no_argument, NULL, OPT_NOSHARE },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "run-dir", required_argument, NULL, OPT_RUNDIR },
+		{ "keep", no_argument, NULL, OPT_KEEP },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_config cfg = {
+		.iommu = VM_IOMMU_INTEL,
+		.policy = POLICY_DEFAULT,
+		.disk = VM_DISK_NVME,
+		.cpus = 2,
+		.mem_mb = 1024,
+		.timeout_s = 600,
+	};
+	const char *kspec = "debian:6.1", *dut = NULL;
+	char share[PATH_MAX];
+	bool no_share = false;
+	char *end;
+	int c, v, ret;
+
+	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "smoke"))) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			vm_usage(stdout);
+			return 0;
+		}
+		vm_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!getcwd(share, sizeof(share)))
+		share[0] = '\0';
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "+k:i:p:a:d:c:m:t:s:h", opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			kspec = optarg;
+			break;
+		case 'i':
+			v = lookup(iommu_names, ARRAY_SIZE(iommu_names), optarg);
+			if (v < 0) {
+				pr_err("--iommu: '%s' is not intel, intel-cm, amd, virtio or none",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			cfg.iommu = v;
+			break;
+		case 'p':
+			if (policy_parse(optarg, &cfg.policy)) {
+				pr_err("--policy: '%s' is not strict, lazy or identity",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MECH:
+			v = lookup(mech_names, ARRAY_SIZE(mech_names), optarg);
+			if (v < 0) {
+				pr_err("--mechanism: '%s' is not auto, cmdline or sysfs",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			cfg.mechanism = v;
+			break;
+		case OPT_DUT:
+			dut = optarg;
+			break;
+		case 'a':
+			cfg.append = optarg;
+			break;
+		case 'd':
+			v = lookup(disk_names, ARRAY_SIZE(disk_names), optarg);
+			if (v < 0) {
+				pr_err("--disk: '%s' is not nvme, virtio or none", optarg);
+				return EXIT_USAGE;
+			}
+			cfg.disk = v;
+			break;
+		case OPT_TESTDEV:
+			cfg.testdev = true;
+			break;
+		case OPT_EDU:
+			cfg.edu = true;
+			break;
+		case 'c':
+		case 'm':
+		case 't':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || (c == 'c' && v > 64) ||
+			    (c == 'm' && v < 256)) {
+				pr_err("--%s: '%s' is not a valid %s", c == 'c' ? "cpus" :
+				       c == 'm' ? "mem" : "timeout", optarg,
+				       c == 'c' ? "CPU count (1-64)" : c == 'm' ?
+				       "size in MiB (>= 256)" : "number of seconds");
+				return EXIT_USAGE;
+			}
+			if (c == 'c')
+				cfg.cpus = v;
+			else if (c == 'm')
+				cfg.mem_mb = v;
+			else
+				cfg.timeout_s = v;
+			break;
+		case 's':
+			if (!realpath(optarg, share) || !path_is_dir(share)) {
+				pr_err("--share: %s is not a directory", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_NOSHARE:
+			no_share = true;
+			break;
+		case OPT_ACCEL:
+			v = lookup(accel_names, ARRAY_SIZE(accel_names), optarg);
+			if (v < 0) {
+				pr_err("--accel: '%s' is not auto, kvm or tcg", optarg);
+				return EXIT_USAGE;
+			}
+			cfg.accel = v;
+			break;
+		case OPT_RUNDIR:
+			cfg.run_dir = optarg;
+			break;
+		case OPT_KEEP:
+			cfg.keep = true;
+			break;
+		case 'h':
+			vm_usage(stdout);
+			return 0;
+		default:
+			vm_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!strcmp(argv[1], "run") && optind == argc) {
+		pr_err("vm run needs a COMMAND after --");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "smoke") && optind != argc) {
+		pr_err("vm smoke takes no COMMAND");
+		return EXIT_USAGE;
+	}
+	if (!dut || !strcmp(dut, "disk")) {
+		cfg.dut = cfg.disk != VM_DISK_NONE ? VM_BDF_DISK :
+			  cfg.testdev ? VM_BDF_TESTDEV : cfg.edu ? VM_BDF_EDU : NULL;
+		if (dut && cfg.disk == VM_DISK_NONE) {
+			pr_err("--dut disk with --disk none");
+			return EXIT_USAGE;
+		}
+	} else if (!strcmp(dut, "testdev") && cfg.testdev) {
+		cfg.dut = VM_BDF_TESTDEV;
+	} else if (!strcmp(dut, "edu") && cfg.edu) {
+		cfg.dut = VM_BDF_EDU;
+	} else {
+		pr_err("--dut: '%s' is not disk, testdev (with --testdev) or edu (with --edu)",
+		       dut);
+		return EXIT_USAGE;
+	}
+	cfg.share = no_share || !share[0] ? NULL : share;
+	cfg.command = argv + optind;
+	if (kernel_resolve(kspec, &cfg.kernel))
+		return EXIT_VM;
+	if (!strcmp(argv[1], "smoke")) {
+		if (cfg.iommu == VM_IOMMU_NONE) {
+			pr_err("vm smoke needs a vIOMMU");
+			ret = EXIT_USAGE;
+		} else {
+			ret = smoke(&cfg);
+		}
+	} else {
+		ret = vm_run(&cfg, NULL);
+	}
+	kernel_free(&cfg.kernel);
+	return ret;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one JSON writer (and reader): json-c objects in, files or streams
+ * out, with the same formatting everywhere.
+ */
+#ifndef IB_JSON_H
+#define IB_JSON_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+/* Print @obj to @f, pretty-printed, followed by a newline. */
+int json_print(FILE *f, struct json_object *obj);
+/* Write @obj to @path atomically (temporary file + rename). */
+int json_write_file(const char *path, struct json_object *obj);
+/* Parse @path; NULL with an error naming the file and line on failure. */
+struct json_object *json_read_file(const char *path);
+/* Member @key of @obj as a string, or NULL. */
+const char *json_get_string(struct json_object *obj, const char *key);
+
+#endif /* IB_JSON_H */

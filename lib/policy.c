@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reading and setting the IOMMU policy of a device through sysfs.
+ *
+ * 6.1 lets the group type change only with no driver bound and one device
+ * in the group (except DMA -> DMA-FQ, allowed while bound); 6.12 refuses
+ * any change while a driver owns the group (-EPERM).  policy_set() can do
+ * the unbind / write / rebind dance for the caller.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+#define SYS_DEVICES	"/sys/bus/pci/devices"
+
+static const struct {
+	const char *name;
+	const char *type;
+} policies[] = {
+	[POLICY_STRICT] = { "strict", "DMA" },
+	[POLICY_LAZY] = { "lazy", "DMA-FQ" },
+	[POLICY_IDENTITY] = { "identity", "identity" },
+	[POLICY_BLOCKED] = { "blocked", "blocked" },
+};
+
+const char *policy_name(enum iommu_policy p)
+{
+	if (p == POLICY_DEFAULT)
+		return "default";
+	if (p < 0 || p >= POLICY_UNKNOWN)
+		return "unknown";
+	return policies[p].name;
+}
+
+int policy_parse(const char *s, enum iommu_policy *p)
+{
+	for (int i = 0; i <= POLICY_IDENTITY; i++) {
+		if (!strcmp(s, policies[i].name)) {
+			*p = i;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+const char *policy_group_type(enum iommu_policy p)
+{
+	if (p < 0 || p >= POLICY_UNKNOWN)
+		return NULL;
+	return policies[p].type;
+}
+
+enum iommu_policy policy_from_group_type(const char *type)
+{
+	for (int i = 0; i < POLICY_UNKNOWN; i++)
+		if (!strcmp(type, policies[i].type))
+			return i;
+	/* 6.1 names the blocking type in capitals. */
+	if (!strcmp(type, "BLOCKED"))
+		return POLICY_BLOCKED;
+	return POLICY_UNKNOWN;
+}
+
+int policy_normalize_dev(const char *in, char *out, size_t len)
+{
+	unsigned int dom, bus, dev, fn;
+	char tail;
+
+	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) == 4) {
+		snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+		return 0;
+	}
+	if (sscanf(in, "%x:%x.%x%c", &bus, &dev, &fn, &tail) == 3) {
+		snprintf(out, len, "0000:%02x:%02x.%x", bus, dev, fn);
+		return 0;
+	}
+	if (!*in || strchr(in, '/') || strlen(in) >= len) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(out, len, "%s", in);
+	return 0;
+}
+
+/* The sysfs directory of @dev on whichever bus has it, plus @leaf. */
+static char *dev_path(const char *dev, const char *leaf)
+{
+	char *base = xasprintf(SYS_DEVICES "/%s", dev), *p = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	if (base && !path_exists(base)) {
+		free(base);
+		base = NULL;
+		d = opendir("/sys/bus");
+		while (d && !base && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			base = xasprintf("/sys/bus/%s/devices/%s", e->d_name,
+					 dev);
+			if (base && !path_exists(base)) {
+				free(base);
+				base = NULL;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!base)
+		return NULL;
+	if (!leaf)
+		return base;
+	p = xasprintf("%s/%s", base, leaf);
+	free(base);
+	return p;
+}
+
+static int read_link_name(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *slash;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	slash = slash ? slash + 1 : buf;
+	if (strlen(slash) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, slash, strlen(slash) + 1);
+	return 0;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+int policy_read(const char *dev, struct device_policy *dp)
+{
+	char *base = dev_path(dev, NULL), *p, *text;
+	char grp[32];
+
+	memset(dp, 0, sizeof(*dp));
+	snprintf(dp->dev, sizeof(dp->dev), "%s", dev);
+	dp->group = -1;
+	dp->policy = POLICY_UNKNOWN;
+	if (!base) {
+		errno = ENODEV;
+		return -1;
+	}
+	p = xasprintf("%s/driver", base);
+	if (p && read_link_name(p, dp->driver, sizeof(dp->driver)))
+		dp->driver[0] = '\0';
+	free(p);
+	p = xasprintf("%s/iommu_group", base);
+	free(base);
+	if (!p || read_link_name(p, grp, sizeof(grp))) {
+		free(p);
+		return 0;	/* no IOMMU translates this device */
+	}
+	free(p);
+	dp->group = atoi(grp);
+	p = xasprintf("/sys/kernel/iommu_groups/%d/devices", dp->group);
+	dp->group_devices = p ? count_entries(p) : -1;
+	free(p);
+	p = xasprintf("/sys/kernel/iommu_groups/%d/type", dp->group);
+	text = p ? read_file(p, NULL) : NULL;
+	free(p);
+	if (!text)
+		return -1;
+	snprintf(dp->type, sizeof(dp->type), "%s", strtrim(text));
+	free(text);
+	dp->policy = policy_from_group_type(dp->type);
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -1;
+	if (fputs(s, f) < 0)
+		ret = -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+int policy_set(const char *dev, enum iommu_policy p, bool rebind,
+	       struct strbuf *why)
+{
+	struct device_policy dp;
+	char *path = NULL, *drv = NULL;
+	int ret = -1, err = 0;
+
+	if (policy_read(dev, &dp)) {
+		if (why)
+			strbuf_addf(why, "%s: no such device", dev);
+		return -1;
+	}
+	if (dp.group < 0) {
+		if (why)
+			strbuf_addf(why, "%s is not behind an IOMMU (no iommu_group)",
+				    dev);
+		errno = ENODEV;
+		return -1;
+	}
+	if (dp.policy == p)
+		return 0;
+	if (dp.driver[0] && rebind) {
+		drv = dev_path(dev, "driver/unbind");
+		if (!drv || write_str(drv, dev)) {
+			if (why)
+				strbuf_addf(why, "unbinding %s from %s: %s", dev,
+					    dp.driver, strerror(errno));
+			goto out;
+		}
+	}
+	path = xasprintf("/sys/kernel/iommu_groups/%d/type", dp.group);
+	if (!path || write_str(path, policy_group_type(p))) {
+		err = errno;
+		if (why) {
+			strbuf_addf(why, "writing %s to %s: %s",
+				    policy_group_type(p), path, strerror(err));
+			if (err == EBUSY || err == EPERM)
+				strbuf_addf(why, " (driver %s bound%s, %d device(s) in group %d)",
+					    dp.driver[0] ? dp.driver : "none",
+					    rebind ? " before" : "; --rebind unbinds it",
+					    dp.group_devices, dp.group);
+		}
+	} else {
+		ret = 0;
+	}
+	if (dp.driver[0] && rebind) {
+		char *probe = xasprintf("/sys/bus/pci/drivers/%s/bind", dp.driver);
+
+		if (!probe || write_str(probe, dev)) {
+			if (why)
+				strbuf_addf(why, "%srebinding %s to %s: %s",
+					    why->len ? "; " : "", dev, dp.driver,
+					    strerror(errno));
+			ret = -1;
+		}
+		free(probe);
+	}
+	if (err)
+		errno = err;
+out:
+	free(path);
+	free(drv);
+	return ret;
+}
+
+int policy_kernel_log(struct strbuf *out)
+{
+	static const char *const keys[] = {
+		"Default domain type",
+		"TLB invalidation policy",
+		"batching disallowed",
+		"strict mode due to virtualization",
+		"iommu.strict",
+		"Passthrough",
+		"passthrough",
+	};
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf, *line, *save;
+
+	if (len <= 0)
+		return -1;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+			if (strstr(line, keys[i])) {
+				strbuf_addf(out, "%s\n", line);
+				break;
+			}
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+bool policy_strict_forced(const char *log)
+{
+	return log && (strstr(log, "batching disallowed") ||
+		       strstr(log, "strict mode due to virtualization"));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IOMMU DMA policies and how the kernel shows them: the type of a device's
+ * IOMMU group (/sys/kernel/iommu_groups/<n>/type) is the ground truth that
+ * every measurement is labelled from.
+ */
+#ifndef IB_POLICY_H
+#define IB_POLICY_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+enum iommu_policy {
+	POLICY_DEFAULT = -1,	/* not requested: whatever the kernel chose */
+	POLICY_STRICT,		/* group type DMA */
+	POLICY_LAZY,		/* group type DMA-FQ */
+	POLICY_IDENTITY,	/* group type identity */
+	POLICY_BLOCKED,		/* group type blocked (6.12+), never requested */
+	POLICY_UNKNOWN,
+};
+
+const char *policy_name(enum iommu_policy p);
+int policy_parse(const char *s, enum iommu_policy *p);
+/* The group type string the kernel uses for @p ("DMA", "DMA-FQ" ...). */
+const char *policy_group_type(enum iommu_policy p);
+enum iommu_policy policy_from_group_type(const char *type);
+
+struct device_policy {
+	char dev[64];		/* "0000:00:04.0" */
+	int group;		/* -1: no IOMMU group */
+	char type[32];		/* group type as read */
+	enum iommu_policy policy;
+	char driver[64];	/* bound driver, "" when none */
+	int group_devices;	/* devices sharing the group */
+};
+
+/*
+ * policy_normalize_dev - "00:04.0" -> "0000:00:04.0"; other device names
+ * are kept.  Returns -1 when @in cannot name a device.
+ */
+int policy_normalize_dev(const char *in, char *out, size_t len);
+/* policy_read - fill @dp for PCI or platform device @dev (sysfs name). */
+int policy_read(const char *dev, struct device_policy *dp);
+/*
+ * policy_set - write @p to the group type of @dev.  With @rebind, a bound
+ * driver is unbound first and rebound after.  On failure, @why (if not
+ * NULL) receives an explanation.
+ */
+int policy_set(const char *dev, enum iommu_policy p, bool rebind,
+	       struct strbuf *why);
+/*
+ * policy_kernel_log - append the kernel log lines that explain the policy
+ * the kernel chose (default domain, invalidation policy, forced strict).
+ */
+int policy_kernel_log(struct strbuf *out);
+/* True when the kernel log says the IOMMU driver forced strict mode. */
+bool policy_strict_forced(const char *log);
+
+#endif /* IB_POLICY_H */

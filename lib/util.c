@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int strbuf_grow(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	char *buf;
+
+	if (need <= sb->cap)
+		return 0;
+	if (need < sb->cap * 2)
+		need = sb->cap * 2;
+	buf = realloc(sb->buf, need);
+	if (!buf)
+		return -1;
+	sb->buf = buf;
+	sb->cap = need;
+	return 0;
+}
+
+int strbuf_addn(struct strbuf *sb, const char *s, size_t n)
+{
+	if (strbuf_grow(sb, n))
+		return -1;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+int strbuf_adds(struct strbuf *sb, const char *s)
+{
+	return strbuf_addn(sb, s, strlen(s));
+}
+
+int strbuf_addch(struct strbuf *sb, char c)
+{
+	return strbuf_addn(sb, &c, 1);
+}
+
+int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || strbuf_grow(sb, n))
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += n;
+	return 0;
+}
+
+char *strbuf_detach(struct strbuf *sb)
+{
+	char *buf = sb->buf;
+
+	if (!buf)
+		buf = strdup("");
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return buf;
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+char *strtrim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t now_ms(void)
+{
+	return now_ns() / 1000000ull;
+}
+
+void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+bool path_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int mkdir_p(const char *path, unsigned int mode)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int rm_rf(const char *path)
+{
+	if (!path_exists(path))
+		return 0;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *read_file(const char *path, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto err;
+		}
+		if (strbuf_addn(&sb, buf, n))
+			goto err;
+	}
+	close(fd);
+	if (len)
+		*len = sb.len;
+	return strbuf_detach(&sb);
+err:
+	n = errno;
+	close(fd);
+	strbuf_release(&sb);
+	errno = n;
+	return NULL;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd, err;
+
+	if (!tmp)
+		return -1;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto err_free;
+	if (write_all(fd, data, len) || fsync(fd))
+		goto err_close;
+	if (close(fd))
+		goto err_unlink;
+	if (rename(tmp, path))
+		goto err_unlink;
+	free(tmp);
+	return 0;
+
+err_close:
+	err = errno;
+	close(fd);
+	errno = err;
+err_unlink:
+	err = errno;
+	unlink(tmp);
+	errno = err;
+err_free:
+	err = errno;
+	free(tmp);
+	errno = err;
+	return -1;
+}
+
+int copy_file(const char *src, const char *dst, unsigned int mode)
+{
+	size_t len;
+	char *data = read_file(src, &len);
+	int fd, ret;
+
+	if (!data)
+		return -1;
+	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		free(data);
+		return -1;
+	}
+	ret = write_all(fd, data, len);
+	free(data);
+	if (close(fd))
+		ret = -1;
+	return ret;
+}
+
+const char *cache_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env;
+
+	if (dir[0])
+		return dir;
+	env = getenv("IOMMUBENCH_CACHE");
+	if (env && *env)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else if ((env = getenv("XDG_CACHE_HOME")) && *env)
+		snprintf(dir, sizeof(dir), "%s/iommubench", env);
+	else
+		snprintf(dir, sizeof(dir), "%s/.cache/iommubench",
+			 getenv("HOME") ? getenv("HOME") : "/root");
+	return dir;
+}
+
+int lock_path(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by every program: strings, files, time.
+ * Functions return -1 and set errno on failure; none of them exits.
+ */
+#ifndef IB_UTIL_H
+#define IB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+#define STRBUF_INIT { NULL, 0, 0 }
+
+int strbuf_addn(struct strbuf *sb, const char *s, size_t n);
+int strbuf_adds(struct strbuf *sb, const char *s);
+int strbuf_addch(struct strbuf *sb, char c);
+int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Hand the buffer to the caller (never NULL on success); @sb is reset. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+
+/* asprintf() that returns the string, or NULL on allocation failure. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *strtrim(char *s);
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+uint64_t now_ms(void);
+uint64_t now_ns(void);
+void sleep_ms(unsigned int ms);
+
+bool path_exists(const char *path);
+bool path_is_dir(const char *path);
+int mkdir_p(const char *path, unsigned int mode);
+int rm_rf(const char *path);
+/* Read a whole file; *@len (optional) gets its size.  Caller frees. */
+char *read_file(const char *path, size_t *len);
+/* Write @len bytes to @path through a temporary file and rename(2). */
+int write_file_atomic(const char *path, const void *data, size_t len);
+int copy_file(const char *src, const char *dst, unsigned int mode);
+
+/*
+ * The per-user cache holding kernels, disks and run directories:
+ * $IOMMUBENCH_CACHE, else $XDG_CACHE_HOME/iommubench, else
+ * ~/.cache/iommubench.  Returned string is static.
+ */
+const char *cache_dir(void);
+
+/* Take an exclusive flock(2) on @path (created if needed); returns the fd. */
+int lock_path(const char *path);
+
+#endif /* IB_UTIL_H */
