@@ -103,6 +103,8 @@ static int policy_verify(const char *dev, enum iommu_policy want, bool json)
 	struct strbuf log = STRBUF_INIT, why = STRBUF_INIT;
 	struct json_object *o;
 	struct device_policy dp;
+	const char *forced;
+	size_t flen;
 	bool ok;
 
 	if (policy_read(dev, &dp)) {
@@ -115,9 +117,9 @@ static int policy_verify(const char *dev, enum iommu_policy want, bool json)
 		strbuf_addf(&why, "%s has no IOMMU group: no IOMMU translates it (vIOMMU off, or its driver not loaded)",
 			    dev);
 	} else if (!ok && want == POLICY_LAZY && dp.policy == POLICY_STRICT &&
-		   policy_strict_forced(log.buf)) {
-		strbuf_addf(&why, "group %d is %s: the IOMMU driver forced strict mode at boot (caching mode / NpCache: \"IOMMU batching disallowed due to virtualization\" or \"Using strict mode due to virtualization\" in the kernel log), which overrides iommu.strict=0; apply lazy through sysfs instead (vm run --mechanism sysfs)",
-			    dp.group, dp.type);
+		   (forced = policy_strict_forced(log.buf, &flen))) {
+		strbuf_addf(&why, "group %d is %s: the IOMMU driver forced strict mode at boot (kernel log: \"%.*s\"), which overrides iommu.strict=0; apply lazy through sysfs instead (vm run --mechanism sysfs)",
+			    dp.group, dp.type, (int)flen, forced);
 	} else if (!ok) {
 		strbuf_addf(&why, "group %d type is %s (%s), expected %s (%s)",
 			    dp.group, dp.type, policy_name(dp.policy),

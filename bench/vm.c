@@ -210,6 +210,7 @@ static enum vm_mechanism resolve_mechanism(const struct vm_config *cfg)
 	return VM_MECH_CMDLINE;
 }
 
+/* 0, or the exit status for a configuration that cannot run. */
 static int check_config(const struct vm_config *cfg)
 {
 	const struct kernel *k = &cfg->kernel;
@@ -217,27 +218,27 @@ static int check_config(const struct vm_config *cfg)
 	if (cfg->iommu == VM_IOMMU_VIRTIO && !kernel_config(k, "VIRTIO_IOMMU")) {
 		pr_err("kernel %s (%s) has no virtio-iommu driver (CONFIG_VIRTIO_IOMMU is not set; Debian builds it from 6.12 on)",
 		       k->name, k->release);
-		return -1;
+		return EXIT_VM;
 	}
 	if ((cfg->iommu == VM_IOMMU_INTEL || cfg->iommu == VM_IOMMU_INTEL_CM) &&
 	    !kernel_config(k, "INTEL_IOMMU")) {
 		pr_err("kernel %s has no Intel IOMMU driver (CONFIG_INTEL_IOMMU)",
 		       k->name);
-		return -1;
+		return EXIT_VM;
 	}
 	if (cfg->iommu == VM_IOMMU_AMD && !kernel_config(k, "AMD_IOMMU")) {
 		pr_err("kernel %s has no AMD IOMMU driver (CONFIG_AMD_IOMMU)",
 		       k->name);
-		return -1;
+		return EXIT_VM;
 	}
 	if (cfg->policy != POLICY_DEFAULT && cfg->iommu == VM_IOMMU_NONE) {
 		pr_err("--policy %s needs a vIOMMU (--iommu intel|intel-cm|amd|virtio)",
 		       policy_name(cfg->policy));
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (cfg->policy != POLICY_DEFAULT && !cfg->dut) {
 		pr_err("--policy needs a device under test: a disk, --testdev or --edu");
-		return -1;
+		return EXIT_USAGE;
 	}
 	return 0;
 }
@@ -365,6 +366,8 @@ static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
 		argv_push(a, "-device");
 		argv_push(a, "virtio-9p-pci,fsdev=share,mount_tag=shared,addr=07.0");
 	}
+	for (size_t i = 0; cfg->qemu_args && cfg->qemu_args[i]; i++)
+		argv_push(a, cfg->qemu_args[i]);
 }
 
 static int make_disk(const char *path)
@@ -489,8 +492,15 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 	bool timed_out = false;
 	pid_t pid;
 
-	if (check_config(cfg))
-		return EXIT_VM;
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		snprintf(res->outcome, sizeof(res->outcome), "config-error");
+		res->boot_to_command_ms = -1;
+	}
+	status = check_config(cfg);
+	if (status)
+		return status;
+	status = EXIT_VM;
 	mech = resolve_mechanism(cfg);
 	dir = cfg->run_dir ? strdup(cfg->run_dir) : new_run_dir();
 	if (!dir || mkdir_p(dir, 0755)) {
@@ -681,7 +691,8 @@ static void vm_usage(FILE *f)
 		"      --no-share          no shared directory\n"
 		"      --accel A           auto (default: probe KVM, else TCG), kvm or tcg\n"
 		"      --run-dir DIR       keep serial.log, command.out, qemu.log, vm.json there\n"
-		"      --keep              keep the run directory even on success\n");
+		"      --keep              keep the run directory even on success\n"
+		"      --qemu-arg ARG      pass ARG to QEMU (repeatable)\n");
 }
 
 static int smoke(struct vm_config *base)
@@ -724,7 +735,7 @@ static int smoke(struct vm_config *base)
 int cmd_vm(int argc, char **argv)
 {
 	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
-	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE };
+	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "iommu", required_argument, NULL, 'i' },
@@ -743,6 +754,7 @@ int cmd_vm(int argc, char **argv)
 		{ "accel", required_argument, NULL, OPT_ACCEL },
 		{ "run-dir", required_argument, NULL, OPT_RUNDIR },
 		{ "keep", no_argument, NULL, OPT_KEEP },
+		{ "qemu-arg", required_argument, NULL, OPT_QEMUARG },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -755,6 +767,7 @@ int cmd_vm(int argc, char **argv)
 		.timeout_s = 600,
 	};
 	const char *kspec = "debian:6.1", *dut = NULL;
+	struct argv qemu_args = { 0 };
 	char share[PATH_MAX];
 	bool no_share = false;
 	char *end;
@@ -865,6 +878,9 @@ int cmd_vm(int argc, char **argv)
 		case OPT_KEEP:
 			cfg.keep = true;
 			break;
+		case OPT_QEMUARG:
+			argv_push(&qemu_args, optarg);
+			break;
 		case 'h':
 			vm_usage(stdout);
 			return 0;
@@ -899,8 +915,11 @@ int cmd_vm(int argc, char **argv)
 	}
 	cfg.share = no_share || !share[0] ? NULL : share;
 	cfg.command = argv + optind;
-	if (kernel_resolve(kspec, &cfg.kernel))
+	cfg.qemu_args = qemu_args.v;
+	if (kernel_resolve(kspec, &cfg.kernel)) {
+		argv_free(&qemu_args);
 		return EXIT_VM;
+	}
 	if (!strcmp(argv[1], "smoke")) {
 		if (cfg.iommu == VM_IOMMU_NONE) {
 			pr_err("vm smoke needs a vIOMMU");
@@ -912,5 +931,6 @@ int cmd_vm(int argc, char **argv)
 		ret = vm_run(&cfg, NULL);
 	}
 	kernel_free(&cfg.kernel);
+	argv_free(&qemu_args);
 	return ret;
 }

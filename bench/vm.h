@@ -62,6 +62,7 @@ struct vm_config {
 	const char *run_dir;		/* logs; NULL: a fresh one in the cache */
 	bool keep;
 	enum vm_accel accel;
+	char *const *qemu_args;		/* extra QEMU arguments, NULL-terminated */
 	char *const *command;		/* argv run in the guest */
 };
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,30 @@
 
 #include "policy.h"
 
-#define SYS_DEVICES	"/sys/bus/pci/devices"
+/*
+ * Everything under /sys is read through sysfs_path(), so tests can point
+ * IOMMUBENCH_SYSFS_ROOT at a fake tree.
+ */
+static char *sysfs_path(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static char *sysfs_path(const char *fmt, ...)
+{
+	const char *root = getenv("IOMMUBENCH_SYSFS_ROOT");
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	char *rel;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	strbuf_addf(&sb, "%s%s", root ? root : "", rel);
+	free(rel);
+	return strbuf_detach(&sb);
+}
 
 static const struct {
 	const char *name;
@@ -95,19 +119,21 @@ int policy_normalize_dev(const char *in, char *out, size_t len)
 /* The sysfs directory of @dev on whichever bus has it, plus @leaf. */
 static char *dev_path(const char *dev, const char *leaf)
 {
-	char *base = xasprintf(SYS_DEVICES "/%s", dev), *p = NULL;
+	char *base = sysfs_path("/sys/bus/pci/devices/%s", dev), *p, *buses;
 	struct dirent *e;
 	DIR *d;
 
 	if (base && !path_exists(base)) {
 		free(base);
 		base = NULL;
-		d = opendir("/sys/bus");
+		buses = sysfs_path("/sys/bus");
+		d = buses ? opendir(buses) : NULL;
+		free(buses);
 		while (d && !base && (e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			base = xasprintf("/sys/bus/%s/devices/%s", e->d_name,
-					 dev);
+			base = sysfs_path("/sys/bus/%s/devices/%s", e->d_name,
+					  dev);
 			if (base && !path_exists(base)) {
 				free(base);
 				base = NULL;
@@ -116,9 +142,7 @@ static char *dev_path(const char *dev, const char *leaf)
 		if (d)
 			closedir(d);
 	}
-	if (!base)
-		return NULL;
-	if (!leaf)
+	if (!base || !leaf)
 		return base;
 	p = xasprintf("%s/%s", base, leaf);
 	free(base);
@@ -183,10 +207,10 @@ int policy_read(const char *dev, struct device_policy *dp)
 	}
 	free(p);
 	dp->group = atoi(grp);
-	p = xasprintf("/sys/kernel/iommu_groups/%d/devices", dp->group);
+	p = sysfs_path("/sys/kernel/iommu_groups/%d/devices", dp->group);
 	dp->group_devices = p ? count_entries(p) : -1;
 	free(p);
-	p = xasprintf("/sys/kernel/iommu_groups/%d/type", dp->group);
+	p = sysfs_path("/sys/kernel/iommu_groups/%d/type", dp->group);
 	text = p ? read_file(p, NULL) : NULL;
 	free(p);
 	if (!text)
@@ -241,7 +265,7 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 			goto out;
 		}
 	}
-	path = xasprintf("/sys/kernel/iommu_groups/%d/type", dp.group);
+	path = sysfs_path("/sys/kernel/iommu_groups/%d/type", dp.group);
 	if (!path || write_str(path, policy_group_type(p))) {
 		err = errno;
 		if (why) {
@@ -257,7 +281,8 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 		ret = 0;
 	}
 	if (dp.driver[0] && rebind) {
-		char *probe = xasprintf("/sys/bus/pci/drivers/%s/bind", dp.driver);
+		char *probe = sysfs_path("/sys/bus/pci/drivers/%s/bind",
+					  dp.driver);
 
 		if (!probe || write_str(probe, dev)) {
 			if (why)
@@ -314,8 +339,22 @@ int policy_kernel_log(struct strbuf *out)
 	return 0;
 }
 
-bool policy_strict_forced(const char *log)
+const char *policy_strict_forced(const char *log, size_t *len)
 {
-	return log && (strstr(log, "batching disallowed") ||
-		       strstr(log, "strict mode due to virtualization"));
+	static const char *const keys[] = {
+		"IOMMU batching disallowed due to virtualization",	/* VT-d */
+		"Using strict mode due to virtualization",		/* AMD-Vi */
+	};
+
+	for (size_t i = 0; log && i < ARRAY_SIZE(keys); i++) {
+		const char *hit = strstr(log, keys[i]), *start = hit;
+
+		if (!hit)
+			continue;
+		while (start > log && start[-1] != '\n')
+			start--;
+		*len = strcspn(start, "\n");
+		return start;
+	}
+	return NULL;
 }

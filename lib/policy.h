@@ -54,7 +54,11 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
  * the kernel chose (default domain, invalidation policy, forced strict).
  */
 int policy_kernel_log(struct strbuf *out);
-/* True when the kernel log says the IOMMU driver forced strict mode. */
-bool policy_strict_forced(const char *log);
+/*
+ * policy_strict_forced - the kernel log line in @log saying the IOMMU
+ * driver forced strict mode at boot (caching mode on VT-d, NpCache on
+ * AMD-Vi), or NULL; *@len gets the line's length.
+ */
+const char *policy_strict_forced(const char *log, size_t *len);
 
 #endif /* IB_POLICY_H */

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spawn.h"
+#include "tap.h"
+#include "util.h"
+
+int main(void)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL, *q;
+	bool timed_out;
+	uint64_t t0;
+	int ret;
+
+	{
+		char *argv[] = { "sh", "-c", "exit 7", NULL };
+
+		ok(spawn_run(argv, NULL) == 7, "exit status is passed through");
+	}
+	{
+		char *argv[] = { "sh", "-c", "kill -TERM $$", NULL };
+
+		ok(spawn_run(argv, NULL) == 128 + 15,
+		   "a killed child reports 128 + signal");
+	}
+	{
+		char *argv[] = { "/nonexistent/program", NULL };
+
+		errno = 0;
+		ok(spawn_run(argv, NULL) == -1 && errno == ENOENT,
+		   "a missing program fails with ENOENT, not exit 127");
+	}
+	{
+		char *argv[] = { "printf", "a\\nb", NULL };
+
+		ok(spawn_capture(argv, NULL, &out) == 0 && !strcmp(out, "a\nb"),
+		   "stdout is captured");
+		free(out);
+	}
+	{
+		char *argv[] = { "pwd", NULL };
+
+		o.cwd = "/tmp";
+		ok(spawn_capture(argv, &o, &out) == 0 && !strcmp(out, "/tmp\n"),
+		   "cwd is honoured");
+		free(out);
+		o.cwd = NULL;
+	}
+	{
+		/* The grandchild shares the group and must die too. */
+		char *argv[] = { "sh", "-c", "sleep 30 & sleep 30; :", NULL };
+		pid_t pid = spawn_start(argv, NULL);
+
+		t0 = now_ms();
+		ret = spawn_wait(pid, 200, &timed_out);
+		ok(timed_out && ret == 128 + 15 && now_ms() - t0 < 5000,
+		   "timeout kills the process group (status %d)", ret);
+	}
+	{
+		char *argv[] = { "sh", "-c", "echo early; sleep 30", NULL };
+
+		o.timeout_ms = 300;
+		t0 = now_ms();
+		errno = 0;
+		ret = spawn_capture(argv, &o, &out);
+		ok(ret == -1 && errno == ETIMEDOUT && now_ms() - t0 < 5000 &&
+		   !strcmp(out, "early\n"),
+		   "capture with a timeout returns what was printed, then ETIMEDOUT");
+		free(out);
+		o.timeout_ms = 0;
+	}
+	{
+		char *words[] = { "echo", "it's", "a b", "$HOME", "plain", NULL };
+		char *argv[] = { "sh", "-c", NULL, NULL };
+
+		q = argv_to_string(words);
+		argv[2] = q;
+		ok(spawn_capture(argv, NULL, &out) == 0 &&
+		   !strcmp(out, "it's a b $HOME plain\n"),
+		   "argv_to_string quotes for the shell: %s", q);
+		free(out);
+		free(q);
+	}
+	{
+		struct argv a = { 0 };
+
+		for (int i = 0; i < 100; i++)
+			argv_pushf(&a, "arg%d", i);
+		ok(a.n == 100 && !strcmp(a.v[99], "arg99") && a.v[100] == NULL,
+		   "argv grows and stays NULL-terminated");
+		argv_free(&a);
+	}
+	return tap_done();
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util.h"
+
+static void test_strbuf(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+
+	strbuf_adds(&sb, "abc");
+	strbuf_addch(&sb, '-');
+	strbuf_addf(&sb, "%d:%s", 42, "x");
+	for (int i = 0; i < 1000; i++)
+		strbuf_addch(&sb, 'y');
+	ok(sb.len == 1008 && !strncmp(sb.buf, "abc-42:xyy", 10),
+	   "strbuf appends and grows (len %zu)", sb.len);
+	s = strbuf_detach(&sb);
+	ok(sb.buf == NULL && sb.len == 0 && strlen(s) == 1008,
+	   "strbuf_detach hands the buffer over and resets");
+	free(s);
+	s = strbuf_detach(&sb);
+	ok(s && !*s, "detaching an empty strbuf gives an empty string");
+	free(s);
+}
+
+static void test_strings(void)
+{
+	char buf[] = "  \t padded value \n";
+
+	ok(!strcmp(strtrim(buf), "padded value"), "strtrim strips both ends");
+	ok(str_has_prefix("debian:6.1", "debian:") &&
+	   !str_has_prefix("deb", "debian:"), "str_has_prefix");
+	ok(str_has_suffix("nvme.ko.xz", ".xz") &&
+	   !str_has_suffix("xz", ".ko.xz"), "str_has_suffix");
+}
+
+static void test_files(void)
+{
+	char tmpl[] = "/tmp/ib-test-util-XXXXXX";
+	char *dir = mkdtemp(tmpl), *deep, *file, *back;
+	size_t len;
+	int fd1;
+
+	ok(dir != NULL, "mkdtemp");
+	deep = xasprintf("%s/a/b/c", dir);
+	ok(!mkdir_p(deep, 0755) && path_is_dir(deep), "mkdir_p makes parents");
+	ok(!mkdir_p(deep, 0755), "mkdir_p on an existing directory succeeds");
+	file = xasprintf("%s/a/b/file", dir);
+	ok(!write_file_atomic(file, "hello\0world", 11), "write_file_atomic");
+	back = read_file(file, &len);
+	ok(back && len == 11 && !memcmp(back, "hello\0world", 11),
+	   "read_file returns the bytes written, NULs included");
+	free(back);
+	ok(!write_file_atomic(file, "x", 1) && (back = read_file(file, &len)) &&
+	   len == 1, "write_file_atomic replaces the file");
+	free(back);
+	errno = 0;
+	ok(!read_file("/nonexistent/ib", NULL) && errno == ENOENT,
+	   "read_file of a missing file fails with ENOENT");
+	fd1 = lock_path(file);
+	ok(fd1 >= 0, "lock_path takes the lock");
+	close(fd1);
+	ok(!rm_rf(dir) && !path_exists(dir), "rm_rf removes the tree");
+	ok(!rm_rf(dir), "rm_rf of a missing path succeeds");
+	free(deep);
+	free(file);
+}
+
+static void test_cache_dir(void)
+{
+	setenv("IOMMUBENCH_CACHE", "/tmp/ib-cache-test", 1);
+	ok(!strcmp(cache_dir(), "/tmp/ib-cache-test"),
+	   "IOMMUBENCH_CACHE overrides the cache directory");
+}
+
+int main(void)
+{
+	test_strbuf();
+	test_strings();
+	test_files();
+	test_cache_dir();
+	return tap_done();
+}

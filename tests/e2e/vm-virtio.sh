@@ -1,0 +1,20 @@
+#!/bin/sh
+# virtio-iommu: a module in Debian 6.12 (lazy-capable since 6.8), absent
+# from Debian 6.1.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+
+require_vm
+plan 10
+
+policy_cases debian:6.12 virtio
+
+vm accept --kernel debian:6.12 --iommu virtio --policy lazy -- \
+	cat /sys/kernel/iommu_groups/*/type
+check "the issue's acceptance command prints DMA-FQ" out_has accept '^DMA-FQ$'
+check "the virtio-iommu driver probed (serial log)" \
+	grep -q 'virtio_iommu virtio0: input address' "$TEST_TMP/accept.run/serial.log"
+
+vm v61 --kernel debian:6.1 --iommu virtio --policy lazy -- true
+check "6.1 + virtio is refused before booting (125)" rc_is v61 125
+check "and the reason names CONFIG_VIRTIO_IOMMU" err_has v61 'CONFIG_VIRTIO_IOMMU is not set'
+finish
