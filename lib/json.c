@@ -11,14 +11,30 @@
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
 		    JSON_C_TO_STRING_NOSLASHESCAPE)
+#define JSON_COMPACT_FLAGS (JSON_C_TO_STRING_PLAIN | \
+			    JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static int json_print_flags(FILE *f, struct json_object *obj, int flags)
+{
+	const char *s = json_object_to_json_string_ext(obj, flags);
+
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (fprintf(f, "%s\n", s) < 0)
+		return -1;
+	return 0;
+}
 
 int json_print(FILE *f, struct json_object *obj)
 {
-	const char *s = json_object_to_json_string_ext(obj, JSON_FLAGS);
+	return json_print_flags(f, obj, JSON_FLAGS);
+}
 
-	if (!s || fprintf(f, "%s\n", s) < 0)
-		return -1;
-	return 0;
+int json_print_compact(FILE *f, struct json_object *obj)
+{
+	return json_print_flags(f, obj, JSON_COMPACT_FLAGS);
 }
 
 int json_write_file(const char *path, struct json_object *obj)

@@ -11,6 +11,11 @@
 
 /* Print @obj to @f, pretty-printed, followed by a newline. */
 int json_print(FILE *f, struct json_object *obj);
+/*
+ * Print @obj to @f on one line, without spaces, followed by a newline: for
+ * outputs read by programs (one record per line).
+ */
+int json_print_compact(FILE *f, struct json_object *obj);
 /* Write @obj to @path atomically (temporary file + rename). */
 int json_write_file(const char *path, struct json_object *obj);
 /* Parse @path; NULL with an error naming the file and line on failure. */

@@ -5,46 +5,22 @@
  * 6.1 lets the group type change only with no driver bound and one device
  * in the group (except DMA -> DMA-FQ, allowed while bound); 6.12 refuses
  * any change while a driver owns the group (-EPERM).  policy_set() can do
- * the unbind / write / rebind dance for the caller.
+ * the unbind / write / rebind dance for the caller (PCI devices only).
+ *
+ * Every sysfs path is built by sysfs_path(), so tests can point
+ * IOMMUBENCH_SYSFS_ROOT at a fake tree.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <dirent.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
-#include <unistd.h>
 
+#include "pcidev.h"
 #include "policy.h"
-
-/*
- * Everything under /sys is read through sysfs_path(), so tests can point
- * IOMMUBENCH_SYSFS_ROOT at a fake tree.
- */
-static char *sysfs_path(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static char *sysfs_path(const char *fmt, ...)
-{
-	const char *root = getenv("IOMMUBENCH_SYSFS_ROOT");
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-	char *rel;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&rel, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	strbuf_addf(&sb, "%s%s", root ? root : "", rel);
-	free(rel);
-	return strbuf_detach(&sb);
-}
 
 static const struct {
 	const char *name;
@@ -149,25 +125,6 @@ static char *dev_path(const char *dev, const char *leaf)
 	return p;
 }
 
-static int read_link_name(const char *path, char *out, size_t len)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	const char *slash;
-
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	slash = slash ? slash + 1 : buf;
-	if (strlen(slash) >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(out, slash, strlen(slash) + 1);
-	return 0;
-}
-
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -196,12 +153,12 @@ int policy_read(const char *dev, struct device_policy *dp)
 		return -1;
 	}
 	p = xasprintf("%s/driver", base);
-	if (p && read_link_name(p, dp->driver, sizeof(dp->driver)))
+	if (p && readlink_base(p, dp->driver, sizeof(dp->driver)))
 		dp->driver[0] = '\0';
 	free(p);
 	p = xasprintf("%s/iommu_group", base);
 	free(base);
-	if (!p || read_link_name(p, grp, sizeof(grp))) {
+	if (!p || readlink_base(p, grp, sizeof(grp))) {
 		free(p);
 		return 0;	/* no IOMMU translates this device */
 	}
@@ -221,25 +178,12 @@ int policy_read(const char *dev, struct device_policy *dp)
 	return 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f)
-		return -1;
-	if (fputs(s, f) < 0)
-		ret = -1;
-	if (fclose(f))
-		ret = -1;
-	return ret;
-}
-
 int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 	       struct strbuf *why)
 {
+	bool unbound = false;
 	struct device_policy dp;
-	char *path = NULL, *drv = NULL;
+	char *path = NULL;
 	int ret = -1, err = 0;
 
 	if (policy_read(dev, &dp)) {
@@ -257,16 +201,23 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 	if (dp.policy == p)
 		return 0;
 	if (dp.driver[0] && rebind) {
-		drv = dev_path(dev, "driver/unbind");
-		if (!drv || write_str(drv, dev)) {
+		if (!pcidev_exists(dev)) {
+			if (why)
+				strbuf_addf(why, "%s is not a PCI device: unbind %s yourself",
+					    dev, dp.driver);
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		if (pcidev_unbind(dev)) {
 			if (why)
 				strbuf_addf(why, "unbinding %s from %s: %s", dev,
 					    dp.driver, strerror(errno));
-			goto out;
+			return -1;
 		}
+		unbound = true;
 	}
 	path = sysfs_path("/sys/kernel/iommu_groups/%d/type", dp.group);
-	if (!path || write_str(path, policy_group_type(p))) {
+	if (!path || sysfs_write(path, policy_group_type(p))) {
 		err = errno;
 		if (why) {
 			strbuf_addf(why, "writing %s to %s: %s",
@@ -280,24 +231,18 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 	} else {
 		ret = 0;
 	}
-	if (dp.driver[0] && rebind) {
-		char *probe = sysfs_path("/sys/bus/pci/drivers/%s/bind",
-					  dp.driver);
-
-		if (!probe || write_str(probe, dev)) {
-			if (why)
-				strbuf_addf(why, "%srebinding %s to %s: %s",
-					    why->len ? "; " : "", dev, dp.driver,
-					    strerror(errno));
-			ret = -1;
-		}
-		free(probe);
+	if (unbound && pcidev_bind(dev, dp.driver)) {
+		if (why)
+			strbuf_addf(why, "%srebinding %s to %s: %s",
+				    why->len ? "; " : "", dev, dp.driver,
+				    strerror(errno));
+		if (!err)
+			err = errno;
+		ret = -1;
 	}
+	free(path);
 	if (err)
 		errno = err;
-out:
-	free(path);
-	free(drv);
 	return ret;
 }
 

@@ -330,3 +330,61 @@ int lock_path(const char *path)
 	}
 	return fd;
 }
+
+char *sysfs_path(const char *fmt, ...)
+{
+	const char *root = getenv("IOMMUBENCH_SYSFS_ROOT");
+	char *rel, *path;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	path = xasprintf("%s%s", root ? root : "", rel);
+	free(rel);
+	return path;
+}
+
+int sysfs_write(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do {
+		n = write(fd, val, len);
+	} while (n < 0 && errno == EINTR);
+	err = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+	if (close(fd) && !err)
+		err = errno;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+int readlink_base(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	if (strlen(base) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, base, strlen(base) + 1);
+	return 0;
+}

@@ -59,4 +59,23 @@ const char *cache_dir(void);
 /* Take an exclusive flock(2) on @path (created if needed); returns the fd. */
 int lock_path(const char *path);
 
+/*
+ * sysfs_path - a path under /sys (or any absolute path) built like printf,
+ * prefixed with $IOMMUBENCH_SYSFS_ROOT when set, so tests can run on a
+ * fake tree.  Every sysfs access of the library goes through it.  Caller
+ * frees; NULL (errno ENOMEM) on failure.
+ */
+char *sysfs_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * sysfs_write - write @val to the attribute @path in one write(2), as
+ * sysfs wants it; the attribute must exist (no O_CREAT).  A short write is
+ * EIO; the kernel's error comes back in errno.
+ */
+int sysfs_write(const char *path, const char *val);
+/*
+ * readlink_base - the last component of the target of symlink @path
+ * ("nvme" for ".../drivers/nvme") into @out.
+ */
+int readlink_base(const char *path, char *out, size_t len);
+
 #endif /* IB_UTIL_H */

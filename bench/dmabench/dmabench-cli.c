@@ -9,9 +9,7 @@
  * Exit codes: 0 ok, 1 run failed, 2 usage error, 3 environment (no module,
  * no device, cannot bind).
  */
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +34,10 @@
 
 #include <iommubench/dmabench.h>
 #include "hist.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.0"
-#endif
+#include "json.h"
+#include "log.h"
+#include "pcidev.h"
+#include "util.h"
 
 #define EXIT_RUN_FAILED		1
 #define EXIT_USAGE		2
@@ -47,9 +45,6 @@
 
 #define CTL_PATH		"/dev/" DMABENCH_DEV_NAME
 #define MISC_DEV_ATTR		"/sys/class/misc/" DMABENCH_DEV_NAME "/dev"
-#define PCI_DEVICES		"/sys/bus/pci/devices"
-#define PCI_DRIVERS_PROBE	"/sys/bus/pci/drivers_probe"
-#define DRV_UNBIND		"/sys/bus/pci/drivers/" DMABENCH_DRV_NAME "/unbind"
 #define JSON_SCHEMA		"iommubench.dmabench/1"
 
 _Static_assert(sizeof(struct dmabench_params) == 536, "uapi size");
@@ -139,12 +134,14 @@ static const struct option long_opts[] = {
 	{ "unbind-after", no_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "d:t:T:n:w:c:N:r:M:m:e:s:D:b:SpjufhV";
+static const char short_opts[] = "d:t:T:n:w:c:N:r:M:m:e:s:D:b:SpjufvqhV";
 
 static const char usage_text[] =
 "Usage: dmabench [OPTION]...\n"
@@ -178,6 +175,8 @@ static const char usage_text[] =
 "Output:\n"
 "  -p, --per-thread        per-thread table\n"
 "  -j, --json              JSON (docs/dmabench-json.md)\n"
+"  -v, --verbose           say what is done (binding, loading)\n"
+"  -q, --quiet             errors only\n"
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
@@ -191,13 +190,10 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "dmabench: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'dmabench --help'.\n");
-	return -1;
-}
+#define usage_error(fmt, ...) ({					\
+	pr_err(fmt "; try 'dmabench --help'", ##__VA_ARGS__);		\
+	-1;								\
+})
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max,
 		     uint64_t *out)
@@ -245,10 +241,10 @@ static int parse_duration(const char *s, uint64_t unit_ns, uint64_t *out)
 	if (errno || end == s || !(v >= 0))
 		return -1;
 	if (*end) {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(units); i++)
 			if (!strcmp(end, units[i].suffix))
 				break;
-		if (i == sizeof(units) / sizeof(units[0]))
+		if (i == ARRAY_SIZE(units))
 			return -1;
 		unit_ns = units[i].ns;
 	}
@@ -516,7 +512,14 @@ static int parse_args(int argc, char **argv)
 			printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
 			       DMABENCH_ABI_VERSION);
 			return 1;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_WARN);
+			break;
 		default:
+			/* getopt_long() has said what is wrong */
 			fprintf(stderr, "Try 'dmabench --help'.\n");
 			return -1;
 		}
@@ -524,7 +527,7 @@ static int parse_args(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (have_ops && have_duration)
-		return usage_error("%s", "--ops and --duration exclude each other");
+		return usage_error("--ops and --duration exclude each other");
 	if (have_ops)
 		env.p.duration_ns = 0;
 	if (env.p.sg_entries && !have_mode)
@@ -532,7 +535,7 @@ static int parse_args(int argc, char **argv)
 	if (env.p.map_mode == DMABENCH_MAP_SG && !env.p.sg_entries)
 		env.p.sg_entries = 1;
 	if (env.p.map_mode == DMABENCH_MAP_SINGLE && env.p.sg_entries > 1)
-		return usage_error("%s", "--sg-entries > 1 needs --mode sg");
+		return usage_error("--sg-entries > 1 needs --mode sg");
 	return 0;
 }
 
@@ -552,57 +555,11 @@ static int finish_params(struct dmabench_params *p)
 	entries = p->map_mode == DMABENCH_MAP_SG ? p->sg_entries : 1;
 	total = p->threads * p->batch * entries * largest;
 	if (total > DMABENCH_MAX_TOTAL_BYTES) {
-		fprintf(stderr,
-			"dmabench: threads x batch x sg-entries x size needs %llu MiB of buffers, limit %llu MiB\n",
-			(unsigned long long)(total >> 20),
-			DMABENCH_MAX_TOTAL_BYTES >> 20);
+		pr_err("threads x batch x sg-entries x size needs %llu MiB of buffers, limit %llu MiB",
+		       (unsigned long long)(total >> 20),
+		       DMABENCH_MAX_TOTAL_BYTES >> 20);
 		return -1;
 	}
-	return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, len);
-	if (n >= 0 && (size_t)n != len) {
-		errno = EIO;
-		n = -1;
-	}
-	if (close(fd) && n >= 0)
-		n = -1;
-	return n < 0 ? -1 : 0;
-}
-
-/* name of the driver bound to @bdf into @drv ("" if none) */
-static int current_driver(const char *bdf, char *drv, size_t len)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		if (errno != ENOENT)
-			return -1;
-		drv[0] = '\0';
-		return 0;
-	}
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= len) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(drv, base, strlen(base) + 1);
 	return 0;
 }
 
@@ -613,21 +570,20 @@ static int load_module(const char *path)
 	if (!access("/sys/module/" DMABENCH_DRV_NAME, F_OK))
 		return 0;
 	if (!path) {
-		fprintf(stderr,
-			"dmabench: module dmabench is not loaded (insmod dmabench.ko, or pass --module PATH)\n");
+		pr_err("module dmabench is not loaded (insmod dmabench.ko, or pass --module PATH)");
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "dmabench: %s: %s\n", path, strerror(errno));
+		pr_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
+	pr_debug("loading %s", path);
 	ret = (int)syscall(SYS_finit_module, fd, "", 0);
 	if (ret && errno == EEXIST)
 		ret = 0;
 	if (ret)
-		fprintf(stderr, "dmabench: loading %s: %s (see dmesg)\n", path,
-			strerror(errno));
+		pr_err("loading %s: %s (see dmesg)", path, strerror(errno));
 	close(fd);
 	return ret ? -1 : 0;
 }
@@ -639,79 +595,63 @@ static int load_module(const char *path)
 static int bind_device(const char *bdf, bool force, char *displaced,
 		       size_t len)
 {
-	char path[PATH_MAX], drv[NAME_MAX + 1];
+	char drv[NAME_MAX + 1];
 
 	displaced[0] = '\0';
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	if (access(path, F_OK)) {
-		fprintf(stderr, "dmabench: no PCI device %s\n", bdf);
-		return -1;
-	}
-	if (current_driver(bdf, drv, sizeof(drv))) {
-		fprintf(stderr, "dmabench: %s: cannot read its driver: %s\n",
-			bdf, strerror(errno));
+	if (pcidev_driver(bdf, drv, sizeof(drv))) {
+		if (errno == ENODEV)
+			pr_err("no PCI device %s", bdf);
+		else
+			pr_err("%s: cannot read its driver: %s", bdf,
+			       strerror(errno));
 		return -1;
 	}
 	if (!strcmp(drv, DMABENCH_DRV_NAME))
 		return 0;
 	if (drv[0]) {
 		if (!force) {
-			fprintf(stderr,
-				"dmabench: %s is bound to %s; pass --force to unbind it\n",
-				bdf, drv);
+			pr_err("%s is bound to %s; pass --force to unbind it",
+			       bdf, drv);
 			return -1;
 		}
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind",
-			 bdf);
-		if (sysfs_write(path, bdf)) {
-			fprintf(stderr, "dmabench: unbinding %s from %s: %s\n",
-				bdf, drv, strerror(errno));
+		pr_debug("unbinding %s from %s", bdf, drv);
+		if (pcidev_unbind(bdf)) {
+			pr_err("unbinding %s from %s: %s", bdf, drv,
+			       strerror(errno));
 			return -1;
 		}
 		snprintf(displaced, len, "%s", drv);
 	}
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
-	if (sysfs_write(path, DMABENCH_DRV_NAME)) {
-		fprintf(stderr, "dmabench: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	/* the probe's error does not reach us reliably: check the link */
-	sysfs_write(PCI_DRIVERS_PROBE, bdf);
-	if (current_driver(bdf, drv, sizeof(drv)) ||
-	    strcmp(drv, DMABENCH_DRV_NAME)) {
-		fprintf(stderr,
-			"dmabench: binding %s to dmabench failed (see dmesg; one device at a time)\n",
-			bdf);
-		sysfs_write(path, "\n");
-		if (displaced[0])
-			sysfs_write(PCI_DRIVERS_PROBE, bdf);
-		return -1;
-	}
-	return 0;
+	pr_debug("binding %s to " DMABENCH_DRV_NAME " through driver_override",
+		 bdf);
+	if (!pcidev_bind_override(bdf, DMABENCH_DRV_NAME))
+		return 0;
+	if (errno == ENXIO)
+		pr_err("binding %s to dmabench failed (see dmesg; one device at a time)",
+		       bdf);
+	else
+		pr_err("binding %s to dmabench: %s", bdf, strerror(errno));
+	if (displaced[0] && pcidev_bind(bdf, displaced))
+		pr_warn("giving %s back to %s: %s", bdf, displaced,
+			strerror(errno));
+	return -1;
 }
 
 static void unbind_device(const char *bdf, const char *displaced)
 {
-	char path[PATH_MAX];
-
-	if (sysfs_write(DRV_UNBIND, bdf))
-		fprintf(stderr, "dmabench: unbinding %s: %s\n", bdf,
+	pr_debug("unbinding %s from dmabench%s%s", bdf,
+		 displaced[0] ? ", back to " : "", displaced);
+	if (pcidev_release_override(bdf, DMABENCH_DRV_NAME, displaced))
+		pr_warn("releasing %s from dmabench: %s", bdf,
 			strerror(errno));
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
-	if (sysfs_write(path, "\n"))
-		fprintf(stderr, "dmabench: clearing %s: %s\n", path,
-			strerror(errno));
-	if (displaced[0] && sysfs_write(PCI_DRIVERS_PROBE, bdf))
-		fprintf(stderr, "dmabench: giving %s back to %s: %s\n", bdf,
-			displaced, strerror(errno));
 }
 
 /* open /dev/dmabench, creating the node if devtmpfs is missing */
 static int open_ctl(void)
 {
 	unsigned int major, minor;
+	char *text;
 	int fd, i;
-	FILE *f;
 
 	for (i = 0; i < 20; i++) {
 		fd = open(CTL_PATH, O_RDWR | O_CLOEXEC);
@@ -720,16 +660,17 @@ static int open_ctl(void)
 		usleep(100000);
 	}
 	if (fd < 0 && errno == ENOENT) {
-		f = fopen(MISC_DEV_ATTR, "re");
-		if (f && fscanf(f, "%u:%u", &major, &minor) == 2 &&
-		    !mknod(CTL_PATH, S_IFCHR | 0600, makedev(major, minor)))
-			fd = open(CTL_PATH, O_RDWR | O_CLOEXEC);
-		if (f)
-			fclose(f);
+		text = read_file(MISC_DEV_ATTR, NULL);
+		if (text && sscanf(text, "%u:%u", &major, &minor) == 2) {
+			pr_debug("creating %s (%u:%u)", CTL_PATH, major, minor);
+			if (!mknod(CTL_PATH, S_IFCHR | 0600,
+				   makedev(major, minor)))
+				fd = open(CTL_PATH, O_RDWR | O_CLOEXEC);
+		}
+		free(text);
 	}
 	if (fd < 0)
-		fprintf(stderr, "dmabench: %s: %s\n", CTL_PATH,
-			strerror(errno));
+		pr_err("%s: %s", CTL_PATH, strerror(errno));
 	return fd;
 }
 
@@ -739,16 +680,14 @@ static int get_info(int fd, struct dmabench_info *info)
 	info->size = sizeof(*info);
 	info->version = DMABENCH_ABI_VERSION;
 	if (ioctl(fd, DMABENCH_IOC_INFO, info)) {
-		fprintf(stderr,
-			"dmabench: DMABENCH_IOC_INFO: %s (module and CLI ABI differ?)\n",
-			strerror(errno));
+		pr_err("DMABENCH_IOC_INFO: %s (module and CLI ABI differ?)",
+		       strerror(errno));
 		return -1;
 	}
 	if (info->nr_buckets != IBH_NR_BUCKETS ||
 	    info->sub_bits != IBH_SUB_BITS) {
-		fprintf(stderr,
-			"dmabench: module histograms have %u buckets, CLI expects %u\n",
-			info->nr_buckets, IBH_NR_BUCKETS);
+		pr_err("module histograms have %u buckets, CLI expects %u",
+		       info->nr_buckets, IBH_NR_BUCKETS);
 		return -1;
 	}
 	return 0;
@@ -778,7 +717,7 @@ static int fetch_results(int fd, struct results *r)
 	r->raw = calloc(n, sizeof(*r->raw));
 	r->hist = calloc(n, sizeof(*r->hist));
 	if (!r->raw || !r->hist) {
-		fprintf(stderr, "dmabench: out of memory\n");
+		pr_err("out of memory");
 		return -1;
 	}
 	for (slot = 0; slot <= r->nr_threads; slot++) {
@@ -790,18 +729,16 @@ static int fetch_results(int fd, struct results *r)
 			res->thread = slot ? slot - 1 : DMABENCH_THREAD_ALL;
 			res->op = op;
 			if (ioctl(fd, DMABENCH_IOC_RESULT, res)) {
-				fprintf(stderr,
-					"dmabench: DMABENCH_IOC_RESULT: %s\n",
-					strerror(errno));
+				pr_err("DMABENCH_IOC_RESULT: %s",
+				       strerror(errno));
 				return -1;
 			}
 			if (hist_load(hist_at(r, slot, op), res->buckets,
 				      res->nr_buckets, res->count, res->min_ns,
 				      res->max_ns, res->sum_ns, res->sum_sq_lo,
 				      res->sum_sq_hi)) {
-				fprintf(stderr,
-					"dmabench: inconsistent %s histogram from the module\n",
-					op_names[op]);
+				pr_err("inconsistent %s histogram from the module",
+				       op_names[op]);
 				return -1;
 			}
 		}
@@ -822,7 +759,7 @@ static double ops_per_sec(uint64_t count, uint64_t ns)
 
 static const char *domain_name(uint32_t domain)
 {
-	return domain < sizeof(domain_names) / sizeof(domain_names[0]) ?
+	return domain < ARRAY_SIZE(domain_names) ?
 		domain_names[domain] : "?";
 }
 
@@ -1074,15 +1011,18 @@ static int print_json(struct results *r)
 	jadd(root, "threads", a);
 	if (json_failed)
 		goto err_put_root;
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_print_compact(stdout, root)) {
+		pr_err("writing JSON: %s", strerror(errno));
+		json_object_put(root);
+		return -1;
+	}
 	json_object_put(root);
 	return 0;
 
 err_put_root:
 	json_object_put(root);
 nomem:
-	fprintf(stderr, "dmabench: out of memory building JSON\n");
+	pr_err("out of memory building JSON");
 	return -1;
 }
 
@@ -1097,19 +1037,17 @@ static int run_benchmark(int fd)
 		return 0;
 	switch (errno) {
 	case EINVAL:
-		fprintf(stderr,
-			"dmabench: the module refused the parameters (dmesg names the field)\n");
+		pr_err("the module refused the parameters (dmesg names the field)");
 		return EXIT_USAGE;
 	case ENODEV:
-		fprintf(stderr, "dmabench: the device went away during the run\n");
+		pr_err("the device went away during the run");
 		return EXIT_ENVIRONMENT;
 	case EINTR:
-		fprintf(stderr, "dmabench: interrupted%s, no results\n",
-			interrupted ? " by a signal" : "");
+		pr_err("interrupted%s, no results",
+		       interrupted ? " by a signal" : "");
 		return EXIT_RUN_FAILED;
 	default:
-		fprintf(stderr, "dmabench: run failed: %s (see dmesg)\n",
-			strerror(errno));
+		pr_err("run failed: %s (see dmesg)", strerror(errno));
 		return EXIT_RUN_FAILED;
 	}
 }
@@ -1121,6 +1059,7 @@ int main(int argc, char **argv)
 	struct dmabench_info info;
 	int fd = -1, err, ret;
 
+	log_init("dmabench");
 	ret = parse_args(argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
@@ -1140,13 +1079,11 @@ int main(int argc, char **argv)
 	if (fd < 0 || get_info(fd, &info))
 		goto cleanup;
 	if (!info.bound) {
-		fprintf(stderr,
-			"dmabench: no device is bound to dmabench; pass --device BDF\n");
+		pr_err("no device is bound to dmabench; pass --device BDF");
 		goto cleanup;
 	}
 	if (env.bdf[0] && strcmp(info.bdf, env.bdf)) {
-		fprintf(stderr, "dmabench: dmabench drives %s, not %s\n",
-			info.bdf, env.bdf);
+		pr_err("dmabench drives %s, not %s", info.bdf, env.bdf);
 		goto cleanup;
 	}
 	snprintf(env.bdf, sizeof(env.bdf), "%s", info.bdf);
@@ -1160,8 +1097,8 @@ int main(int argc, char **argv)
 	if (env.json ? print_json(&r) : (print_table(&r), 0))
 		goto cleanup;
 	if (r.info.errors) {
-		fprintf(stderr, "dmabench: %llu mapping failures (see dmesg)\n",
-			(unsigned long long)r.info.errors);
+		pr_err("%llu mapping failures (see dmesg)",
+		       (unsigned long long)r.info.errors);
 		goto cleanup;
 	}
 	err = EXIT_SUCCESS;

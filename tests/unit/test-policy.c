@@ -57,6 +57,7 @@ static void fake_sysfs(void)
 	put("/sys/kernel/iommu_groups/3/type", "DMA-FQ\n");
 	mk("/sys/bus/pci/drivers/nvme");
 	put("/sys/bus/pci/drivers/nvme/bind", "");
+	put("/sys/bus/pci/drivers/nvme/unbind", "");
 	mk("/sys/devices/pci0000:00/0000:00:04.0");
 	put("/sys/devices/pci0000:00/0000:00:04.0/unbind-log", "");
 	mk("/sys/bus/pci/devices");

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PCI driver plumbing through sysfs: which driver a device has, unbinding
+ * it, binding it to a named driver directly or through driver_override.
+ *
+ * Devices are named by their full PCI address ("0000:00:05.0").  Paths go
+ * through sysfs_path(), so $IOMMUBENCH_SYSFS_ROOT redirects them to a fake
+ * tree.  Functions return -1 and set errno on failure; none of them prints
+ * or exits.
+ */
+#ifndef IB_PCIDEV_H
+#define IB_PCIDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/**
+ * pcidev_exists() - whether PCI device @bdf exists
+ * @bdf: PCI address
+ *
+ * Return: true if /sys/bus/pci/devices/@bdf exists.
+ */
+bool pcidev_exists(const char *bdf);
+
+/**
+ * pcidev_driver() - name of the driver bound to a PCI device
+ * @bdf: PCI address
+ * @drv: receives the driver's name, "" when no driver is bound
+ * @len: size of @drv
+ *
+ * Return: 0, or -1 with errno (ENODEV: no such device, ENAMETOOLONG).
+ */
+int pcidev_driver(const char *bdf, char *drv, size_t len);
+
+/**
+ * pcidev_unbind() - unbind a PCI device from its driver
+ * @bdf: PCI address
+ *
+ * Writes @bdf to the device's driver/unbind.  A device without a driver is
+ * left alone.
+ *
+ * Return: 0, or -1 with errno from the kernel.
+ */
+int pcidev_unbind(const char *bdf);
+
+/**
+ * pcidev_bind() - bind a PCI device to a driver by name
+ * @bdf: PCI address
+ * @drv: driver name, as under /sys/bus/pci/drivers
+ *
+ * Writes @bdf to /sys/bus/pci/drivers/@drv/bind.  The driver must match the
+ * device (ID table or driver_override).
+ *
+ * Return: 0, or -1 with errno from the kernel (ENOENT: no such driver).
+ */
+int pcidev_bind(const char *bdf, const char *drv);
+
+/**
+ * pcidev_set_override() - set or clear a PCI device's driver_override
+ * @bdf: PCI address
+ * @drv: driver name, or NULL to clear the override
+ *
+ * Return: 0, or -1 with errno.
+ */
+int pcidev_set_override(const char *bdf, const char *drv);
+
+/**
+ * pcidev_probe() - ask the PCI core to find a driver for a device
+ * @bdf: PCI address
+ *
+ * Writes @bdf to /sys/bus/pci/drivers_probe.  The probe's own failure does
+ * not reliably come back here: check pcidev_driver() afterwards.
+ *
+ * Return: 0, or -1 with errno.
+ */
+int pcidev_probe(const char *bdf);
+
+/**
+ * pcidev_bind_override() - bind a PCI device to a driver via driver_override
+ * @bdf: PCI address, with no driver bound
+ * @drv: driver name
+ *
+ * Sets driver_override to @drv, probes, and checks that @drv is now bound.
+ * On failure the override is cleared again.
+ *
+ * Return: 0, or -1 with errno (EBUSY: a driver is bound already, ENXIO:
+ * the probe did not bind @drv; the kernel log says why).
+ */
+int pcidev_bind_override(const char *bdf, const char *drv);
+
+/**
+ * pcidev_release_override() - undo pcidev_bind_override()
+ * @bdf: PCI address
+ * @drv: the driver pcidev_bind_override() bound
+ * @restore: driver to give the device back to, or NULL / "" for none
+ *
+ * Unbinds @bdf if @drv has it, clears driver_override and, with @restore,
+ * binds the device to @restore again (which must match it by its ID
+ * table).  Every step is tried.
+ *
+ * Return: 0, or -1 with the errno of the first step that failed.
+ */
+int pcidev_release_override(const char *bdf, const char *drv,
+			    const char *restore);
+
+#endif /* IB_PCIDEV_H */
