@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "extmod.h"
 #include "iommubench.h"
 #include "log.h"
 #include "spawn.h"
@@ -348,6 +349,31 @@ out:
 	return ret;
 }
 
+static int stage_dmabench(const char *stage, const struct kernel *k)
+{
+	char *ko = extmod_dmabench(k);
+	char *dst = xasprintf("%s/lib/modules/%s/dmabench.ko", stage, k->release);
+	char *list = xasprintf("%s/etc/iommubench/modules.devices", stage);
+	char *text = list ? read_file(list, NULL) : NULL;
+	char *more = text ? xasprintf("%sdmabench.ko\n", text) : NULL;
+	int ret = -1;
+
+	if (!ko || !dst || !more)
+		goto out;
+	if (copy_file(ko, dst, 0644) || write_file_atomic(list, more, strlen(more))) {
+		pr_err("staging %s: %s", ko, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(ko);
+	free(dst);
+	free(list);
+	free(text);
+	free(more);
+	return ret;
+}
+
 static int guest_modules(const struct vm_config *cfg, const char *stage)
 {
 	const char *iommu_mods[4] = { 0 }, *dev_mods[8] = { 0 };
@@ -382,6 +408,9 @@ static int guest_modules(const struct vm_config *cfg, const char *stage)
 			goto out;
 	if (stage_modules(stage, k, &iommu_order, NULL, "modules.iommu") ||
 	    stage_modules(stage, k, &dev_order, &iommu_order, "modules.devices"))
+		goto out;
+	/* dmabench.ko binds only through driver_override: loading is harmless. */
+	if ((cfg->testdev || cfg->edu) && stage_dmabench(stage, k))
 		goto out;
 	ret = 0;
 out:

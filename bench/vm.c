@@ -203,7 +203,7 @@ static enum vm_mechanism resolve_mechanism(const struct vm_config *cfg)
 	 */
 	if (cfg->policy == POLICY_LAZY &&
 	    (cfg->iommu == VM_IOMMU_INTEL_CM || cfg->iommu == VM_IOMMU_AMD)) {
-		pr_info("%s: the kernel forces strict at boot (caching mode); applying lazy through sysfs",
+		pr_info("%s: the kernel forces strict at boot (caching mode / NpCache); applying lazy through sysfs",
 			iommu_names[cfg->iommu]);
 		return VM_MECH_SYSFS;
 	}
@@ -651,10 +651,10 @@ out:
 		free(p);
 		free(q);
 	}
-	if (keep)
-		pr_info("logs kept in %s", dir);
-	else
+	if (!keep)
 		rm_rf(dir);
+	else if (strcmp(outcome, "ok") || !cfg->run_dir)
+		pr_info("logs kept in %s", dir);
 	strbuf_release(&serial.line);
 	strbuf_release(&command.line);
 	free((char *)command.path);
