@@ -273,8 +273,8 @@ static int dmabench_batch(struct dmabench_thread *t, u32 n, bool record)
 		t1 = ktime_get_ns();
 		if (ret) {
 			t->errors++;
-			pr_err("thread %u: mapping %u bytes failed: %d\n",
-			       t->id, s->len, ret);
+			pr_err_ratelimited("thread %u: mapping %u bytes failed: %d\n",
+					   t->id, s->len, ret);
 			goto err_unmap_mapped;
 		}
 		if (record)
@@ -466,10 +466,15 @@ static void dmabench_free_run(struct dmabench_run *run)
 	kfree(run);
 }
 
+/*
+ * Refuse a parameter with a log line naming it.  Rate limited: a fuzzer
+ * sends thousands of bad blocks, and every line on a serial console costs
+ * milliseconds.
+ */
 #define dmabench_bad(field, fmt, ...)					\
 	({								\
-		pr_info("invalid parameter " field ": " fmt "\n",	\
-			##__VA_ARGS__);					\
+		pr_info_ratelimited("invalid parameter " field ": " fmt "\n", \
+				    ##__VA_ARGS__);			\
 		-EINVAL;						\
 	})
 
@@ -584,6 +589,30 @@ static int dmabench_check_params(const struct dmabench_params *p)
 				    "needs %llu bytes of buffers, limit %llu",
 				    total, DMABENCH_MAX_TOTAL_BYTES);
 	return 0;
+}
+
+/*
+ * Without IOMMU translation (identity domain, or no IOMMU) dma-direct can
+ * only reach memory above the mask through swiotlb, and WARNs when it
+ * cannot; swiotlb's own buffer may lie above a narrow mask too.  A
+ * benchmark parameter must not be able to provoke a kernel warning, so a
+ * mask narrower than what the memory needs is refused there; through a
+ * DMA or DMA-FQ domain any mask works (the IOVA allocator honours it).
+ */
+static int dmabench_check_mask(struct device *dev, u32 bits)
+{
+	u32 domain = dmabench_domain_type(dev);
+	u64 required;
+
+	if (!bits || domain == DMABENCH_DOMAIN_DMA ||
+	    domain == DMABENCH_DOMAIN_DMA_FQ)
+		return 0;
+	required = dma_get_required_mask(dev);
+	if (DMA_BIT_MASK(bits) >= required)
+		return 0;
+	return dmabench_bad("dma_mask_bits",
+			    "%u bits cannot reach all memory (%u bits) without IOMMU translation",
+			    bits, fls64(required));
 }
 
 static int dmabench_prepare(struct dmabench_run *run)
@@ -738,7 +767,10 @@ static int dmabench_ioc_run(void __user *uarg)
 		ret = -EFAULT;
 		goto err_free_run;
 	}
+	run->dev = &dmabench.pdev->dev;
 	ret = dmabench_check_params(&run->p);
+	if (!ret)
+		ret = dmabench_check_mask(run->dev, run->p.dma_mask_bits);
 	if (ret)
 		goto err_free_run;
 
@@ -746,7 +778,6 @@ static int dmabench_ioc_run(void __user *uarg)
 	dmabench_free_run(dmabench.last);
 	dmabench.last = NULL;
 
-	run->dev = &dmabench.pdev->dev;
 	ret = dmabench_prepare(run);
 	if (ret)
 		goto err_free_run;
@@ -758,8 +789,9 @@ static int dmabench_ioc_run(void __user *uarg)
 		dmabench_free_slots(run, run->threads[i]);
 		errors += run->threads[i]->errors;
 	}
-	dev_info(run->dev, "run done: %u threads, %llu ns, %llu errors\n",
-		 run->nr_threads, run->wall_ns, errors);
+	dev_info_ratelimited(run->dev,
+			     "run done: %u threads, %llu ns, %llu errors\n",
+			     run->nr_threads, run->wall_ns, errors);
 	dmabench.last = run;
 	return 0;
 

@@ -122,7 +122,10 @@ struct dmabench_size {
  *	threads, an online node or DMABENCH_NODE_ANY (the device's node)
  * @dir: DMABENCH_DIR_*
  * @dma_mask_bits: DMA mask to set before the run, DMABENCH_MIN_MASK_BITS ..
- *	DMABENCH_MAX_MASK_BITS, or 0 to keep the device's current mask
+ *	DMABENCH_MAX_MASK_BITS, or 0 to keep the device's current mask; the
+ *	mask stays set after the run.  Without IOMMU translation (identity
+ *	domain, no IOMMU) a mask narrower than dma_get_required_mask() is
+ *	refused: dma-direct would have to bounce or WARN
  * @map_mode: DMABENCH_MAP_SINGLE or DMABENCH_MAP_SG
  * @sg_entries: entries per scatterlist, 1 .. DMABENCH_MAX_SG_ENTRIES in SG
  *	mode; 0 or 1 in single mode
