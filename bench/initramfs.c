@@ -318,14 +318,8 @@ static int stage_modules(const char *stage, const struct kernel *k,
 			char *tool = str_has_suffix(rel, ".xz") ? "xz" :
 				     str_has_suffix(rel, ".zst") ? "zstd" : "gzip";
 			char *argv[] = { tool, "-dc", src, NULL };
-			struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-			int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				      0644);
 
-			o.out_fd = fd;
-			r = fd < 0 ? -1 : spawn_run(argv, &o);
-			if (fd >= 0)
-				close(fd);
+			r = spawn_to_file(argv, NULL, dst);
 		} else {
 			r = copy_file(src, dst, 0644);
 		}

@@ -674,14 +674,13 @@ static int extract_vmlinux(const char *vmlinuz, const char *out)
 		{ "\x28\xb5\x2f\xfd", 4, "zstd" },
 		{ "\x1f\x8b", 2, "gzip" },
 	};
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 	size_t len, pm, off, plen;
 	char *img = read_file(vmlinuz, &len);
 	char *payload = xasprintf("%s.payload", out);
 	char *part = xasprintf("%s.part", out);
 	unsigned char *h = (unsigned char *)img;
 	char *argv[] = { NULL, "-dc", payload, NULL };
-	int fd = -1, ret = -1;
+	int ret = -1;
 
 	if (!img || !payload || !part || len < 0x250 ||
 	    memcmp(img + 0x202, "HdrS", 4))
@@ -698,20 +697,11 @@ static int extract_vmlinux(const char *vmlinuz, const char *out)
 			argv[0] = fmts[i].tool;
 	if (!argv[0] || write_file_atomic(payload, img + pm + off, plen - 4))
 		goto out;
-	fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (spawn_to_file(argv, NULL, part))
 		goto out;
-	o.out_fd = fd;
-	if (spawn_run(argv, &o) || close(fd)) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
 	if (is_elf(part) && !rename(part, out))
 		ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (payload)
 		unlink(payload);
 	if (part)

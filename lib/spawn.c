@@ -238,6 +238,27 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts)
 	return spawn_wait(pid, opts ? opts->timeout_ms : 0, NULL);
 }
 
+int spawn_to_file(char *const argv[], const struct spawn_opts *opts,
+		  const char *path)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	int fd, ret, err;
+
+	if (opts)
+		o = *opts;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	o.out_fd = fd;
+	ret = spawn_run(argv, &o);
+	err = errno;
+	if (close(fd) && !ret)
+		ret = -1;
+	else
+		errno = err;
+	return ret;
+}
+
 int spawn_capture(char *const argv[], const struct spawn_opts *opts,
 		  char **out)
 {

@@ -65,6 +65,14 @@ int spawn_kill(pid_t pid, unsigned int grace_ms);
 int spawn_run(char *const argv[], const struct spawn_opts *opts);
 
 /*
+ * spawn_to_file - run @argv with stdout written to @path (created or
+ * truncated, mode 0644).  Returns as spawn_wait(); -1 if @path cannot be
+ * opened.
+ */
+int spawn_to_file(char *const argv[], const struct spawn_opts *opts,
+		  const char *path);
+
+/*
  * spawn_capture - run @argv with stdout captured into *@out (NUL-terminated,
  * caller frees); stderr is inherited.  Past @opts->timeout_ms the group is
  * killed and -1 returned with errno ETIMEDOUT.  Returns as spawn_wait().

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "spawn.h"
 #include "tap.h"
@@ -85,6 +86,20 @@ int main(void)
 		   "argv_to_string quotes for the shell: %s", q);
 		free(out);
 		free(q);
+	}
+	{
+		char *argv[] = { "printf", "to-file", NULL };
+		char path[] = "/tmp/ib-test-spawn-XXXXXX";
+		int fd = mkstemp(path);
+		char *back;
+
+		close(fd);
+		ok(spawn_to_file(argv, NULL, path) == 0 &&
+		   (back = read_file(path, NULL)) && !strcmp(back, "to-file"),
+		   "spawn_to_file writes stdout to the file");
+		unlink(path);
+		ok(spawn_to_file(argv, NULL, "/nonexistent/dir/f") == -1,
+		   "spawn_to_file fails when the file cannot be created");
 	}
 	{
 		struct argv a = { 0 };
