@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apt.h"
 #include "log.h"
@@ -124,8 +125,8 @@ static bool lists_fresh(void)
 int apt_init(bool refresh)
 {
 	struct argv a = { 0 };
-	char *stamp;
-	int ret;
+	char *stamp, *lock;
+	int lockfd, ret;
 
 	if (apt_root[0] && !refresh)
 		return 0;
@@ -143,10 +144,20 @@ int apt_init(bool refresh)
 		}
 		free(d);
 	}
-	if (!refresh && lists_fresh())
-		return 0;
-	if (write_sources())
+	/* Parallel fetches (make -j check) must not update the lists at once. */
+	lock = xasprintf("%s/.lock", apt_root);
+	lockfd = lock ? lock_path(lock) : -1;
+	free(lock);
+	if (lockfd < 0) {
+		pr_err("%s/.lock: %s", apt_root, strerror(errno));
 		return -1;
+	}
+	ret = 0;
+	if (!refresh && lists_fresh())
+		goto out;
+	ret = -1;
+	if (write_sources())
+		goto out;
 	pr_info("updating package lists for %s and %s-backports", codename,
 		codename);
 	argv_push(&a, "apt-get");
@@ -156,13 +167,16 @@ int apt_init(bool refresh)
 	argv_free(&a);
 	if (ret) {
 		pr_err("apt-get update failed (exit %d)", ret);
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	stamp = xasprintf("%s/updated", apt_root);
 	if (stamp)
 		write_file_atomic(stamp, "", 0);
 	free(stamp);
-	return 0;
+out:
+	close(lockfd);
+	return ret;
 }
 
 const char *apt_codename(void)
