@@ -44,6 +44,7 @@ static int probe_kvm(const struct vm_config *cfg)
 		.timeout_s = ACCEL_PROBE_TIMEOUT_S,
 		.accel = VM_ACCEL_KVM,
 		.command = argv,
+		.stream = stdout,
 	};
 	enum log_level level = log_get_level();
 	struct vm_result res;

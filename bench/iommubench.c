@@ -22,9 +22,11 @@ static const struct subcommand {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } subcommands[] = {
+	{ "run", cmd_run, "run a benchmark matrix (default: bench/matrices/quick.ini)" },
 	{ "kernel", cmd_kernel, "fetch and list kernels (debian:6.1, debian:6.12)" },
 	{ "vm", cmd_vm, "boot a kernel under QEMU with a vIOMMU and run a command" },
 	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
+	{ "agent", cmd_agent, "run the cells of one boot on this machine (used by run)" },
 };
 
 static void usage(FILE *f)

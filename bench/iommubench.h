@@ -24,5 +24,7 @@ const char *ib_bindir(void);
 int cmd_kernel(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif /* IB_IOMMUBENCH_H */

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,13 @@ static const char *const accel_names[] = {
 	[VM_ACCEL_KVM] = "kvm",
 	[VM_ACCEL_TCG] = "tcg",
 };
+
+static volatile sig_atomic_t vm_stop;
+
+void vm_interrupt(void)
+{
+	vm_stop = 1;
+}
 
 const char *vm_iommu_name(enum vm_iommu iommu)
 {
@@ -164,6 +172,8 @@ static void stream_copy(struct tail *t, FILE *out)
 	char buf[8192];
 	ssize_t n;
 
+	if (!out)
+		return;
 	while ((n = tail_read(t, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < n; i++)
 			if (buf[i] != '\r')
@@ -191,7 +201,22 @@ static void show_tail(const char *path, int lines)
 	free(text);
 }
 
-static enum vm_mechanism resolve_mechanism(const struct vm_config *cfg)
+int vm_iommu_parse(const char *s, enum vm_iommu *iommu)
+{
+	int v = lookup(iommu_names, ARRAY_SIZE(iommu_names), s);
+
+	if (v < 0)
+		return -1;
+	*iommu = v;
+	return 0;
+}
+
+const char *vm_mechanism_name(enum vm_mechanism m)
+{
+	return mech_names[m];
+}
+
+enum vm_mechanism vm_mechanism(const struct vm_config *cfg)
 {
 	if (cfg->mechanism != VM_MECH_AUTO || cfg->policy == POLICY_DEFAULT)
 		return cfg->mechanism == VM_MECH_AUTO ? VM_MECH_CMDLINE :
@@ -210,8 +235,7 @@ static enum vm_mechanism resolve_mechanism(const struct vm_config *cfg)
 	return VM_MECH_CMDLINE;
 }
 
-/* 0, or the exit status for a configuration that cannot run. */
-static int check_config(const struct vm_config *cfg)
+int vm_check(const struct vm_config *cfg)
 {
 	const struct kernel *k = &cfg->kernel;
 
@@ -497,11 +521,11 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 		snprintf(res->outcome, sizeof(res->outcome), "config-error");
 		res->boot_to_command_ms = -1;
 	}
-	status = check_config(cfg);
+	status = vm_check(cfg);
 	if (status)
 		return status;
 	status = EXIT_VM;
-	mech = resolve_mechanism(cfg);
+	mech = vm_mechanism(cfg);
 	dir = cfg->run_dir ? strdup(cfg->run_dir) : new_run_dir();
 	if (!dir || mkdir_p(dir, 0755)) {
 		pr_err("%s: %s", dir ? dir : "run directory", strerror(errno));
@@ -571,18 +595,21 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 		int r = spawn_poll(pid, &qstatus);
 
 		serial_scan(&serial, &ev, now - t0);
-		stream_copy(&command, stdout);
+		stream_copy(&command, cfg->stream);
+		if (cfg->tick)
+			cfg->tick(cfg->tick_arg);
 		if (r)
 			break;
-		if (now >= deadline || (!ev.init && now >= boot_deadline)) {
-			timed_out = true;
+		if (now >= deadline || (!ev.init && now >= boot_deadline) ||
+		    vm_stop) {
+			timed_out = !vm_stop;
 			qstatus = spawn_kill(pid, 1000);
 			break;
 		}
 		sleep_ms(VM_POLL_MS);
 	}
 	serial_scan(&serial, &ev, now_ms() - t0);
-	stream_copy(&command, stdout);
+	stream_copy(&command, cfg->stream);
 
 	if (ev.exited) {
 		status = ev.status;
@@ -595,6 +622,10 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 			       "see the serial log");
 			outcome = "guest-failed";
 		}
+	} else if (vm_stop) {
+		pr_err("interrupted: guest stopped");
+		status = EXIT_GUEST;
+		outcome = "interrupted";
 	} else if (ev.panic) {
 		pr_err("guest kernel panicked %s: %s", ev.command_started ?
 		       "while COMMAND ran" : "before COMMAND", ev.panic_line);
@@ -765,6 +796,7 @@ int cmd_vm(int argc, char **argv)
 		.cpus = 2,
 		.mem_mb = 1024,
 		.timeout_s = 600,
+		.stream = stdout,
 	};
 	const char *kspec = "debian:6.1", *dut = NULL;
 	struct argv qemu_args = { 0 };

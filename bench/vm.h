@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kernel.h"
 #include "policy.h"
@@ -64,7 +65,16 @@ struct vm_config {
 	enum vm_accel accel;
 	char *const *qemu_args;		/* extra QEMU arguments, NULL-terminated */
 	char *const *command;		/* argv run in the guest */
+	FILE *stream;			/* COMMAND's output goes here; NULL: kept only */
+	void (*tick)(void *arg);	/* called every poll while the guest runs */
+	void *tick_arg;
 };
+
+/*
+ * vm_interrupt - make a running vm_run() stop its guest and return
+ * (async-signal-safe; for SIGINT handlers and progress callbacks).
+ */
+void vm_interrupt(void);
 
 /* What a run found out, for callers that tabulate runs. */
 struct vm_result {
@@ -100,5 +110,16 @@ int guest_build(const struct vm_config *cfg, const char *path,
 enum vm_accel accel_choose(const struct vm_config *cfg);
 
 const char *vm_iommu_name(enum vm_iommu iommu);
+int vm_iommu_parse(const char *s, enum vm_iommu *iommu);
+/*
+ * vm_mechanism - the mechanism a run of @cfg uses for its policy: the one
+ * asked for, or for "auto" cmdline, except sysfs where the kernel
+ * overrides iommu.strict=0 (caching mode / NpCache).  Says so when it
+ * picks sysfs.
+ */
+enum vm_mechanism vm_mechanism(const struct vm_config *cfg);
+const char *vm_mechanism_name(enum vm_mechanism m);
+/* 0, or the exit status for a configuration that cannot run, after saying why. */
+int vm_check(const struct vm_config *cfg);
 
 #endif /* IB_VM_H */

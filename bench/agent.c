@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench agent: run the cells of one boot on the machine it is on.
+ *
+ * The same code serves the VM target (the guest runs it from /shared, the
+ * run directory) and host mode (iommubench run --target host calls it in
+ * process).  For each cell: make sure the device under test has the
+ * policy the cell claims (reading it back; with the sysfs mechanism,
+ * setting it first), run the workload, and write one cell file with the
+ * raw workload output, atomically.  A failing cell is written too, with
+ * its reason; the agent goes on with the next one.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "iommubench.h"
+#include "json.h"
+#include "log.h"
+#include "policy.h"
+#include "spawn.h"
+#include "util.h"
+
+/* fio variables and their defaults; the workload key is the lower case. */
+static const struct {
+	const char *var;
+	const char *def;
+} fio_vars[] = {
+	{ "RW", "randread" },
+	{ "BS", "4k" },
+	{ "IODEPTH", "1" },
+	{ "NUMJOBS", "1" },
+	{ "IOENGINE", "libaio" },
+	{ "RUNTIME", "10" },
+	{ "RAMP_TIME", "0" },
+	{ "SIZE", "100%" },
+};
+
+static char *iso_now(void)
+{
+	char buf[32];
+	time_t now = time(NULL);
+
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	return strdup(buf);
+}
+
+/* Block devices (and partitions) whose sysfs path runs through @bdf. */
+static void device_blockdevs(const char *bdf, struct strbuf *devs)
+{
+	struct dirent *e;
+	DIR *d = opendir("/sys/block");
+	char *needle = xasprintf("/%s/", bdf);
+
+	while (d && needle && (e = readdir(d))) {
+		char *link = xasprintf("/sys/block/%s", e->d_name);
+		char real[PATH_MAX];
+		struct dirent *p;
+		DIR *pd;
+
+		if (e->d_name[0] == '.' || !link || !realpath(link, real) ||
+		    !strstr(real, needle)) {
+			free(link);
+			continue;
+		}
+		strbuf_addf(devs, "%s ", e->d_name);
+		pd = opendir(link);
+		while (pd && (p = readdir(pd)))
+			if (str_has_prefix(p->d_name, e->d_name))
+				strbuf_addf(devs, "%s ", p->d_name);
+		if (pd)
+			closedir(pd);
+		free(link);
+	}
+	if (d)
+		closedir(d);
+	free(needle);
+}
+
+/*
+ * device_mounts - the mount points of filesystems that @bdf backs, directly
+ * or through a partition, into @out.  Returns how many.
+ */
+static int device_mounts(const char *bdf, struct strbuf *out)
+{
+	struct strbuf devs = STRBUF_INIT;
+	char *info = read_file("/proc/self/mountinfo", NULL), *line, *save;
+	int n = 0;
+
+	device_blockdevs(bdf, &devs);
+	if (!devs.len || !info)
+		goto out;
+	for (line = strtok_r(info, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned int maj, min;
+		char mnt[PATH_MAX], *tok, *dsave, *copy;
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		copy = strdup(devs.buf);
+		for (tok = strtok_r(copy, " ", &dsave); tok;
+		     tok = strtok_r(NULL, " ", &dsave)) {
+			char *p = xasprintf("/sys/class/block/%s/dev", tok);
+			char *dev = p ? read_file(p, NULL) : NULL;
+			unsigned int a, b;
+
+			if (dev && sscanf(dev, "%u:%u", &a, &b) == 2 &&
+			    a == maj && b == min) {
+				strbuf_addf(out, "%s%s on %s", n ? ", " : "", tok, mnt);
+				n++;
+			}
+			free(p);
+			free(dev);
+		}
+		free(copy);
+	}
+out:
+	free(info);
+	strbuf_release(&devs);
+	return n;
+}
+
+/*
+ * Bring @dev to @want (sysfs mechanism only) and read it back into @rec.
+ * Returns 0 when the device has the policy, else -1 with @why set.
+ */
+static int ensure_policy(const char *dev, enum iommu_policy want, bool sysfs,
+			 bool force, struct json_object *rec,
+			 struct strbuf *why)
+{
+	struct device_policy dp;
+	struct strbuf mounts = STRBUF_INIT;
+
+	if (policy_read(dev, &dp)) {
+		strbuf_addf(why, "device %s not found", dev);
+		return -1;
+	}
+	if (sysfs && dp.group >= 0 && dp.policy != want) {
+		if (dp.driver[0] && device_mounts(dev, &mounts) && !force) {
+			strbuf_addf(why, "refusing to rebind %s: it backs mounted filesystems (%s); --force overrides",
+				    dev, mounts.buf);
+			strbuf_release(&mounts);
+			return -1;
+		}
+		strbuf_release(&mounts);
+		if (policy_set(dev, want, true, why))
+			return -1;
+		policy_read(dev, &dp);
+	}
+	json_object_object_add(rec, "device", json_object_new_string(dev));
+	json_object_object_add(rec, "group", dp.group < 0 ? NULL :
+			       json_object_new_int(dp.group));
+	json_object_object_add(rec, "type", dp.group < 0 ? NULL :
+			       json_object_new_string(dp.type));
+	json_object_object_add(rec, "policy", json_object_new_string(
+			       dp.group < 0 ? "none" : policy_name(dp.policy)));
+	json_object_object_add(rec, "expected",
+			       json_object_new_string(policy_name(want)));
+	json_object_object_add(rec, "driver", dp.driver[0] ?
+			       json_object_new_string(dp.driver) : NULL);
+	json_object_object_add(rec, "ok", json_object_new_boolean(
+			       dp.group >= 0 && dp.policy == want));
+	if (dp.group < 0) {
+		strbuf_addf(why, "%s has no IOMMU group", dev);
+		return -1;
+	}
+	if (dp.policy != want) {
+		strbuf_addf(why, "policy mismatch: %s group %d is %s (%s), the cell is %s",
+			    dev, dp.group, dp.type, policy_name(dp.policy),
+			    policy_name(want));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *param(struct json_object *params, const char *key,
+			 const char *def)
+{
+	const char *v = json_get_string(params, key);
+
+	return v ? v : def;
+}
+
+static int run_fio(struct json_object *wl, const char *dev, const char *dir,
+		   const char *id, int logfd, struct json_object *cell,
+		   struct strbuf *why)
+{
+	struct json_object *params = json_object_object_get(wl, "params");
+	const char *jobtext = json_get_string(wl, "jobfile");
+	char *job = xasprintf("%s/%s.fio", dir, id);
+	char *out = xasprintf("%s/%s.fio.json", dir, id);
+	char *outarg = xasprintf("--output=%s", out);
+	char *blk = NULL, *argv[] = { "fio", "--output-format=json+", outarg,
+				      job, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct json_object *res;
+	struct strbuf devs = STRBUF_INIT;
+	int ret = -1, st;
+
+	device_blockdevs(dev, &devs);
+	if (!devs.len) {
+		strbuf_addf(why, "no block device on %s", dev);
+		goto out;
+	}
+	blk = xasprintf("/dev/%.*s", (int)strcspn(devs.buf, " "), devs.buf);
+	if (!jobtext || write_file_atomic(job, jobtext, strlen(jobtext))) {
+		strbuf_addf(why, "cannot write the fio job file %s", job);
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fio_vars); i++) {
+		char key[32];
+		size_t k;
+
+		for (k = 0; fio_vars[i].var[k] && k + 1 < sizeof(key); k++)
+			key[k] = fio_vars[i].var[k] | 0x20;
+		key[k] = '\0';
+		setenv(fio_vars[i].var, param(params, key, fio_vars[i].def), 1);
+	}
+	setenv("FILENAME", blk, 1);
+	o.out_fd = logfd;
+	o.err_fd = logfd;
+	st = spawn_run(argv, &o);
+	if (st) {
+		strbuf_addf(why, "fio failed (status %d)", st);
+		goto out;
+	}
+	res = json_read_file(out);
+	if (!res) {
+		strbuf_addf(why, "fio wrote no JSON to %s", out);
+		goto out;
+	}
+	json_object_object_add(cell, "fio", res);
+	json_object_object_add(cell, "filename", json_object_new_string(blk));
+	ret = 0;
+out:
+	unlink(job);
+	unlink(out);
+	free(job);
+	free(out);
+	free(outarg);
+	free(blk);
+	strbuf_release(&devs);
+	return ret;
+}
+
+static int run_dmabench(struct json_object *wl, const char *dev, int logfd,
+			struct json_object *cell, struct strbuf *why)
+{
+	struct json_object *params = json_object_object_get(wl, "params");
+	const char *args = param(params, "args", "");
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct argv a = { 0 };
+	struct json_object *res;
+	char *copy = strdup(args), *tok, *save, *out = NULL;
+	int st, ret = -1;
+
+	argv_push(&a, "dmabench");
+	argv_push(&a, "--device");
+	argv_push(&a, dev);
+	argv_push(&a, "--json");
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		argv_push(&a, tok);
+	o.err_fd = logfd;
+	st = spawn_capture(a.v, &o, &out);
+	if (st) {
+		strbuf_addf(why, "dmabench failed (status %d)", st);
+		goto out;
+	}
+	res = json_tokener_parse(out);
+	if (!res) {
+		strbuf_addf(why, "dmabench printed no JSON");
+		goto out;
+	}
+	json_object_object_add(cell, "dmabench", res);
+	ret = 0;
+out:
+	argv_free(&a);
+	free(copy);
+	free(out);
+	return ret;
+}
+
+/* Run one cell and write <out>/cells/<id>.json. */
+static int run_cell(struct json_object *plan, struct json_object *pc,
+		    const char *outdir, bool force)
+{
+	struct json_object *cell = json_object_new_object();
+	struct json_object *wl = json_object_object_get(pc, "workload");
+	struct json_object *pol = json_object_new_object();
+	const char *id = json_get_string(pc, "id");
+	const char *type = json_get_string(wl, "type");
+	const char *dev = json_get_string(wl, "device");
+	const char *mech = json_get_string(plan, "mechanism");
+	struct strbuf why = STRBUF_INIT;
+	enum iommu_policy want;
+	char *path = xasprintf("%s/cells/%s.json", outdir, id);
+	char *tmpdir = xasprintf("%s/work", outdir);
+	char *logpath = xasprintf("%s/logs/%s.log", outdir, id);
+	char *started = iso_now();
+	uint64_t t0 = now_ms();
+	int logfd, ret;
+
+	pr_info("cell %s", id);
+	mkdir_p(tmpdir, 0755);
+	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	json_object_object_add(cell, "schema", json_object_new_string("iommubench.cell/1"));
+	json_object_object_add(cell, "id", json_object_new_string(id));
+	json_object_object_add(cell, "boot", json_object_get(
+			       json_object_object_get(plan, "boot")));
+	json_object_object_add(cell, "config", json_object_get(
+			       json_object_object_get(plan, "config")));
+	json_object_object_add(cell, "workload", json_object_get(wl));
+	json_object_object_add(cell, "rep", json_object_get(
+			       json_object_object_get(pc, "rep")));
+	json_object_object_add(cell, "seq", json_object_get(
+			       json_object_object_get(pc, "seq")));
+	json_object_object_add(cell, "started", json_object_new_string(started));
+	if (policy_parse(json_get_string(plan, "policy"), &want)) {
+		strbuf_addf(&why, "plan has no valid policy");
+		ret = -1;
+	} else {
+		ret = ensure_policy(dev, want, mech && !strcmp(mech, "sysfs"),
+				    force, pol, &why);
+	}
+	json_object_object_add(cell, "policy_verified", pol);
+	if (!ret && !strcmp(type, "fio"))
+		ret = run_fio(wl, dev, tmpdir, id, logfd, cell, &why);
+	else if (!ret && !strcmp(type, "dmabench"))
+		ret = run_dmabench(wl, dev, logfd, cell, &why);
+	else if (!ret) {
+		strbuf_addf(&why, "unknown workload type %s", type);
+		ret = -1;
+	}
+	json_object_object_add(cell, "status", json_object_new_string(ret ? "failed" : "ok"));
+	json_object_object_add(cell, "error", ret ? json_object_new_string(why.buf) : NULL);
+	json_object_object_add(cell, "duration_s",
+			       json_object_new_double((now_ms() - t0) / 1000.0));
+	if (ret)
+		pr_warn("cell %s failed: %s", id, why.buf);
+	if (logfd >= 0)
+		close(logfd);
+	ret = json_write_file(path, cell);
+	if (ret)
+		pr_err("%s: %s", path, strerror(errno));
+	json_object_put(cell);
+	strbuf_release(&why);
+	free(path);
+	free(tmpdir);
+	free(logpath);
+	free(started);
+	return ret;
+}
+
+int agent_run(const char *planpath, const char *outdir, bool force)
+{
+	struct json_object *plan = json_read_file(planpath), *cells;
+	int ret = 0;
+
+	if (!plan)
+		return EXIT_ERROR;
+	for (const char *sub = "cells\0logs\0"; *sub; sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", outdir, sub);
+
+		if (!d || mkdir_p(d, 0755)) {
+			pr_err("%s: %s", d ? d : outdir, strerror(errno));
+			free(d);
+			json_object_put(plan);
+			return EXIT_ERROR;
+		}
+		free(d);
+	}
+	cells = json_object_object_get(plan, "cells");
+	for (size_t i = 0; i < json_object_array_length(cells); i++)
+		if (run_cell(plan, json_object_array_get_idx(cells, i), outdir,
+			     force))
+			ret = EXIT_ERROR;
+	{
+		char *work = xasprintf("%s/work", outdir);
+
+		if (work)
+			rmdir(work);
+		free(work);
+	}
+	json_object_put(plan);
+	return ret;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "plan", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	const char *plan = NULL, *out = ".";
+	bool force = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:o:f", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			plan = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (!plan) {
+		pr_err("usage: iommubench agent --plan FILE [--out DIR] [--force]");
+		return EXIT_USAGE;
+	}
+	return agent_run(plan, out, force);
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The matrix file format (fio-like INI, documented in docs/matrix.md):
+ *
+ *   [global]                     axes and run settings
+ *   kernels = debian:6.1 debian:6.12
+ *   iommu = intel
+ *   policies = strict lazy identity lazy@sysfs
+ *   repetitions = 5
+ *
+ *   [randread]                   one workload per other section
+ *   type = fio
+ *   rw = randread
+ *   ...
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "matrix.h"
+#include "util.h"
+
+/* Keys a workload section may set, per type (NULL-terminated). */
+static const char *const fio_keys[] = {
+	"rw", "bs", "iodepth", "numjobs", "ioengine", "runtime", "ramp_time",
+	"size", "template", NULL,
+};
+static const char *const dmabench_keys[] = { "args", "device", NULL };
+
+static const char *const iommu_names[] = {
+	"intel", "intel-cm", "amd", "virtio", NULL,
+};
+
+struct parser {
+	const char *path;
+	int line;
+};
+
+static int perr(const struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(const struct parser *p, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	char *msg;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	strbuf_addf(&sb, "%s:%d: %s", p->path, p->line, msg);
+	pr_err("%s", sb.buf);
+	strbuf_release(&sb);
+	free(msg);
+	return -1;
+}
+
+static bool in_list(const char *const list[], const char *s)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+/* Split @val on white space into @out (strdup'ed); returns the count. */
+static int split(const struct parser *p, const char *key, char *val,
+		 char **out, unsigned int max)
+{
+	unsigned int n = 0;
+	char *save, *tok;
+
+	for (tok = strtok_r(val, " \t,", &save); tok;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		if (n == max)
+			return perr(p, "%s: more than %u values", key, max);
+		out[n++] = strdup(tok);
+	}
+	if (!n)
+		return perr(p, "%s: no value", key);
+	return n;
+}
+
+static int parse_uint(const struct parser *p, const char *key,
+		      const char *val, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || end == val || v < min || v > max)
+		return perr(p, "%s: '%s' is not a number from %u to %u", key,
+			    val, min, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const struct parser *p, const char *key,
+		      const char *val, bool *out)
+{
+	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "0")) {
+		*out = false;
+		return 0;
+	}
+	return perr(p, "%s: '%s' is not on or off", key, val);
+}
+
+static int global_key(struct parser *p, struct matrix *m, const char *key,
+		      char *val)
+{
+	char *words[MATRIX_MAX_AXIS];
+	int n;
+
+	if (!strcmp(key, "kernels")) {
+		n = split(p, key, val, m->kernels, MATRIX_MAX_AXIS);
+		if (n < 0)
+			return -1;
+		m->nkernels = n;
+	} else if (!strcmp(key, "iommu")) {
+		n = split(p, key, val, m->iommus, MATRIX_MAX_AXIS);
+		if (n < 0)
+			return -1;
+		m->niommus = n;
+		for (int i = 0; i < n; i++)
+			if (!in_list(iommu_names, m->iommus[i]))
+				return perr(p, "iommu: '%s' is not intel, intel-cm, amd or virtio",
+					    m->iommus[i]);
+	} else if (!strcmp(key, "policies")) {
+		n = split(p, key, val, words, MATRIX_MAX_AXIS);
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			struct policy_axis *pa = &m->policies[m->npolicies++];
+			char *at = strchr(words[i], '@');
+			int bad;
+
+			pa->mechanism = strdup(at ? at + 1 : "auto");
+			if (at)
+				*at = '\0';
+			bad = policy_parse(words[i], &pa->policy);
+			if (!bad && strcmp(pa->mechanism, "auto") &&
+			    strcmp(pa->mechanism, "cmdline") &&
+			    strcmp(pa->mechanism, "sysfs"))
+				bad = perr(p, "policies: mechanism '%s' is not auto, cmdline or sysfs",
+					   pa->mechanism);
+			else if (bad)
+				perr(p, "policies: '%s' is not strict, lazy or identity",
+				     words[i]);
+			for (int j = i; bad && j < n; j++)
+				free(words[j]);
+			if (bad)
+				return -1;
+			free(words[i]);
+		}
+	} else if (!strcmp(key, "repetitions")) {
+		return parse_uint(p, key, val, 1, 1000, &m->repetitions);
+	} else if (!strcmp(key, "seed")) {
+		char *end;
+
+		errno = 0;
+		m->seed = strtoull(val, &end, 0);
+		if (errno || *end || end == val)
+			return perr(p, "seed: '%s' is not a number", val);
+		m->seed_set = true;
+	} else if (!strcmp(key, "tracer")) {
+		return parse_bool(p, key, val, &m->tracer);
+	} else if (!strcmp(key, "disk")) {
+		if (strcmp(val, "nvme") && strcmp(val, "virtio"))
+			return perr(p, "disk: '%s' is not nvme or virtio", val);
+		free(m->disk);
+		m->disk = strdup(val);
+	} else if (!strcmp(key, "cpus")) {
+		return parse_uint(p, key, val, 1, 64, &m->cpus);
+	} else if (!strcmp(key, "mem")) {
+		return parse_uint(p, key, val, 256, 1 << 20, &m->mem_mb);
+	} else if (!strcmp(key, "timeout")) {
+		return parse_uint(p, key, val, 10, 86400, &m->boot_timeout_s);
+	} else {
+		return perr(p, "unknown key '%s' in [global]", key);
+	}
+	return 0;
+}
+
+static int workload_key(struct parser *p, struct workload *w, const char *key,
+			const char *val)
+{
+	const char *const *allowed = w->type == WORKLOAD_FIO ? fio_keys :
+				     dmabench_keys;
+
+	if (!strcmp(key, "type")) {
+		if (!strcmp(val, "fio"))
+			w->type = WORKLOAD_FIO;
+		else if (!strcmp(val, "dmabench"))
+			w->type = WORKLOAD_DMABENCH;
+		else
+			return perr(p, "type: '%s' is not fio or dmabench", val);
+		if (w->nparams)
+			return perr(p, "type must come first in [%s]", w->name);
+		return 0;
+	}
+	if (!strcmp(key, "tracer")) {
+		bool on;
+
+		if (parse_bool(p, key, val, &on))
+			return -1;
+		w->tracer = on;
+		return 0;
+	}
+	if (!in_list(allowed, key))
+		return perr(p, "unknown key '%s' for a %s workload in [%s]", key,
+			    w->type == WORKLOAD_FIO ? "fio" : "dmabench", w->name);
+	if (workload_param(w, key, NULL))
+		return perr(p, "'%s' set twice in [%s]", key, w->name);
+	if (w->nparams == MATRIX_MAX_PARAMS)
+		return perr(p, "too many keys in [%s]", w->name);
+	/* Values reach a shell (fio's environment, dmabench's argv). */
+	for (const char *c = val; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(" -_.:=,/%@+", *c))
+			return perr(p, "%s: character '%c' is not allowed", key, *c);
+	w->key[w->nparams] = strdup(key);
+	w->val[w->nparams++] = strdup(val);
+	return 0;
+}
+
+const char *workload_param(const struct workload *w, const char *key,
+			   const char *def)
+{
+	for (unsigned int i = 0; i < w->nparams; i++)
+		if (!strcmp(w->key[i], key))
+			return w->val[i];
+	return def;
+}
+
+bool matrix_needs_testdev(const struct matrix *m)
+{
+	for (unsigned int i = 0; i < m->nworkloads; i++)
+		if (m->workloads[i].type == WORKLOAD_DMABENCH)
+			return true;
+	return false;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+int matrix_parse(const char *path, struct matrix *m)
+{
+	struct parser p = { .path = path };
+	struct workload *w = NULL;
+	bool in_global = false, seen_global = false;
+	char *text, *line, *next;
+
+	memset(m, 0, sizeof(*m));
+	text = read_file(path, NULL);
+	if (!text) {
+		pr_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	m->path = strdup(path);
+	m->text = strdup(text);
+	m->repetitions = 5;
+	m->cpus = 2;
+	m->mem_mb = 1024;
+	m->boot_timeout_s = 900;
+	m->disk = strdup("nvme");
+	for (line = text; line; line = next) {
+		char *eq, *key, *val;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		p.line++;
+		line = strtrim(line);
+		if (!*line || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[') {
+			char *end = strchr(line, ']');
+
+			if (!end || end[1])
+				goto bad_line;
+			*end = '\0';
+			line++;
+			in_global = !strcmp(line, "global");
+			if (in_global) {
+				if (seen_global) {
+					perr(&p, "[global] appears twice");
+					goto err;
+				}
+				seen_global = true;
+				w = NULL;
+				continue;
+			}
+			if (!valid_name(line)) {
+				perr(&p, "[%s]: a workload name uses letters, digits, '-' and '_'",
+				     line);
+				goto err;
+			}
+			for (unsigned int i = 0; i < m->nworkloads; i++) {
+				if (!strcmp(m->workloads[i].name, line)) {
+					perr(&p, "[%s] appears twice", line);
+					goto err;
+				}
+			}
+			if (m->nworkloads == MATRIX_MAX_WORKLOADS) {
+				perr(&p, "more than %d workloads", MATRIX_MAX_WORKLOADS);
+				goto err;
+			}
+			w = &m->workloads[m->nworkloads++];
+			w->name = strdup(line);
+			w->line = p.line;
+			w->type = WORKLOAD_FIO;
+			w->tracer = true;	/* the [global] tracer decides */
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq)
+			goto bad_line;
+		*eq = '\0';
+		key = strtrim(line);
+		val = strtrim(eq + 1);
+		if (!*key || !*val) {
+			perr(&p, "'%s' needs a value", key);
+			goto err;
+		}
+		if (in_global) {
+			if (global_key(&p, m, key, val))
+				goto err;
+		} else if (w) {
+			if (workload_key(&p, w, key, val))
+				goto err;
+		} else {
+			perr(&p, "'%s' outside a section: start with [global]", key);
+			goto err;
+		}
+	}
+	p.line = 0;
+	if (!m->nkernels)
+		m->kernels[m->nkernels++] = strdup("debian:6.1");
+	if (!m->niommus)
+		m->iommus[m->niommus++] = strdup("intel");
+	if (!m->npolicies) {
+		perr(&p, "[global] needs policies = strict lazy identity (or some of them)");
+		goto err;
+	}
+	if (!m->nworkloads) {
+		perr(&p, "no workload: add a [name] section with type = fio or dmabench");
+		goto err;
+	}
+	for (unsigned int i = 0; i < m->nworkloads; i++) {
+		w = &m->workloads[i];
+		w->tracer = w->tracer && m->tracer;
+		if (w->type == WORKLOAD_DMABENCH && !workload_param(w, "args", NULL)) {
+			p.line = w->line;
+			perr(&p, "[%s]: a dmabench workload needs args = ...", w->name);
+			goto err;
+		}
+	}
+	free(text);
+	return 0;
+
+bad_line:
+	perr(&p, "expected [section] or key = value");
+err:
+	free(text);
+	matrix_free(m);
+	return -1;
+}
+
+void matrix_free(struct matrix *m)
+{
+	for (unsigned int i = 0; i < m->nkernels; i++)
+		free(m->kernels[i]);
+	for (unsigned int i = 0; i < m->niommus; i++)
+		free(m->iommus[i]);
+	for (unsigned int i = 0; i < m->npolicies; i++)
+		free(m->policies[i].mechanism);
+	for (unsigned int i = 0; i < m->nworkloads; i++) {
+		free(m->workloads[i].name);
+		for (unsigned int j = 0; j < m->workloads[i].nparams; j++) {
+			free(m->workloads[i].key[j]);
+			free(m->workloads[i].val[j]);
+		}
+	}
+	free(m->disk);
+	free(m->path);
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+/* splitmix64: small, seedable, and the same everywhere. */
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(unsigned int *v, unsigned int n, uint64_t *state)
+{
+	for (unsigned int i = n; i > 1; i--) {
+		unsigned int j = next_rand(state) % i, t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+/* "debian:6.1" -> "debian-6.1": ids are file names. */
+static char *id_part(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *c = d; c && *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
+		    *c != '_')
+			*c = '-';
+	return d;
+}
+
+struct json_object *matrix_plan(const struct matrix *m, uint64_t seed)
+{
+	unsigned int nconf = m->nkernels * m->niommus * m->npolicies;
+	unsigned int order[MATRIX_MAX_AXIS * MATRIX_MAX_AXIS * MATRIX_MAX_AXIS];
+	unsigned int worder[MATRIX_MAX_WORKLOADS];
+	struct json_object *plan = json_object_new_object();
+	struct json_object *boots = json_object_new_array();
+	uint64_t state = seed;
+	unsigned int nboot = 0;
+
+	for (unsigned int rep = 1; rep <= m->repetitions; rep++) {
+		for (unsigned int i = 0; i < nconf; i++)
+			order[i] = i;
+		shuffle(order, nconf, &state);
+		for (unsigned int c = 0; c < nconf; c++) {
+			unsigned int k = order[c] / (m->niommus * m->npolicies);
+			unsigned int io = order[c] / m->npolicies % m->niommus;
+			const struct policy_axis *pa =
+				&m->policies[order[c] % m->npolicies];
+			struct json_object *b = json_object_new_object();
+			struct json_object *cells = json_object_new_array();
+			char *kpart = id_part(m->kernels[k]);
+			char *conf = xasprintf("%s-%s-%s%s%s", kpart, m->iommus[io],
+					       policy_name(pa->policy),
+					       strcmp(pa->mechanism, "auto") ? "@" : "",
+					       strcmp(pa->mechanism, "auto") ?
+					       pa->mechanism : "");
+
+			char bid[16];
+
+			snprintf(bid, sizeof(bid), "b%03u", ++nboot);
+			json_object_object_add(b, "id", json_object_new_string(bid));
+			json_object_object_add(b, "label", json_object_new_string(conf));
+			json_object_object_add(b, "kernel", json_object_new_string(m->kernels[k]));
+			json_object_object_add(b, "iommu", json_object_new_string(m->iommus[io]));
+			json_object_object_add(b, "policy", json_object_new_string(
+					       policy_name(pa->policy)));
+			json_object_object_add(b, "mechanism",
+					       json_object_new_string(pa->mechanism));
+			json_object_object_add(b, "rep", json_object_new_int(rep));
+			for (unsigned int i = 0; i < m->nworkloads; i++)
+				worder[i] = i;
+			shuffle(worder, m->nworkloads, &state);
+			for (unsigned int i = 0; i < m->nworkloads; i++) {
+				const struct workload *w = &m->workloads[worder[i]];
+				struct json_object *cell = json_object_new_object();
+				char *id = xasprintf("%s-%s-r%u", conf, w->name, rep);
+
+				json_object_object_add(cell, "id", json_object_new_string(id));
+				json_object_object_add(cell, "workload",
+						       json_object_new_string(w->name));
+				json_object_array_add(cells, cell);
+				free(id);
+			}
+			json_object_object_add(b, "cells", cells);
+			json_object_array_add(boots, b);
+			free(kpart);
+			free(conf);
+		}
+	}
+	json_object_object_add(plan, "seed", json_object_new_uint64(seed));
+	json_object_object_add(plan, "boots", boots);
+	return plan;
+}

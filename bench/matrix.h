@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Benchmark matrices: an INI file names the axes (kernels, vIOMMUs,
+ * policies with their mechanism, workloads, repetitions); the plan expands
+ * them into cells and orders them: each repetition round visits every
+ * boot configuration once, in a seeded random order, so drift cannot pose
+ * as an effect.  Cells of one configuration and round share one boot.
+ */
+#ifndef IB_MATRIX_H
+#define IB_MATRIX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "policy.h"
+
+#define MATRIX_MAX_AXIS		16
+#define MATRIX_MAX_WORKLOADS	32
+#define MATRIX_MAX_PARAMS	16
+
+enum workload_type {
+	WORKLOAD_FIO,
+	WORKLOAD_DMABENCH,
+};
+
+struct workload {
+	char *name;			/* section name */
+	enum workload_type type;
+	bool tracer;			/* run under iommutrace */
+	unsigned int nparams;
+	char *key[MATRIX_MAX_PARAMS];	/* fio: rw, bs ...; dmabench: args */
+	char *val[MATRIX_MAX_PARAMS];
+	int line;			/* where the section starts */
+};
+
+struct policy_axis {
+	enum iommu_policy policy;
+	char *mechanism;		/* "auto", "cmdline", "sysfs" */
+};
+
+struct matrix {
+	char *path;
+	char *text;			/* the file as read, for the manifest */
+	char *kernels[MATRIX_MAX_AXIS];
+	unsigned int nkernels;
+	char *iommus[MATRIX_MAX_AXIS];
+	unsigned int niommus;
+	struct policy_axis policies[MATRIX_MAX_AXIS];
+	unsigned int npolicies;
+	struct workload workloads[MATRIX_MAX_WORKLOADS];
+	unsigned int nworkloads;
+	unsigned int repetitions;
+	bool seed_set;
+	uint64_t seed;
+	bool tracer;
+	char *disk;			/* nvme or virtio */
+	unsigned int cpus;
+	unsigned int mem_mb;
+	unsigned int boot_timeout_s;	/* watchdog for one boot */
+};
+
+/*
+ * matrix_parse - read and validate @path.  Every error names the file and
+ * line ("quick.ini:12: ...") and nothing is kept.  Returns 0 or -1.
+ */
+int matrix_parse(const char *path, struct matrix *m);
+void matrix_free(struct matrix *m);
+
+/* A workload parameter, or @def. */
+const char *workload_param(const struct workload *w, const char *key,
+			   const char *def);
+bool matrix_needs_testdev(const struct matrix *m);
+
+/*
+ * matrix_plan - expand @m into boots of cells in run order, as JSON:
+ * {"seed": S, "boots": [{"id", "label", "kernel", "iommu", "policy",
+ * "mechanism", "rep", "cells": [{"id", "workload"}...]}...]}.
+ */
+struct json_object *matrix_plan(const struct matrix *m, uint64_t seed);
+
+#endif /* IB_MATRIX_H */

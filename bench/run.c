@@ -1,0 +1,1144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench run: the main job.  Expand a matrix into boots of cells,
+ * run them in their seeded interleaved order on the VM target (one boot
+ * per configuration and round) or on this machine (host mode), and keep a
+ * complete record: results/<run-id>/ and the SQLite index beside it.
+ * A failed boot or cell is recorded with its reason and logs, and the run
+ * goes on; an interrupted run continues with --resume.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "iommubench.h"
+#include "json.h"
+#include "kernel.h"
+#include "log.h"
+#include "matrix.h"
+#include "spawn.h"
+#include "stats.h"
+#include "store.h"
+#include "util.h"
+#include "vm.h"
+
+enum target {
+	TARGET_VM,
+	TARGET_HOST,
+};
+
+struct runner {
+	struct json_object *manifest;
+	const char *run_id;
+	char *dir;
+	sqlite3 *db;
+	enum target target;
+	bool force;
+	/* progress */
+	unsigned int total;
+	unsigned int done;
+	unsigned int failed;
+	unsigned int skipped;
+	uint64_t t0;
+	uint64_t last_draw;
+	bool tty;
+	const char *boot_label;
+	struct json_object *boot_cells;
+	unsigned int boot_seen;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static char *iso_now(void)
+{
+	char buf[32];
+	time_t now = time(NULL);
+
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	return strdup(buf);
+}
+
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static char *capture_line(char *const argv[])
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL;
+
+	o.err_fd = SPAWN_DEVNULL;
+	if (spawn_capture(argv, &o, &out)) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* --- the manifest ----------------------------------------------------- */
+
+static struct json_object *host_json(void)
+{
+	struct json_object *h = json_object_new_object();
+	struct utsname u;
+	char *cpu = read_file("/proc/cpuinfo", NULL), *model = NULL;
+
+	uname(&u);
+	json_object_object_add(h, "name", json_object_new_string(u.nodename));
+	json_object_object_add(h, "kernel", json_object_new_string(u.release));
+	json_object_object_add(h, "cpus", json_object_new_int(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(h, "mem_bytes", json_object_new_int64(
+			       (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE)));
+	if (cpu && (model = strstr(cpu, "model name"))) {
+		model = strchr(model, ':');
+		if (model) {
+			model += 2;
+			model[strcspn(model, "\n")] = '\0';
+		}
+	}
+	json_object_object_add(h, "cpu_model", jstr_or_null(model));
+	free(cpu);
+	return h;
+}
+
+static struct json_object *tools_json(enum target target)
+{
+	struct json_object *t = json_object_new_object();
+	char *fio[] = { "fio", "--version", NULL };
+	char *qemu[] = { "qemu-system-x86_64", "--version", NULL };
+	char *git[] = { "git", "-C", ABS_TOP_SRCDIR, "describe", "--always",
+			"--dirty", "--tags", NULL };
+	char *s;
+
+	s = capture_line(fio);
+	json_object_object_add(t, "fio", jstr_or_null(s));
+	free(s);
+	if (target == TARGET_VM) {
+		s = capture_line(qemu);
+		json_object_object_add(t, "qemu", jstr_or_null(s));
+		free(s);
+	}
+	json_object_object_add(t, "iommubench", json_object_new_string(PACKAGE_VERSION));
+	/* The suite's own revision, when it runs from its git tree. */
+	s = strcmp(ib_datadir(), ABS_TOP_SRCDIR) ? NULL : capture_line(git);
+	json_object_object_add(t, "git_describe", jstr_or_null(s));
+	free(s);
+	return t;
+}
+
+static int save_manifest(struct runner *r)
+{
+	char *path = xasprintf("%s/manifest.json", r->dir);
+	int ret = path ? json_write_file(path, r->manifest) : -1;
+
+	if (ret)
+		pr_err("%s: %s", path ? path : r->dir, strerror(errno));
+	free(path);
+	return ret;
+}
+
+/* --- planning --------------------------------------------------------- */
+
+static struct json_object *workload_json(const struct matrix *m,
+					 const struct workload *w,
+					 enum target target,
+					 const char *host_dev)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *params = json_object_new_object();
+	const char *dev;
+
+	json_object_object_add(o, "name", json_object_new_string(w->name));
+	json_object_object_add(o, "type", json_object_new_string(
+			       w->type == WORKLOAD_FIO ? "fio" : "dmabench"));
+	json_object_object_add(o, "tracer", json_object_new_boolean(w->tracer));
+	for (unsigned int i = 0; i < w->nparams; i++)
+		json_object_object_add(params, w->key[i],
+				       json_object_new_string(w->val[i]));
+	json_object_object_add(o, "params", params);
+	if (target == TARGET_HOST)
+		dev = workload_param(w, "device", host_dev);
+	else
+		dev = w->type == WORKLOAD_FIO ? VM_BDF_DISK : VM_BDF_TESTDEV;
+	json_object_object_add(o, "device", json_object_new_string(dev));
+	if (w->type == WORKLOAD_FIO) {
+		const char *tmpl = workload_param(w, "template", "basic");
+		char *path = xasprintf("%s/bench/fio/%s.fio", ib_datadir(), tmpl);
+		char *text = path ? read_file(path, NULL) : NULL;
+
+		if (!text)
+			pr_err("%s: workload [%s]: fio template %s: %s", m->path,
+			       w->name, path ? path : tmpl, strerror(errno));
+		json_object_object_add(o, "jobfile", jstr_or_null(text));
+		free(path);
+		free(text);
+		if (!text) {
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/*
+ * Turn the matrix plan into the run's plan: a config object per boot with
+ * the kernel's exact release, the effective mechanism, and every cell's
+ * workload spelled out so the agent needs nothing else.
+ */
+static int enrich_plan(struct json_object *plan, const struct matrix *m,
+		       enum target target, const char *host_dev,
+		       struct json_object *kernels)
+{
+	struct json_object *boots = json_object_object_get(plan, "boots");
+	unsigned int seq = 0;
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
+		struct json_object *cells = json_object_object_get(boot, "cells");
+		struct json_object *conf = json_object_new_object();
+		const char *kspec = json_get_string(boot, "kernel");
+		struct json_object *k = json_object_object_get(kernels, kspec);
+		enum vm_mechanism mech = VM_MECH_SYSFS;
+
+		if (target == TARGET_VM) {
+			struct vm_config cfg = { 0 };
+			const char *mname = json_get_string(boot, "mechanism");
+
+			vm_iommu_parse(json_get_string(boot, "iommu"), &cfg.iommu);
+			policy_parse(json_get_string(boot, "policy"), &cfg.policy);
+			cfg.mechanism = !strcmp(mname, "sysfs") ? VM_MECH_SYSFS :
+					!strcmp(mname, "cmdline") ? VM_MECH_CMDLINE :
+					VM_MECH_AUTO;
+			enum log_level lvl = log_get_level();
+
+			/* Say once per configuration, not once per round. */
+			if (b >= json_object_array_length(boots) / m->repetitions)
+				log_set_level(LOG_WARN);
+			mech = vm_mechanism(&cfg);
+			log_set_level(lvl);
+		}
+		json_object_object_add(conf, "kernel", json_object_new_string(kspec));
+		json_object_object_add(conf, "kernel_name", json_object_get(
+				       json_object_object_get(k, "name")));
+		json_object_object_add(conf, "kernel_release", json_object_get(
+				       json_object_object_get(k, "release")));
+		json_object_object_add(conf, "kernel_version", json_object_get(
+				       json_object_object_get(k, "version")));
+		json_object_object_add(conf, "kernel_commit", json_object_get(
+				       json_object_object_get(k, "commit")));
+		json_object_object_add(conf, "iommu", json_object_get(
+				       json_object_object_get(boot, "iommu")));
+		json_object_object_add(conf, "policy", json_object_get(
+				       json_object_object_get(boot, "policy")));
+		json_object_object_add(conf, "mechanism",
+				       json_object_new_string(vm_mechanism_name(mech)));
+		json_object_object_add(boot, "config", conf);
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			struct json_object *cell = json_object_array_get_idx(cells, c);
+			const char *wname = json_get_string(cell, "workload");
+			struct json_object *wl = NULL;
+
+			for (unsigned int i = 0; i < m->nworkloads; i++)
+				if (!strcmp(m->workloads[i].name, wname))
+					wl = workload_json(m, &m->workloads[i],
+							   target, host_dev);
+			if (!wl)
+				return -1;
+			json_object_object_add(cell, "workload", wl);
+			json_object_object_add(cell, "rep", json_object_get(
+					       json_object_object_get(boot, "rep")));
+			json_object_object_add(cell, "seq", json_object_new_int(++seq));
+		}
+	}
+	return 0;
+}
+
+/* --- progress --------------------------------------------------------- */
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/*
+ * One line, redrawn: a bar, cells finished of the total, failures, the
+ * boot under way, elapsed time and an ETA from this invocation's pace.
+ * Cells finished before a --resume count as finished, not as pace.
+ */
+static void draw_progress(struct runner *r, bool force)
+{
+	unsigned int finished = r->done + r->failed + r->boot_seen;
+	unsigned int width = 24, fill, fresh = finished - r->skipped;
+	double elapsed = (now_ms() - r->t0) / 1000.0;
+	char el[16], eta[16] = "?";
+
+	if (!r->tty || (!force && now_ms() - r->last_draw < 250))
+		return;
+	r->last_draw = now_ms();
+	fill = r->total ? finished * width / r->total : width;
+	if (fill > width)
+		fill = width;
+	if (fresh)
+		fmt_duration(eta, sizeof(eta), elapsed / fresh *
+			     (r->total - finished));
+	fmt_duration(el, sizeof(el), elapsed);
+	fprintf(stderr, "\r\033[K[%.*s%*s] %u/%u cells",
+		(int)fill, "########################", (int)(width - fill), "",
+		finished, r->total);
+	if (r->failed)
+		fprintf(stderr, ", %u failed", r->failed);
+	fprintf(stderr, " | %s | %s, ETA %s",
+		r->boot_label ? r->boot_label : "", el, eta);
+	fflush(stderr);
+}
+
+/* Count the current boot's cell files as they appear. */
+static void tick(void *arg)
+{
+	struct runner *r = arg;
+	unsigned int seen = 0;
+
+	if (interrupted)
+		vm_interrupt();
+	if (!r->tty || now_ms() - r->last_draw < 250)
+		return;
+	for (size_t i = 0; r->boot_cells &&
+	     i < json_object_array_length(r->boot_cells); i++) {
+		const char *id = json_get_string(
+			json_object_array_get_idx(r->boot_cells, i), "id");
+		char *p = xasprintf("%s/cells/%s.json", r->dir, id);
+
+		seen += p && path_exists(p);
+		free(p);
+	}
+	r->boot_seen = seen;
+	draw_progress(r, false);
+}
+
+/* --- executing a boot --------------------------------------------------- */
+
+static char *cell_path(const struct runner *r, const char *id)
+{
+	return xasprintf("%s/cells/%s.json", r->dir, id);
+}
+
+/* Cells of @boot without a cell file yet (all of them on a fresh run). */
+static struct json_object *pending_cells(const struct runner *r,
+					 struct json_object *boot)
+{
+	struct json_object *cells = json_object_object_get(boot, "cells");
+	struct json_object *todo = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(cells); i++) {
+		struct json_object *c = json_object_array_get_idx(cells, i);
+		char *p = cell_path(r, json_get_string(c, "id"));
+
+		if (p && !path_exists(p))
+			json_object_array_add(todo, json_object_get(c));
+		free(p);
+	}
+	return todo;
+}
+
+/*
+ * After a boot: give every planned cell a final file.  A cell the agent
+ * wrote gets the boot's record; a missing one is written as failed with
+ * the boot's outcome as its reason.  Then index it.
+ */
+static void settle_cells(struct runner *r, struct json_object *boot,
+			 struct json_object *todo, struct json_object *vm,
+			 const char *boot_error)
+{
+	for (size_t i = 0; i < json_object_array_length(todo); i++) {
+		struct json_object *pc = json_object_array_get_idx(todo, i);
+		const char *id = json_get_string(pc, "id");
+		char *path = cell_path(r, id);
+		struct json_object *cell = NULL;
+		bool ok;
+
+		if (path_exists(path))
+			cell = json_read_file(path);
+		if (!cell) {
+			cell = json_object_new_object();
+			json_object_object_add(cell, "schema",
+					       json_object_new_string("iommubench.cell/1"));
+			json_object_object_add(cell, "id", json_object_new_string(id));
+			json_object_object_add(cell, "boot", json_object_get(
+					       json_object_object_get(boot, "id")));
+			json_object_object_add(cell, "config", json_object_get(
+					       json_object_object_get(boot, "config")));
+			json_object_object_add(cell, "workload", json_object_get(
+					       json_object_object_get(pc, "workload")));
+			json_object_object_add(cell, "rep", json_object_get(
+					       json_object_object_get(pc, "rep")));
+			json_object_object_add(cell, "seq", json_object_get(
+					       json_object_object_get(pc, "seq")));
+			json_object_object_add(cell, "status", json_object_new_string("failed"));
+			json_object_object_add(cell, "error", json_object_new_string(
+					       boot_error ? boot_error :
+					       "the agent wrote no result for this cell"));
+		}
+		if (vm)
+			json_object_object_add(cell, "vm", json_object_get(vm));
+		ok = !strcmp(json_get_string(cell, "status") ?
+			     json_get_string(cell, "status") : "", "ok");
+		if (json_write_file(path, cell))
+			pr_err("%s: %s", path, strerror(errno));
+		if (r->db && store_add_cell(r->db, r->run_id, cell, path))
+			pr_warn("cell %s is not indexed", id);
+		if (ok) {
+			r->done++;
+		} else {
+			r->failed++;
+			if (!r->tty)
+				pr_warn("cell %s failed: %s", id,
+					json_get_string(cell, "error"));
+		}
+		json_object_put(cell);
+		free(path);
+	}
+}
+
+static int write_boot_plan(struct runner *r, struct json_object *boot,
+			   struct json_object *todo, char **planrel)
+{
+	struct json_object *p = json_object_new_object();
+	const char *id = json_get_string(boot, "id");
+	char *path = xasprintf("%s/plans/%s.json", r->dir, id);
+	int ret;
+
+	json_object_object_add(p, "run_id", json_object_new_string(r->run_id));
+	json_object_object_add(p, "boot", json_object_new_string(id));
+	json_object_object_add(p, "policy", json_object_get(
+			       json_object_object_get(boot, "policy")));
+	json_object_object_add(p, "mechanism", json_object_get(
+			       json_object_object_get(
+			       json_object_object_get(boot, "config"), "mechanism")));
+	json_object_object_add(p, "config", json_object_get(
+			       json_object_object_get(boot, "config")));
+	json_object_object_add(p, "cells", json_object_get(todo));
+	ret = json_write_file(path, p);
+	json_object_put(p);
+	free(path);
+	*planrel = xasprintf("plans/%s.json", id);
+	return ret;
+}
+
+static struct json_object *vm_record(const char *logdir, const char *rel)
+{
+	char *path = xasprintf("%s/vm.json", logdir);
+	struct json_object *vm = path && path_exists(path) ?
+				 json_read_file(path) : NULL;
+	struct json_object *rec = json_object_new_object();
+	static const char *const keep[] = {
+		"outcome", "exit_status", "accel", "boot_to_command_ms",
+		"cmdline", "kernel_warnings", "policy_verified",
+	};
+
+	for (size_t i = 0; vm && i < ARRAY_SIZE(keep); i++)
+		json_object_object_add(rec, keep[i], json_object_get(
+				       json_object_object_get(vm, keep[i])));
+	json_object_object_add(rec, "logs", json_object_new_string(rel));
+	if (vm)
+		json_object_put(vm);
+	free(path);
+	return rec;
+}
+
+static int run_boot_vm(struct runner *r, struct json_object *boot,
+		       struct json_object *todo, const char *planrel)
+{
+	struct json_object *settings = json_object_object_get(r->manifest, "settings");
+	struct json_object *conf = json_object_object_get(boot, "config");
+	const char *bid = json_get_string(boot, "id");
+	char *logdir = xasprintf("%s/logs/%s", r->dir, bid);
+	char *argv[] = { "iommubench", "-q", "agent", "--plan", (char *)planrel,
+			 "--out", ".", NULL };
+	struct json_object *vmrec;
+	struct vm_config cfg = {
+		.cpus = json_object_get_int(json_object_object_get(settings, "cpus")),
+		.mem_mb = json_object_get_int(json_object_object_get(settings, "mem_mb")),
+		.timeout_s = json_object_get_int(json_object_object_get(settings, "boot_timeout_s")),
+		.testdev = json_object_get_boolean(json_object_object_get(settings, "testdev")),
+		.disk = !strcmp(json_get_string(settings, "disk"), "virtio") ?
+			VM_DISK_VIRTIO : VM_DISK_NVME,
+		.dut = VM_BDF_DISK,
+		.share = r->dir,
+		.run_dir = logdir,
+		.keep = true,
+		.command = argv,
+		.tick = tick,
+		.tick_arg = r,
+	};
+	const char *mech = json_get_string(conf, "mechanism");
+	char *err = NULL;
+	int status;
+
+	cfg.mechanism = !strcmp(mech, "sysfs") ? VM_MECH_SYSFS : VM_MECH_CMDLINE;
+	vm_iommu_parse(json_get_string(conf, "iommu"), &cfg.iommu);
+	policy_parse(json_get_string(conf, "policy"), &cfg.policy);
+	if (kernel_resolve(json_get_string(conf, "kernel"), &cfg.kernel)) {
+		err = xasprintf("boot %s: kernel %s unavailable", bid,
+				json_get_string(conf, "kernel"));
+		settle_cells(r, boot, todo, NULL, err);
+		free(err);
+		free(logdir);
+		return -1;
+	}
+	mkdir_p(logdir, 0755);
+	status = vm_run(&cfg, NULL);
+	{
+		char *rel = xasprintf("logs/%s", bid);
+
+		vmrec = vm_record(logdir, rel ? rel : logdir);
+		free(rel);
+	}
+	if (status) {
+		const char *outcome = json_get_string(vmrec, "outcome");
+		struct json_object *pv = json_object_object_get(vmrec, "policy_verified");
+		const char *reason = pv ? json_get_string(pv, "reason") : NULL;
+
+		err = xasprintf("boot %s ended with status %d (%s)%s%s", bid, status,
+				outcome ? outcome : "no record",
+				reason ? ": " : "", reason ? reason : "");
+	}
+	settle_cells(r, boot, todo, vmrec, err);
+	json_object_put(vmrec);
+	kernel_free(&cfg.kernel);
+	free(err);
+	free(logdir);
+	return status ? -1 : 0;
+}
+
+static int run_boot_host(struct runner *r, struct json_object *boot,
+			 struct json_object *todo, const char *planrel)
+{
+	char *plan = xasprintf("%s/%s", r->dir, planrel);
+	int ret = agent_run(plan, r->dir, r->force);
+
+	settle_cells(r, boot, todo, NULL, ret ? "the agent failed" : NULL);
+	free(plan);
+	return ret;
+}
+
+static int run_boots(struct runner *r)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+	size_t nboots = json_object_array_length(boots);
+
+	for (size_t b = 0; b < nboots && !interrupted; b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
+		struct json_object *todo = pending_cells(r, boot);
+		char *planrel = NULL, label[160];
+		unsigned int failed_before = r->failed;
+		uint64_t t = now_ms();
+
+		if (!json_object_array_length(todo)) {
+			json_object_put(todo);
+			continue;
+		}
+		snprintf(label, sizeof(label), "%s %s r%d",
+			 json_get_string(boot, "id"), json_get_string(boot, "label"),
+			 json_object_get_int(json_object_object_get(boot, "rep")));
+		r->boot_label = label;
+		r->boot_cells = todo;
+		r->boot_seen = 0;
+		if (!r->tty)
+			pr_info("[%zu/%zu] %s: %zu cell(s)", b + 1, nboots, label,
+				json_object_array_length(todo));
+		draw_progress(r, true);
+		if (write_boot_plan(r, boot, todo, &planrel)) {
+			pr_err("cannot write the plan of %s", label);
+		} else if (r->target == TARGET_VM) {
+			run_boot_vm(r, boot, todo, planrel);
+		} else {
+			run_boot_host(r, boot, todo, planrel);
+		}
+		r->boot_cells = NULL;
+		r->boot_seen = 0;
+		if (!r->tty)
+			pr_info("[%zu/%zu] %s: %u failed, %.0f s", b + 1, nboots,
+				label, r->failed - failed_before,
+				(now_ms() - t) / 1000.0);
+		draw_progress(r, true);
+		json_object_put(todo);
+		free(planrel);
+	}
+	if (r->tty)
+		fputc('\n', stderr);
+	return interrupted ? -1 : 0;
+}
+
+/* --- the summary --------------------------------------------------------- */
+
+struct series {
+	char block[128];	/* kernel, iommu */
+	char policy[32];
+	char metric[64];
+	char unit[16];
+	double *v;
+	size_t n;
+};
+
+static struct series *series_get(struct series **all, size_t *n,
+				  const char *block, const char *policy,
+				  const char *metric, const char *unit)
+{
+	struct series *s;
+
+	for (size_t i = 0; i < *n; i++) {
+		s = &(*all)[i];
+		if (!strcmp(s->block, block) && !strcmp(s->policy, policy) &&
+		    !strcmp(s->metric, metric))
+			return s;
+	}
+	s = realloc(*all, (*n + 1) * sizeof(**all));
+	if (!s)
+		return NULL;
+	*all = s;
+	s = &(*all)[(*n)++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->block, sizeof(s->block), "%s", block);
+	snprintf(s->policy, sizeof(s->policy), "%s", policy);
+	snprintf(s->metric, sizeof(s->metric), "%s", metric);
+	snprintf(s->unit, sizeof(s->unit), "%s", unit ? unit : "");
+	return s;
+}
+
+static const char *const policy_order[] = { "strict", "lazy", "identity" };
+
+static void print_summary(FILE *f, bool md, struct series *all, size_t n)
+{
+	const char *block = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct series *s = &all[i];
+		const struct series *cols[3] = { 0 };
+		bool first_of_metric = true;
+
+		if (!block || strcmp(block, s->block)) {
+			block = s->block;
+			if (md)
+				fprintf(f, "\n### %s\n\n| metric | unit | strict | lazy | identity |\n"
+					"|---|---|---|---|---|\n", block);
+			else
+				fprintf(f, "\n%s: median over repetitions (n), ratio to strict\n"
+					"%-22s %-6s %-24s %-24s %-24s\n", block,
+					"metric", "unit", "strict", "lazy", "identity");
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(all[j].block, s->block) &&
+			    !strcmp(all[j].metric, s->metric))
+				first_of_metric = false;
+		if (!first_of_metric)
+			continue;
+		for (size_t j = i; j < n; j++)
+			for (size_t p = 0; p < ARRAY_SIZE(policy_order); p++)
+				if (!strcmp(all[j].block, s->block) &&
+				    !strcmp(all[j].metric, s->metric) &&
+				    !strcmp(all[j].policy, policy_order[p]))
+					cols[p] = &all[j];
+		fprintf(f, md ? "| %s | %s |" : "%-22s %-6s", s->metric, s->unit);
+		for (size_t p = 0; p < ARRAY_SIZE(policy_order); p++) {
+			char cell[64] = "-";
+
+			if (cols[p]) {
+				double m = stats_median(cols[p]->v, cols[p]->n);
+				double base = cols[0] ? stats_median(cols[0]->v, cols[0]->n) : NAN;
+
+				char num[32];
+
+				snprintf(num, sizeof(num), m >= 1000 ? "%.0f" : "%.3g", m);
+				if (p && cols[0] && base != 0)
+					snprintf(cell, sizeof(cell), "%s (%.2fx) n=%zu",
+						 num, m / base, cols[p]->n);
+				else
+					snprintf(cell, sizeof(cell), "%s n=%zu", num,
+						 cols[p]->n);
+			}
+			fprintf(f, md ? " %s |" : " %-24s", cell);
+		}
+		fputc('\n', f);
+	}
+}
+
+static int summarize(struct runner *r)
+{
+	struct series *all = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	char *path;
+	FILE *f;
+
+	if (!r->db || sqlite3_prepare_v2(r->db,
+		"SELECT c.kernel || ', ' || c.iommu, c.policy, m.metric, m.unit, m.value"
+		" FROM metrics m JOIN cells c"
+		"  ON c.run_id = m.run_id AND c.cell_id = m.cell_id"
+		" WHERE m.run_id = ? AND c.status = 'ok'"
+		" ORDER BY c.kernel, c.iommu, m.metric", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct series *s = series_get(&all, &n,
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3));
+		double *v;
+
+		if (!s)
+			break;
+		v = realloc(s->v, (s->n + 1) * sizeof(*v));
+		if (!v)
+			break;
+		s->v = v;
+		s->v[s->n++] = sqlite3_column_double(st, 4);
+	}
+	sqlite3_finalize(st);
+	printf("\nrun %s: %u cells ok, %u failed%s\n", r->run_id, r->done,
+	       r->failed, interrupted ? " (interrupted: --resume continues)" : "");
+	if (!n)
+		printf("no metrics to summarize\n");
+	print_summary(stdout, false, all, n);
+	path = xasprintf("%s/summary.md", r->dir);
+	f = path ? fopen(path, "w") : NULL;
+	if (f) {
+		fprintf(f, "# Run %s\n\n%u cells ok, %u failed.\n", r->run_id,
+			r->done, r->failed);
+		print_summary(f, true, all, n);
+		fclose(f);
+		printf("\nresults: %s\nsummary: %s\n", r->dir, path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(all[i].v);
+	free(all);
+	free(path);
+	return 0;
+}
+
+/* --- the command --------------------------------------------------------- */
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench run [options] [MATRIX]\n"
+		"       iommubench run --resume RUN [--results DIR]\n"
+		"\n"
+		"  MATRIX                an INI matrix (default: bench/matrices/quick.ini)\n"
+		"  -r, --results DIR     results root (default: results)\n"
+		"      --resume RUN      continue RUN (an id under --results, or its directory)\n"
+		"      --seed N          order seed (default: the matrix's, else random)\n"
+		"      --target T        vm (default) or host\n"
+		"      --device BDF      host mode: the device under test\n"
+		"      --force           host mode: rebind a device that backs a mounted filesystem\n"
+		"  -n, --dry-run         print the plan and exit\n");
+}
+
+static int copy_kernel_config(const char *dir, const struct kernel *k)
+{
+	char *dst = xasprintf("%s/kernels/%s.config", dir, k->name);
+	int ret = dst ? copy_file(k->config, dst, 0644) : -1;
+
+	free(dst);
+	return ret;
+}
+
+static struct json_object *kernel_json(const struct kernel *k)
+{
+	struct json_object *o = json_object_new_object();
+	char *cfg = xasprintf("kernels/%s.config", k->name);
+	char *meta = xasprintf("%s/kernel.json", k->dir);
+	struct json_object *kj = meta ? json_read_file(meta) : NULL;
+
+	json_object_object_add(o, "name", json_object_new_string(k->name));
+	json_object_object_add(o, "release", json_object_new_string(k->release));
+	json_object_object_add(o, "version", jstr_or_null(k->version));
+	json_object_object_add(o, "source", jstr_or_null(k->source));
+	json_object_object_add(o, "commit", kj ? json_object_get(
+			       json_object_object_get(kj, "commit")) : NULL);
+	json_object_object_add(o, "packages", kj ? json_object_get(
+			       json_object_object_get(kj, "packages")) : NULL);
+	json_object_object_add(o, "config", json_object_new_string(cfg));
+	json_object_object_add(o, "path", json_object_new_string(k->dir));
+	if (kj)
+		json_object_put(kj);
+	free(cfg);
+	free(meta);
+	return o;
+}
+
+static void print_plan(struct json_object *plan)
+{
+	struct json_object *boots = json_object_object_get(plan, "boots");
+
+	printf("seed %" PRIu64 ", %zu boots\n",
+	       (uint64_t)json_object_get_uint64(json_object_object_get(plan, "seed")),
+	       json_object_array_length(boots));
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
+		struct json_object *cells = json_object_object_get(boot, "cells");
+
+		printf("%s %-36s %s\n", json_get_string(boot, "id"),
+		       json_get_string(boot, "label"),
+		       json_get_string(json_object_object_get(boot, "config"),
+				       "mechanism"));
+		for (size_t c = 0; c < json_object_array_length(cells); c++)
+			printf("     %s\n", json_get_string(
+			       json_object_array_get_idx(cells, c), "id"));
+	}
+}
+
+static int new_run(struct runner *r, const char *mpath, const char *root,
+		   bool seed_set, uint64_t seed, const char *host_dev,
+		   bool dry_run)
+{
+	struct json_object *kernels = json_object_new_object(), *plan, *man;
+	struct json_object *settings;
+	struct kernel ks[MATRIX_MAX_AXIS] = { 0 };
+	unsigned int nk = 0;
+	char stamp[32], *base, *dot;
+	time_t now = time(NULL);
+	struct matrix m;
+	int ret = EXIT_USAGE;
+
+	if (matrix_parse(mpath, &m))
+		return EXIT_USAGE;
+	if (r->target == TARGET_HOST) {
+		struct utsname u;
+		struct json_object *hk = json_object_new_object();
+
+		if (!host_dev) {
+			pr_err("--target host needs --device BDF (the device under test)");
+			goto out;
+		}
+		pr_info("host mode: the kernels and iommu axes of %s are replaced by this machine's",
+			mpath);
+		for (unsigned int i = 0; i < m.nkernels; i++)
+			free(m.kernels[i]);
+		for (unsigned int i = 0; i < m.niommus; i++)
+			free(m.iommus[i]);
+		m.kernels[0] = strdup("host");
+		m.iommus[0] = strdup("host");
+		m.nkernels = m.niommus = 1;
+		uname(&u);
+		json_object_object_add(hk, "name", json_object_new_string("host"));
+		json_object_object_add(hk, "release", json_object_new_string(u.release));
+		json_object_object_add(kernels, "host", hk);
+	} else {
+		for (nk = 0; nk < m.nkernels; nk++) {
+			if (kernel_resolve(m.kernels[nk], &ks[nk])) {
+				pr_err("%s: kernels: %s is not available", mpath,
+				       m.kernels[nk]);
+				goto out;
+			}
+			json_object_object_add(kernels, m.kernels[nk], kernel_json(&ks[nk]));
+			for (unsigned int i = 0; i < m.niommus; i++) {
+				struct vm_config cfg = {
+					.kernel = ks[nk],
+					.policy = POLICY_STRICT,
+					.dut = VM_BDF_DISK,
+				};
+
+				vm_iommu_parse(m.iommus[i], &cfg.iommu);
+				if (vm_check(&cfg)) {
+					pr_err("%s: kernel %s cannot run with iommu %s",
+					       mpath, m.kernels[nk], m.iommus[i]);
+					goto out;
+				}
+			}
+		}
+	}
+	if (!seed_set && m.seed_set) {
+		seed = m.seed;
+		seed_set = true;
+	}
+	if (!seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = now_ns();
+	plan = matrix_plan(&m, seed);
+	if (enrich_plan(plan, &m, r->target, host_dev, kernels)) {
+		json_object_put(plan);
+		goto out;
+	}
+	if (dry_run) {
+		print_plan(plan);
+		json_object_put(plan);
+		ret = 0;
+		goto out;
+	}
+
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	base = strrchr(mpath, '/') ? strdup(strrchr(mpath, '/') + 1) : strdup(mpath);
+	dot = strrchr(base, '.');
+	if (dot)
+		*dot = '\0';
+	r->dir = xasprintf("%s/%s-%s", root, stamp, base);
+	free(base);
+	for (const char *sub = "cells\0logs\0plans\0kernels\0"; *sub;
+	     sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", r->dir, sub);
+
+		if (!d || mkdir_p(d, 0755)) {
+			pr_err("%s: %s", d ? d : r->dir, strerror(errno));
+			free(d);
+			json_object_put(plan);
+			ret = EXIT_ERROR;
+			goto out;
+		}
+		free(d);
+	}
+	{
+		char *mcopy = xasprintf("%s/matrix.ini", r->dir);
+
+		if (!mcopy || write_file_atomic(mcopy, m.text, strlen(m.text)))
+			pr_warn("cannot copy the matrix into %s", r->dir);
+		free(mcopy);
+	}
+	for (unsigned int i = 0; i < nk; i++)
+		if (copy_kernel_config(r->dir, &ks[i]))
+			pr_warn("cannot copy the config of %s", ks[i].name);
+
+	man = json_object_new_object();
+	settings = json_object_new_object();
+	json_object_object_add(settings, "disk", json_object_new_string(m.disk));
+	json_object_object_add(settings, "cpus", json_object_new_int(m.cpus));
+	json_object_object_add(settings, "mem_mb", json_object_new_int(m.mem_mb));
+	json_object_object_add(settings, "boot_timeout_s", json_object_new_int(m.boot_timeout_s));
+	json_object_object_add(settings, "testdev", json_object_new_boolean(
+			       matrix_needs_testdev(&m)));
+	json_object_object_add(settings, "host_device", jstr_or_null(host_dev));
+	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
+	json_object_object_add(man, "run_id", json_object_new_string(strrchr(r->dir, '/') + 1));
+	{
+		char *t = iso_now();
+
+		json_object_object_add(man, "started", json_object_new_string(t));
+		free(t);
+	}
+	json_object_object_add(man, "finished", NULL);
+	json_object_object_add(man, "target", json_object_new_string(
+			       r->target == TARGET_VM ? "vm" : "host"));
+	{
+		struct json_object *mo = json_object_new_object();
+
+		json_object_object_add(mo, "path", json_object_new_string(mpath));
+		json_object_object_add(mo, "text", json_object_new_string(m.text));
+		json_object_object_add(man, "matrix", mo);
+	}
+	json_object_object_add(man, "seed", json_object_new_uint64(seed));
+	json_object_object_add(man, "settings", settings);
+	json_object_object_add(man, "host", host_json());
+	json_object_object_add(man, "tools", tools_json(r->target));
+	json_object_object_add(man, "kernels", json_object_get(kernels));
+	json_object_object_add(man, "plan", plan);
+	r->manifest = man;
+	r->run_id = json_get_string(man, "run_id");
+	ret = save_manifest(r) ? EXIT_ERROR : 0;
+out:
+	for (unsigned int i = 0; i < nk; i++)
+		kernel_free(&ks[i]);
+	json_object_put(kernels);
+	matrix_free(&m);
+	return ret;
+}
+
+static int load_run(struct runner *r, const char *root, const char *run)
+{
+	char *path;
+
+	r->dir = strchr(run, '/') ? strdup(run) : xasprintf("%s/%s", root, run);
+	path = xasprintf("%s/manifest.json", r->dir);
+	if (!path || !path_exists(path)) {
+		pr_err("--resume %s: no manifest.json in %s", run, r->dir);
+		free(path);
+		return EXIT_USAGE;
+	}
+	r->manifest = json_read_file(path);
+	free(path);
+	if (!r->manifest)
+		return EXIT_ERROR;
+	r->run_id = json_get_string(r->manifest, "run_id");
+	r->target = !strcmp(json_get_string(r->manifest, "target") ?
+			    json_get_string(r->manifest, "target") : "", "host") ?
+		    TARGET_HOST : TARGET_VM;
+	pr_info("resuming %s", r->run_id);
+	return 0;
+}
+
+static unsigned int count_cells(struct runner *r)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+	unsigned int n = 0;
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
+		struct json_object *cells = json_object_object_get(boot, "cells");
+
+		n += json_object_array_length(cells);
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			char *p = cell_path(r, json_get_string(
+				json_object_array_get_idx(cells, c), "id"));
+			struct json_object *cell = p && path_exists(p) ?
+						   json_read_file(p) : NULL;
+
+			if (cell) {
+				r->skipped++;
+				if (!strcmp(json_get_string(cell, "status") ?
+					    json_get_string(cell, "status") : "", "ok"))
+					r->done++;
+				else
+					r->failed++;
+				json_object_put(cell);
+			}
+			free(p);
+		}
+	}
+	return n;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "results", required_argument, NULL, 'r' },
+		{ "resume", required_argument, NULL, 'R' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "target", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct runner r = { .tty = isatty(STDERR_FILENO) };
+	const char *root = "results", *resume = NULL, *host_dev = NULL;
+	char *matrix = NULL, *end, dev[64];
+	bool seed_set = false, dry_run = false;
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t seed = 0;
+	char *finished;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'R':
+			resume = optarg;
+			break;
+		case 's':
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno || *end) {
+				pr_err("--seed: '%s' is not a number", optarg);
+				return EXIT_USAGE;
+			}
+			seed_set = true;
+			break;
+		case 't':
+			if (!strcmp(optarg, "vm")) {
+				r.target = TARGET_VM;
+			} else if (!strcmp(optarg, "host")) {
+				r.target = TARGET_HOST;
+			} else {
+				pr_err("--target: '%s' is not vm or host", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (policy_normalize_dev(optarg, dev, sizeof(dev))) {
+				pr_err("--device: '%s' is not a device name", optarg);
+				return EXIT_USAGE;
+			}
+			host_dev = dev;
+			break;
+		case 'f':
+			r.force = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 < argc || (resume && optind < argc)) {
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (resume) {
+		ret = load_run(&r, root, resume);
+	} else {
+		matrix = optind < argc ? strdup(argv[optind]) :
+			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
+		ret = new_run(&r, matrix, root, seed_set, seed, host_dev, dry_run);
+		free(matrix);
+		if (dry_run || ret)
+			goto out;
+	}
+	if (ret)
+		goto out;
+	r.db = store_open(root);
+	if (!r.db) {
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (store_add_run(r.db, r.manifest, r.dir)) {
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r.total = count_cells(&r);
+	r.t0 = now_ms();
+	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
+	run_boots(&r);
+	if (!interrupted) {
+		finished = iso_now();
+		json_object_object_add(r.manifest, "finished",
+				       json_object_new_string(finished));
+		save_manifest(&r);
+		store_finish_run(r.db, r.run_id, finished);
+		free(finished);
+	}
+	summarize(&r);
+	ret = interrupted ? 130 : r.failed ? EXIT_ERROR : 0;
+out:
+	store_close(r.db);
+	if (r.manifest)
+		json_object_put(r.manifest);
+	free(r.dir);
+	return ret;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The result store: results/<run-id>/ holds manifest.json, matrix.ini,
+ * cells/<cell>.json, plans/, logs/ and kernels/; <results>/index.sqlite
+ * indexes every run's cells and their metrics for the analysis.  The
+ * schema is documented in results/README and versioned with
+ * PRAGMA user_version.
+ */
+#ifndef IB_STORE_H
+#define IB_STORE_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+/* Open (creating or migrating) <root>/index.sqlite. */
+sqlite3 *store_open(const char *root);
+void store_close(sqlite3 *db);
+
+int store_add_run(sqlite3 *db, struct json_object *manifest, const char *path);
+int store_finish_run(sqlite3 *db, const char *run_id, const char *finished);
+/* Index one cell file (replacing an earlier row of the same cell). */
+int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
+		   const char *path);
+
+/*
+ * cell_metrics - call @fn for every metric of @cell: name, value, unit.
+ * The one place where workload output becomes metrics.
+ */
+void cell_metrics(struct json_object *cell,
+		  void (*fn)(void *arg, const char *name, double value,
+			     const char *unit),
+		  void *arg);
+
+#endif /* IB_STORE_H */
