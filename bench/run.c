@@ -1009,6 +1009,13 @@ static unsigned int count_cells(struct runner *r)
 						   json_read_file(p) : NULL;
 
 			if (cell) {
+				/*
+				 * A run killed mid-boot leaves cells the agent
+				 * wrote but the host never indexed.
+				 */
+				if (r->db && store_add_cell(r->db, r->run_id, cell, p))
+					pr_warn("cell %s is not indexed",
+						json_get_string(cell, "id"));
 				r->skipped++;
 				if (!strcmp(json_get_string(cell, "status") ?
 					    json_get_string(cell, "status") : "", "ok"))

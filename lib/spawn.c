@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,7 @@ static int child_fd(int want, int target)
 pid_t spawn_start(char *const argv[], const struct spawn_opts *opts)
 {
 	static const struct spawn_opts defaults = SPAWN_OPTS_DEFAULT;
+	pid_t parent = getpid();
 	int pipefd[2];
 	pid_t pid;
 	int err;
@@ -138,6 +140,12 @@ pid_t spawn_start(char *const argv[], const struct spawn_opts *opts)
 	if (pid == 0) {
 		close(pipefd[0]);
 		setpgid(0, 0);
+		/*
+		 * A child never outlives us: a killed runner must not leave a
+		 * QEMU writing into a run directory that --resume reuses.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		if (child_fd(opts->in_fd, 0) || child_fd(opts->out_fd, 1) ||
 		    child_fd(opts->err_fd, 2) ||

@@ -43,6 +43,7 @@ struct spawn_opts {
 
 /*
  * spawn_start - start @argv[0] (looked up in PATH) in its own process group.
+ * The child is killed if the calling process dies (PR_SET_PDEATHSIG).
  * Returns the pid, or -1 with errno set.
  */
 pid_t spawn_start(char *const argv[], const struct spawn_opts *opts);
