@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -116,6 +117,7 @@ static void valid_params(struct dmabench_params *p)
 	p->size = sizeof(*p);
 	p->version = DMABENCH_ABI_VERSION;
 	p->threads = 1 + rnd_below(2);
+	p->flags = rnd_below(2) ? DMABENCH_F_SYNC : 0;
 	p->ops = 1 + rnd_below(64);
 	p->warmup_ops = rnd_below(16);
 	p->seed = rnd();
@@ -134,35 +136,32 @@ static void valid_params(struct dmabench_params *p)
 	}
 }
 
+/* the fields of struct dmabench_params: offset, element size, elements */
+#define PF(f, n) { offsetof(struct dmabench_params, f),			\
+		   sizeof(((struct dmabench_params *)0)->f) / (n), (n) }
+static const struct {
+	size_t off, size, n;
+} fields[] = {
+	PF(size, 1), PF(version, 1), PF(threads, 1), PF(flags, 1),
+	PF(duration_ns, 1), PF(ops, 1), PF(warmup_ops, 1), PF(device_ns, 1),
+	PF(seed, 1), PF(node, 1), PF(dir, 1), PF(dma_mask_bits, 1),
+	PF(map_mode, 1), PF(sg_entries, 1), PF(batch, 1), PF(nr_sizes, 1),
+	PF(pad0, 1), PF(cpus, DMABENCH_MAX_THREADS),
+	PF(sizes, 2 * DMABENCH_MAX_SIZES), PF(reserved, 16),
+};
+
+/* overwrite one element of one field with an interesting value */
 static void mutate(struct dmabench_params *p)
 {
+	size_t f = rnd_below(sizeof(fields) / sizeof(fields[0]));
+	size_t at = fields[f].off + rnd_below(fields[f].n) * fields[f].size;
 	uint64_t v = interesting();
-	uint32_t i = rnd_below(DMABENCH_MAX_THREADS);
+	uint32_t v32 = v;
 
-	switch (rnd_below(22)) {
-	case 0: p->size = v; break;
-	case 1: p->version = v; break;
-	case 2: p->threads = v; break;
-	case 3: p->flags = v; break;
-	case 4: p->duration_ns = v; break;
-	case 5: p->ops = v; break;
-	case 6: p->warmup_ops = v; break;
-	case 7: p->device_ns = v; break;
-	case 8: p->seed = v; break;
-	case 9: p->node = (int32_t)v; break;
-	case 10: p->dir = v; break;
-	case 11: p->dma_mask_bits = v; break;
-	case 12: p->map_mode = v; break;
-	case 13: p->sg_entries = v; break;
-	case 14: p->batch = v; break;
-	case 15: p->nr_sizes = v; break;
-	case 16: p->pad0 = v; break;
-	case 17: p->cpus[i] = v; break;
-	case 18: p->sizes[i % DMABENCH_MAX_SIZES].bytes = v; break;
-	case 19: p->sizes[i % DMABENCH_MAX_SIZES].weight = v; break;
-	case 20: p->reserved[i % 16] = v; break;
-	default: p->flags = DMABENCH_F_SYNC; break;
-	}
+	if (fields[f].size == sizeof(v))
+		memcpy((char *)p + at, &v, sizeof(v));
+	else
+		memcpy((char *)p + at, &v32, sizeof(v32));
 }
 
 static void random_bytes(void *buf, size_t len)
