@@ -209,7 +209,13 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 	struct strbuf devs = STRBUF_INIT;
 	int ret = -1, st;
 
-	device_blockdevs(dev, &devs);
+	/* After a rebind the driver probes asynchronously: give it 15 s. */
+	for (int i = 0; i < 150; i++) {
+		device_blockdevs(dev, &devs);
+		if (devs.len)
+			break;
+		sleep_ms(100);
+	}
 	if (!devs.len) {
 		strbuf_addf(why, "no block device on %s", dev);
 		goto out;

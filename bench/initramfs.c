@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include "spawn.h"
 #include "util.h"
 #include "vm.h"
+
+#define GUEST_DATADIR	"/usr/share/iommubench"
 
 /* Programs copied into /usr/bin when they exist; busybox is separate. */
 static const char *const suite_programs[] = {
@@ -154,6 +157,8 @@ struct moddep {
 	char **deps;		/* per line: its dependencies, space-separated */
 	size_t n;
 	char *builtin;		/* modules.builtin */
+	char *softdep;		/* modules.softdep */
+	char *alias;		/* modules.alias */
 };
 
 /* Module name of a path: basename, no extension, '-' read as '_'. */
@@ -185,6 +190,12 @@ static int moddep_load(struct moddep *md, const char *moddir)
 	path = xasprintf("%s/modules.builtin", moddir);
 	md->builtin = path ? read_file(path, NULL) : NULL;
 	free(path);
+	path = xasprintf("%s/modules.softdep", moddir);
+	md->softdep = path ? read_file(path, NULL) : NULL;
+	free(path);
+	path = xasprintf("%s/modules.alias", moddir);
+	md->alias = path ? read_file(path, NULL) : NULL;
+	free(path);
 	for (line = strtok_r(md->text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
@@ -207,6 +218,8 @@ static void moddep_free(struct moddep *md)
 {
 	free(md->text);
 	free(md->builtin);
+	free(md->softdep);
+	free(md->alias);
 	free(md->path);
 	free(md->deps);
 }
@@ -252,20 +265,120 @@ static bool list_has(const struct argv *list, const char *path)
 }
 
 /*
+ * Add to @out the words of the line in @text that starts with @prefix
+ * (both space-separated), from word @skip on, up to a word ending in ':'
+ * after the first.
+ */
+static void line_words(const char *text, const char *prefix, int skip,
+		       struct argv *out)
+{
+	size_t plen = strlen(prefix);
+
+	for (const char *p = text; p && *p;) {
+		size_t n = strcspn(p, "\n");
+
+		if (n > plen && !strncmp(p, prefix, plen) && p[plen] == ' ') {
+			char *line = strndup(p, n), *tok, *save;
+			int w = 0;
+
+			for (tok = strtok_r(line, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save), w++) {
+				if (w < skip)
+					continue;
+				if (w > skip && tok[strlen(tok) - 1] == ':')
+					break;
+				argv_push(out, tok);
+			}
+			free(line);
+		}
+		p += n + (p[n] == '\n');
+	}
+}
+
+/*
+ * The modules a module's "softdep ... pre:" names stand for: each name is
+ * a module or an alias of one or more ("crypto-crc32c" is crc32c_intel
+ * and crc32c_generic).
+ */
+static void softdep_modules(const struct moddep *md, const char *name,
+			    struct argv *out)
+{
+	struct argv pre = { 0 };
+	char *prefix = xasprintf("softdep %s", name);
+
+	/* "softdep ext4 pre: crypto-crc32c": words from "pre:" on. */
+	if (prefix && md->softdep)
+		line_words(md->softdep, prefix, 2, &pre);
+	if (pre.n && !strcmp(pre.v[0], "pre:")) {
+		for (size_t i = 1; i < pre.n; i++) {
+			char *a = xasprintf("alias %s", pre.v[i]);
+			size_t before = out->n;
+
+			if (a && md->alias)
+				line_words(md->alias, a, 2, out);
+			if (out->n == before)
+				argv_push(out, pre.v[i]);
+			free(a);
+		}
+	}
+	argv_free(&pre);
+	free(prefix);
+}
+
+/*
  * Append @want and what it needs to @order, dependencies first.  A
  * modules.dep line lists the whole closure with the deepest last, so the
- * list is walked backwards.
+ * list is walked backwards.  Soft dependencies ("pre:") come before the
+ * module that names them and are @optional: an implementation the CPU
+ * cannot run (crc32c_intel without SSE4.2) may fail to load as long as
+ * another does.
  */
 static int mod_resolve(const struct moddep *md, const char *want,
-		       struct argv *order, const char *release)
+		       struct argv *order, struct argv *optional,
+		       const char *release, int depth);
+
+/* Add module @path to @order after its soft dependencies. */
+static int mod_add(const struct moddep *md, const char *path,
+		   struct argv *order, struct argv *optional,
+		   const char *release, int depth)
+{
+	struct argv soft = { 0 };
+	char name[128];
+	int ret = 0;
+
+	if (list_has(order, path))
+		return 0;
+	mod_name(path, name, sizeof(name));
+	if (depth < 3)
+		softdep_modules(md, name, &soft);
+	for (size_t k = 0; k < soft.n && !ret; k++)
+		ret = mod_resolve(md, soft.v[k], order, optional, release,
+				  depth + 1);
+	argv_free(&soft);
+	if (!ret && !list_has(order, path)) {
+		argv_push(order, path);
+		if (depth)
+			argv_push(optional, path);
+	}
+	return ret;
+}
+
+static int mod_resolve(const struct moddep *md, const char *want,
+		       struct argv *order, struct argv *optional,
+		       const char *release, int depth)
 {
 	ssize_t i = moddep_find(md, want);
 	struct argv deps = { 0 };
 	char *copy, *tok, *save;
+	int ret = 0;
 
 	if (i < 0) {
 		if (mod_builtin(md, want)) {
 			pr_debug("module %s is built into %s", want, release);
+			return 0;
+		}
+		if (depth) {
+			pr_debug("soft dependency %s is not in %s", want, release);
 			return 0;
 		}
 		pr_err("kernel %s has no module %s", release, want);
@@ -276,19 +389,18 @@ static int mod_resolve(const struct moddep *md, const char *want,
 	     tok = strtok_r(NULL, " ", &save))
 		argv_push(&deps, tok);
 	free(copy);
-	for (size_t j = deps.n; j-- > 0;)
-		if (!list_has(order, deps.v[j]))
-			argv_push(order, deps.v[j]);
+	for (size_t j = deps.n; j-- > 0 && !ret;)
+		ret = mod_add(md, deps.v[j], order, optional, release, depth);
 	argv_free(&deps);
-	if (!list_has(order, md->path[i]))
-		argv_push(order, md->path[i]);
-	return 0;
+	if (!ret)
+		ret = mod_add(md, md->path[i], order, optional, release, depth);
+	return ret;
 }
 
 /* Copy (decompressing) each module; write the load-order list. */
 static int stage_modules(const char *stage, const struct kernel *k,
-			 const struct argv *order, const struct argv *skip,
-			 const char *listname)
+			 const struct argv *order, const struct argv *optional,
+			 const struct argv *skip, const char *listname)
 {
 	struct strbuf list = STRBUF_INIT;
 	char *dir = xasprintf("%s/lib/modules/%s", stage, k->release);
@@ -326,7 +438,8 @@ static int stage_modules(const char *stage, const struct kernel *k,
 		if (r)
 			pr_err("cannot stage module %s", src);
 		else
-			strbuf_addf(&list, "%s\n", name);
+			strbuf_addf(&list, "%s%s\n",
+				    list_has(optional, rel) ? "?" : "", name);
 		free(src);
 		free(dst);
 		free(name);
@@ -371,7 +484,7 @@ out:
 static int guest_modules(const struct vm_config *cfg, const char *stage)
 {
 	const char *iommu_mods[4] = { 0 }, *dev_mods[8] = { 0 };
-	struct argv iommu_order = { 0 }, dev_order = { 0 };
+	struct argv iommu_order = { 0 }, dev_order = { 0 }, optional = { 0 };
 	const struct kernel *k = &cfg->kernel;
 	struct moddep md;
 	size_t ni = 0, nd = 0;
@@ -395,13 +508,21 @@ static int guest_modules(const struct vm_config *cfg, const char *stage)
 	if (moddep_load(&md, k->moddir))
 		return -1;
 	for (size_t i = 0; i < ni; i++)
-		if (mod_resolve(&md, iommu_mods[i], &iommu_order, k->release))
+		if (mod_resolve(&md, iommu_mods[i], &iommu_order, &optional,
+				k->release, 0))
 			goto out;
 	for (size_t i = 0; i < nd; i++)
-		if (mod_resolve(&md, dev_mods[i], &dev_order, k->release))
+		if (mod_resolve(&md, dev_mods[i], &dev_order, &optional,
+				k->release, 0))
 			goto out;
-	if (stage_modules(stage, k, &iommu_order, NULL, "modules.iommu") ||
-	    stage_modules(stage, k, &dev_order, &iommu_order, "modules.devices"))
+	for (size_t i = 0; cfg->modules && cfg->modules[i]; i++)
+		if (mod_resolve(&md, cfg->modules[i], &dev_order, &optional,
+				k->release, 0))
+			goto out;
+	if (stage_modules(stage, k, &iommu_order, &optional, NULL,
+			  "modules.iommu") ||
+	    stage_modules(stage, k, &dev_order, &optional, &iommu_order,
+			  "modules.devices"))
 		goto out;
 	/* dmabench.ko binds only through driver_override: loading is harmless. */
 	if ((cfg->testdev || cfg->edu) && stage_dmabench(stage, k))
@@ -410,6 +531,7 @@ static int guest_modules(const struct vm_config *cfg, const char *stage)
 out:
 	argv_free(&iommu_order);
 	argv_free(&dev_order);
+	argv_free(&optional);
 	moddep_free(&md);
 	return ret;
 }
@@ -472,6 +594,36 @@ out:
 }
 
 /*
+ * The suite's data files (fio job templates, matrices), so host mode and
+ * the agent find them in the guest: the init exports IOMMUBENCH_DATADIR.
+ */
+static int stage_datadir(const char *stage)
+{
+	static const char *const patterns[] = {
+		"bench/fio/*.fio", "bench/matrices/*.ini",
+	};
+	int ret = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(patterns) && !ret; i++) {
+		char *pat = xasprintf("%s/%s", ib_datadir(), patterns[i]);
+		glob_t g;
+
+		if (pat && !glob(pat, 0, NULL, &g)) {
+			for (size_t j = 0; j < g.gl_pathc && !ret; j++) {
+				char *dst = xasprintf(GUEST_DATADIR "/%s",
+						      g.gl_pathv[j] + strlen(ib_datadir()) + 1);
+
+				ret = !dst || stage_copy(stage, g.gl_pathv[j], dst, 0644);
+				free(dst);
+			}
+			globfree(&g);
+		}
+		free(pat);
+	}
+	return ret;
+}
+
+/*
  * COMMAND's words are joined with spaces and read by the guest's shell, as
  * ssh does: globs and variables expand in the guest, where the files are.
  */
@@ -526,7 +678,7 @@ int guest_build(const struct vm_config *cfg, const char *path,
 		if (r)
 			goto out;
 	}
-	if (guest_modules(cfg, stage))
+	if (guest_modules(cfg, stage) || stage_datadir(stage))
 		goto out;
 	p = xasprintf("%s/etc/iommubench/guest.conf", stage);
 	ret = p ? write_file_atomic(p, conf, strlen(conf)) : -1;

@@ -723,7 +723,8 @@ static void vm_usage(FILE *f)
 		"      --accel A           auto (default: probe KVM, else TCG), kvm or tcg\n"
 		"      --run-dir DIR       keep serial.log, command.out, qemu.log, vm.json there\n"
 		"      --keep              keep the run directory even on success\n"
-		"      --qemu-arg ARG      pass ARG to QEMU (repeatable)\n");
+		"      --qemu-arg ARG      pass ARG to QEMU (repeatable)\n"
+		"      --module NAME       also load kernel module NAME and its dependencies (repeatable)\n");
 }
 
 static int smoke(struct vm_config *base)
@@ -766,7 +767,7 @@ static int smoke(struct vm_config *base)
 int cmd_vm(int argc, char **argv)
 {
 	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
-	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG };
+	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG, OPT_MODULE };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "iommu", required_argument, NULL, 'i' },
@@ -786,6 +787,7 @@ int cmd_vm(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, OPT_RUNDIR },
 		{ "keep", no_argument, NULL, OPT_KEEP },
 		{ "qemu-arg", required_argument, NULL, OPT_QEMUARG },
+		{ "module", required_argument, NULL, OPT_MODULE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -799,7 +801,7 @@ int cmd_vm(int argc, char **argv)
 		.stream = stdout,
 	};
 	const char *kspec = "debian:6.1", *dut = NULL;
-	struct argv qemu_args = { 0 };
+	struct argv qemu_args = { 0 }, modules = { 0 };
 	char share[PATH_MAX];
 	bool no_share = false;
 	char *end;
@@ -913,6 +915,9 @@ int cmd_vm(int argc, char **argv)
 		case OPT_QEMUARG:
 			argv_push(&qemu_args, optarg);
 			break;
+		case OPT_MODULE:
+			argv_push(&modules, optarg);
+			break;
 		case 'h':
 			vm_usage(stdout);
 			return 0;
@@ -948,8 +953,10 @@ int cmd_vm(int argc, char **argv)
 	cfg.share = no_share || !share[0] ? NULL : share;
 	cfg.command = argv + optind;
 	cfg.qemu_args = qemu_args.v;
+	cfg.modules = modules.v;
 	if (kernel_resolve(kspec, &cfg.kernel)) {
 		argv_free(&qemu_args);
+		argv_free(&modules);
 		return EXIT_VM;
 	}
 	if (!strcmp(argv[1], "smoke")) {
@@ -964,5 +971,6 @@ int cmd_vm(int argc, char **argv)
 	}
 	kernel_free(&cfg.kernel);
 	argv_free(&qemu_args);
+	argv_free(&modules);
 	return ret;
 }

@@ -64,6 +64,7 @@ struct vm_config {
 	bool keep;
 	enum vm_accel accel;
 	char *const *qemu_args;		/* extra QEMU arguments, NULL-terminated */
+	char *const *modules;		/* extra guest modules, NULL-terminated */
 	char *const *command;		/* argv run in the guest */
 	FILE *stream;			/* COMMAND's output goes here; NULL: kept only */
 	void (*tick)(void *arg);	/* called every poll while the guest runs */
