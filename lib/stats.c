@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Statistics over repeated measurements (see stats.h and docs/analysis.md).
+ */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,18 +19,672 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double *sorted_copy(const double *v, size_t n)
+{
+	double *s = malloc((n ? n : 1) * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return s;
+}
+
+static double median_sorted(const double *s, size_t n)
+{
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
 double stats_median(const double *v, size_t n)
 {
 	double *s, m;
 
 	if (!n)
 		return NAN;
-	s = malloc(n * sizeof(*s));
+	s = sorted_copy(v, n);
 	if (!s)
 		return NAN;
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	m = median_sorted(s, n);
 	free(s);
 	return m;
+}
+
+double stats_quantile(const double *v, size_t n, double q)
+{
+	double *s, h, r;
+	size_t lo;
+
+	if (!n || !(q >= 0 && q <= 1))
+		return NAN;
+	s = sorted_copy(v, n);
+	if (!s)
+		return NAN;
+	h = (n - 1) * q;
+	lo = (size_t)floor(h);
+	r = lo + 1 < n ? s[lo] + (h - lo) * (s[lo + 1] - s[lo]) : s[lo];
+	free(s);
+	return r;
+}
+
+double stats_mean(const double *v, size_t n)
+{
+	double sum = 0;
+
+	if (!n)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	return sum / n;
+}
+
+double stats_stddev(const double *v, size_t n)
+{
+	double m = stats_mean(v, n), ss = 0;
+
+	if (n < 2)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		ss += (v[i] - m) * (v[i] - m);
+	return sqrt(ss / (n - 1));
+}
+
+/* --- random numbers ----------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/**
+ * stats_rng_seed() - seed the generator
+ * @r: generator
+ * @seed: any value; the state is expanded from it with splitmix64, so
+ *        neighbouring seeds give unrelated streams
+ */
+void stats_rng_seed(struct stats_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t stats_rng_next(struct stats_rng *r)
+{
+	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+uint64_t stats_rng_below(struct stats_rng *r, uint64_t n)
+{
+	/* rejection of the short last interval: exact uniformity */
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n, x;
+
+	do
+		x = stats_rng_next(r);
+	while (x >= limit);
+	return x % n;
+}
+
+double stats_rng_uniform(struct stats_rng *r)
+{
+	return ((stats_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+double stats_rng_normal(struct stats_rng *r)
+{
+	double u = stats_rng_uniform(r), w = stats_rng_uniform(r);
+
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * w);
+}
+
+/* --- bootstrap ------------------------------------------------------------ */
+
+/* P(Bin(n, p) >= k) */
+static double binom_sf(size_t n, double p, size_t k)
+{
+	double sum = 0;
+
+	if (p <= 0)
+		return k == 0;
+	if (p >= 1)
+		return 1;
+	for (size_t j = k; j <= n; j++)
+		sum += exp(lgamma(n + 1.0) - lgamma(j + 1.0) -
+			   lgamma(n - j + 1.0) + j * log(p) +
+			   (n - j) * log1p(-p));
+	return sum > 1 ? 1 : sum;
+}
+
+struct wpoint {
+	double x;
+	double p;
+};
+
+static int cmp_wpoint(const void *a, const void *b)
+{
+	return cmp_double(&((const struct wpoint *)a)->x,
+			  &((const struct wpoint *)b)->x);
+}
+
+/* sort by value and merge equal values; returns the new count */
+static size_t merge_points(struct wpoint *w, size_t n)
+{
+	size_t k = 0;
+
+	qsort(w, n, sizeof(*w), cmp_wpoint);
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].p <= 0)
+			continue;
+		if (k && w[k - 1].x == w[i].x)
+			w[k - 1].p += w[i].p;
+		else
+			w[k++] = w[i];
+	}
+	return k;
+}
+
+/*
+ * The bootstrap distribution of the median, exactly.  With the values
+ * sorted, x(1) <= ... <= x(n), a resample is n uniform draws of an index;
+ * let I(k) be the k-th smallest drawn index.  P(I(k) <= i) is the
+ * probability that at least k draws fall in 1..i: P(Bin(n, i/n) >= k).
+ * Odd n: the resampled median is x(I(m)), m = (n + 1) / 2.  Even n: it is
+ * (x(I(k)) + x(I(k+1))) / 2, k = n / 2, and for i < j
+ *   P(I(k) = i, I(k+1) = j) = C(n, k) (i^k - (i-1)^k) / n^k
+ *                             * ((n-j+1)^(n-k) - (n-j)^(n-k)) / n^(n-k)
+ * (exactly k draws in 1..i with largest i, the other n - k draws in j..n
+ * with smallest j); P(I(k) = I(k+1) = i) is what is left of P(I(k) = i).
+ */
+static struct wpoint *boot_points(const double *v, size_t n, size_t *nout)
+{
+	struct wpoint *w;
+	double *s;
+	size_t cnt = 0;
+
+	s = sorted_copy(v, n);
+	if (!s)
+		return NULL;
+	w = malloc((n % 2 ? n : n * (n + 1) / 2) * sizeof(*w));
+	if (!w) {
+		free(s);
+		return NULL;
+	}
+	if (n % 2) {
+		size_t m = (n + 1) / 2;
+
+		for (size_t i = 1; i <= n; i++) {
+			w[cnt].x = s[i - 1];
+			w[cnt++].p = binom_sf(n, (double)i / n, m) -
+				     binom_sf(n, (double)(i - 1) / n, m);
+		}
+	} else {
+		size_t k = n / 2;
+		double ck = exp(lgamma(n + 1.0) - 2 * lgamma(k + 1.0));
+
+		for (size_t i = 1; i <= n; i++) {
+			double pi = binom_sf(n, (double)i / n, k) -
+				    binom_sf(n, (double)(i - 1) / n, k);
+			double left = pow((double)i / n, k) -
+				      pow((double)(i - 1) / n, k);
+
+			for (size_t j = i + 1; j <= n; j++) {
+				double pij = ck * left *
+					(pow((double)(n - j + 1) / n, n - k) -
+					 pow((double)(n - j) / n, n - k));
+
+				w[cnt].x = (s[i - 1] + s[j - 1]) / 2;
+				w[cnt++].p = pij;
+				pi -= pij;
+			}
+			w[cnt].x = s[i - 1];
+			w[cnt++].p = pi > 0 ? pi : 0;
+		}
+	}
+	free(s);
+	*nout = merge_points(w, cnt);
+	return w;
+}
+
+int stats_boot_dist(const double *v, size_t n, double **xs, double **ps,
+		    size_t *nout)
+{
+	struct wpoint *w;
+	size_t k;
+
+	if (!n || n > STATS_EXACT_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	w = boot_points(v, n, &k);
+	if (!w)
+		return -1;
+	*xs = malloc(k * sizeof(double));
+	*ps = malloc(k * sizeof(double));
+	if (!*xs || !*ps) {
+		free(*xs);
+		free(*ps);
+		free(w);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < k; i++) {
+		(*xs)[i] = w[i].x;
+		(*ps)[i] = w[i].p;
+	}
+	*nout = k;
+	free(w);
+	return 0;
+}
+
+/* smallest x whose cumulative probability reaches q (percentile method) */
+static double wquantile(const struct wpoint *w, size_t n, double q)
+{
+	double cum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cum += w[i].p;
+		if (cum >= q - 1e-12)
+			return w[i].x;
+	}
+	return w[n - 1].x;
+}
+
+int stats_boot_median_mc(const double *v, size_t n, size_t B, uint64_t seed,
+			 double *out)
+{
+	struct stats_rng r;
+	double *tmp;
+
+	if (!n) {
+		errno = EINVAL;
+		return -1;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp)
+		return -1;
+	stats_rng_seed(&r, seed);
+	for (size_t b = 0; b < B; b++) {
+		for (size_t i = 0; i < n; i++)
+			tmp[i] = v[stats_rng_below(&r, n)];
+		qsort(tmp, n, sizeof(*tmp), cmp_double);
+		out[b] = median_sorted(tmp, n);
+	}
+	free(tmp);
+	return 0;
+}
+
+/* B Monte Carlo draws of @v's resampled median as equally weighted points */
+static struct wpoint *mc_points(const double *v, size_t n, uint64_t seed)
+{
+	struct wpoint *w = malloc(STATS_BOOT_B * sizeof(*w));
+	double *m = malloc(STATS_BOOT_B * sizeof(*m));
+
+	if (!w || !m || stats_boot_median_mc(v, n, STATS_BOOT_B, seed, m)) {
+		free(w);
+		free(m);
+		return NULL;
+	}
+	for (size_t b = 0; b < STATS_BOOT_B; b++) {
+		w[b].x = m[b];
+		w[b].p = 1.0 / STATS_BOOT_B;
+	}
+	free(m);
+	return w;
+}
+
+static bool bad_level(double level)
+{
+	return !(level > 0 && level < 1);
+}
+
+int stats_median_ci(const double *v, size_t n, double level, uint64_t seed,
+		    struct stats_ci *out)
+{
+	struct wpoint *w;
+	size_t k;
+
+	if (!n || bad_level(level)) {
+		errno = EINVAL;
+		return -1;
+	}
+	out->est = stats_median(v, n);
+	if (n <= STATS_EXACT_MAX) {
+		w = boot_points(v, n, &k);
+	} else {
+		w = mc_points(v, n, seed);
+		k = w ? merge_points(w, STATS_BOOT_B) : 0;
+	}
+	if (!w)
+		return -1;
+	out->lo = wquantile(w, k, (1 - level) / 2);
+	out->hi = wquantile(w, k, 1 - (1 - level) / 2);
+	free(w);
+	return 0;
+}
+
+int stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb,
+		   double level, uint64_t seed, struct stats_ci *out)
+{
+	struct wpoint *wa, *wb, *wr = NULL;
+	size_t ka, kb, kr = 0;
+	int ret = -1;
+
+	if (!na || !nb || bad_level(level)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < na; i++)
+		if (!(a[i] > 0))
+			goto inval;
+	for (size_t i = 0; i < nb; i++)
+		if (!(b[i] > 0))
+			goto inval;
+	out->est = stats_median(b, nb) / stats_median(a, na);
+	if (na <= STATS_EXACT_MAX && nb <= STATS_EXACT_MAX) {
+		wa = boot_points(a, na, &ka);
+		wb = boot_points(b, nb, &kb);
+		if (wa && wb)
+			wr = malloc(ka * kb * sizeof(*wr));
+		if (wr) {
+			for (size_t i = 0; i < ka; i++)
+				for (size_t j = 0; j < kb; j++) {
+					wr[kr].x = wb[j].x / wa[i].x;
+					wr[kr++].p = wa[i].p * wb[j].p;
+				}
+			kr = merge_points(wr, kr);
+		}
+	} else {
+		/* independent streams for the two sides */
+		wa = mc_points(a, na, seed);
+		wb = mc_points(b, nb, seed ^ 0x5bd1e995d1b54a32ULL);
+		if (wa && wb)
+			wr = malloc(STATS_BOOT_B * sizeof(*wr));
+		if (wr) {
+			for (size_t i = 0; i < STATS_BOOT_B; i++) {
+				wr[i].x = wb[i].x / wa[i].x;
+				wr[i].p = 1.0 / STATS_BOOT_B;
+			}
+			kr = merge_points(wr, STATS_BOOT_B);
+		}
+	}
+	if (wr) {
+		out->lo = wquantile(wr, kr, (1 - level) / 2);
+		out->hi = wquantile(wr, kr, 1 - (1 - level) / 2);
+		ret = 0;
+	}
+	free(wa);
+	free(wb);
+	free(wr);
+	return ret;
+inval:
+	errno = EINVAL;
+	return -1;
+}
+
+/* --- distributions ---------------------------------------------------------- */
+
+double stats_normal_cdf(double x)
+{
+	return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/* bisection: monotone @f on [lo, hi], 200 halvings reach double precision */
+static double invert(double (*f)(double, double), double arg, double p,
+		     double lo, double hi)
+{
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (mid == lo || mid == hi)
+			break;
+		if (f(mid, arg) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+static double normal_cdf2(double x, double unused)
+{
+	(void)unused;
+	return stats_normal_cdf(x);
+}
+
+double stats_normal_quantile(double p)
+{
+	if (!(p > 0 && p < 1))
+		return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
+	return invert(normal_cdf2, 0, p, -40, 40);
+}
+
+/*
+ * Continued fraction of the incomplete beta function (DLMF 8.17.22),
+ * evaluated with the modified Lentz method; converges quickly for
+ * x < (a + 1) / (a + b + 2), the caller swaps otherwise.
+ */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1, d = 1 - (a + b) * x / (a + 1), f;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	f = d;
+	for (int m = 1; m <= 1000; m++) {
+		double num, delta;
+
+		/* even step d_{2m} */
+		num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		f *= c * d;
+		/* odd step d_{2m+1} */
+		num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		delta = c * d;
+		f *= delta;
+		if (fabs(delta - 1) < 1e-15)
+			break;
+	}
+	return f;
+}
+
+/* I_x(a, b) with y = 1 - x passed separately, so x near 1 keeps precision */
+static double beta_inc2(double a, double b, double x, double y)
+{
+	double front;
+
+	if (!(a > 0 && b > 0) || isnan(x) || isnan(y))
+		return NAN;
+	if (x <= 0)
+		return 0;
+	if (y <= 0)
+		return 1;
+	front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
+		    b * log(y));
+	if (x < (a + 1) / (a + b + 2))
+		return front * beta_cf(a, b, x) / a;
+	return 1 - front * beta_cf(b, a, y) / b;
+}
+
+double stats_beta_inc(double a, double b, double x)
+{
+	return beta_inc2(a, b, x, 1 - x);
+}
+
+/* upper tail P(T > t), accurate far into the tail */
+static double t_sf(double t, double df)
+{
+	double tail;
+
+	if (isinf(df))
+		return stats_normal_cdf(-t);
+	if (isinf(t))
+		return t > 0 ? 0 : 1;
+	tail = 0.5 * beta_inc2(df / 2, 0.5, df / (df + t * t),
+			       t * t / (df + t * t));
+	return t > 0 ? tail : 1 - tail;
+}
+
+double stats_t_cdf(double t, double df)
+{
+	if (isnan(t) || !(df > 0))
+		return NAN;
+	return t_sf(-t, df);
+}
+
+double stats_t_quantile(double p, double df)
+{
+	double lim = 1;
+
+	if (!(p > 0 && p < 1) || !(df > 0))
+		return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
+	while (stats_t_cdf(lim, df) < p || stats_t_cdf(-lim, df) > p)
+		lim *= 2;
+	return invert(stats_t_cdf, df, p, -lim, lim);
+}
+
+/* --- Welch's t-test on logs ------------------------------------------------ */
+
+static int log_moments(const double *v, size_t n, double *mean, double *var)
+{
+	double m = 0, ss = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(v[i] > 0) || isinf(v[i]))
+			return -1;
+		m += log(v[i]);
+	}
+	m /= n;
+	for (size_t i = 0; i < n; i++)
+		ss += (log(v[i]) - m) * (log(v[i]) - m);
+	*mean = m;
+	*var = ss / (n - 1);
+	return 0;
+}
+
+int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
+		    double level, struct stats_welch *out)
+{
+	double ma, va, mb, vb, sa, sb, se, d, q;
+
+	if (na < 2 || nb < 2 || bad_level(level) ||
+	    log_moments(a, na, &ma, &va) || log_moments(b, nb, &mb, &vb)) {
+		errno = EINVAL;
+		return -1;
+	}
+	sa = va / na;
+	sb = vb / nb;
+	se = sqrt(sa + sb);
+	d = mb - ma;
+	out->ratio = exp(d);
+	out->sd_log = sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2));
+	if (se == 0) {
+		out->t = d > 0 ? INFINITY : d < 0 ? -INFINITY : 0;
+		out->df = na + nb - 2;
+		out->lo = out->hi = out->ratio;
+		out->p_greater = d > 0 ? 0 : d < 0 ? 1 : 0.5;
+		out->p_less = d < 0 ? 0 : d > 0 ? 1 : 0.5;
+		return 0;
+	}
+	out->t = d / se;
+	out->df = (sa + sb) * (sa + sb) /
+		  (sa * sa / (na - 1) + sb * sb / (nb - 1));
+	q = stats_t_quantile(1 - (1 - level) / 2, out->df);
+	out->lo = exp(d - q * se);
+	out->hi = exp(d + q * se);
+	out->p_greater = t_sf(out->t, out->df);
+	out->p_less = t_sf(-out->t, out->df);
+	return 0;
+}
+
+size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
+			    double power)
+{
+	double delta = fabs(log(effect)), n;
+
+	if (!(delta > 0) || !(sd_log >= 0) || !(alpha > 0 && alpha < 1) ||
+	    !(power > 0 && power < 1))
+		return SIZE_MAX;
+	if (sd_log == 0)
+		return 2;
+	n = 2 * pow((stats_normal_quantile(1 - alpha) +
+		     stats_normal_quantile(power)) * sd_log / delta, 2);
+	for (int i = 0; i < 20; i++) {
+		double df = 2 * (ceil(n) < 2 ? 2 : ceil(n)) - 2;
+		double z = stats_t_quantile(1 - alpha, df) +
+			   stats_t_quantile(power, df);
+
+		n = 2 * pow(z * sd_log / delta, 2);
+	}
+	if (!(n < 1e9))
+		return SIZE_MAX;
+	return n < 2 ? 2 : (size_t)ceil(n);
+}
+
+struct pidx {
+	double p;
+	size_t i;
+};
+
+static int cmp_pidx(const void *a, const void *b)
+{
+	return cmp_double(&((const struct pidx *)a)->p,
+			  &((const struct pidx *)b)->p);
+}
+
+int stats_holm(double *p, size_t n)
+{
+	struct pidx *s;
+	double run = 0;
+
+	if (!n)
+		return 0;
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		s[i].p = isnan(p[i]) ? 1 : p[i];
+		s[i].i = i;
+	}
+	qsort(s, n, sizeof(*s), cmp_pidx);
+	for (size_t k = 0; k < n; k++) {
+		double adj = (n - k) * s[k].p;
+
+		if (adj > 1)
+			adj = 1;
+		if (adj > run)
+			run = adj;
+		p[s[k].i] = run;
+	}
+	free(s);
+	return 0;
 }
