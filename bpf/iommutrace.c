@@ -154,6 +154,27 @@ static struct it_opts opts = {
 	.ringbuf_mb = 8,
 };
 
+/* --paths: report paths to probe (default: all) */
+static const char *paths_arg;
+
+static bool path_selected(const char *path)
+{
+	const char *p = paths_arg;
+	size_t n = strlen(path);
+
+	if (!p)
+		return true;
+	while (*p) {
+		if (!strncmp(p, path, n) && (p[n] == ',' || !p[n]))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
 static const char usage[] =
 "Usage: iommutrace [OPTIONS] [-- COMMAND [ARG...]]\n"
 "\n"
@@ -167,6 +188,9 @@ static const char usage[] =
 "  -j, --json             JSON, one object per line (docs/iommutrace-json.md)\n"
 "  -o, --output FILE      write the report to FILE instead of stdout\n"
 "  -H, --histograms       print histograms in the text report\n"
+"  -p, --paths LIST       probe only these paths (comma-separated, see the\n"
+"                         report); the exposure window needs dma_unmap,\n"
+"                         iommu_unmap_fast, iotlb_sync, fq_flush, fq_flush_timeout\n"
 "  -T, --tracefs          read the iommu tracepoints (no BPF)\n"
 "  -l, --list             show the attach points and exit\n"
 "      --ringbuf-mb N     ring buffer size for exposure events (default 8)\n"
@@ -197,6 +221,7 @@ static int parse_args(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "histograms", no_argument, NULL, 'H' },
 		{ "tracefs", no_argument, NULL, 'T' },
+		{ "paths", required_argument, NULL, 'p' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "ringbuf-mb", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -206,7 +231,7 @@ static int parse_args(int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:i:D:jo:HTlvqh", longopts,
+	while ((c = getopt_long(argc, argv, "+d:i:D:jo:Hp:Tlvqh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -233,6 +258,21 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'T':
 			opts.tracefs = true;
+			break;
+		case 'p':
+			for (const char *q = optarg; q; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL) {
+				size_t k, n = strcspn(q, ",");
+
+				for (k = 0; k < ARRAY_SIZE(it_paths); k++)
+					if (strlen(it_paths[k]) == n &&
+					    !strncmp(q, it_paths[k], n))
+						break;
+				if (k == ARRAY_SIZE(it_paths)) {
+					pr_err("--paths: unknown path '%.*s'", (int)n, q);
+					return -1;
+				}
+			}
+			paths_arg = optarg;
 			break;
 		case 'l':
 			opts.list = true;
@@ -352,6 +392,11 @@ static void resolve_points(struct it_point *pt, struct btf *vmlinux)
 		p->in_btf = p->in_kallsyms &&
 			    btf_has_func(mod ? mod : vmlinux, it_fns[i].func);
 		btf__free(mod);
+		if (!path_selected(it_fns[i].path)) {
+			p->status = "not selected";
+			snprintf(p->reason, sizeof(p->reason), "not in --paths");
+			continue;
+		}
 		if (p->in_kallsyms && p->in_btf && !p->force_kprobe) {
 			p->mech = IT_MECH_FENTRY;
 			p->symbol = it_fns[i].func;
@@ -1169,7 +1214,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	for (int i = 0; i < IT_NR_FN; i++)
-		if (strcmp(t->pt[i].status, "attached"))
+		if (!strcmp(t->pt[i].status, "not selected"))
+			continue;
+		else if (strcmp(t->pt[i].status, "attached"))
 			pr_info("%s (%s): %s, skipped: %s", it_fns[i].func,
 				it_fns[i].path, t->pt[i].status, t->pt[i].reason);
 		else
