@@ -31,6 +31,7 @@
 #include "log.h"
 #include "policy.h"
 #include "spawn.h"
+#include "store.h"
 #include "util.h"
 
 /* fio variables and their defaults; the workload key is the lower case. */
@@ -47,15 +48,6 @@ static const struct {
 	{ "RAMP_TIME", "0" },
 	{ "SIZE", "100%" },
 };
-
-static char *iso_now(void)
-{
-	char buf[32];
-	time_t now = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	return strdup(buf);
-}
 
 /* Block devices (and partitions) whose sysfs path runs through @bdf. */
 static void device_blockdevs(const char *bdf, struct strbuf *devs)
@@ -302,7 +294,9 @@ out:
 static int run_cell(struct json_object *plan, struct json_object *pc,
 		    const char *outdir, bool force)
 {
-	struct json_object *cell = json_object_new_object();
+	struct json_object *cell = cell_new(json_get_string(plan, "boot"),
+					    json_object_object_get(plan, "config"),
+					    pc);
 	struct json_object *wl = json_object_object_get(pc, "workload");
 	struct json_object *pol = json_object_new_object();
 	const char *id = json_get_string(pc, "id");
@@ -314,24 +308,13 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 	char *path = xasprintf("%s/cells/%s.json", outdir, id);
 	char *tmpdir = xasprintf("%s/work", outdir);
 	char *logpath = xasprintf("%s/logs/%s.log", outdir, id);
-	char *started = iso_now();
+	char *started = iso8601_now();
 	uint64_t t0 = now_ms();
 	int logfd, ret;
 
 	pr_info("cell %s", id);
 	mkdir_p(tmpdir, 0755);
 	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	json_object_object_add(cell, "schema", json_object_new_string("iommubench.cell/1"));
-	json_object_object_add(cell, "id", json_object_new_string(id));
-	json_object_object_add(cell, "boot", json_object_get(
-			       json_object_object_get(plan, "boot")));
-	json_object_object_add(cell, "config", json_object_get(
-			       json_object_object_get(plan, "config")));
-	json_object_object_add(cell, "workload", json_object_get(wl));
-	json_object_object_add(cell, "rep", json_object_get(
-			       json_object_object_get(pc, "rep")));
-	json_object_object_add(cell, "seq", json_object_get(
-			       json_object_object_get(pc, "seq")));
 	json_object_object_add(cell, "started", json_object_new_string(started));
 	if (policy_parse(json_get_string(plan, "policy"), &want)) {
 		strbuf_addf(&why, "plan has no valid policy");

@@ -68,15 +68,6 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static char *iso_now(void)
-{
-	char buf[32];
-	time_t now = time(NULL);
-
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	return strdup(buf);
-}
-
 static struct json_object *jstr_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -239,18 +230,12 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 			log_set_level(lvl);
 		}
 		json_object_object_add(conf, "kernel", json_object_new_string(kspec));
-		json_object_object_add(conf, "kernel_name", json_object_get(
-				       json_object_object_get(k, "name")));
-		json_object_object_add(conf, "kernel_release", json_object_get(
-				       json_object_object_get(k, "release")));
-		json_object_object_add(conf, "kernel_version", json_object_get(
-				       json_object_object_get(k, "version")));
-		json_object_object_add(conf, "kernel_commit", json_object_get(
-				       json_object_object_get(k, "commit")));
-		json_object_object_add(conf, "iommu", json_object_get(
-				       json_object_object_get(boot, "iommu")));
-		json_object_object_add(conf, "policy", json_object_get(
-				       json_object_object_get(boot, "policy")));
+		json_copy(conf, "kernel_name", k, "name");
+		json_copy(conf, "kernel_release", k, "release");
+		json_copy(conf, "kernel_version", k, "version");
+		json_copy(conf, "kernel_commit", k, "commit");
+		json_copy(conf, "iommu", boot, "iommu");
+		json_copy(conf, "policy", boot, "policy");
 		json_object_object_add(conf, "mechanism",
 				       json_object_new_string(vm_mechanism_name(mech)));
 		json_object_object_add(boot, "config", conf);
@@ -266,8 +251,7 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 			if (!wl)
 				return -1;
 			json_object_object_add(cell, "workload", wl);
-			json_object_object_add(cell, "rep", json_object_get(
-					       json_object_object_get(boot, "rep")));
+			json_copy(cell, "rep", boot, "rep");
 			json_object_object_add(cell, "seq", json_object_new_int(++seq));
 		}
 	}
@@ -385,20 +369,8 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 		if (path_exists(path))
 			cell = json_read_file(path);
 		if (!cell) {
-			cell = json_object_new_object();
-			json_object_object_add(cell, "schema",
-					       json_object_new_string("iommubench.cell/1"));
-			json_object_object_add(cell, "id", json_object_new_string(id));
-			json_object_object_add(cell, "boot", json_object_get(
-					       json_object_object_get(boot, "id")));
-			json_object_object_add(cell, "config", json_object_get(
-					       json_object_object_get(boot, "config")));
-			json_object_object_add(cell, "workload", json_object_get(
-					       json_object_object_get(pc, "workload")));
-			json_object_object_add(cell, "rep", json_object_get(
-					       json_object_object_get(pc, "rep")));
-			json_object_object_add(cell, "seq", json_object_get(
-					       json_object_object_get(pc, "seq")));
+			cell = cell_new(json_get_string(boot, "id"),
+					json_object_object_get(boot, "config"), pc);
 			json_object_object_add(cell, "status", json_object_new_string("failed"));
 			json_object_object_add(cell, "error", json_object_new_string(
 					       boot_error ? boot_error :
@@ -435,13 +407,10 @@ static int write_boot_plan(struct runner *r, struct json_object *boot,
 
 	json_object_object_add(p, "run_id", json_object_new_string(r->run_id));
 	json_object_object_add(p, "boot", json_object_new_string(id));
-	json_object_object_add(p, "policy", json_object_get(
-			       json_object_object_get(boot, "policy")));
-	json_object_object_add(p, "mechanism", json_object_get(
-			       json_object_object_get(
-			       json_object_object_get(boot, "config"), "mechanism")));
-	json_object_object_add(p, "config", json_object_get(
-			       json_object_object_get(boot, "config")));
+	json_copy(p, "policy", boot, "policy");
+	json_copy(p, "mechanism", json_object_object_get(boot, "config"),
+		  "mechanism");
+	json_copy(p, "config", boot, "config");
 	json_object_object_add(p, "cells", json_object_get(todo));
 	ret = json_write_file(path, p);
 	json_object_put(p);
@@ -462,8 +431,7 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	};
 
 	for (size_t i = 0; vm && i < ARRAY_SIZE(keep); i++)
-		json_object_object_add(rec, keep[i], json_object_get(
-				       json_object_object_get(vm, keep[i])));
+		json_copy(rec, keep[i], vm, keep[i]);
 	json_object_object_add(rec, "logs", json_object_new_string(rel));
 	if (vm)
 		json_object_put(vm);
@@ -529,6 +497,11 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 				reason ? ": " : "", reason ? reason : "");
 	}
 	settle_cells(r, boot, todo, vmrec, err);
+	/* The manifest keeps what each boot really ran with. */
+	json_copy(boot, "cmdline", vmrec, "cmdline");
+	json_copy(boot, "accel", vmrec, "accel");
+	json_copy(boot, "outcome", vmrec, "outcome");
+	save_manifest(r);
 	json_object_put(vmrec);
 	kernel_free(&cfg.kernel);
 	free(err);
@@ -781,10 +754,8 @@ static struct json_object *kernel_json(const struct kernel *k)
 	json_object_object_add(o, "release", json_object_new_string(k->release));
 	json_object_object_add(o, "version", jstr_or_null(k->version));
 	json_object_object_add(o, "source", jstr_or_null(k->source));
-	json_object_object_add(o, "commit", kj ? json_object_get(
-			       json_object_object_get(kj, "commit")) : NULL);
-	json_object_object_add(o, "packages", kj ? json_object_get(
-			       json_object_object_get(kj, "packages")) : NULL);
+	json_copy(o, "commit", kj, "commit");
+	json_copy(o, "packages", kj, "packages");
 	json_object_object_add(o, "config", json_object_new_string(cfg));
 	json_object_object_add(o, "path", json_object_new_string(k->dir));
 	if (kj)
@@ -936,7 +907,7 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
 	json_object_object_add(man, "run_id", json_object_new_string(strrchr(r->dir, '/') + 1));
 	{
-		char *t = iso_now();
+		char *t = iso8601_now();
 
 		json_object_object_add(man, "started", json_object_new_string(t));
 		free(t);
@@ -1133,7 +1104,7 @@ int cmd_run(int argc, char **argv)
 	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
 	run_boots(&r);
 	if (!interrupted) {
-		finished = iso_now();
+		finished = iso8601_now();
 		json_object_object_add(r.manifest, "finished",
 				       json_object_new_string(finished));
 		save_manifest(&r);

@@ -270,6 +270,22 @@ out:
 	return ret;
 }
 
+struct json_object *cell_new(const char *boot_id, struct json_object *config,
+			     struct json_object *pc)
+{
+	struct json_object *cell = json_object_new_object();
+
+	json_object_object_add(cell, "schema",
+			       json_object_new_string("iommubench.cell/1"));
+	json_copy(cell, "id", pc, "id");
+	json_object_object_add(cell, "boot", json_object_new_string(boot_id));
+	json_object_object_add(cell, "config", json_object_get(config));
+	json_copy(cell, "workload", pc, "workload");
+	json_copy(cell, "rep", pc, "rep");
+	json_copy(cell, "seq", pc, "seq");
+	return cell;
+}
+
 /* --- metrics ---------------------------------------------------------- */
 
 static bool num(struct json_object *o, const char *path, double *v)

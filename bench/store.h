@@ -25,6 +25,14 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path);
 
 /*
+ * cell_new - a cell file's common part: schema, id, boot, config and,
+ * from the plan's cell @pc, workload, rep and seq.  The agent fills in the
+ * measurement; the runner uses it alone for a cell that never ran.
+ */
+struct json_object *cell_new(const char *boot_id, struct json_object *config,
+			     struct json_object *pc);
+
+/*
  * cell_metrics - call @fn for every metric of @cell: name, value, unit.
  * The one place where workload output becomes metrics.
  */

@@ -82,6 +82,13 @@ struct json_object *json_read_file(const char *path)
 	return obj;
 }
 
+void json_copy(struct json_object *dst, const char *key,
+	       struct json_object *src, const char *src_key)
+{
+	json_object_object_add(dst, key, json_object_get(
+			       json_object_object_get(src, src_key)));
+}
+
 const char *json_get_string(struct json_object *obj, const char *key)
 {
 	struct json_object *v;

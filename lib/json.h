@@ -20,6 +20,12 @@ int json_print_compact(FILE *f, struct json_object *obj);
 int json_write_file(const char *path, struct json_object *obj);
 /* Parse @path; NULL with an error naming the file and line on failure. */
 struct json_object *json_read_file(const char *path);
+/*
+ * json_copy - set @dst[@key] to (a new reference to) @src[@src_key], or
+ * to null when @src has no such member.
+ */
+void json_copy(struct json_object *dst, const char *key,
+	       struct json_object *src, const char *src_key);
 /* Member @key of @obj as a string, or NULL. */
 const char *json_get_string(struct json_object *obj, const char *key);
 

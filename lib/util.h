@@ -36,6 +36,8 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 
 uint64_t now_ms(void);
+/* The current UTC time as "2026-11-21T15:26:47Z"; caller frees. */
+char *iso8601_now(void);
 uint64_t now_ns(void);
 void sleep_ms(unsigned int ms);
 
