@@ -185,6 +185,64 @@ static const char *param(struct json_object *params, const char *key,
 	return v ? v : def;
 }
 
+/*
+ * Run @cmd, under iommutrace when the workload asks for the tracer (its
+ * report, filtered to @dev, becomes the cell's "iommutrace"); stdout goes
+ * to *@out when @out is given, else to the cell's log.  A tracer that
+ * cannot trace fails the cell: a measurement never claims a trace it has
+ * not got.
+ */
+static int run_traced(char *const cmd[], struct json_object *wl,
+		      const char *dev, const char *tracefile, int logfd,
+		      char **out, struct json_object *cell, struct strbuf *why)
+{
+	bool traced = json_object_get_boolean(json_object_object_get(wl, "tracer"));
+	const char *paths = json_get_string(wl, "tracer_paths");
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct json_object *trace;
+	struct argv a = { 0 };
+	int st;
+
+	if (traced) {
+		argv_push(&a, "iommutrace");
+		argv_push(&a, "-q");
+		argv_push(&a, "--json");
+		argv_push(&a, "--output");
+		argv_push(&a, tracefile);
+		argv_push(&a, "--device");
+		argv_push(&a, dev);
+		if (paths) {
+			argv_push(&a, "--paths");
+			argv_push(&a, paths);
+		}
+		argv_push(&a, "--");
+		unlink(tracefile);
+	}
+	for (size_t i = 0; cmd[i]; i++)
+		argv_push(&a, cmd[i]);
+	o.err_fd = logfd;
+	if (!out)
+		o.out_fd = logfd;
+	st = out ? spawn_capture(a.v, &o, out) : spawn_run(a.v, &o);
+	if (traced) {
+		trace = path_exists(tracefile) ? json_read_file(tracefile) : NULL;
+		unlink(tracefile);
+		if (!trace) {
+			strbuf_addf(why, "iommutrace produced no report (status %d)",
+				    st);
+			argv_free(&a);
+			return -1;
+		}
+		json_object_object_add(cell, "iommutrace", trace);
+	}
+	argv_free(&a);
+	if (st) {
+		strbuf_addf(why, "%s failed (status %d)", cmd[0], st);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 		   const char *id, int logfd, struct json_object *cell,
 		   struct strbuf *why)
@@ -194,12 +252,12 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 	char *job = xasprintf("%s/%s.fio", dir, id);
 	char *out = xasprintf("%s/%s.fio.json", dir, id);
 	char *outarg = xasprintf("--output=%s", out);
+	char *trace = xasprintf("%s/%s.trace.json", dir, id);
 	char *blk = NULL, *argv[] = { "fio", "--output-format=json+", outarg,
 				      job, NULL };
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 	struct json_object *res;
 	struct strbuf devs = STRBUF_INIT;
-	int ret = -1, st;
+	int ret = -1;
 
 	/* After a rebind the driver probes asynchronously: give it 15 s. */
 	for (int i = 0; i < 150; i++) {
@@ -227,13 +285,8 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 		setenv(fio_vars[i].var, param(params, key, fio_vars[i].def), 1);
 	}
 	setenv("FILENAME", blk, 1);
-	o.out_fd = logfd;
-	o.err_fd = logfd;
-	st = spawn_run(argv, &o);
-	if (st) {
-		strbuf_addf(why, "fio failed (status %d)", st);
+	if (run_traced(argv, wl, dev, trace, logfd, NULL, cell, why))
 		goto out;
-	}
 	res = json_read_file(out);
 	if (!res) {
 		strbuf_addf(why, "fio wrote no JSON to %s", out);
@@ -248,21 +301,23 @@ out:
 	free(job);
 	free(out);
 	free(outarg);
+	free(trace);
 	free(blk);
 	strbuf_release(&devs);
 	return ret;
 }
 
-static int run_dmabench(struct json_object *wl, const char *dev, int logfd,
+static int run_dmabench(struct json_object *wl, const char *dev,
+			const char *dir, const char *id, int logfd,
 			struct json_object *cell, struct strbuf *why)
 {
 	struct json_object *params = json_object_object_get(wl, "params");
 	const char *args = param(params, "args", "");
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *trace = xasprintf("%s/%s.trace.json", dir, id);
 	struct argv a = { 0 };
 	struct json_object *res;
 	char *copy = strdup(args), *tok, *save, *out = NULL;
-	int st, ret = -1;
+	int ret = -1;
 
 	argv_push(&a, "dmabench");
 	argv_push(&a, "--device");
@@ -270,12 +325,8 @@ static int run_dmabench(struct json_object *wl, const char *dev, int logfd,
 	argv_push(&a, "--json");
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
 		argv_push(&a, tok);
-	o.err_fd = logfd;
-	st = spawn_capture(a.v, &o, &out);
-	if (st) {
-		strbuf_addf(why, "dmabench failed (status %d)", st);
+	if (run_traced(a.v, wl, dev, trace, logfd, &out, cell, why))
 		goto out;
-	}
 	res = json_tokener_parse(out);
 	if (!res) {
 		strbuf_addf(why, "dmabench printed no JSON");
@@ -285,6 +336,7 @@ static int run_dmabench(struct json_object *wl, const char *dev, int logfd,
 	ret = 0;
 out:
 	argv_free(&a);
+	free(trace);
 	free(copy);
 	free(out);
 	return ret;
@@ -327,7 +379,7 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 	if (!ret && !strcmp(type, "fio"))
 		ret = run_fio(wl, dev, tmpdir, id, logfd, cell, &why);
 	else if (!ret && !strcmp(type, "dmabench"))
-		ret = run_dmabench(wl, dev, logfd, cell, &why);
+		ret = run_dmabench(wl, dev, tmpdir, id, logfd, cell, &why);
 	else if (!ret) {
 		strbuf_addf(&why, "unknown workload type %s", type);
 		ret = -1;

@@ -179,6 +179,13 @@ static int global_key(struct parser *p, struct matrix *m, const char *key,
 		m->seed_set = true;
 	} else if (!strcmp(key, "tracer")) {
 		return parse_bool(p, key, val, &m->tracer);
+	} else if (!strcmp(key, "tracer_paths")) {
+		for (const char *c = val; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '_' && *c != ',')
+				return perr(p, "tracer_paths: '%s' is not a comma-separated list of paths",
+					    val);
+		free(m->tracer_paths);
+		m->tracer_paths = strdup(val);
 	} else if (!strcmp(key, "disk")) {
 		if (strcmp(val, "nvme") && strcmp(val, "virtio"))
 			return perr(p, "disk: '%s' is not nvme or virtio", val);
@@ -403,6 +410,7 @@ void matrix_free(struct matrix *m)
 		}
 	}
 	free(m->disk);
+	free(m->tracer_paths);
 	free(m->path);
 	free(m->text);
 	memset(m, 0, sizeof(*m));

@@ -55,6 +55,7 @@ struct matrix {
 	bool seed_set;
 	uint64_t seed;
 	bool tracer;
+	char *tracer_paths;		/* iommutrace --paths, NULL: all */
 	char *disk;			/* nvme or virtio */
 	unsigned int cpus;
 	unsigned int mem_mb;

@@ -164,6 +164,9 @@ static struct json_object *workload_json(const struct matrix *m,
 	json_object_object_add(o, "type", json_object_new_string(
 			       w->type == WORKLOAD_FIO ? "fio" : "dmabench"));
 	json_object_object_add(o, "tracer", json_object_new_boolean(w->tracer));
+	if (w->tracer && m->tracer_paths)
+		json_object_object_add(o, "tracer_paths",
+				       json_object_new_string(m->tracer_paths));
 	for (unsigned int i = 0; i < w->nparams; i++)
 		json_object_object_add(params, w->key[i],
 				       json_object_new_string(w->val[i]));
@@ -574,7 +577,7 @@ static int run_boots(struct runner *r)
 struct series {
 	char block[128];	/* kernel, iommu */
 	char policy[32];
-	char metric[64];
+	char metric[128];
 	char unit[16];
 	double *v;
 	size_t n;
@@ -623,7 +626,7 @@ static void print_summary(FILE *f, bool md, struct series *all, size_t n)
 					"|---|---|---|---|---|\n", block);
 			else
 				fprintf(f, "\n%s: median over repetitions (n), ratio to strict\n"
-					"%-22s %-6s %-24s %-24s %-24s\n", block,
+					"%-44s %-7s %-24s %-24s %-24s\n", block,
 					"metric", "unit", "strict", "lazy", "identity");
 		}
 		for (size_t j = 0; j < i; j++)
@@ -638,7 +641,7 @@ static void print_summary(FILE *f, bool md, struct series *all, size_t n)
 				    !strcmp(all[j].metric, s->metric) &&
 				    !strcmp(all[j].policy, policy_order[p]))
 					cols[p] = &all[j];
-		fprintf(f, md ? "| %s | %s |" : "%-22s %-6s", s->metric, s->unit);
+		fprintf(f, md ? "| %s | %s |" : "%-44s %-7s", s->metric, s->unit);
 		for (size_t p = 0; p < ARRAY_SIZE(policy_order); p++) {
 			char cell[64] = "-";
 
@@ -671,11 +674,13 @@ static int summarize(struct runner *r)
 	FILE *f;
 
 	if (!r->db || sqlite3_prepare_v2(r->db,
-		"SELECT c.kernel || ', ' || c.iommu, c.policy, m.metric, m.unit, m.value"
+		"SELECT c.kernel || ', ' || c.iommu, c.policy,"
+		" c.workload || ' ' || m.metric, m.unit, m.value"
 		" FROM metrics m JOIN cells c"
 		"  ON c.run_id = m.run_id AND c.cell_id = m.cell_id"
 		" WHERE m.run_id = ? AND c.status = 'ok'"
-		" ORDER BY c.kernel, c.iommu, m.metric", -1, &st, NULL) != SQLITE_OK)
+		" ORDER BY c.kernel, c.iommu, c.workload, m.metric", -1, &st,
+		NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {

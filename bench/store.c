@@ -370,6 +370,58 @@ static void dmabench_metrics(struct json_object *db, metric_fn fn, void *arg)
 	}
 }
 
+/* A histogram object's p50 and p99 as <prefix>.p50 / .p99, when not empty. */
+static void hist_metrics(struct json_object *h, const char *prefix,
+			 metric_fn fn, void *arg)
+{
+	static const char *const stats[] = { "p50", "p99" };
+	char name[96];
+	double count, v;
+
+	if (!h || !num(h, "count", &count) || count <= 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(stats); i++) {
+		if (!num(h, stats[i], &v))
+			continue;
+		snprintf(name, sizeof(name), "%s.%s", prefix, stats[i]);
+		fn(arg, name, v, "ns");
+	}
+}
+
+static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
+{
+	struct json_object *paths = jpath(t, "paths");
+	double dur_ns = 0, v;
+	char name[96];
+
+	num(t, "duration_ns", &dur_ns);
+	if (paths && json_object_is_type(paths, json_type_object)) {
+		json_object_object_foreach(paths, path, p) {
+			double calls;
+
+			if (!num(p, "calls", &calls) || calls <= 0)
+				continue;
+			if (dur_ns > 0) {
+				snprintf(name, sizeof(name), "trace.%s.rate", path);
+				fn(arg, name, calls / (dur_ns / 1e9), "calls/s");
+			}
+			snprintf(name, sizeof(name), "trace.%s", path);
+			hist_metrics(jpath(p, "latency"), name, fn, arg);
+		}
+	}
+	if (dur_ns > 0 && num(t, "fq_flush.timer", &v))
+		fn(arg, "trace.fq_flush.timer_rate", v / (dur_ns / 1e9), "calls/s");
+	if (dur_ns > 0 && num(t, "fq_flush.queue_full", &v))
+		fn(arg, "trace.fq_flush.queue_full_rate", v / (dur_ns / 1e9),
+		   "calls/s");
+	hist_metrics(jpath(t, "exposure_window.strict"),
+		     "trace.exposure.strict", fn, arg);
+	hist_metrics(jpath(t, "exposure_window.lazy"),
+		     "trace.exposure.lazy", fn, arg);
+	if (num(t, "overhead.ns_per_event", &v))
+		fn(arg, "trace.overhead.ns_per_event", v, "ns");
+}
+
 void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 {
 	struct json_object *o;
@@ -380,4 +432,6 @@ void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 		fio_metrics(o, fn, arg);
 	if (json_object_object_get_ex(cell, "dmabench", &o))
 		dmabench_metrics(o, fn, arg);
+	if (json_object_object_get_ex(cell, "iommutrace", &o))
+		iommutrace_metrics(o, fn, arg);
 }
