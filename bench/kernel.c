@@ -26,6 +26,7 @@
 #include "apt.h"
 #include "iommubench.h"
 #include "json.h"
+#include "kbuild.h"
 #include "kernel.h"
 #include "log.h"
 #include "spawn.h"
@@ -584,6 +585,8 @@ static void kernel_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iommubench kernel fetch [--refresh] debian:<series>...\n"
+		"       iommubench kernel build --source debian:<series>|DIR [--series FILE]\n"
+		"                                   [--config FRAG]... [--name NAME]\n"
 		"       iommubench kernel list\n"
 		"       iommubench kernel path SPEC\n");
 }
@@ -602,6 +605,8 @@ int cmd_kernel(int argc, char **argv)
 		kernel_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "build"))
+		return cmd_kernel_build(argc - 1, argv + 1);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
 		switch (c) {

@@ -1,0 +1,1086 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench kernel build: kernels from source, in the same directory shape
+ * as fetched ones (kernel.h).
+ *
+ * Layout under the cache:
+ *
+ *   src/linux-source-<series>/   Debian's linux-source tarball, extracted
+ *                                once, never modified
+ *   kbuild/<slot>/src/           the tree make runs in: a copy of the
+ *                                pristine source with the series applied
+ *   kbuild/<slot>/obj/           the object tree (make O=), kept between
+ *                                builds so a change rebuilds little
+ *   kbuild/<slot>/applied/       the patches applied to src/, in order
+ *   kernels/<name>/              the installed kernel
+ *
+ * One slot per source ("debian-6.1", "dir-<hash>"): switching series
+ * reverse-applies the old patches with patch(1), which gives every touched
+ * file a fresh mtime, so make rebuilds exactly what changed.  A kernel is
+ * keyed by (source version, patch contents, final .config); a key that is
+ * already installed is not rebuilt.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apt.h"
+#include "iommubench.h"
+#include "json.h"
+#include "kbuild.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+
+#define KBUILD_SCHEME	"1"	/* bump when the install layout changes */
+#define DEFAULT_CONFIG	"kernel-patches/configs/qemu-bench.config"
+
+struct kb {
+	const struct kbuild_req *req;
+	char *slot;		/* <cache>/kbuild/<slot> */
+	char *pristine;		/* unmodified source, NULL: build in place */
+	char *work;		/* tree make runs in */
+	char *obj;
+	char *src_id;		/* what the source is, for the key */
+	char *version;		/* package version or kernelversion */
+	char *commit;		/* git HEAD of a directory source */
+	bool cacheable;		/* the source id pins the source down */
+	struct argv patches;	/* absolute paths, in order */
+	char *series_hash;
+	struct argv configs;	/* absolute fragment paths */
+	char *config_hash;
+	char *key;
+	char *release;
+};
+
+static void kb_free(struct kb *kb)
+{
+	free(kb->slot);
+	free(kb->pristine);
+	free(kb->work);
+	free(kb->obj);
+	free(kb->src_id);
+	free(kb->version);
+	free(kb->commit);
+	argv_free(&kb->patches);
+	free(kb->series_hash);
+	argv_free(&kb->configs);
+	free(kb->config_hash);
+	free(kb->key);
+	free(kb->release);
+}
+
+static int run(char *const argv[], const char *cwd)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	int ret;
+
+	o.cwd = cwd;
+	ret = spawn_run(argv, &o);
+	if (ret) {
+		char *cmd = argv_to_string(argv);
+
+		pr_err("'%s' failed (%s %d)", cmd, ret < 0 ? "error" : "exit",
+		       ret < 0 ? errno : ret);
+		free(cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run @argv with stdout and stderr appended to @log. */
+static int run_logged(char *const argv[], const char *cwd, const char *log)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	int fd, ret;
+
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_err("%s: %s", log, strerror(errno));
+		return -1;
+	}
+	o.cwd = cwd;
+	o.out_fd = fd;
+	o.err_fd = fd;
+	ret = spawn_run(argv, &o);
+	close(fd);
+	if (ret) {
+		char *cmd = argv_to_string(argv);
+		char *tail[] = { "tail", "-n", "25", (char *)log, NULL };
+
+		pr_err("'%s' failed (%s %d); the end of %s:", cmd,
+		       ret < 0 ? "error" : "exit", ret < 0 ? errno : ret, log);
+		spawn_run(tail, NULL);
+		free(cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first line of @argv's output, trimmed, or NULL. */
+static char *capture_line(char *const argv[], const char *cwd)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL;
+
+	o.cwd = cwd;
+	o.err_fd = SPAWN_DEVNULL;
+	o.quiet = true;
+	if (spawn_capture(argv, &o, &out)) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	strtrim(out);
+	return out;
+}
+
+/* sha256 (hex) of the concatenation of @files, or of @text when @files is NULL. */
+static char *sha256_of(char *const files[], const char *text)
+{
+	struct argv a = { 0 };
+	char *out = NULL, *tmp = NULL;
+
+	if (!files) {
+		tmp = xasprintf("%s/.kbuild-hash.%d", cache_dir(), (int)getpid());
+		if (!tmp || write_file_atomic(tmp, text, strlen(text))) {
+			free(tmp);
+			return NULL;
+		}
+	}
+	argv_push(&a, "sh");
+	argv_push(&a, "-c");
+	argv_push(&a, "cat -- \"$@\" | sha256sum");
+	argv_push(&a, "sh");
+	if (tmp)
+		argv_push(&a, tmp);
+	for (size_t i = 0; files && files[i]; i++)
+		argv_push(&a, files[i]);
+	out = capture_line(a.v, NULL);
+	argv_free(&a);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (out)
+		out[strcspn(out, " ")] = '\0';
+	if (out && strlen(out) != 64) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	bool found = false;
+
+	if (!path)
+		return false;
+	copy = strdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", dir, name);
+
+		found = p && access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+/* --- sources -------------------------------------------------------- */
+
+static const char *debian_series(const char *spec)
+{
+	const char *s;
+
+	if (!str_has_prefix(spec, "debian:"))
+		return NULL;
+	s = spec + strlen("debian:");
+	if (!*s || strspn(s, "0123456789.") != strlen(s))
+		return NULL;
+	return s;
+}
+
+static bool version_gt(const char *a, const char *b)
+{
+	char *argv[] = { "dpkg", "--compare-versions", (char *)a, "gt",
+			 (char *)b, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	o.quiet = true;
+	return spawn_run(argv, &o) == 0;
+}
+
+/*
+ * Download linux-source-<series> (the newest version the machine's release
+ * or its backports offer) and extract its tarball into @dir.
+ */
+static int fetch_linux_source(const char *series, const char *dir)
+{
+	char *pkg = xasprintf("linux-source-%s", series);
+	char *show = NULL, *best = NULL, *debs = NULL, *stage = NULL;
+	char *pattern = NULL, *spec = NULL, *stamp = NULL;
+	const char *st;
+	int ret = -1;
+
+	if (apt_init(false))
+		goto out;
+	show = apt_show(pkg);
+	for (st = show; st; st = apt_next_stanza(st)) {
+		char *ver = apt_stanza_field(st, "Version");
+
+		if (ver && (!best || version_gt(ver, best))) {
+			free(best);
+			best = ver;
+		} else {
+			free(ver);
+		}
+	}
+	if (!best) {
+		pr_err("%s: not found in the apt sources of %s or %s-backports",
+		       pkg, apt_codename(), apt_codename());
+		goto out;
+	}
+	pr_info("fetching %s %s", pkg, best);
+	debs = xasprintf("%s/debs", cache_dir());
+	spec = xasprintf("%s=%s", pkg, best);
+	if (mkdir_p(debs, 0755))
+		goto out;
+	{
+		char *pkgs[] = { spec, NULL };
+
+		if (apt_download(debs, pkgs))
+			goto out;
+	}
+	/* apt-get download writes ':' in versions as %3a; tilde stays. */
+	pattern = xasprintf("%s/%s_*.deb", debs, pkg);
+	stage = xasprintf("%s.tmp", dir);
+	if (rm_rf(stage) || mkdir_p(stage, 0755)) {
+		pr_err("%s: %s", stage, strerror(errno));
+		goto out;
+	}
+	{
+		/* The newest cached .deb sorts last. */
+		char *argv[] = { "sh", "-c",
+			"set -e; deb=$(ls -1 $1 | sort -V | tail -n 1); "
+			"dpkg-deb --fsys-tarfile \"$deb\" | "
+			"tar -xOf - --wildcards './usr/src/linux-source-*.tar.xz' | "
+			"xz -dc -T2 | tar -xf - -C \"$2\" --strip-components=1",
+			"sh", pattern, stage, NULL };
+
+		if (run(argv, NULL))
+			goto out;
+	}
+	stamp = xasprintf("%s/.iommubench-source", stage);
+	if (write_file_atomic(stamp, best, strlen(best)) || rm_rf(dir) ||
+	    rename(stage, dir)) {
+		pr_err("%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret && stage)
+		rm_rf(stage);
+	free(pkg);
+	free(show);
+	free(best);
+	free(debs);
+	free(stage);
+	free(pattern);
+	free(spec);
+	free(stamp);
+	return ret;
+}
+
+static int source_debian(struct kb *kb, const char *series)
+{
+	char *stamp;
+
+	kb->pristine = xasprintf("%s/src/linux-source-%s", cache_dir(), series);
+	stamp = xasprintf("%s/.iommubench-source", kb->pristine);
+	if (!path_exists(stamp) && fetch_linux_source(series, kb->pristine)) {
+		free(stamp);
+		return -1;
+	}
+	kb->version = read_file(stamp, NULL);
+	free(stamp);
+	if (!kb->version)
+		return -1;
+	strtrim(kb->version);
+	kb->src_id = xasprintf("debian:%s=%s", series, kb->version);
+	kb->slot = xasprintf("%s/kbuild/debian-%s", cache_dir(), series);
+	kb->cacheable = true;
+	return 0;
+}
+
+static int source_dir(struct kb *kb, const char *dir)
+{
+	char *path = realpath(dir, NULL), *mk, *h, *diff = NULL;
+	char *git_head[] = { "git", "-C", path, "rev-parse", "HEAD", NULL };
+	char *git_diff[] = { "git", "-C", path, "diff", "HEAD", NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	if (!path) {
+		pr_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	mk = xasprintf("%s/Kconfig", path);
+	if (!path_exists(mk)) {
+		pr_err("%s: not a Linux source tree (no Kconfig)", path);
+		free(mk);
+		free(path);
+		return -1;
+	}
+	free(mk);
+	kb->commit = capture_line(git_head, NULL);
+	h = sha256_of(NULL, path);
+	kb->slot = xasprintf("%s/kbuild/dir-%.12s", cache_dir(), h ? h : "0");
+	free(h);
+	if (kb->commit) {
+		o.quiet = true;
+		o.err_fd = SPAWN_DEVNULL;
+		spawn_capture(git_diff, &o, &diff);
+		h = diff && *diff ? sha256_of(NULL, diff) : NULL;
+		kb->src_id = xasprintf("dir:%s@%s%s%.12s", path, kb->commit,
+				       h ? "+" : "", h ? h : "");
+		kb->cacheable = true;
+		free(h);
+		free(diff);
+	} else {
+		pr_warn("%s is not a git tree: its kernel is rebuilt every time",
+			path);
+		kb->src_id = xasprintf("dir:%s", path);
+	}
+	/* With a series the tree is copied; without, built in place. */
+	kb->pristine = path;
+	return 0;
+}
+
+/* --- series ------------------------------------------------------------ */
+
+/* Read a quilt series file: one patch a line, '#' comments, options ignored. */
+static int read_series(struct kb *kb, const char *series)
+{
+	char *text = read_file(series, NULL), *line, *save = NULL;
+	char *base = realpath(series, NULL), *slash;
+
+	if (!text || !base) {
+		pr_err("%s: %s", series, strerror(errno));
+		free(text);
+		free(base);
+		return -1;
+	}
+	slash = strrchr(base, '/');
+	*slash = '\0';
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p;
+
+		line[strcspn(line, "#")] = '\0';
+		strtrim(line);
+		if (!*line)
+			continue;
+		line[strcspn(line, " \t")] = '\0';
+		p = xasprintf("%s/%s", base, line);
+		if (!path_exists(p)) {
+			pr_err("%s: patch %s not found", series, p);
+			free(p);
+			free(text);
+			free(base);
+			return -1;
+		}
+		argv_push(&kb->patches, p);
+		free(p);
+	}
+	free(text);
+	free(base);
+	if (!kb->patches.n) {
+		pr_err("%s: no patches", series);
+		return -1;
+	}
+	return 0;
+}
+
+static int patch_cmd(const char *work, const char *file, bool reverse,
+		     bool quiet_fail)
+{
+	char *argv[] = { "patch", "-p1", "-s", "--no-backup-if-mismatch",
+			 "-r", "-", "-i", (char *)file,
+			 reverse ? "-R" : "-N", NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	o.cwd = work;
+	if (quiet_fail) {
+		o.out_fd = SPAWN_DEVNULL;
+		o.err_fd = SPAWN_DEVNULL;
+	}
+	return spawn_run(argv, &o) ? -1 : 0;
+}
+
+/* The patches recorded as applied to the work tree, in order. */
+static void read_applied(const char *applied, struct argv *out)
+{
+	char *list = xasprintf("%s/list", applied);
+	char *text = read_file(list, NULL), *line, *save = NULL;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		argv_pushf(out, "%s/%s", applied, line);
+	free(text);
+	free(list);
+}
+
+/* Record @n patches of @kb as applied (copies, so later edits do not matter). */
+static int write_applied(const struct kb *kb, const char *applied, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *list;
+	int ret = 0;
+
+	if (rm_rf(applied) || mkdir_p(applied, 0755))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *dst = xasprintf("%s/%04zu.patch", applied, i + 1);
+
+		ret |= copy_file(kb->patches.v[i], dst, 0644);
+		strbuf_addf(&sb, "%04zu.patch\n", i + 1);
+		free(dst);
+	}
+	list = xasprintf("%s/list", applied);
+	ret |= write_file_atomic(list, sb.buf ? sb.buf : "", sb.len);
+	free(list);
+	strbuf_release(&sb);
+	return ret ? -1 : 0;
+}
+
+/*
+ * Make the work tree hold the pristine source plus exactly kb->patches.
+ * A fresh copy gets fresh mtimes (cp without -p), so stale objects in the
+ * kept object tree are always rebuilt.
+ */
+static int prepare_work(struct kb *kb)
+{
+	char *applied = xasprintf("%s/applied", kb->slot);
+	struct argv old = { 0 };
+	bool fresh = !path_is_dir(kb->work);
+	size_t i;
+	int ret = -1;
+
+	read_applied(applied, &old);
+	if (!fresh) {
+		char *cur = old.n ? sha256_of(old.v, NULL) : strdup("none");
+		bool same = cur && kb->series_hash &&
+			    !strcmp(cur, kb->series_hash);
+
+		free(cur);
+		if (same || (!old.n && !kb->patches.n)) {
+			ret = 0;
+			goto out;
+		}
+		for (i = old.n; i > 0; i--) {
+			if (patch_cmd(kb->work, old.v[i - 1], true, true)) {
+				pr_warn("%s: cannot reverse %s; copying the source afresh",
+					kb->work, old.v[i - 1]);
+				fresh = true;
+				break;
+			}
+		}
+	}
+	if (fresh) {
+		char *cp[] = { "cp", "-R", kb->pristine, kb->work, NULL };
+
+		pr_info("copying %s to %s", kb->pristine, kb->work);
+		if (rm_rf(kb->work) || run(cp, NULL))
+			goto out;
+	}
+	if (write_applied(kb, applied, 0))
+		goto out;
+	for (i = 0; i < kb->patches.n; i++) {
+		if (patch_cmd(kb->work, kb->patches.v[i], false, false)) {
+			pr_err("%s does not apply to %s", kb->patches.v[i],
+			       kb->src_id);
+			write_applied(kb, applied, i);
+			goto out;
+		}
+	}
+	if (write_applied(kb, applied, kb->patches.n))
+		goto out;
+	ret = 0;
+out:
+	argv_free(&old);
+	free(applied);
+	return ret;
+}
+
+/*
+ * Apply the series to a scratch copy of the files it touches: cheap, and
+ * exactly what applying it to the whole tree would do.
+ */
+static int check_series(const struct kb *kb)
+{
+	char *tmp = xasprintf("%s/kbuild/.check.%d", cache_dir(), (int)getpid());
+	int ret = -1;
+
+	if (rm_rf(tmp) || mkdir_p(tmp, 0755)) {
+		pr_err("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < kb->patches.n; i++) {
+		char *text = read_file(kb->patches.v[i], NULL), *line, *save = NULL;
+
+		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *from, *to, *slash;
+
+			if (!str_has_prefix(line, "--- a/"))
+				continue;
+			from = xasprintf("%s/%s", kb->pristine, line + 6);
+			to = xasprintf("%s/%s", tmp, line + 6);
+			slash = strrchr(to, '/');
+			*slash = '\0';
+			mkdir_p(to, 0755);
+			*slash = '/';
+			if (path_exists(from) && !path_exists(to) &&
+			    copy_file(from, to, 0644))
+				pr_warn("%s: %s", from, strerror(errno));
+			free(from);
+			free(to);
+		}
+		free(text);
+	}
+	for (size_t i = 0; i < kb->patches.n; i++) {
+		if (patch_cmd(tmp, kb->patches.v[i], false, false)) {
+			pr_err("%s does not apply to %s", kb->patches.v[i],
+			       kb->src_id);
+			goto out;
+		}
+	}
+	pr_info("%zu patches apply cleanly to %s", kb->patches.n, kb->src_id);
+	ret = 0;
+out:
+	rm_rf(tmp);
+	free(tmp);
+	return ret;
+}
+
+/* --- config, build, install -------------------------------------------- */
+
+static void make_argv(const struct kb *kb, struct argv *a)
+{
+	argv_push(a, "make");
+	argv_push(a, "-C");
+	argv_push(a, kb->work);
+	argv_pushf(a, "O=%s", kb->obj);
+	argv_push(a, "ARCH=x86_64");
+}
+
+/* Warn about fragment settings kconfig did not keep (a missing dependency). */
+static void check_config(const struct kb *kb)
+{
+	char *path = xasprintf("%s/.config", kb->obj);
+	char *final = read_file(path, NULL);
+
+	free(path);
+	for (size_t i = 0; final && i < kb->configs.n; i++) {
+		char *frag = read_file(kb->configs.v[i], NULL);
+		char *line, *save = NULL;
+
+		for (line = frag ? strtok_r(frag, "\n", &save) : NULL; line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *eq = strchr(line, '='), *want, *sym;
+			bool ok;
+
+			if (!str_has_prefix(line, "CONFIG_") || !eq)
+				continue;
+			sym = strndup(line, eq - line);
+			if (!strcmp(eq + 1, "n")) {
+				want = xasprintf("\n%s=", sym);
+				ok = !strstr(final, want);
+			} else {
+				want = xasprintf("\n%s\n", line);
+				ok = strstr(final, want) != NULL;
+			}
+			if (!ok)
+				pr_warn("%s: %s did not stick (unmet dependency or unknown to this kernel)",
+					kb->configs.v[i], line);
+			free(want);
+			free(sym);
+		}
+		free(frag);
+	}
+	free(final);
+}
+
+static int configure(struct kb *kb, const char *log)
+{
+	struct argv a = { 0 };
+	char *cfg = xasprintf("%s/.config", kb->obj);
+	char *local = xasprintf("%s/iommubench-local.config", kb->obj);
+	static const char local_text[] =
+		"CONFIG_LOCALVERSION=\"-iommubench\"\n"
+		"# CONFIG_LOCALVERSION_AUTO is not set\n";
+	int ret = -1;
+
+	if (mkdir_p(kb->obj, 0755) ||
+	    write_file_atomic(local, local_text, strlen(local_text)))
+		goto out;
+	make_argv(kb, &a);
+	argv_push(&a, "tinyconfig");
+	if (run_logged(a.v, NULL, log))
+		goto out;
+	argv_free(&a);
+	argv_pushf(&a, "%s/scripts/kconfig/merge_config.sh", kb->work);
+	argv_push(&a, "-m");
+	argv_push(&a, "-O");
+	argv_push(&a, kb->obj);
+	argv_push(&a, cfg);
+	for (size_t i = 0; i < kb->configs.n; i++)
+		argv_push(&a, kb->configs.v[i]);
+	argv_push(&a, local);
+	if (run_logged(a.v, kb->work, log))
+		goto out;
+	argv_free(&a);
+	make_argv(kb, &a);
+	argv_push(&a, "olddefconfig");
+	if (run_logged(a.v, NULL, log))
+		goto out;
+	check_config(kb);
+	kb->config_hash = sha256_of((char *[]){ cfg, NULL }, NULL);
+	ret = kb->config_hash ? 0 : -1;
+out:
+	argv_free(&a);
+	free(cfg);
+	free(local);
+	return ret;
+}
+
+static int build(struct kb *kb, const char *log, unsigned int jobs)
+{
+	struct argv a = { 0 };
+	int ret;
+
+	make_argv(kb, &a);
+	argv_pushf(&a, "-j%u", jobs);
+	if (have_program("ccache"))
+		argv_push(&a, "CC=ccache gcc");
+	else
+		pr_info("ccache not found: building without it");
+	argv_push(&a, "KBUILD_BUILD_USER=iommubench");
+	argv_push(&a, "KBUILD_BUILD_HOST=iommubench");
+	argv_push(&a, "bzImage");
+	argv_push(&a, "modules");
+	ret = run_logged(a.v, NULL, log);
+	argv_free(&a);
+	if (ret)
+		return -1;
+	make_argv(kb, &a);
+	argv_push(&a, "-s");
+	argv_push(&a, "kernelrelease");
+	kb->release = capture_line(a.v, NULL);
+	argv_free(&a);
+	if (!kb->version) {
+		make_argv(kb, &a);
+		argv_push(&a, "-s");
+		argv_push(&a, "kernelversion");
+		kb->version = capture_line(a.v, NULL);
+		argv_free(&a);
+	}
+	if (!kb->release || !*kb->release) {
+		pr_err("%s: cannot read the kernel release", kb->obj);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * build/ for out-of-tree modules: the source tree's Makefiles, headers and
+ * scripts plus the object tree's generated headers, tools and .config, so
+ * 'make -C build M=...' works without the (shared, changing) work tree.
+ */
+static int install_build_dir(const struct kb *kb, const char *dst)
+{
+	char *argv[] = { "sh", "-c",
+		"set -e; src=$1 obj=$2 dst=$3; mkdir -p \"$dst\"\n"
+		"cd \"$src\"\n"
+		"{ find . -maxdepth 1 -name 'Makefile*' -o -maxdepth 1 -name Kbuild\n"
+		"  find arch/x86 -maxdepth 1 -name 'Makefile*'\n"
+		"  find include scripts arch/x86/include -type f\n"
+		"  find arch/x86 -name Kbuild.platforms -o -name Platform\n"
+		"} | tar -cf - -T - | tar -xf - -C \"$dst\"\n"
+		"cd \"$obj\"\n"
+		"{ find include scripts arch/x86/include -type f\n"
+		"  find tools/objtool -maxdepth 1 -type f -name objtool\n"
+		"  echo .config; echo Module.symvers\n"
+		"} | tar -cf - -T - | tar -xf - -C \"$dst\"\n",
+		"sh", kb->work, kb->obj, (char *)dst, NULL };
+
+	return run(argv, NULL);
+}
+
+static int write_meta(const struct kb *kb, const char *stage,
+		      const char *name, uint64_t build_ms)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *frags = json_object_new_array();
+	struct json_object *pats = json_object_new_array();
+	char *path = xasprintf("%s/kernel.json", stage);
+	char *when = iso8601_now();
+	int ret;
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "source",
+			       json_object_new_string(kb->req->source));
+	json_object_object_add(o, "source_id",
+			       json_object_new_string(kb->src_id));
+	json_object_object_add(o, "release",
+			       json_object_new_string(kb->release));
+	json_object_object_add(o, "version",
+			       kb->version ? json_object_new_string(kb->version) : NULL);
+	json_object_object_add(o, "commit",
+			       kb->commit ? json_object_new_string(kb->commit) : NULL);
+	json_object_object_add(o, "series",
+			       kb->req->series ? json_object_new_string(kb->req->series) : NULL);
+	json_object_object_add(o, "series_sha256",
+			       json_object_new_string(kb->series_hash));
+	for (size_t i = 0; i < kb->patches.n; i++) {
+		const char *base = strrchr(kb->patches.v[i], '/');
+
+		json_object_array_add(pats, json_object_new_string(base + 1));
+	}
+	json_object_object_add(o, "patches", pats);
+	for (size_t i = 0; i < kb->configs.n; i++)
+		json_object_array_add(frags,
+				      json_object_new_string(kb->configs.v[i]));
+	json_object_object_add(o, "config_fragments", frags);
+	json_object_object_add(o, "config_sha256",
+			       json_object_new_string(kb->config_hash));
+	json_object_object_add(o, "key", json_object_new_string(kb->key));
+	json_object_object_add(o, "built", json_object_new_string(when));
+	json_object_object_add(o, "build_seconds",
+			       json_object_new_double(build_ms / 1000.0));
+	ret = json_write_file(path, o);
+	json_object_put(o);
+	free(path);
+	free(when);
+	return ret;
+}
+
+static int install(struct kb *kb, const char *final, const char *name,
+		   uint64_t build_ms)
+{
+	char *stage = xasprintf("%s.tmp", final);
+	char *p = NULL, *q = NULL;
+	struct argv a = { 0 };
+	int ret = -1;
+
+	if (rm_rf(stage) || mkdir_p(stage, 0755))
+		goto out;
+	p = xasprintf("%s/arch/x86/boot/bzImage", kb->obj);
+	q = xasprintf("%s/vmlinuz", stage);
+	if (copy_file(p, q, 0644)) {
+		pr_err("%s: %s", p, strerror(errno));
+		goto out;
+	}
+	free(p);
+	free(q);
+	p = xasprintf("%s/.config", kb->obj);
+	q = xasprintf("%s/config", stage);
+	if (copy_file(p, q, 0644))
+		goto out;
+	free(p);
+	free(q);
+	/* The ELF kernel QEMU enters through PVH; BTF survives --strip-debug. */
+	p = xasprintf("%s/vmlinux", kb->obj);
+	q = xasprintf("%s/vmlinux", stage);
+	argv_push(&a, "objcopy");
+	argv_push(&a, "--strip-debug");
+	argv_push(&a, p);
+	argv_push(&a, q);
+	if (run(a.v, NULL))
+		goto out;
+	argv_free(&a);
+	free(q);
+	q = xasprintf("%s/install.log", kb->slot);
+	make_argv(kb, &a);
+	argv_pushf(&a, "INSTALL_MOD_PATH=%s", stage);
+	argv_push(&a, "INSTALL_MOD_STRIP=1");
+	argv_push(&a, "modules_install");
+	unlink(q);
+	if (run_logged(a.v, NULL, q))
+		goto out;
+	argv_free(&a);
+	free(p);
+	free(q);
+	p = xasprintf("%s/build", stage);
+	if (install_build_dir(kb, p))
+		goto out;
+	free(p);
+	/* modules_install may link build/source into the work tree. */
+	p = xasprintf("%s/lib/modules/%s/build", stage, kb->release);
+	q = xasprintf("%s/lib/modules/%s/source", stage, kb->release);
+	unlink(p);
+	unlink(q);
+	if (symlink("../../../build", p)) {
+		pr_err("%s: %s", p, strerror(errno));
+		goto out;
+	}
+	argv_push(&a, "depmod");
+	argv_push(&a, "-b");
+	argv_push(&a, stage);
+	argv_push(&a, kb->release);
+	if (run(a.v, NULL) || write_meta(kb, stage, name, build_ms))
+		goto out;
+	if (rm_rf(final) || rename(stage, final)) {
+		pr_err("%s: %s", final, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret)
+		rm_rf(stage);
+	argv_free(&a);
+	free(stage);
+	free(p);
+	free(q);
+	return ret;
+}
+
+static char *installed_key(const char *final)
+{
+	char *meta = xasprintf("%s/kernel.json", final);
+	struct json_object *o = path_exists(meta) ? json_read_file(meta) : NULL;
+	const char *key = o ? json_get_string(o, "key") : NULL;
+	char *ret = key ? strdup(key) : NULL;
+
+	if (o)
+		json_object_put(o);
+	free(meta);
+	return ret;
+}
+
+static int resolve_configs(struct kb *kb)
+{
+	const char *const *c = kb->req->configs;
+	const char *def = ABS_TOP_SRCDIR "/" DEFAULT_CONFIG;
+
+	if (!c || !*c) {
+		if (!path_exists(def))
+			def = PKGDATADIR "/" DEFAULT_CONFIG;
+		argv_push(&kb->configs, def);
+	}
+	for (; c && *c; c++) {
+		char *p = realpath(*c, NULL);
+
+		if (!p) {
+			pr_err("config fragment %s: %s", *c, strerror(errno));
+			return -1;
+		}
+		argv_push(&kb->configs, p);
+		free(p);
+	}
+	for (size_t i = 0; i < kb->configs.n; i++) {
+		if (!path_exists(kb->configs.v[i])) {
+			pr_err("config fragment %s not found", kb->configs.v[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int kbuild_build(const struct kbuild_req *req, char **kdir)
+{
+	struct kb kb = { .req = req };
+	const char *series = debian_series(req->source);
+	char *lock = NULL, *log = NULL, *final = NULL, *name = NULL;
+	char *cached = NULL, *idtext = NULL;
+	unsigned int jobs = req->jobs;
+	uint64_t t0;
+	int lockfd = -1, ret = -1;
+
+	*kdir = NULL;
+	if (!jobs) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = n > 0 ? (unsigned int)n : 1;
+	}
+	if (str_has_prefix(req->source, "debian:") && !series) {
+		pr_err("source '%s': expected debian:<series>, e.g. debian:6.1",
+		       req->source);
+		goto out;
+	}
+	if (series ? source_debian(&kb, series) : source_dir(&kb, req->source))
+		goto out;
+	if (req->series && read_series(&kb, req->series))
+		goto out;
+	kb.series_hash = kb.patches.n ? sha256_of(kb.patches.v, NULL) :
+					strdup("none");
+	if (!kb.series_hash)
+		goto out;
+	if (req->check) {
+		if (!kb.patches.n)
+			pr_err("--check needs --series");
+		else
+			ret = check_series(&kb);
+		goto out;
+	}
+	if (resolve_configs(&kb))
+		goto out;
+
+	if (mkdir_p(kb.slot, 0755)) {
+		pr_err("%s: %s", kb.slot, strerror(errno));
+		goto out;
+	}
+	lock = xasprintf("%s/.lock", kb.slot);
+	lockfd = lock_path(lock);
+	if (lockfd < 0) {
+		pr_err("%s: %s", lock, strerror(errno));
+		goto out;
+	}
+	/* A directory source without a series is built in place. */
+	if (series || kb.patches.n) {
+		kb.work = xasprintf("%s/src", kb.slot);
+		if (prepare_work(&kb))
+			goto out;
+	} else {
+		kb.work = strdup(kb.pristine);
+	}
+	kb.obj = xasprintf("%s/obj", kb.slot);
+	log = xasprintf("%s/build.log", kb.slot);
+	unlink(log);
+	if (configure(&kb, log))
+		goto out;
+
+	idtext = xasprintf("scheme %s\nsource %s\nseries %s\nconfig %s\n",
+			   KBUILD_SCHEME, kb.src_id, kb.series_hash,
+			   kb.config_hash);
+	kb.key = sha256_of(NULL, idtext);
+	if (!kb.key)
+		goto out;
+	kb.key[16] = '\0';
+	name = req->name ? strdup(req->name) :
+	       xasprintf("%s-%.12s", strrchr(kb.slot, '/') + 1, kb.key);
+	final = xasprintf("%s/kernels/%s", cache_dir(), name);
+	cached = installed_key(final);
+	if (!req->force && kb.cacheable && cached && !strcmp(cached, kb.key)) {
+		pr_info("%s is built (key %s): %s", name, kb.key, final);
+		*kdir = final;
+		final = NULL;
+		ret = 0;
+		goto out;
+	}
+
+	pr_info("building %s from %s%s%s (%zu patches) with make -j%u; log: %s",
+		name, kb.src_id, req->series ? " + " : "",
+		req->series ? req->series : "", kb.patches.n, jobs, log);
+	t0 = now_ms();
+	if (build(&kb, log, jobs))
+		goto out;
+	t0 = now_ms() - t0;
+	if (install(&kb, final, name, t0))
+		goto out;
+	pr_info("%s: %s built in %.0f s, installed in %s", name, kb.release,
+		t0 / 1000.0, final);
+	*kdir = final;
+	final = NULL;
+	ret = 0;
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	kb_free(&kb);
+	free(lock);
+	free(log);
+	free(final);
+	free(name);
+	free(cached);
+	free(idtext);
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench kernel build --source debian:<series>|DIR\n"
+		"           [--series FILE] [--config FRAG]... [--name NAME]\n"
+		"           [--jobs N] [--force] [--check]\n"
+		"  --check  only check that the series applies to the source\n");
+}
+
+int cmd_kernel_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "series", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct kbuild_req req = { 0 };
+	struct argv configs = { 0 };
+	char *kdir = NULL;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:p:c:n:j:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			req.source = optarg;
+			break;
+		case 'p':
+			req.series = optarg;
+			break;
+		case 'c':
+			argv_push(&configs, optarg);
+			break;
+		case 'n':
+			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+				pr_err("--name %s: a plain name, please", optarg);
+				return EXIT_USAGE;
+			}
+			req.name = optarg;
+			break;
+		case 'j':
+			req.jobs = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			req.force = true;
+			break;
+		case 'C':
+			req.check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (!req.source || optind != argc) {
+		usage(stderr);
+		argv_free(&configs);
+		return EXIT_USAGE;
+	}
+	req.configs = (const char *const *)configs.v;
+	ret = kbuild_build(&req, &kdir) ? EXIT_ERROR : 0;
+	if (!ret && kdir)
+		printf("%s\n", kdir);
+	free(kdir);
+	argv_free(&configs);
+	return ret;
+}
