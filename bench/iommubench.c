@@ -27,14 +27,19 @@ static const struct subcommand {
 	{ "vm", cmd_vm, "boot a kernel under QEMU with a vIOMMU and run a command" },
 	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
 	{ "agent", cmd_agent, "run the cells of one boot on this machine (used by run)" },
+	{ "compare", cmd_compare, "compare the configurations of a run: medians, ratios, CIs" },
+	{ "gate", cmd_gate, "judge a candidate run against a baseline run: exit 1 on regression" },
+	/* hidden: a synthetic result store for tests and benchmarks */
+	{ "synth-store", cmd_synth_store, NULL },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: iommubench [-v|-q] <command> [<args>]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		fprintf(f, "  %-8s %s\n", subcommands[i].name,
-			subcommands[i].help);
+		if (subcommands[i].help)
+			fprintf(f, "  %-8s %s\n", subcommands[i].name,
+				subcommands[i].help);
 	fprintf(f, "\n'iommubench <command> --help' and iommubench(1) say more.\n");
 }
 

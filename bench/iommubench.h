@@ -26,5 +26,9 @@ int cmd_vm(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+/* analysis/ */
+int cmd_compare(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_synth_store(int argc, char **argv);
 
 #endif /* IB_IOMMUBENCH_H */

@@ -12,6 +12,8 @@
 
 #include "stats.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -443,34 +445,28 @@ double stats_normal_cdf(double x)
 	return 0.5 * erfc(-x / M_SQRT2);
 }
 
-/* bisection: monotone @f on [lo, hi], 200 halvings reach double precision */
-static double invert(double (*f)(double, double), double arg, double p,
-		     double lo, double hi)
-{
-	for (int i = 0; i < 200; i++) {
-		double mid = (lo + hi) / 2;
-
-		if (mid == lo || mid == hi)
-			break;
-		if (f(mid, arg) < p)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (lo + hi) / 2;
-}
-
-static double normal_cdf2(double x, double unused)
-{
-	(void)unused;
-	return stats_normal_cdf(x);
-}
-
 double stats_normal_quantile(double p)
 {
+	double q, t, x;
+
 	if (!(p > 0 && p < 1))
 		return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
-	return invert(normal_cdf2, 0, p, -40, 40);
+	if (p > 0.5)
+		return -stats_normal_quantile(1 - p);
+	if (p == 0.5)
+		return 0;
+	q = p;
+	t = sqrt(-2 * log(q));
+	x = -(t - (2.30753 + 0.27061 * t) / (1 + 0.99229 * t + 0.04481 * t * t));
+	for (int i = 0; i < 8; i++) {
+		double step = (stats_normal_cdf(x) - q) /
+			      (exp(-x * x / 2) / sqrt(2 * M_PI));
+
+		x -= step;
+		if (fabs(step) <= 1e-14 * fabs(x))
+			break;
+	}
+	return x;
 }
 
 /*
@@ -561,15 +557,50 @@ double stats_t_cdf(double t, double df)
 	return t_sf(-t, df);
 }
 
+static double t_pdf(double t, double df)
+{
+	return exp(lgamma((df + 1) / 2) - lgamma(df / 2) -
+		   (df + 1) / 2 * log1p(t * t / df)) / sqrt(df * M_PI);
+}
+
+/*
+ * Newton's method on the upper tail, from the Cornish-Fisher expansion of
+ * t in the normal quantile (exact closed forms for 1 and 2 degrees of
+ * freedom); bisection if Newton ever leaves its bracket.
+ */
 double stats_t_quantile(double p, double df)
 {
-	double lim = 1;
+	double q, z, x, lo = 0, hi = INFINITY;
 
 	if (!(p > 0 && p < 1) || !(df > 0))
 		return p == 0 ? -INFINITY : p == 1 ? INFINITY : NAN;
-	while (stats_t_cdf(lim, df) < p || stats_t_cdf(-lim, df) > p)
-		lim *= 2;
-	return invert(stats_t_cdf, df, p, -lim, lim);
+	if (p < 0.5)
+		return -stats_t_quantile(1 - p, df);
+	if (p == 0.5)
+		return 0;
+	q = 1 - p;
+	if (df == 1)
+		return tan(M_PI * (p - 0.5));
+	if (df == 2)
+		return (2 * p - 1) / sqrt(2 * p * q);
+	z = stats_normal_quantile(p);
+	x = z + (z * z * z + z) / (4 * df) +
+	    (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * df * df);
+	for (int i = 0; i < 60; i++) {
+		double r = t_sf(x, df) - q, step;
+
+		if (r > 0)
+			lo = x;		/* tail too heavy: x too small */
+		else
+			hi = x;
+		step = r / t_pdf(x, df);
+		if (fabs(step) <= 1e-13 * fabs(x))
+			return x + step;
+		x += step;
+		if (!(x > lo && x < hi))
+			x = isinf(hi) ? 2 * lo + 1 : (lo + hi) / 2;
+	}
+	return x;
 }
 
 /* --- Welch's t-test on logs ------------------------------------------------ */
@@ -626,10 +657,29 @@ int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
 	return 0;
 }
 
+/* t quantiles at integer degrees of freedom, remembered per probability */
+static double t_quantile_int(double p, unsigned int df)
+{
+	static struct {
+		double p;
+		unsigned int df;
+		double x;
+	} memo[512];
+	unsigned int h = (df * 2654435761u) ^ (unsigned int)(p * 1e9);
+
+	h %= ARRAY_SIZE(memo);
+	if (memo[h].p != p || memo[h].df != df) {
+		memo[h].p = p;
+		memo[h].df = df;
+		memo[h].x = stats_t_quantile(p, df);
+	}
+	return memo[h].x;
+}
+
 size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
 			    double power)
 {
-	double delta = fabs(log(effect)), n;
+	double delta = fabs(log(effect)), n, prev = -1;
 
 	if (!(delta > 0) || !(sd_log >= 0) || !(alpha > 0 && alpha < 1) ||
 	    !(power > 0 && power < 1))
@@ -638,11 +688,12 @@ size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
 		return 2;
 	n = 2 * pow((stats_normal_quantile(1 - alpha) +
 		     stats_normal_quantile(power)) * sd_log / delta, 2);
-	for (int i = 0; i < 20; i++) {
-		double df = 2 * (ceil(n) < 2 ? 2 : ceil(n)) - 2;
-		double z = stats_t_quantile(1 - alpha, df) +
-			   stats_t_quantile(power, df);
+	for (int i = 0; i < 20 && n < 1e9 && ceil(n) != prev; i++) {
+		unsigned int df = 2 * (ceil(n) < 2 ? 2 : ceil(n)) - 2;
+		double z = t_quantile_int(1 - alpha, df) +
+			   t_quantile_int(power, df);
 
+		prev = ceil(n);
 		n = 2 * pow(z * sd_log / delta, 2);
 	}
 	if (!(n < 1e9))

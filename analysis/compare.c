@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * compare.c - 'iommubench compare': per metric, the median of every
+ * configuration with its bootstrap interval and its ratio to a baseline
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "../bench/iommubench.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+static bool same_block(const struct an_series *a, const struct an_series *b,
+		       enum an_dim by)
+{
+	for (int d = 0; d < AN_NR_DIMS; d++)
+		if (d != (int)by && a->dim[d] != b->dim[d])
+			return false;
+	return true;
+}
+
+static uint64_t row_seed(uint64_t seed, const struct an_series *s)
+{
+	uint64_t h = seed ^ 0xcbf29ce484222325ULL;
+
+	for (int d = 0; d < AN_NR_DIMS; d++)
+		for (const char *p = s->dim[d]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
+int an_compare_build(struct an_dataset *ds, enum an_dim by,
+		     const char *baseline, double level, uint64_t seed,
+		     struct an_compare *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->by = by;
+	c->level = level;
+	c->seed = seed;
+	if (!baseline && by == AN_POLICY)
+		baseline = "strict";
+	c->baseline = baseline;
+	an_sort(ds, by);
+	c->rows = calloc(ds->n ? ds->n : 1, sizeof(*c->rows));
+	if (!c->rows)
+		return -1;
+	for (size_t i = 0; i < ds->n;) {
+		const struct an_series *base = NULL;
+		size_t j = i;
+
+		while (j < ds->n && same_block(&ds->s[i], &ds->s[j], by))
+			j++;
+		for (size_t k = i; k < j; k++)
+			if (baseline ? !strcmp(ds->s[k].dim[by], baseline) : k == i)
+				base = &ds->s[k];
+		for (size_t k = i; k < j; k++) {
+			struct an_row *r = &c->rows[c->n++];
+
+			r->s = &ds->s[k];
+			r->base = base;
+			if (stats_median_ci(r->s->v, r->s->n, level,
+					    row_seed(seed, r->s), &r->med))
+				r->med.est = r->med.lo = r->med.hi = NAN;
+			r->ratio.est = r->ratio.lo = r->ratio.hi = NAN;
+			if (base && stats_ratio_ci(base->v, base->n, r->s->v,
+						   r->s->n, level,
+						   row_seed(seed, r->s), &r->ratio))
+				r->ratio.est = r->ratio.lo = r->ratio.hi = NAN;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+void an_compare_free(struct an_compare *c)
+{
+	free(c->rows);
+	memset(c, 0, sizeof(*c));
+}
+
+/* "kernel / iommu / workload" minus the compared dimension */
+static void block_name(char *buf, size_t len, const struct an_series *s,
+		       enum an_dim by)
+{
+	static const enum an_dim order[] = { AN_KERNEL, AN_IOMMU, AN_POLICY,
+					     AN_WORKLOAD };
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (order[i] == by)
+			continue;
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+				off ? ", " : "", s->dim[order[i]]);
+	}
+}
+
+static void fmt_pct(char *buf, size_t len, double ratio)
+{
+	if (isnan(ratio))
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, "%+.1f%%", (ratio - 1) * 100);
+}
+
+static void print_text(FILE *f, const struct an_compare *c, bool md)
+{
+	const struct an_series *prev = NULL;
+	char blk[256] = "", cur[256], a[16], b[16], d[16], r1[16], r2[16], r3[16], pct[16];
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct an_row *r = &c->rows[i];
+		bool new_metric = !prev || !same_block(prev, r->s, c->by);
+
+		block_name(cur, sizeof(cur), r->s, c->by);
+		if (!prev || strcmp(blk, cur)) {
+			snprintf(blk, sizeof(blk), "%s", cur);
+			if (md)
+				fprintf(f, "\n### %s\n\n| metric | %s | n | median | %.0f%% CI | ratio to %s | %.0f%% CI | change |\n"
+					"|---|---|---:|---:|---|---:|---|---:|\n",
+					blk, an_dim_names[c->by], c->level * 100,
+					r->base ? r->base->dim[c->by] : "-",
+					c->level * 100);
+			else
+				fprintf(f, "\n%s\n  %-22s %-6s %-10s %3s %8s  %-19s %7s  %-17s %s\n",
+					blk, "metric", "unit", an_dim_names[c->by],
+					"n", "median", "CI", "ratio", "CI", "change");
+		}
+		an_fmt(a, sizeof(a), r->med.est);
+		an_fmt(b, sizeof(b), r->med.lo);
+		an_fmt(d, sizeof(d), r->med.hi);
+		snprintf(r1, sizeof(r1), isnan(r->ratio.est) ? "-" : "%.3f", r->ratio.est);
+		if (r->s == r->base)
+			snprintf(r1, sizeof(r1), "base");
+		snprintf(r2, sizeof(r2), "%.3f", r->ratio.lo);
+		snprintf(r3, sizeof(r3), "%.3f", r->ratio.hi);
+		fmt_pct(pct, sizeof(pct), r->s == r->base ? NAN : r->ratio.est);
+		if (md) {
+			bool noci = isnan(r->ratio.est) || r->s == r->base;
+
+			fprintf(f, "| %s (%s) | %s | %zu | %s | [%s, %s] | %s | %s%s%s%s%s | %s |\n",
+				new_metric ? r->s->dim[AN_METRIC] : "",
+				r->s->unit, r->s->dim[c->by], r->s->n, a, b, d,
+				r1, noci ? "" : "[", noci ? "" : r2,
+				noci ? "" : ", ", noci ? "" : r3,
+				noci ? "" : "]", pct);
+		} else {
+			char ci[40] = "", rci[40] = "";
+
+			snprintf(ci, sizeof(ci), "[%s, %s]", b, d);
+			if (!isnan(r->ratio.est) && r->s != r->base)
+				snprintf(rci, sizeof(rci), "[%s, %s]", r2, r3);
+			fprintf(f, "  %-22s %-6s %-10s %3zu %8s  %-19s %7s  %-17s %s\n",
+				new_metric ? r->s->dim[AN_METRIC] : "",
+				new_metric ? r->s->unit : "", r->s->dim[c->by],
+				r->s->n, a, ci, r1, rci, pct);
+		}
+		prev = r->s;
+	}
+}
+
+static void csv_field(FILE *f, const char *s, bool last)
+{
+	bool q = strpbrk(s, ",\"\n") != NULL;
+
+	if (q) {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	} else {
+		fputs(s, f);
+	}
+	fputc(last ? '\n' : ',', f);
+}
+
+static void csv_num(FILE *f, double v, bool last)
+{
+	if (isnan(v))
+		fputs(last ? "\n" : ",", f);
+	else
+		fprintf(f, "%.10g%c", v, last ? '\n' : ',');
+}
+
+static void print_csv(FILE *f, const struct an_compare *c)
+{
+	fprintf(f, "kernel,iommu,policy,workload,metric,unit,direction,n,median,ci_lo,ci_hi,baseline,ratio,ratio_lo,ratio_hi\n");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct an_row *r = &c->rows[i];
+
+		for (int d = 0; d < AN_NR_DIMS; d++)
+			csv_field(f, r->s->dim[d], false);
+		csv_field(f, r->s->unit, false);
+		csv_field(f, an_higher_is_better(r->s->dim[AN_METRIC], r->s->unit) ?
+			  "higher-is-better" : "lower-is-better", false);
+		fprintf(f, "%zu,", r->s->n);
+		csv_num(f, r->med.est, false);
+		csv_num(f, r->med.lo, false);
+		csv_num(f, r->med.hi, false);
+		csv_field(f, r->base ? r->base->dim[c->by] : "", false);
+		csv_num(f, r->ratio.est, false);
+		csv_num(f, r->ratio.lo, false);
+		csv_num(f, r->ratio.hi, true);
+	}
+}
+
+static struct json_object *jnum(double v)
+{
+	return isnan(v) || isinf(v) ? NULL : json_object_new_double(v);
+}
+
+static int print_json(FILE *f, const struct an_compare *c, const char *run_id)
+{
+	struct json_object *o = json_object_new_object(), *rows = json_object_new_array();
+	int ret;
+
+	json_object_object_add(o, "schema", json_object_new_string("iommubench.compare/1"));
+	json_object_object_add(o, "run", json_object_new_string(run_id));
+	json_object_object_add(o, "by", json_object_new_string(an_dim_names[c->by]));
+	json_object_object_add(o, "baseline", c->baseline ?
+			       json_object_new_string(c->baseline) : NULL);
+	json_object_object_add(o, "level", json_object_new_double(c->level));
+	json_object_object_add(o, "ci_method", json_object_new_string(
+		"percentile bootstrap of the median (exact up to 40 values per side)"));
+	json_object_object_add(o, "rows", rows);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct an_row *r = &c->rows[i];
+		struct json_object *row = json_object_new_object(), *vals;
+
+		for (int d = 0; d < AN_NR_DIMS; d++)
+			json_object_object_add(row, an_dim_names[d],
+					       json_object_new_string(r->s->dim[d]));
+		json_object_object_add(row, "unit", json_object_new_string(r->s->unit));
+		json_object_object_add(row, "higher_is_better", json_object_new_boolean(
+			an_higher_is_better(r->s->dim[AN_METRIC], r->s->unit)));
+		json_object_object_add(row, "n", json_object_new_int64(r->s->n));
+		json_object_object_add(row, "median", jnum(r->med.est));
+		json_object_object_add(row, "ci", json_object_new_array());
+		json_object_array_add(json_object_object_get(row, "ci"), jnum(r->med.lo));
+		json_object_array_add(json_object_object_get(row, "ci"), jnum(r->med.hi));
+		json_object_object_add(row, "baseline", r->base ?
+			json_object_new_string(r->base->dim[c->by]) : NULL);
+		json_object_object_add(row, "ratio", jnum(r->ratio.est));
+		json_object_object_add(row, "ratio_ci", json_object_new_array());
+		json_object_array_add(json_object_object_get(row, "ratio_ci"), jnum(r->ratio.lo));
+		json_object_array_add(json_object_object_get(row, "ratio_ci"), jnum(r->ratio.hi));
+		vals = json_object_new_array();
+		for (size_t k = 0; k < r->s->n; k++)
+			json_object_array_add(vals, json_object_new_double(r->s->v[k]));
+		json_object_object_add(row, "values", vals);
+		json_object_array_add(rows, row);
+	}
+	ret = json_print(f, o);
+	json_object_put(o);
+	return ret;
+}
+
+int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
+		     const char *run_id)
+{
+	switch (fmt) {
+	case AN_CSV:
+		print_csv(f, c);
+		break;
+	case AN_JSON:
+		return print_json(f, c, run_id);
+	case AN_MARKDOWN:
+		print_text(f, c, true);
+		break;
+	default:
+		fprintf(f, "run %s: by %s, baseline %s; median [%.0f%% bootstrap CI], ratio of medians to the baseline [%.0f%% CI]\n",
+			run_id, an_dim_names[c->by],
+			c->baseline ? c->baseline : "(first)", c->level * 100,
+			c->level * 100);
+		print_text(f, c, false);
+		break;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* keep only the series whose metric matches one of @pat */
+static void filter_metrics(struct an_dataset *ds, char **pat, size_t npat)
+{
+	size_t k = 0;
+
+	if (!npat)
+		return;
+	for (size_t i = 0; i < ds->n; i++) {
+		bool keep = false;
+
+		for (size_t p = 0; p < npat && !keep; p++)
+			keep = !fnmatch(pat[p], ds->s[i].dim[AN_METRIC], 0);
+		if (keep)
+			ds->s[k++] = ds->s[i];
+		else
+			free(ds->s[i].v);
+	}
+	ds->n = k;
+	an_sort(ds, AN_POLICY);
+}
+
+static void compare_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench compare [options] RUN\n"
+		"\n"
+		"  RUN                   a run id under --results, or a run directory\n"
+		"  -r, --results DIR     results root (default: results)\n"
+		"      --by DIM          policy (default), kernel, iommu or workload\n"
+		"      --baseline VALUE  the configuration ratios refer to (default: strict\n"
+		"                        for --by policy, else the first one)\n"
+		"  -m, --metric PATTERN  only metrics matching the glob (repeatable)\n"
+		"      --format F        text (default), csv, json or markdown\n"
+		"      --level X         confidence level (default 0.95)\n"
+		"      --seed N          bootstrap seed above 40 repetitions (default 1)\n");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "results", required_argument, NULL, 'r' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *root = NULL, *baseline = NULL;
+	enum an_format fmt = AN_TEXT;
+	enum an_dim by = AN_POLICY;
+	double level = 0.95;
+	uint64_t seed = 1;
+	char *pat[64];
+	size_t npat = 0;
+	struct an_dataset ds;
+	struct an_compare c;
+	struct an_run run;
+	sqlite3 *db;
+	int ch, ret = EXIT_ERROR;
+
+	while ((ch = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'b':
+			if (an_dim_parse(optarg) < 0) {
+				pr_err("--by: policy, kernel, iommu or workload, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			by = an_dim_parse(optarg);
+			break;
+		case 'B':
+			baseline = optarg;
+			break;
+		case 'm':
+			if (npat == ARRAY_SIZE(pat)) {
+				pr_err("too many --metric");
+				return EXIT_USAGE;
+			}
+			pat[npat++] = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = AN_TEXT;
+			else if (!strcmp(optarg, "csv"))
+				fmt = AN_CSV;
+			else if (!strcmp(optarg, "json"))
+				fmt = AN_JSON;
+			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+				fmt = AN_MARKDOWN;
+			else {
+				pr_err("--format: text, csv, json or markdown, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			level = strtod(optarg, NULL);
+			if (!(level > 0 && level < 1)) {
+				pr_err("--level: a number between 0 and 1");
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'h':
+			compare_usage(stdout);
+			return 0;
+		default:
+			compare_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		compare_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (an_resolve_run(argv[optind], root, &run))
+		return EXIT_ERROR;
+	db = an_open_index(run.root);
+	an_dataset_init(&ds);
+	if (!db || an_load_run(db, run.id, &ds))
+		goto out;
+	if (!ds.n) {
+		pr_err("run %s: no metrics in %s/index.sqlite (no ok cells, or no such run)",
+		       run.id, run.root);
+		goto out;
+	}
+	filter_metrics(&ds, pat, npat);
+	if (an_compare_build(&ds, by, baseline, level, seed, &c))
+		goto out;
+	if (baseline && !c.rows[0].base) {
+		bool any = false;
+
+		for (size_t i = 0; i < c.n && !any; i++)
+			any = c.rows[i].base;
+		if (!any) {
+			pr_err("--baseline %s: no %s of run %s has that value",
+			       baseline, an_dim_names[by], run.id);
+			an_compare_free(&c);
+			goto out;
+		}
+	}
+	ret = an_compare_print(stdout, &c, fmt, run.id) ? EXIT_ERROR : 0;
+	an_compare_free(&c);
+out:
+	an_dataset_free(&ds);
+	if (db)
+		sqlite3_close(db);
+	an_run_free(&run);
+	return ret;
+}

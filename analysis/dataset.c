@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dataset.c - metric series read from the result store's SQLite index
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "log.h"
+#include "util.h"
+#include "../bench/store.h"
+
+const char *const an_dim_names[AN_NR_DIMS] = {
+	[AN_KERNEL] = "kernel",
+	[AN_IOMMU] = "iommu",
+	[AN_POLICY] = "policy",
+	[AN_WORKLOAD] = "workload",
+	[AN_METRIC] = "metric",
+};
+
+int an_dim_parse(const char *s)
+{
+	for (int i = 0; i < AN_METRIC; i++)
+		if (!strcmp(s, an_dim_names[i]))
+			return i;
+	return -1;
+}
+
+bool an_higher_is_better(const char *metric, const char *unit)
+{
+	if (unit && (!strcmp(unit, "ops/s") || !strcmp(unit, "B/s")))
+		return true;
+	if (unit && !strcmp(unit, "ns"))
+		return false;
+	return str_has_suffix(metric, ".iops") || str_has_suffix(metric, ".bw") ||
+	       str_has_suffix(metric, ".rate");
+}
+
+const char *an_fmt(char *buf, size_t len, double v)
+{
+	static const char sfx[] = " kMGT";
+	double a = fabs(v);
+	int i = 0;
+
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (a < 1000)
+		snprintf(buf, len, "%.3g", v);
+	else {
+		while (a >= 999.5 && i < 4) {
+			a /= 1000;
+			v /= 1000;
+			i++;
+		}
+		snprintf(buf, len, "%.3g%c", v, sfx[i]);
+	}
+	return buf;
+}
+
+/* --- runs and the index ----------------------------------------------------- */
+
+int an_resolve_run(const char *arg, const char *root, struct an_run *run)
+{
+	char *man = xasprintf("%s/manifest.json", arg), real[PATH_MAX];
+
+	memset(run, 0, sizeof(*run));
+	if (man && path_exists(man) && realpath(arg, real)) {
+		char *slash = strrchr(real, '/');
+
+		run->id = strdup(slash + 1);
+		*slash = '\0';
+		run->root = strdup(real[0] ? real : "/");
+	} else {
+		run->id = strdup(arg);
+		run->root = strdup(root ? root : "results");
+	}
+	free(man);
+	run->dir = run->root && run->id ?
+		   xasprintf("%s/%s", run->root, run->id) : NULL;
+	if (!run->dir) {
+		an_run_free(run);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void an_run_free(struct an_run *run)
+{
+	free(run->root);
+	free(run->id);
+	free(run->dir);
+	memset(run, 0, sizeof(*run));
+}
+
+sqlite3 *an_open_index(const char *root)
+{
+	char *path = xasprintf("%s/index.sqlite", root);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	int version = -1;
+
+	if (!path)
+		return NULL;
+	if (!path_exists(path)) {
+		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
+		       path);
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, 30000);
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version < 1 || version > STORE_SCHEMA_VERSION) {
+		pr_err("%s: schema version %d, this iommubench reads 1..%d",
+		       path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	free(path);
+	return db;
+fail:
+	if (db)
+		sqlite3_close(db);
+	free(path);
+	return NULL;
+}
+
+/* --- the dataset ---------------------------------------------------------- */
+
+static uint64_t fnv(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0x1f) * 0x100000001b3ULL;
+}
+
+void an_dataset_init(struct an_dataset *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+}
+
+void an_dataset_free(struct an_dataset *ds)
+{
+	for (size_t i = 0; i < ds->n; i++)
+		free(ds->s[i].v);
+	for (size_t i = 0; i < ds->nstrs; i++)
+		free(ds->strs[i]);
+	free(ds->s);
+	free(ds->slots);
+	free(ds->strs);
+	free(ds->strslots);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static int grow_slots(uint32_t **slots, size_t *nslots, size_t used)
+{
+	uint32_t *n;
+
+	if (used * 2 < *nslots)
+		return 0;
+	n = calloc(*nslots ? *nslots * 2 : 1024, sizeof(*n));
+	if (!n)
+		return -1;
+	free(*slots);
+	*slots = n;
+	*nslots = *nslots ? *nslots * 2 : 1024;
+	return 1;	/* rehash */
+}
+
+const char *an_intern(struct an_dataset *ds, const char *s)
+{
+	size_t i;
+	int r;
+
+	if (!s)
+		return NULL;
+	r = grow_slots(&ds->strslots, &ds->nstrslots, ds->nstrs + 1);
+	if (r < 0)
+		return NULL;
+	if (r)
+		for (size_t k = 0; k < ds->nstrs; k++) {
+			i = fnv(ds->strs[k], 14695981039346656037ULL) &
+			    (ds->nstrslots - 1);
+			while (ds->strslots[i])
+				i = (i + 1) & (ds->nstrslots - 1);
+			ds->strslots[i] = k + 1;
+		}
+	i = fnv(s, 14695981039346656037ULL) & (ds->nstrslots - 1);
+	while (ds->strslots[i]) {
+		if (!strcmp(ds->strs[ds->strslots[i] - 1], s))
+			return ds->strs[ds->strslots[i] - 1];
+		i = (i + 1) & (ds->nstrslots - 1);
+	}
+	if (ds->nstrs == ds->strcap) {
+		size_t cap = ds->strcap ? ds->strcap * 2 : 256;
+		char **n = realloc(ds->strs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ds->strs = n;
+		ds->strcap = cap;
+	}
+	ds->strs[ds->nstrs] = strdup(s);
+	if (!ds->strs[ds->nstrs])
+		return NULL;
+	ds->strslots[i] = ++ds->nstrs;
+	return ds->strs[ds->nstrs - 1];
+}
+
+/* interned strings compare by pointer */
+static uint64_t key_hash(const char *const dim[], const char *commit)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int d = 0; d < AN_NR_DIMS; d++)
+		h = (h ^ (uintptr_t)dim[d]) * 0x100000001b3ULL;
+	h = (h ^ (uintptr_t)commit) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static bool key_eq(const struct an_series *s, const char *const dim[],
+		   const char *commit)
+{
+	for (int d = 0; d < AN_NR_DIMS; d++)
+		if (s->dim[d] != dim[d])
+			return false;
+	return s->commit == commit;
+}
+
+struct an_series *an_add(struct an_dataset *ds, const char *const in[],
+			 const char *unit, const char *commit, double value)
+{
+	const char *dim[AN_NR_DIMS];
+	struct an_series *s;
+	size_t i;
+	int r;
+
+	for (int d = 0; d < AN_NR_DIMS; d++) {
+		dim[d] = an_intern(ds, in[d] ? in[d] : "-");
+		if (!dim[d])
+			return NULL;
+	}
+	commit = an_intern(ds, commit);
+	r = grow_slots(&ds->slots, &ds->nslots, ds->n + 1);
+	if (r < 0)
+		return NULL;
+	if (r)
+		for (size_t k = 0; k < ds->n; k++) {
+			i = key_hash(ds->s[k].dim, ds->s[k].commit) & (ds->nslots - 1);
+			while (ds->slots[i])
+				i = (i + 1) & (ds->nslots - 1);
+			ds->slots[i] = k + 1;
+		}
+	i = key_hash(dim, commit) & (ds->nslots - 1);
+	while (ds->slots[i]) {
+		s = &ds->s[ds->slots[i] - 1];
+		if (key_eq(s, dim, commit))
+			goto found;
+		i = (i + 1) & (ds->nslots - 1);
+	}
+	if (ds->n == ds->cap) {
+		size_t cap = ds->cap ? ds->cap * 2 : 256;
+		struct an_series *n = realloc(ds->s, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ds->s = n;
+		ds->cap = cap;
+	}
+	s = &ds->s[ds->n];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dim, dim, sizeof(dim));
+	s->unit = an_intern(ds, unit ? unit : "");
+	s->commit = commit;
+	s->order = INFINITY;
+	ds->slots[i] = ++ds->n;
+found:
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		double *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = value;
+	return s;
+}
+
+int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+		"SELECT c.kernel, c.iommu, c.policy, c.workload, m.metric, m.unit,"
+		" m.value FROM cells c JOIN metrics m"
+		"  ON m.run_id = c.run_id AND m.cell_id = c.cell_id"
+		" WHERE c.run_id = ?1 AND c.status = 'ok'"
+		" ORDER BY c.seq", -1, &st, NULL) != SQLITE_OK) {
+		pr_err("index: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *dim[AN_NR_DIMS];
+
+		for (int d = 0; d < AN_NR_DIMS; d++)
+			dim[d] = (const char *)sqlite3_column_text(st, d);
+		if (!an_add(ds, dim, (const char *)sqlite3_column_text(st, 5),
+			    NULL, sqlite3_column_double(st, 6))) {
+			sqlite3_finalize(st);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		pr_err("index: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM cells WHERE run_id = ?1"
+			       " AND status = 'ok'", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ds->cells = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+/* --- ordering ----------------------------------------------------------------- */
+
+static enum an_dim sort_by;
+
+/* policies in their natural order, everything else as text */
+static int dim_cmp(enum an_dim d, const char *a, const char *b)
+{
+	static const char *const pol[] = { "strict", "lazy", "identity" };
+	int ia = 3, ib = 3;
+
+	if (a == b)
+		return 0;
+	if (d == AN_POLICY) {
+		for (int i = 0; i < 3; i++) {
+			if (!strcmp(a, pol[i]))
+				ia = i;
+			if (!strcmp(b, pol[i]))
+				ib = i;
+		}
+		if (ia != ib)
+			return ia - ib;
+	}
+	return strcmp(a, b);
+}
+
+int an_key_cmp(const struct an_series *a, const struct an_series *b,
+	       enum an_dim by, bool kernel)
+{
+	static const enum an_dim block[] = { AN_KERNEL, AN_IOMMU, AN_WORKLOAD,
+					     AN_POLICY };
+	int r;
+
+	/* the block: all dimensions but @by and the metric */
+	for (size_t i = 0; i < 4; i++) {
+		if (block[i] == by || (block[i] == AN_KERNEL && !kernel))
+			continue;
+		r = dim_cmp(block[i], a->dim[block[i]], b->dim[block[i]]);
+		if (r)
+			return r;
+	}
+	r = strcmp(a->dim[AN_METRIC], b->dim[AN_METRIC]);
+	if (r)
+		return r;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	if (by == AN_KERNEL && !kernel)
+		return 0;
+	return dim_cmp(by, a->dim[by], b->dim[by]);
+}
+
+static int series_cmp(const void *pa, const void *pb)
+{
+	return an_key_cmp(pa, pb, sort_by, true);
+}
+
+void an_sort(struct an_dataset *ds, enum an_dim by)
+{
+	sort_by = by;
+	qsort(ds->s, ds->n, sizeof(*ds->s), series_cmp);
+	/* the hash refers to positions: rebuild it */
+	memset(ds->slots, 0, ds->nslots * sizeof(*ds->slots));
+	for (size_t k = 0; k < ds->n; k++) {
+		size_t i = key_hash(ds->s[k].dim, ds->s[k].commit) & (ds->nslots - 1);
+
+		while (ds->slots[i])
+			i = (i + 1) & (ds->nslots - 1);
+		ds->slots[i] = k + 1;
+	}
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gate.c - 'iommubench gate': does a candidate run regress against a
+ * baseline run?  Per metric verdicts (judge.c), text on stdout, optional
+ * Markdown and JUnit XML; exit 0 clean, 1 regression, 2 cannot judge.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "log.h"
+#include "../bench/iommubench.h"
+#include "util.h"
+
+#define GATE_CLEAN	0
+#define GATE_REGRESSED	1
+#define GATE_ERROR	2
+
+struct pair {
+	const struct an_series *a;	/* baseline */
+	const struct an_series *b;	/* candidate */
+	struct an_judgement j;
+};
+
+struct side {
+	struct an_run run;
+	sqlite3 *db;
+	struct an_dataset ds;
+};
+
+static int load_side(struct side *s, const char *arg, const char *root)
+{
+	an_dataset_init(&s->ds);
+	if (an_resolve_run(arg, root, &s->run))
+		return -1;
+	s->db = an_open_index(s->run.root);
+	if (!s->db || an_load_run(s->db, s->run.id, &s->ds))
+		return -1;
+	if (!s->ds.n) {
+		pr_err("run %s: no metrics in %s/index.sqlite (no ok cells, or no such run)",
+		       s->run.id, s->run.root);
+		return -1;
+	}
+	return 0;
+}
+
+static void free_side(struct side *s)
+{
+	an_dataset_free(&s->ds);
+	if (s->db)
+		sqlite3_close(s->db);
+	an_run_free(&s->run);
+}
+
+static size_t nkernels(const struct an_dataset *ds)
+{
+	const char *first = ds->n ? ds->s[0].dim[AN_KERNEL] : NULL;
+
+	for (size_t i = 1; i < ds->n; i++)
+		if (ds->s[i].dim[AN_KERNEL] != first)
+			return 2;
+	return ds->n ? 1 : 0;
+}
+
+static bool selected(const struct an_series *s, char **pat, size_t npat)
+{
+	for (size_t p = 0; p < npat; p++)
+		if (!fnmatch(pat[p], s->dim[AN_METRIC], 0))
+			return true;
+	return !npat;
+}
+
+static const char *config_name(char *buf, size_t len, const struct pair *p)
+{
+	const struct an_series *s = p->b ? p->b : p->a;
+
+	snprintf(buf, len, "%s/%s/%s", s->dim[AN_IOMMU], s->dim[AN_POLICY],
+		 s->dim[AN_WORKLOAD]);
+	return buf;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+/* one line of explanation per pair, shared by every output */
+static void explain(char *buf, size_t len, const struct pair *p,
+		    const struct an_gate_opts *o)
+{
+	const struct an_judgement *j = &p->j;
+	char a[16], b[16];
+
+	switch (j->verdict) {
+	case AN_MISSING:
+		snprintf(buf, len, "only in the %s run",
+			 p->a ? "baseline" : "candidate");
+		break;
+	case AN_TOO_FEW:
+		snprintf(buf, len, "refused: %zu baseline and %zu candidate repetitions, the gate needs at least %zu per side",
+			 p->a->n, p->b->n, j->need);
+		break;
+	default:
+		snprintf(buf, len, "%s -> %s (%+.1f%%, %.0f%% CI %+.1f%% .. %+.1f%%), %s is %s; p(worse) %.2g, Holm %.2g; %zu+%zu repetitions, %zu per side would detect %.0f%% with %.0f%% power",
+			 an_fmt(a, sizeof(a), stats_median(p->a->v, p->a->n)),
+			 an_fmt(b, sizeof(b), stats_median(p->b->v, p->b->n)),
+			 (j->welch.ratio - 1) * 100, 95.0,
+			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100,
+			 p->b->dim[AN_METRIC],
+			 an_higher_is_better(p->b->dim[AN_METRIC], p->b->unit) ?
+			 "higher-is-better" : "lower-is-better",
+			 j->p_bad, j->p_adj, p->a->n, p->b->n, j->need,
+			 o->min_effect * 100, o->power * 100);
+	}
+}
+
+static void print_junit(FILE *f, const struct pair *p, size_t n,
+			const struct an_gate_opts *o, const char *ra,
+			const char *rb)
+{
+	size_t fail = 0, err = 0;
+	char cfg[256], msg[512];
+
+	for (size_t i = 0; i < n; i++) {
+		fail += p[i].j.verdict == AN_REGRESSED;
+		err += p[i].j.verdict == AN_TOO_FEW;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites>\n<testsuite name=\"iommubench gate ");
+	xml_escape(f, ra);
+	fputs(" -> ", f);
+	xml_escape(f, rb);
+	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, fail, err);
+	fprintf(f, "<properties><property name=\"alpha\" value=\"%g\"/>"
+		"<property name=\"min_effect\" value=\"%g\"/>"
+		"<property name=\"test\" value=\"Welch t on logs, one-sided, Holm\"/></properties>\n",
+		o->alpha, o->min_effect);
+	for (size_t i = 0; i < n; i++) {
+		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
+
+		explain(msg, sizeof(msg), &p[i], o);
+		fputs("<testcase classname=\"", f);
+		xml_escape(f, config_name(cfg, sizeof(cfg), &p[i]));
+		fputs("\" name=\"", f);
+		xml_escape(f, s->dim[AN_METRIC]);
+		fputs("\">", f);
+		if (p[i].j.verdict == AN_REGRESSED || p[i].j.verdict == AN_TOO_FEW ||
+		    p[i].j.verdict == AN_MISSING) {
+			const char *tag = p[i].j.verdict == AN_REGRESSED ? "failure" :
+					  p[i].j.verdict == AN_TOO_FEW ? "error" : "skipped";
+
+			fprintf(f, "<%s message=\"", tag);
+			xml_escape(f, msg);
+			fprintf(f, "\"/>");
+		} else {
+			fputs("<system-out>", f);
+			xml_escape(f, an_verdict_names[p[i].j.verdict]);
+			fputs(": ", f);
+			xml_escape(f, msg);
+			fputs("</system-out>", f);
+		}
+		fputs("</testcase>\n", f);
+	}
+	fputs("</testsuite>\n</testsuites>\n", f);
+}
+
+static const char *verdict_mark(enum an_verdict v)
+{
+	switch (v) {
+	case AN_REGRESSED:
+		return "REGRESSED";
+	case AN_IMPROVED:
+		return "improved";
+	case AN_TOO_FEW:
+		return "REFUSED";
+	case AN_MISSING:
+		return "missing";
+	default:
+		return "clean";
+	}
+}
+
+static void print_report(FILE *f, bool md, const struct pair *p, size_t n,
+			 const struct an_gate_opts *o, const char *ra,
+			 const char *rb, int code)
+{
+	static const char *const codes[] = { "clean", "regression", "cannot judge" };
+	char cfg[256], msg[512], ratio[64];
+
+	if (md)
+		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d). Welch t-test on logs, one-sided in each metric's bad direction, Holm-adjusted over %s; a regression needs p <= %g and a change of at least %.1f%%.\n\n"
+			"| verdict | configuration | metric | baseline -> candidate | change | 95%% CI | p (Holm) | n |\n|---|---|---|---:|---:|---|---:|---|\n",
+			rb, ra, codes[code], code, o->holm ? "the family" : "nothing",
+			o->alpha, o->min_effect * 100);
+	else
+		fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n",
+			rb, ra, o->alpha, o->min_effect * 100,
+			o->holm ? "Holm over all judged metrics" : "no multiplicity adjustment");
+	for (size_t i = 0; i < n; i++) {
+		const struct an_judgement *j = &p[i].j;
+		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
+		char a[16], b[16];
+
+		config_name(cfg, sizeof(cfg), &p[i]);
+		if (j->verdict == AN_MISSING || j->verdict == AN_TOO_FEW) {
+			explain(msg, sizeof(msg), &p[i], o);
+			if (md)
+				fprintf(f, "| %s | %s | %s | | | | | %s |\n",
+					verdict_mark(j->verdict), cfg,
+					s->dim[AN_METRIC], msg);
+			else
+				fprintf(f, "  %-9s %-34s %-22s %s\n",
+					verdict_mark(j->verdict), cfg,
+					s->dim[AN_METRIC], msg);
+			continue;
+		}
+		snprintf(ratio, sizeof(ratio), "[%+.1f%%, %+.1f%%]",
+			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100);
+		an_fmt(a, sizeof(a), stats_median(p[i].a->v, p[i].a->n));
+		an_fmt(b, sizeof(b), stats_median(p[i].b->v, p[i].b->n));
+		if (md)
+			fprintf(f, "| %s | %s | %s | %s -> %s %s | %+.1f%% | %s | %.2g | %zu+%zu (needs %zu) |\n",
+				verdict_mark(j->verdict), cfg, s->dim[AN_METRIC],
+				a, b, s->unit, (j->welch.ratio - 1) * 100, ratio,
+				j->p_adj, p[i].a->n, p[i].b->n, j->need);
+		else
+			fprintf(f, "  %-9s %-34s %-22s %8s -> %-8s %+6.1f%% %-20s p %-8.2g n %zu+%zu%s\n",
+				verdict_mark(j->verdict), cfg, s->dim[AN_METRIC],
+				a, b, (j->welch.ratio - 1) * 100, ratio, j->p_adj,
+				p[i].a->n, p[i].b->n,
+				j->need > p[i].a->n || j->need > p[i].b->n ?
+				" (underpowered)" : "");
+	}
+	if (!md)
+		fprintf(f, "gate: %s\n", codes[code]);
+}
+
+static void gate_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench gate --baseline RUN --candidate RUN [options]\n"
+		"\n"
+		"  -r, --results DIR       results root (default: results)\n"
+		"  -a, --baseline RUN      the reference run (id or directory)\n"
+		"  -b, --candidate RUN     the run under test\n"
+		"  -m, --metric PATTERN    metrics to judge, a glob (repeatable; default all)\n"
+		"      --alpha X           family-wise false-alarm rate (default 0.05)\n"
+		"      --min-effect P      smallest change that counts, in %% (default 5)\n"
+		"      --min-reps N        repetitions per side below which the gate refuses (default 5)\n"
+		"      --no-holm           judge every metric at alpha on its own\n"
+		"      --junit FILE        JUnit XML\n"
+		"      --markdown FILE     Markdown summary\n"
+		"\n"
+		"exit status: 0 clean, 1 regression, 2 error or too few repetitions\n");
+}
+
+int cmd_gate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "results", required_argument, NULL, 'r' },
+		{ "baseline", required_argument, NULL, 'a' },
+		{ "candidate", required_argument, NULL, 'b' },
+		{ "metric", required_argument, NULL, 'm' },
+		{ "alpha", required_argument, NULL, 'A' },
+		{ "min-effect", required_argument, NULL, 'E' },
+		{ "min-reps", required_argument, NULL, 'N' },
+		{ "no-holm", no_argument, NULL, 'H' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "markdown", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
+	const char *root = NULL, *ra = NULL, *rb = NULL, *junit = NULL, *md = NULL;
+	struct side A, B;
+	struct pair *p = NULL;
+	size_t np = 0, judged = 0;
+	const double **va = NULL, **vb = NULL;
+	size_t *na = NULL, *nb = NULL;
+	bool *hi = NULL, match_kernel;
+	struct an_judgement *jj = NULL;
+	char *pat[64], *end;
+	size_t npat = 0;
+	int ch, code = GATE_ERROR;
+
+	while ((ch = getopt_long(argc, argv, "r:a:b:m:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'a':
+			ra = optarg;
+			break;
+		case 'b':
+			rb = optarg;
+			break;
+		case 'm':
+			if (npat == ARRAY_SIZE(pat)) {
+				pr_err("too many --metric");
+				return GATE_ERROR;
+			}
+			pat[npat++] = optarg;
+			break;
+		case 'A':
+			o.alpha = strtod(optarg, &end);
+			if (*end || !(o.alpha > 0 && o.alpha < 0.5)) {
+				pr_err("--alpha: a number in (0, 0.5)");
+				return GATE_ERROR;
+			}
+			break;
+		case 'E':
+			o.min_effect = strtod(optarg, &end) / 100;
+			if (*end == '%')
+				end++;
+			if (*end || !(o.min_effect >= 0 && o.min_effect < 10)) {
+				pr_err("--min-effect: a percentage, e.g. 5");
+				return GATE_ERROR;
+			}
+			break;
+		case 'N':
+			o.min_n = strtoul(optarg, &end, 10);
+			if (*end || o.min_n < 2) {
+				pr_err("--min-reps: at least 2");
+				return GATE_ERROR;
+			}
+			break;
+		case 'H':
+			o.holm = false;
+			break;
+		case 'j':
+			junit = optarg;
+			break;
+		case 'M':
+			md = optarg;
+			break;
+		case 'h':
+			gate_usage(stdout);
+			return 0;
+		default:
+			gate_usage(stderr);
+			return GATE_ERROR;
+		}
+	}
+	if (!ra || !rb || optind != argc) {
+		gate_usage(stderr);
+		return GATE_ERROR;
+	}
+	memset(&A, 0, sizeof(A));
+	memset(&B, 0, sizeof(B));
+	if (load_side(&A, ra, root) || load_side(&B, rb, root))
+		goto out;
+	/* one kernel each: the candidate kernel against the baseline kernel */
+	match_kernel = !(nkernels(&A.ds) == 1 && nkernels(&B.ds) == 1);
+	an_sort(&A.ds, AN_POLICY);
+	an_sort(&B.ds, AN_POLICY);
+	p = calloc(A.ds.n + B.ds.n, sizeof(*p));
+	if (!p)
+		goto out;
+	/* merge-join: both sides are sorted in the same key order */
+	for (size_t i = 0, k = 0; i < A.ds.n || k < B.ds.n;) {
+		const struct an_series *sa = i < A.ds.n ? &A.ds.s[i] : NULL;
+		const struct an_series *sb = k < B.ds.n ? &B.ds.s[k] : NULL;
+		int r = !sa ? 1 : !sb ? -1 : an_key_cmp(sa, sb, AN_POLICY, match_kernel);
+
+		if (r <= 0)
+			i++;
+		if (r >= 0)
+			k++;
+		if ((r <= 0 && !selected(sa, pat, npat)) ||
+		    (r > 0 && !selected(sb, pat, npat)))
+			continue;
+		p[np].a = r <= 0 ? sa : NULL;
+		p[np].b = r >= 0 ? sb : NULL;
+		p[np++].j.verdict = r ? AN_MISSING : AN_CLEAN;
+	}
+	va = calloc(np + 1, sizeof(*va));
+	vb = calloc(np + 1, sizeof(*vb));
+	na = calloc(np + 1, sizeof(*na));
+	nb = calloc(np + 1, sizeof(*nb));
+	hi = calloc(np + 1, sizeof(*hi));
+	jj = calloc(np + 1, sizeof(*jj));
+	if (!va || !vb || !na || !nb || !hi || !jj)
+		goto out;
+	for (size_t i = 0; i < np; i++) {
+		if (p[i].j.verdict == AN_MISSING)
+			continue;
+		va[judged] = p[i].a->v;
+		na[judged] = p[i].a->n;
+		vb[judged] = p[i].b->v;
+		nb[judged] = p[i].b->n;
+		hi[judged++] = an_higher_is_better(p[i].a->dim[AN_METRIC],
+						   p[i].a->unit);
+	}
+	if (!judged) {
+		pr_err("no metric of %s has a counterpart in %s%s", rb, ra,
+		       npat ? " (among the --metric patterns)" : "");
+		goto out;
+	}
+	if (an_judge(&o, judged, va, na, vb, nb, hi, jj))
+		goto out;
+	code = GATE_CLEAN;
+	for (size_t i = 0, k = 0; i < np; i++) {
+		if (p[i].j.verdict == AN_MISSING)
+			continue;
+		p[i].j = jj[k++];
+		if (p[i].j.verdict == AN_REGRESSED)
+			code = GATE_REGRESSED;
+	}
+	for (size_t i = 0; i < np; i++)
+		if (p[i].j.verdict == AN_TOO_FEW && code == GATE_CLEAN) {
+			pr_err("too few repetitions to judge: the gate needs at least %zu per side (see the REFUSED lines)",
+			       o.min_n);
+			code = GATE_ERROR;
+		}
+	print_report(stdout, false, p, np, &o, A.run.id, B.run.id, code);
+	if (md) {
+		FILE *f = fopen(md, "w");
+
+		if (!f) {
+			pr_err("%s: %s", md, strerror(errno));
+			code = GATE_ERROR;
+		} else {
+			print_report(f, true, p, np, &o, A.run.id, B.run.id, code);
+			fclose(f);
+		}
+	}
+	if (junit) {
+		FILE *f = fopen(junit, "w");
+
+		if (!f) {
+			pr_err("%s: %s", junit, strerror(errno));
+			code = GATE_ERROR;
+		} else {
+			print_junit(f, p, np, &o, A.run.id, B.run.id);
+			fclose(f);
+		}
+	}
+out:
+	free(va);
+	free(vb);
+	free(na);
+	free(nb);
+	free(hi);
+	free(jj);
+	free(p);
+	free_side(&A);
+	free_side(&B);
+	return code;
+}
