@@ -228,6 +228,16 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 		  const char *what, const char *policy, struct hist *out,
 		  size_t *ncells);
 
+int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
+		 size_t *nout);
+int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
+		const char *workload, const char *what, const char *label,
+		char ***out, size_t *nout, char *skipped, size_t skiplen);
+int an_plot_trend(const char *dir, const char *name, const char *title,
+		  const char *unit, size_t n, const char *const *label,
+		  const struct stats_ci *ci, const bool *cp, char ***out,
+		  size_t *nout);
+
 /* the report of a run into @out_dir (NULL: <run>/report); path of the HTML */
 int an_report(sqlite3 *db, const struct an_run *run, const char *out_dir,
 	      char **html_path);

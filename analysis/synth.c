@@ -247,7 +247,9 @@ static int write_run(struct synth *s)
 
 				snprintf(kern, sizeof(kern), "synth:%u", kn);
 				snprintf(kname, sizeof(kname), "synth-%u", kn);
-				snprintf(commit, sizeof(commit), "%040x", kn * 2654435761u);
+				snprintf(commit, sizeof(commit), "%016" PRIx64 "%016" PRIx64 "%08x",
+					 (uint64_t)((kn + 1) * 0x9e3779b97f4a7c15ULL),
+					 (uint64_t)((kn + 7) * 0xbf58476d1ce4e5b9ULL), kn);
 				snprintf(iommu, sizeof(iommu), s->iommus == 1 ? "intel" : "iommu%u", io);
 				snprintf(id, sizeof(id), "%s-%s-%s-%s-r%u", kname, iommu,
 					 policies[pol], w ? "dmabench-single" : "fio-randread", rep);

@@ -28,7 +28,9 @@ static const struct subcommand {
 	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
 	{ "agent", cmd_agent, "run the cells of one boot on this machine (used by run)" },
 	{ "compare", cmd_compare, "compare the configurations of a run: medians, ratios, CIs" },
+	{ "report", cmd_report, "an HTML report with plots, and a Markdown summary, of a run" },
 	{ "gate", cmd_gate, "judge a candidate run against a baseline run: exit 1 on regression" },
+	{ "history", cmd_history, "a metric per kernel commit across runs, with change points" },
 	/* hidden: a synthetic result store for tests and benchmarks */
 	{ "synth-store", cmd_synth_store, NULL },
 };

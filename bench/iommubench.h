@@ -29,6 +29,8 @@ int cmd_agent(int argc, char **argv);
 /* analysis/ */
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 int cmd_synth_store(int argc, char **argv);
 
 #endif /* IB_IOMMUBENCH_H */

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plot.c - gnuplot figures: change vs baseline with CIs, latency CDFs
+ * from merged histograms, exposure-window CDFs, per-commit trends
+ *
+ * Every figure is a data file plus a gnuplot script written next to the
+ * images (NAME.dat, NAME.gp -> NAME.png, NAME.svg), so it can be edited
+ * and re-rendered by hand: cd DIR && gnuplot NAME.gp.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "hist.h"
+#include "json.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+
+/* gnuplot colours for strict, lazy, identity, then others */
+static const char *const colours[] = { "#c0392b", "#2471a3", "#229954",
+				       "#7d3c98", "#d68910", "#566573" };
+
+static const char *policy_colour(const char *policy, size_t i)
+{
+	if (!strcmp(policy, "strict"))
+		return colours[0];
+	if (!strcmp(policy, "lazy"))
+		return colours[1];
+	if (!strcmp(policy, "identity"))
+		return colours[2];
+	return colours[3 + i % 3];
+}
+
+int an_gnuplot(const char *dir, const char *script)
+{
+	char *argv[] = { "gnuplot", (char *)script, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	int rc;
+
+	o.cwd = dir;
+	o.timeout_ms = 60000;
+	rc = spawn_run(argv, &o);
+	if (rc) {
+		pr_err("gnuplot %s/%s failed (status %d)%s", dir, script, rc,
+		       rc == 127 ? ": is gnuplot installed (scripts/setup)?" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static FILE *open_in(const char *dir, const char *name, const char *ext)
+{
+	char *path = xasprintf("%s/%s.%s", dir, name, ext);
+	FILE *f = path ? fopen(path, "w") : NULL;
+
+	if (!f)
+		pr_err("%s: %s", path ? path : name, strerror(errno));
+	free(path);
+	return f;
+}
+
+/* the common head of every script: PNG first, SVG by replot at the end */
+static void script_head(FILE *f, const char *name, const char *title,
+			int width, int height)
+{
+	fprintf(f, "# %s.gp - written by iommubench; render with: gnuplot %s.gp\n"
+		"set terminal pngcairo size %d,%d font 'Sans,10' enhanced\n"
+		"set output '%s.png'\n"
+		"set title \"%s\" noenhanced\n"
+		"set key outside right top noenhanced\n"
+		"set grid ytics lc rgb '#dddddd'\n"
+		"set border 3\nset tics nomirror\n",
+		name, name, width, height, name, title);
+}
+
+static void script_tail(FILE *f, const char *name, int width, int height)
+{
+	fprintf(f, "set terminal svg size %d,%d font 'Sans,10' enhanced\n"
+		"set output '%s.svg'\nreplot\n", width, height, name);
+}
+
+static int finish(FILE *dat, FILE *gp, const char *dir, const char *name,
+		  char ***out, size_t *nout)
+{
+	char *gpname = xasprintf("%s.gp", name), **n;
+	int ret = -1;
+
+	if (dat && fclose(dat))
+		goto out;
+	if (fclose(gp))
+		goto out;
+	if (an_gnuplot(dir, gpname))
+		goto out;
+	n = realloc(*out, (*nout + 1) * sizeof(*n));
+	if (!n)
+		goto out;
+	*out = n;
+	n[(*nout)++] = strdup(name);
+	ret = 0;
+out:
+	free(gpname);
+	return ret;
+}
+
+static void safe_name(char *dst, size_t len, const char *src)
+{
+	size_t i = 0;
+
+	for (; *src && i + 1 < len; src++)
+		dst[i++] = (*src >= 'a' && *src <= 'z') || (*src >= 'A' && *src <= 'Z') ||
+			   (*src >= '0' && *src <= '9') || *src == '-' ? *src : '_';
+	dst[i] = '\0';
+}
+
+/*
+ * an_plot_bars - one figure per block (kernel, iommu, workload): the change
+ * of every metric against the baseline, per configuration, with the
+ * bootstrap interval of the ratio as error bars.
+ */
+int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
+		 size_t *nout)
+{
+	for (size_t i = 0; i < c->n;) {
+		const struct an_series *s0 = c->rows[i].s;
+		const char *cfgs[8];
+		size_t ncfg = 0, j = i, nmet = 0;
+		char name[192], title[256], blk[160];
+		FILE *dat, *gp;
+
+		/* the block: same kernel, iommu, workload (for --by policy) */
+		while (j < c->n) {
+			const struct an_series *s = c->rows[j].s;
+			bool same = true;
+
+			for (int d = 0; d < AN_METRIC; d++)
+				if (d != (int)c->by && s->dim[d] != s0->dim[d])
+					same = false;
+			if (!same)
+				break;
+			if (c->rows[j].base && s != c->rows[j].base) {
+				bool seen = false;
+
+				for (size_t k = 0; k < ncfg; k++)
+					seen |= cfgs[k] == s->dim[c->by];
+				if (!seen && ncfg < ARRAY_SIZE(cfgs))
+					cfgs[ncfg++] = s->dim[c->by];
+			}
+			j++;
+		}
+		if (!ncfg) {
+			i = j;
+			continue;
+		}
+		snprintf(blk, sizeof(blk), "%s-%s-%s", s0->dim[AN_KERNEL],
+			 s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD]);
+		safe_name(name, sizeof(name) - 8, blk);
+		memmove(name + 5, name, strlen(name) + 1);
+		memcpy(name, "bars-", 5);
+		dat = open_in(dir, name, "dat");
+		gp = open_in(dir, name, "gp");
+		if (!dat || !gp) {
+			if (dat)
+				fclose(dat);
+			if (gp)
+				fclose(gp);
+			return -1;
+		}
+		fprintf(dat, "# metric");
+		for (size_t k = 0; k < ncfg; k++)
+			fprintf(dat, "  %s: change%% lo%% hi%%", cfgs[k]);
+		fputc('\n', dat);
+		for (size_t k = i; k < j;) {
+			const char *metric = c->rows[k].s->dim[AN_METRIC];
+			size_t e = k;
+
+			bool any = false;
+
+			while (e < j && c->rows[e].s->dim[AN_METRIC] == metric) {
+				any |= c->rows[e].s != c->rows[e].base &&
+				       !isnan(c->rows[e].ratio.est);
+				e++;
+			}
+			if (!any) {
+				k = e;
+				continue;
+			}
+			fprintf(dat, "\"%s\"", metric);
+			for (size_t q = 0; q < ncfg; q++) {
+				const struct an_row *r = NULL;
+
+				for (size_t m = k; m < e; m++)
+					if (c->rows[m].s->dim[c->by] == cfgs[q])
+						r = &c->rows[m];
+				if (r && !isnan(r->ratio.est))
+					fprintf(dat, " %.4f %.4f %.4f",
+						(r->ratio.est - 1) * 100,
+						(r->ratio.lo - 1) * 100,
+						(r->ratio.hi - 1) * 100);
+				else
+					fprintf(dat, " NaN NaN NaN");
+			}
+			fputc('\n', dat);
+			nmet++;
+			k = e;
+		}
+		snprintf(title, sizeof(title),
+			 "%s, %s, %s: change vs %s (median ratio, %.0f%% bootstrap CI)",
+			 s0->dim[AN_KERNEL], s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD],
+			 c->rows[i].base ? c->rows[i].base->dim[c->by] : "?",
+			 c->level * 100);
+		script_head(gp, name, title, 200 + 70 * (int)nmet * (int)ncfg > 1100 ?
+			    1100 : 300 + 70 * (int)nmet * (int)ncfg, 520);
+		fprintf(gp, "set style data histogram\n"
+			"set style histogram errorbars gap 1 lw 1\n"
+			"set style fill solid 0.75 border -1\n"
+			"set boxwidth 0.9\n"
+			"set ylabel 'change vs %s (%%)'\n"
+			"set xtics rotate by -35 noenhanced\n"
+			"set xzeroaxis lt -1\n"
+			"set bmargin 9\n"
+			"plot ", c->rows[i].base ? c->rows[i].base->dim[c->by] : "baseline");
+		for (size_t q = 0; q < ncfg; q++)
+			fprintf(gp, "%s'%s.dat' using %zu:%zu:%zu%s title '%s' lc rgb '%s'",
+				q ? ", " : "", name, 2 + 3 * q, 3 + 3 * q, 4 + 3 * q,
+				q ? "" : ":xtic(1)", cfgs[q], policy_colour(cfgs[q], q));
+		fputc('\n', gp);
+		script_tail(gp, name, 1000, 520);
+		if (finish(dat, gp, dir, name, out, nout))
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+/* --- histograms from cell files ---------------------------------------------- */
+
+static struct json_object *jget(struct json_object *o, const char *path)
+{
+	char buf[256], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, tok, &o))
+			return NULL;
+	return o;
+}
+
+/* fio's json+ clat_ns.bins {"value": count} into the shared bucket layout */
+static int fio_bins_hist(struct json_object *bins, struct hist *h)
+{
+	static __u64 b[IBH_NR_BUCKETS];
+	uint64_t count = 0, min = UINT64_MAX, max = 0;
+	unsigned __int128 sum = 0, sq = 0;
+
+	memset(b, 0, sizeof(b));
+	json_object_object_foreach(bins, key, val) {
+		uint64_t v = strtoull(key, NULL, 10), n = json_object_get_int64(val);
+
+		if (!n)
+			continue;
+		b[ibh_bucket(v)] += n;
+		count += n;
+		sum += (unsigned __int128)v * n;
+		sq += (unsigned __int128)v * v * n;
+		if (v < min)
+			min = v;
+		if (v > max)
+			max = v;
+	}
+	if (!count) {
+		hist_init(h);
+		return 0;
+	}
+	return hist_load(h, b, IBH_NR_BUCKETS, count, min, max, (uint64_t)sum,
+			 (uint64_t)sq, (uint64_t)(sq >> 64));
+}
+
+/*
+ * an_cell_hists - merge the histogram @what ("fio", "map", "unmap",
+ * "exposure": iommutrace's exposure windows) of every ok cell of @workload under
+ * @policy in @run_id.  *@ncells gets the number of cells that had one.
+ */
+int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
+		  const char *what, const char *policy, struct hist *out,
+		  size_t *ncells)
+{
+	sqlite3_stmt *st;
+	struct hist one;
+
+	hist_init(out);
+	*ncells = 0;
+	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
+			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		struct json_object *cell, *h = NULL;
+		int rc = -1;
+
+		if (!path || !path_exists(path))
+			continue;
+		cell = json_read_file(path);
+		if (!cell)
+			continue;
+		if (!strcmp(what, "fio")) {
+			h = jget(cell, "fio.jobs");
+			h = h ? json_object_array_get_idx(h, 0) : NULL;
+			h = h ? jget(h, "read.clat_ns.bins") : NULL;
+			if (h && json_object_object_length(h))
+				rc = fio_bins_hist(h, &one);
+		} else if (!strcmp(what, "exposure")) {
+			/* strict cells fill .strict, lazy cells .lazy: take both */
+			struct hist two;
+
+			h = jget(cell, "iommutrace.exposure_window.lazy");
+			rc = h ? hist_from_json(&one, h) : -1;
+			h = jget(cell, "iommutrace.exposure_window.strict");
+			if (h && !hist_from_json(&two, h)) {
+				if (rc)
+					hist_init(&one);
+				hist_merge(&one, &two);
+				rc = 0;
+			}
+		} else {
+			char p[96];
+
+			snprintf(p, sizeof(p), "dmabench.result.ops.%s.latency", what);
+			h = jget(cell, p);
+			if (h && jget(h, "buckets"))
+				rc = hist_from_json(&one, h);
+		}
+		if (!rc && hist_count(&one)) {
+			hist_merge(out, &one);
+			(*ncells)++;
+		}
+		json_object_put(cell);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* the policies of @workload in @run_id, strict, lazy, identity first */
+static size_t run_policies(sqlite3 *db, const char *run_id,
+			   const char *workload, char pol[][32], size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT policy FROM cells WHERE run_id = ?1"
+			       " AND workload = ?2 AND status = 'ok' ORDER BY"
+			       " CASE policy WHEN 'strict' THEN 0 WHEN 'lazy' THEN 1"
+			       " WHEN 'identity' THEN 2 ELSE 3 END, policy",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(pol[n++], 32, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* one CDF block per policy: "upper_ns fraction", blocks separated by two newlines */
+static void write_cdf(FILE *dat, const char *policy, const struct hist *h)
+{
+	uint64_t cum = 0, n = hist_count(h);
+
+	fprintf(dat, "# %s: %" PRIu64 " samples\n", policy, n);
+	fprintf(dat, "%" PRIu64 " 0\n", hist_min(h));
+	for (uint32_t i = 0; i < IBH_NR_BUCKETS; i++) {
+		uint64_t up;
+
+		if (!h->buckets[i])
+			continue;
+		cum += h->buckets[i];
+		up = ibh_upper(i);
+
+		fprintf(dat, "%" PRIu64 " %.6f\n", up > hist_max(h) ? hist_max(h) : up,
+			(double)cum / n);
+	}
+	fprintf(dat, "\n\n");
+}
+
+/*
+ * an_plot_cdf - CDFs of the merged histogram @what of @workload, one line
+ * per policy.  Returns 0 with nothing written when no cell carries the
+ * histogram (*@skipped says why).
+ */
+int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
+		const char *workload, const char *what, const char *label,
+		char ***out, size_t *nout, char *skipped, size_t skiplen)
+{
+	char pol[8][32], name[192], title[256], tmp[160];
+	struct hist *h = malloc(8 * sizeof(*h));
+	size_t npol = run_policies(db, run_id, workload, pol, 8), cells[8], used = 0;
+	FILE *dat = NULL, *gp = NULL;
+	int ret = -1;
+
+	skipped[0] = '\0';
+	if (!h)
+		return -1;
+	for (size_t p = 0; p < npol; p++) {
+		if (an_cell_hists(db, run_id, workload, what, pol[p], &h[p], &cells[p]))
+			goto out;
+		used += cells[p] > 0;
+	}
+	if (!used) {
+		snprintf(skipped, skiplen, "%s of %s: no cell of this run carries it%s",
+			 label, workload, !strcmp(what, "exposure") ?
+			 " (the workload ran without iommutrace: matrix tracer = off)" : "");
+		ret = 0;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "cdf-%s-%s", workload, what);
+	safe_name(name, sizeof(name), tmp);
+	dat = open_in(dir, name, "dat");
+	gp = open_in(dir, name, "gp");
+	if (!dat || !gp)
+		goto out;
+	for (size_t p = 0; p < npol; p++)
+		if (cells[p])
+			write_cdf(dat, pol[p], &h[p]);
+	snprintf(title, sizeof(title), "%s, %s: CDF over all repetitions (merged histograms)",
+		 workload, label);
+	script_head(gp, name, title, 900, 480);
+	fprintf(gp, "set logscale x\nset format x '%%.0s%%cs'\n"
+		"set xlabel 'latency (log scale)'\nset ylabel 'fraction of calls <= x'\n"
+		"set yrange [0:1]\nset grid xtics\n"
+		"set key inside right bottom\n"
+		"to_s(ns) = ns / 1e9\nplot ");
+	for (size_t p = 0, k = 0; p < npol; p++) {
+		if (!cells[p])
+			continue;
+		double p50 = hist_percentile(&h[p], 50);
+
+		fprintf(gp, "%s'%s.dat' index %zu using (to_s($1)):2 with steps lw 2 lc rgb '%s' title '%s (%zu cells, p50 %.3g %s)'",
+			k ? ", " : "", name, k, policy_colour(pol[p], p), pol[p],
+			cells[p], p50 >= 1e6 ? p50 / 1e6 : p50 >= 1e3 ? p50 / 1e3 : p50,
+			p50 >= 1e6 ? "ms" : p50 >= 1e3 ? "us" : "ns");
+		k++;
+	}
+	fputc('\n', gp);
+	script_tail(gp, name, 900, 480);
+	ret = finish(dat, gp, dir, name, out, nout);
+	dat = gp = NULL;
+out:
+	if (dat)
+		fclose(dat);
+	if (gp)
+		fclose(gp);
+	free(h);
+	return ret;
+}
+
+/*
+ * an_plot_trend - a metric per kernel commit: medians with their CIs as
+ * error bars, joined by a line, change points as dashed vertical lines.
+ * @label[i] names point i; @cp[i] marks a change between i - 1 and i.
+ */
+int an_plot_trend(const char *dir, const char *name, const char *title,
+		  const char *unit, size_t n, const char *const *label,
+		  const struct stats_ci *ci, const bool *cp, char ***out,
+		  size_t *nout)
+{
+	FILE *dat = open_in(dir, name, "dat"), *gp = open_in(dir, name, "gp");
+
+	if (!dat || !gp) {
+		if (dat)
+			fclose(dat);
+		if (gp)
+			fclose(gp);
+		return -1;
+	}
+	fprintf(dat, "# index label median lo hi\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(dat, "%zu \"%.12s\" %.6g %.6g %.6g\n", i, label[i], ci[i].est,
+			ci[i].lo, ci[i].hi);
+	script_head(gp, name, title, 1000, 480);
+	fprintf(gp, "set ylabel '%s'\nset xtics rotate by -35 noenhanced\n"
+		"set bmargin 8\nset offsets 0.5, 0.5, 0, 0\n", unit);
+	for (size_t i = 1, k = 1; i < n; i++, k += cp[i - 1])
+		if (cp[i])
+			fprintf(gp, "set arrow %zu from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 2 lc rgb '#c0392b'\n"
+				"set label %zu 'change' at %.1f, graph 0.97 right offset -0.5,0 tc rgb '#c0392b'\n",
+				k, i - 0.5, i - 0.5, k, i - 0.5);
+	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#2471a3' title 'median, 95%% CI'\n",
+		name);
+	script_tail(gp, name, 1000, 480);
+	return finish(dat, gp, dir, name, out, nout);
+}
