@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "../analysis/analysis.h"
 #include "iommubench.h"
 #include "json.h"
 #include "kernel.h"
@@ -574,151 +575,23 @@ static int run_boots(struct runner *r)
 
 /* --- the summary --------------------------------------------------------- */
 
-struct series {
-	char block[128];	/* kernel, iommu */
-	char policy[32];
-	char metric[128];
-	char unit[16];
-	double *v;
-	size_t n;
-};
-
-static struct series *series_get(struct series **all, size_t *n,
-				  const char *block, const char *policy,
-				  const char *metric, const char *unit)
-{
-	struct series *s;
-
-	for (size_t i = 0; i < *n; i++) {
-		s = &(*all)[i];
-		if (!strcmp(s->block, block) && !strcmp(s->policy, policy) &&
-		    !strcmp(s->metric, metric))
-			return s;
-	}
-	s = realloc(*all, (*n + 1) * sizeof(**all));
-	if (!s)
-		return NULL;
-	*all = s;
-	s = &(*all)[(*n)++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->block, sizeof(s->block), "%s", block);
-	snprintf(s->policy, sizeof(s->policy), "%s", policy);
-	snprintf(s->metric, sizeof(s->metric), "%s", metric);
-	snprintf(s->unit, sizeof(s->unit), "%s", unit ? unit : "");
-	return s;
-}
-
-static const char *const policy_order[] = { "strict", "lazy", "identity" };
-
-static void print_summary(FILE *f, bool md, struct series *all, size_t n)
-{
-	const char *block = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct series *s = &all[i];
-		const struct series *cols[3] = { 0 };
-		bool first_of_metric = true;
-
-		if (!block || strcmp(block, s->block)) {
-			block = s->block;
-			if (md)
-				fprintf(f, "\n### %s\n\n| metric | unit | strict | lazy | identity |\n"
-					"|---|---|---|---|---|\n", block);
-			else
-				fprintf(f, "\n%s: median over repetitions (n), ratio to strict\n"
-					"%-44s %-7s %-24s %-24s %-24s\n", block,
-					"metric", "unit", "strict", "lazy", "identity");
-		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(all[j].block, s->block) &&
-			    !strcmp(all[j].metric, s->metric))
-				first_of_metric = false;
-		if (!first_of_metric)
-			continue;
-		for (size_t j = i; j < n; j++)
-			for (size_t p = 0; p < ARRAY_SIZE(policy_order); p++)
-				if (!strcmp(all[j].block, s->block) &&
-				    !strcmp(all[j].metric, s->metric) &&
-				    !strcmp(all[j].policy, policy_order[p]))
-					cols[p] = &all[j];
-		fprintf(f, md ? "| %s | %s |" : "%-44s %-7s", s->metric, s->unit);
-		for (size_t p = 0; p < ARRAY_SIZE(policy_order); p++) {
-			char cell[64] = "-";
-
-			if (cols[p]) {
-				double m = stats_median(cols[p]->v, cols[p]->n);
-				double base = cols[0] ? stats_median(cols[0]->v, cols[0]->n) : NAN;
-
-				char num[32];
-
-				snprintf(num, sizeof(num), m >= 1000 ? "%.0f" : "%.3g", m);
-				if (p && cols[0] && base != 0)
-					snprintf(cell, sizeof(cell), "%s (%.2fx) n=%zu",
-						 num, m / base, cols[p]->n);
-				else
-					snprintf(cell, sizeof(cell), "%s n=%zu", num,
-						 cols[p]->n);
-			}
-			fprintf(f, md ? " %s |" : " %-24s", cell);
-		}
-		fputc('\n', f);
-	}
-}
-
+/* The comparison, summary.md and the report: analysis/ is their one home. */
 static int summarize(struct runner *r)
 {
-	struct series *all = NULL;
-	sqlite3_stmt *st;
-	size_t n = 0;
-	char *path;
-	FILE *f;
+	char *root = r->dir ? strdup(r->dir) : NULL, *slash;
+	int ret;
 
-	if (!r->db || sqlite3_prepare_v2(r->db,
-		"SELECT c.kernel || ', ' || c.iommu, c.policy,"
-		" c.workload || ' ' || m.metric, m.unit, m.value"
-		" FROM metrics m JOIN cells c"
-		"  ON c.run_id = m.run_id AND c.cell_id = m.cell_id"
-		" WHERE m.run_id = ? AND c.status = 'ok'"
-		" ORDER BY c.kernel, c.iommu, c.workload, m.metric", -1, &st,
-		NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct series *s = series_get(&all, &n,
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1),
-			(const char *)sqlite3_column_text(st, 2),
-			(const char *)sqlite3_column_text(st, 3));
-		double *v;
-
-		if (!s)
-			break;
-		v = realloc(s->v, (s->n + 1) * sizeof(*v));
-		if (!v)
-			break;
-		s->v = v;
-		s->v[s->n++] = sqlite3_column_double(st, 4);
-	}
-	sqlite3_finalize(st);
 	printf("\nrun %s: %u cells ok, %u failed%s\n", r->run_id, r->done,
 	       r->failed, interrupted ? " (interrupted: --resume continues)" : "");
-	if (!n)
-		printf("no metrics to summarize\n");
-	print_summary(stdout, false, all, n);
-	path = xasprintf("%s/summary.md", r->dir);
-	f = path ? fopen(path, "w") : NULL;
-	if (f) {
-		fprintf(f, "# Run %s\n\n%u cells ok, %u failed.\n", r->run_id,
-			r->done, r->failed);
-		print_summary(f, true, all, n);
-		fclose(f);
-		printf("\nresults: %s\nsummary: %s\n", r->dir, path);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(all[i].v);
-	free(all);
-	free(path);
-	return 0;
+	if (!r->db || !root)
+		return -1;
+	slash = strrchr(root, '/');
+	if (slash)
+		*slash = '\0';
+	printf("results: %s\n", r->dir);
+	ret = an_run_summary(r->db, slash ? root : ".", r->run_id, r->dir);
+	free(root);
+	return ret;
 }
 
 /* --- the command --------------------------------------------------------- */
