@@ -251,7 +251,7 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 			json_object_array_add(jp, o2);
 		}
 	}
-	if (o->plot_dir) {
+	if (o->plot_dir && n > 1) {
 		char raw[256];
 
 		snprintf(raw, sizeof(raw), "trend-%s-%s-%s-%s", s->dim[AN_METRIC],

@@ -1,0 +1,104 @@
+#!/bin/sh
+# compare, gate, history and report on synthetic result stores: no VM.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+
+plan 31
+
+S="$TEST_TMP/store"
+synth() {
+	"$IB" synth-store --results "$S" "$@" > /dev/null 2> "$TEST_TMP/synth.err" ||
+		bail "synth-store $*: $(cat "$TEST_TMP/synth.err")"
+}
+# run NAME CMD...: stdout, stderr and status of an iommubench command
+run() {
+	name=$1
+	shift
+	"$IB" "$@" > "$TEST_TMP/$name.out" 2> "$TEST_TMP/$name.err"
+	echo $? > "$TEST_TMP/$name.rc"
+	sed 's/^/# err: /' "$TEST_TMP/$name.err" | head -20
+}
+
+synth --run A --seed 1 --iommutrace
+synth --run A2 --seed 2
+synth --run B --seed 3 --shift 'fio.read.iops=-10'
+synth --run C --seed 4 --shift 'dmabench.unmap.p99=+20'
+synth --run F --seed 5 --reps 3
+
+# --- compare
+run cmp compare --results "$S" A
+check "compare: exit 0" rc_is cmp 0
+check "compare: lazy IOPS vs strict with a CI" \
+	grep -Eq 'lazy +5 +[0-9.]+k +\[[0-9.]+k, [0-9.]+k\] +1\.[0-9]+ +\[1\.[0-9]+, 1\.[0-9]+\]' "$TEST_TMP/cmp.out"
+run cmpcsv compare --results "$S" --format csv --metric 'fio.read.*' A
+check "compare --format csv: header and 15 rows (5 metrics x 3 policies)" \
+	test "$(head -1 "$TEST_TMP/cmpcsv.out" | cut -d, -f1-5)" = "kernel,iommu,policy,workload,metric" -a \
+	"$(wc -l < "$TEST_TMP/cmpcsv.out")" = 16
+run cmpjson compare --results "$S" --format json --by policy --baseline lazy A
+check "compare --format json --baseline lazy: ratios refer to lazy" \
+	grep -q '"baseline": "lazy"' "$TEST_TMP/cmpjson.out"
+check "compare --format json: schema named" grep -q 'iommubench.compare/1' "$TEST_TMP/cmpjson.out"
+run cmpbad compare --results "$S" --baseline sloppy A
+check "compare --baseline of a missing value: error" rc_is cmpbad 1
+run cmpnone compare --results "$S" no-such-run
+check "compare of an unknown run: error naming it" err_has cmpnone 'no-such-run'
+run cmpdir compare "$S/A"
+check "compare RUN-DIRECTORY finds its index" rc_is cmpdir 0
+
+# --- gate
+run aa gate --results "$S" --baseline A --candidate A2 --junit "$TEST_TMP/aa.xml" --markdown "$TEST_TMP/aa.md"
+check "gate A/A: exit 0" rc_is aa 0
+check "gate A/A: no REGRESSED line" sh -c "! grep -q REGRESSED '$TEST_TMP/aa.out'"
+check "gate A/A: JUnit with no failure" grep -q 'failures="0" errors="0"' "$TEST_TMP/aa.xml"
+check "gate A/A: Markdown says clean" grep -q '^\*\*clean\*\*' "$TEST_TMP/aa.md"
+run reg gate --results "$S" --baseline A --candidate B --junit "$TEST_TMP/reg.xml"
+check "gate, IOPS down 10 %: exit 1" rc_is reg 1
+check "gate: fio.read.iops of every policy regressed" \
+	test "$(grep -c 'REGRESSED .*fio.read.iops' "$TEST_TMP/reg.out")" = 3
+check "gate: JUnit failures name the metric" \
+	grep -q '<testcase classname="intel/strict/fio-randread" name="fio.read.iops"><failure' "$TEST_TMP/reg.xml"
+run lat gate --results "$S" --baseline A --candidate C --metric 'dmabench.unmap.*'
+check "gate, unmap p99 up 20 % (latency: up is bad): exit 1" rc_is lat 1
+check "gate: the p99 is the regression, not the rate" \
+	sh -c "grep -q 'REGRESSED .*dmabench.unmap.p99' '$TEST_TMP/lat.out' && ! grep -q 'REGRESSED .*dmabench.unmap.rate' '$TEST_TMP/lat.out'"
+run imp gate --results "$S" --baseline B --candidate A --metric fio.read.iops
+check "gate, IOPS up 10 %: an improvement, exit 0" \
+	sh -c "[ \$(cat '$TEST_TMP/imp.rc') = 0 ] && grep -q 'improved' '$TEST_TMP/imp.out'"
+run big gate --results "$S" --baseline A --candidate B --metric fio.read.iops --min-effect 20
+check "gate --min-effect 20: a 10 % drop does not count" rc_is big 0
+run few gate --results "$S" --baseline A --candidate F
+check "gate with 3 repetitions: refuses, exit 2" rc_is few 2
+check "gate: says how many repetitions it needs" \
+	grep -q 'needs at least 5 per side' "$TEST_TMP/few.out"
+run usage gate --results "$S" --baseline A
+check "gate without --candidate: exit 2" rc_is usage 2
+
+# --- history: 6 kernels, IOPS drop 15 % from the 4th on
+for k in 0 1 2 3 4 5; do
+	shift=0
+	[ $k -ge 3 ] && shift=-15
+	"$IB" synth-store --results "$TEST_TMP/hist" --run "H$k" --kernels 1 --kernel-base "$k" --seed $((k + 20)) --no-files \
+		--policies 1 --shift "fio.read.iops=$shift" --started "2026-02-0${k}T00:00:00Z" \
+		> /dev/null || bail "synth-store H$k"
+done
+run hist history --results "$TEST_TMP/hist" --metric fio.read.iops --plot "$TEST_TMP/trend"
+check "history: exit 0" rc_is hist 0
+check "history: one change point, at the 4th commit" \
+	sh -c "[ \$(grep -c '<- change point' '$TEST_TMP/hist.out') = 1 ] && grep -q '^  4 .*change point: -1[0-9]' '$TEST_TMP/hist.out'"
+check "history --plot: trend PNG, SVG and script" \
+	sh -c "ls '$TEST_TMP'/trend/trend-*.png '$TEST_TMP'/trend/trend-*.svg '$TEST_TMP'/trend/trend-*.gp >/dev/null"
+run histnone history --results "$TEST_TMP/hist" --metric no.such.metric
+check "history of an unknown metric: error" rc_is histnone 1
+
+# --- report
+run rep report --results "$S" A
+check "report: exit 0, prints the HTML path" \
+	sh -c "[ \$(cat '$TEST_TMP/rep.rc') = 0 ] && [ \"\$(cat '$TEST_TMP/rep.out')\" = '$S/A/report/report.html' ]"
+check "report: bars, CDFs and the exposure window, each PNG + SVG + .gp" \
+	sh -c "cd '$S/A/report/plots' && ls bars-*.png cdf-fio-randread-fio.png cdf-dmabench-single-unmap.svg cdf-dmabench-single-exposure.gp >/dev/null"
+check "report: HTML inlines every plot" \
+	test "$(grep -o 'data:image/png;base64' "$S/A/report/report.html" | wc -l)" = "$(ls "$S"/A/report/plots/*.png | wc -l)"
+check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (ops/s)' "$S/A/report/report.md"
+run rep2 report --results "$S" A2
+check "report without iommutrace: the exposure plot is skipped, and it says why" \
+	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
+finish
