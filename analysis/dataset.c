@@ -227,7 +227,10 @@ static uint64_t key_hash(const char *const dim[], const char *commit)
 	for (int d = 0; d < AN_NR_DIMS; d++)
 		h = (h ^ (uintptr_t)dim[d]) * 0x100000001b3ULL;
 	h = (h ^ (uintptr_t)commit) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
+	/* the multiplications only move entropy up: fold it down (splitmix64) */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 static bool key_eq(const struct an_series *s, const char *const dim[],
@@ -239,20 +242,15 @@ static bool key_eq(const struct an_series *s, const char *const dim[],
 	return s->commit == commit;
 }
 
-struct an_series *an_add(struct an_dataset *ds, const char *const in[],
-			 const char *unit, const char *commit, double value)
+/* add to the series of @dim, all of whose strings are interned already */
+static struct an_series *add_interned(struct an_dataset *ds,
+				      const char *const dim[], const char *unit,
+				      const char *commit, double value)
 {
-	const char *dim[AN_NR_DIMS];
 	struct an_series *s;
 	size_t i;
 	int r;
 
-	for (int d = 0; d < AN_NR_DIMS; d++) {
-		dim[d] = an_intern(ds, in[d] ? in[d] : "-");
-		if (!dim[d])
-			return NULL;
-	}
-	commit = an_intern(ds, commit);
 	r = grow_slots(&ds->slots, &ds->nslots, ds->n + 1);
 	if (r < 0)
 		return NULL;
@@ -281,8 +279,8 @@ struct an_series *an_add(struct an_dataset *ds, const char *const in[],
 	}
 	s = &ds->s[ds->n];
 	memset(s, 0, sizeof(*s));
-	memcpy(s->dim, dim, sizeof(dim));
-	s->unit = an_intern(ds, unit ? unit : "");
+	memcpy(s->dim, dim, sizeof(s->dim));
+	s->unit = unit;
 	s->commit = commit;
 	s->order = INFINITY;
 	ds->slots[i] = ++ds->n;
@@ -300,46 +298,163 @@ found:
 	return s;
 }
 
+struct an_series *an_add(struct an_dataset *ds, const char *const in[],
+			 const char *unit, const char *commit, double value)
+{
+	const char *dim[AN_NR_DIMS];
+
+	for (int d = 0; d < AN_NR_DIMS; d++) {
+		dim[d] = an_intern(ds, in[d] ? in[d] : "-");
+		if (!dim[d])
+			return NULL;
+	}
+	unit = an_intern(ds, unit ? unit : "");
+	if (!unit)
+		return NULL;
+	return add_interned(ds, dim, unit, an_intern(ds, commit), value);
+}
+
+/* cell id -> configuration, for joining metrics to cells in memory */
+struct cellmap {
+	const char **id;	/* interned cell ids, NULL = empty slot */
+	const char *(*dim)[AN_METRIC];
+	size_t nslots;
+};
+
+static size_t cellmap_slot(const struct cellmap *m, const char *id)
+{
+	size_t i = fnv(id, 14695981039346656037ULL) & (m->nslots - 1);
+
+	while (m->id[i] && strcmp(m->id[i], id))
+		i = (i + 1) & (m->nslots - 1);
+	return i;
+}
+
+/*
+ * Two plain scans instead of a join: the cells of the run into a hash
+ * map, then its metric rows.  SQLite joining 650 000 metric rows to their
+ * cells by primary key costs three times as much (docs/analysis.md, speed).
+ */
 int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct cellmap m = { 0 };
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 lo = 1, hi = 0;
+	size_t ncells = 0, last = SIZE_MAX;
+	int rc, ret = -1;
 
-	if (sqlite3_prepare_v2(db,
-		"SELECT c.kernel, c.iommu, c.policy, c.workload, m.metric, m.unit,"
-		" m.value FROM cells c JOIN metrics m"
-		"  ON m.run_id = c.run_id AND m.cell_id = c.cell_id"
-		" WHERE c.run_id = ?1 AND c.status = 'ok'"
-		" ORDER BY c.seq", -1, &st, NULL) != SQLITE_OK) {
-		pr_err("index: %s", sqlite3_errmsg(db));
-		return -1;
-	}
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM cells WHERE run_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *dim[AN_NR_DIMS];
-
-		for (int d = 0; d < AN_NR_DIMS; d++)
-			dim[d] = (const char *)sqlite3_column_text(st, d);
-		if (!an_add(ds, dim, (const char *)sqlite3_column_text(st, 5),
-			    NULL, sqlite3_column_double(st, 6))) {
-			sqlite3_finalize(st);
-			errno = ENOMEM;
-			return -1;
-		}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ncells = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (m.nslots = 16; m.nslots < 2 * ncells + 2; m.nslots *= 2)
+		;
+	m.id = calloc(m.nslots, sizeof(*m.id));
+	m.dim = calloc(m.nslots, sizeof(*m.dim));
+	if (!m.id || !m.dim)
+		goto out;
+	/* rowid ranges: see the metrics below */
+	if (sqlite3_prepare_v2(db, "SELECT min(rowid), max(rowid) FROM cells"
+			       " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pr_err("index: %s", sqlite3_errmsg(db));
-		return -1;
+	if (sqlite3_prepare_v2(db,
+		"SELECT cell_id, kernel, iommu, policy, workload FROM cells"
+		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1 AND status = 'ok'",
+		-1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		size_t i;
+
+		if (!id)
+			continue;
+		i = cellmap_slot(&m, id);
+		m.id[i] = an_intern(ds, id);
+		for (int d = 0; d < AN_METRIC; d++) {
+			const char *v = (const char *)sqlite3_column_text(st, d + 1);
+
+			m.dim[i][d] = an_intern(ds, v ? v : "-");
+			if (!m.dim[i][d])
+				goto out;
+		}
+		ds->cells++;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM cells WHERE run_id = ?1"
-			       " AND status = 'ok'", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			ds->cells = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	/*
+	 * A run's metric rows were inserted together: scan their rowid range
+	 * in table order (the unary + keeps SQLite off the (run_id, ...) index,
+	 * which costs a table lookup per row).  Rows of other runs inside the
+	 * range are filtered out, so the result is the same either way.
+	 */
+	if (sqlite3_prepare_v2(db, "SELECT min(rowid), max(rowid) FROM metrics"
+			       " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
 	}
-	return 0;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db,
+		"SELECT cell_id, metric, unit, value FROM metrics"
+		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1",
+		-1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *dim[AN_NR_DIMS], *unit;
+		size_t i;
+
+		if (last != SIZE_MAX && !m.id[last])
+			last = SIZE_MAX;
+
+		if (!id)
+			continue;
+		/* a cell's metrics are consecutive rows: look it up once */
+		if (last == SIZE_MAX || strcmp(m.id[last], id))
+			last = cellmap_slot(&m, id);
+		i = last;
+		if (!m.id[i])
+			continue;	/* a failed cell */
+		memcpy(dim, m.dim[i], sizeof(m.dim[i]));
+		dim[AN_METRIC] = an_intern(ds, (const char *)sqlite3_column_text(st, 1));
+		unit = an_intern(ds, sqlite3_column_text(st, 2) ?
+				 (const char *)sqlite3_column_text(st, 2) : "");
+		if (!dim[AN_METRIC] || !unit ||
+		    !add_interned(ds, dim, unit, NULL, sqlite3_column_double(st, 3))) {
+			errno = ENOMEM;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	ret = 0;
+	goto out;
+sqlerr:
+	pr_err("index: %s", sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	free(m.id);
+	free(m.dim);
+	return ret;
 }
 
 /* --- ordering ----------------------------------------------------------------- */

@@ -21,6 +21,25 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* insertion sort below this size: repetition counts are small */
+#define SMALL_SORT	32
+
+static void sort_doubles(double *s, size_t n)
+{
+	if (n > SMALL_SORT) {
+		qsort(s, n, sizeof(*s), cmp_double);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		double x = s[i];
+		size_t j = i;
+
+		for (; j > 0 && s[j - 1] > x; j--)
+			s[j] = s[j - 1];
+		s[j] = x;
+	}
+}
+
 static double *sorted_copy(const double *v, size_t n)
 {
 	double *s = malloc((n ? n : 1) * sizeof(*s));
@@ -28,7 +47,7 @@ static double *sorted_copy(const double *v, size_t n)
 	if (!s)
 		return NULL;
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	sort_doubles(s, n);
 	return s;
 }
 
@@ -188,7 +207,18 @@ static size_t merge_points(struct wpoint *w, size_t n)
 {
 	size_t k = 0;
 
-	qsort(w, n, sizeof(*w), cmp_wpoint);
+	if (n > SMALL_SORT) {
+		qsort(w, n, sizeof(*w), cmp_wpoint);
+	} else {
+		for (size_t i = 1; i < n; i++) {
+			struct wpoint x = w[i];
+			size_t j = i;
+
+			for (; j > 0 && w[j - 1].x > x.x; j--)
+				w[j] = w[j - 1];
+			w[j] = x;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (w[i].p <= 0)
 			continue;
@@ -211,29 +241,38 @@ static size_t merge_points(struct wpoint *w, size_t n)
  *                             * ((n-j+1)^(n-k) - (n-j)^(n-k)) / n^(n-k)
  * (exactly k draws in 1..i with largest i, the other n - k draws in j..n
  * with smallest j); P(I(k) = I(k+1) = i) is what is left of P(I(k) = i).
+ *
+ * The probabilities depend on n alone, not on the values: they are
+ * computed once per n and kept (boot_weights).
  */
-static struct wpoint *boot_points(const double *v, size_t n, size_t *nout)
+struct bweight {
+	unsigned char i;	/* order statistics, 1-based */
+	unsigned char j;
+	double p;
+};
+
+static struct bweight *bw_cache[STATS_EXACT_MAX + 1];
+static size_t bw_count[STATS_EXACT_MAX + 1];
+
+static const struct bweight *boot_weights(size_t n, size_t *count)
 {
-	struct wpoint *w;
-	double *s;
+	struct bweight *w;
 	size_t cnt = 0;
 
-	s = sorted_copy(v, n);
-	if (!s)
-		return NULL;
-	w = malloc((n % 2 ? n : n * (n + 1) / 2) * sizeof(*w));
-	if (!w) {
-		free(s);
-		return NULL;
+	if (bw_cache[n]) {
+		*count = bw_count[n];
+		return bw_cache[n];
 	}
+	w = malloc((n % 2 ? n : n * (n + 1) / 2) * sizeof(*w));
+	if (!w)
+		return NULL;
 	if (n % 2) {
 		size_t m = (n + 1) / 2;
 
-		for (size_t i = 1; i <= n; i++) {
-			w[cnt].x = s[i - 1];
-			w[cnt++].p = binom_sf(n, (double)i / n, m) -
-				     binom_sf(n, (double)(i - 1) / n, m);
-		}
+		for (size_t i = 1; i <= n; i++)
+			w[cnt++] = (struct bweight){ i, i,
+				binom_sf(n, (double)i / n, m) -
+				binom_sf(n, (double)(i - 1) / n, m) };
 	} else {
 		size_t k = n / 2;
 		double ck = exp(lgamma(n + 1.0) - 2 * lgamma(k + 1.0));
@@ -249,13 +288,35 @@ static struct wpoint *boot_points(const double *v, size_t n, size_t *nout)
 					(pow((double)(n - j + 1) / n, n - k) -
 					 pow((double)(n - j) / n, n - k));
 
-				w[cnt].x = (s[i - 1] + s[j - 1]) / 2;
-				w[cnt++].p = pij;
+				w[cnt++] = (struct bweight){ i, j, pij };
 				pi -= pij;
 			}
-			w[cnt].x = s[i - 1];
-			w[cnt++].p = pi > 0 ? pi : 0;
+			w[cnt++] = (struct bweight){ i, i, pi > 0 ? pi : 0 };
 		}
+	}
+	bw_cache[n] = w;
+	bw_count[n] = cnt;
+	*count = cnt;
+	return w;
+}
+
+static struct wpoint *boot_points(const double *v, size_t n, size_t *nout)
+{
+	const struct bweight *bw;
+	struct wpoint *w;
+	double *s;
+	size_t cnt;
+
+	bw = boot_weights(n, &cnt);
+	s = bw ? sorted_copy(v, n) : NULL;
+	w = s ? malloc(cnt * sizeof(*w)) : NULL;
+	if (!w) {
+		free(s);
+		return NULL;
+	}
+	for (size_t k = 0; k < cnt; k++) {
+		w[k].x = (s[bw[k].i - 1] + s[bw[k].j - 1]) / 2;
+		w[k].p = bw[k].p;
 	}
 	free(s);
 	*nout = merge_points(w, cnt);
@@ -323,7 +384,7 @@ int stats_boot_median_mc(const double *v, size_t n, size_t B, uint64_t seed,
 	for (size_t b = 0; b < B; b++) {
 		for (size_t i = 0; i < n; i++)
 			tmp[i] = v[stats_rng_below(&r, n)];
-		qsort(tmp, n, sizeof(*tmp), cmp_double);
+		sort_doubles(tmp, n);
 		out[b] = median_sorted(tmp, n);
 	}
 	free(tmp);
