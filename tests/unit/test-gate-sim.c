@@ -99,8 +99,8 @@ static void table(size_t trials, const struct an_gate_opts *o)
 
 	printf("alpha %g, min effect %.0f%%, n = 5 per side, %zu trials per cell\n",
 	       o->alpha, o->min_effect * 100, trials);
-	printf("%-6s %-5s %-12s %12s %12s %14s\n", "sd", "K", "noise",
-	       "A/A fail", "power 10%", "power 10% ctm");
+	printf("%-6s %-5s %-12s %12s %12s\n", "sd", "K", "noise",
+	       "A/A fail", "power 10%");
 	for (size_t s = 0; s < sizeof(sds) / sizeof(sds[0]); s++)
 		for (size_t k = 0; k < sizeof(ks) / sizeof(ks[0]); k++)
 			for (int c = 0; c < 2; c++) {
