@@ -146,9 +146,10 @@ static void print_text(FILE *f, const struct an_compare *c, bool md)
 		if (md) {
 			bool noci = isnan(r->ratio.est) || r->s == r->base;
 
-			fprintf(f, "| %s (%s) | %s | %zu | %s | [%s, %s] | %s | %s%s%s%s%s | %s |\n",
+			fprintf(f, "| %s%s%s%s | %s | %zu | %s | [%s, %s] | %s | %s%s%s%s%s | %s |\n",
 				new_metric ? r->s->dim[AN_METRIC] : "",
-				r->s->unit, r->s->dim[c->by], r->s->n, a, b, d,
+				new_metric ? " (" : "", new_metric ? r->s->unit : "",
+				new_metric ? ")" : "", r->s->dim[c->by], r->s->n, a, b, d,
 				r1, noci ? "" : "[", noci ? "" : r2,
 				noci ? "" : ", ", noci ? "" : r3,
 				noci ? "" : "]", pct);
