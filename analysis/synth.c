@@ -193,6 +193,7 @@ static struct json_object *trace_json(struct synth *s, int pol)
 static int write_run(struct synth *s)
 {
 	char *dir = xasprintf("%s/%s", s->root, s->run), *cdir = xasprintf("%s/cells", dir);
+	char *mpath = NULL;
 	struct json_object *man = json_object_new_object(), *tools, *host;
 	unsigned int seq = 0, ncfg = s->kernels * s->iommus * s->npol;
 	unsigned int *order = calloc(ncfg, sizeof(*order));
@@ -221,8 +222,8 @@ static int write_run(struct synth *s)
 	tools = json_object_new_object();
 	json_object_object_add(tools, "iommubench", json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(man, "tools", tools);
-	if (json_write_file(xasprintf("%s/manifest.json", dir), man) ||
-	    store_add_run(db, man, dir))
+	mpath = xasprintf("%s/manifest.json", dir);
+	if (!mpath || json_write_file(mpath, man) || store_add_run(db, man, dir))
 		goto out;
 	for (unsigned int c = 0; c < ncfg; c++)
 		order[c] = c;
@@ -299,6 +300,7 @@ out:
 	store_close(db);
 	json_object_put(man);
 	free(order);
+	free(mpath);
 	free(dir);
 	free(cdir);
 	return ret;
