@@ -4,7 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 require_vm
-plan 22
+plan 23
 
 R="$TEST_TMP/results"
 mkdir -p "$R"
@@ -63,7 +63,9 @@ check "the manifest records seed, exact kernel, QEMU and the matrix" \
 	       grep -q 'QEMU emulator version' $run/manifest.json &&
 	       cmp -s $TEST_TMP/small.ini $run/matrix.ini"
 check "the kernel config is kept with the run" test -s "$run/kernels/debian-6.1.config"
-check "the summary shows ratios to strict" grep -q 'fio.read.iops .*x) n=1' "$TEST_TMP/small.out"
+check "the summary compares to strict" grep -q 'baseline strict' "$TEST_TMP/small.out"
+check "with the lazy/strict ratio of fio IOPS" \
+	sh -c "grep -A1 'fio.read.iops .* strict ' $TEST_TMP/small.out | grep -Eq '^ +lazy +1 .* [0-9]+\.[0-9]{3} '"
 check "and is written as summary.md" test -s "$run/summary.md"
 
 # --- resume after a killed run -------------------------------------------
