@@ -178,6 +178,12 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/*
+ * The first alarm comes at a random point within @max_ms, then one every
+ * @max_ms until disarm_timer().  Periodic, because on a loaded machine the
+ * first alarm can fire before the ioctl is even entered: a one-shot timer
+ * would then leave a run of up to an hour uninterrupted.
+ */
 static void arm_timer(unsigned int max_ms)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 0 } };
@@ -185,6 +191,8 @@ static void arm_timer(unsigned int max_ms)
 
 	it.it_value.tv_sec = us / 1000000;
 	it.it_value.tv_usec = us % 1000000;
+	it.it_interval.tv_sec = max_ms / 1000;
+	it.it_interval.tv_usec = max_ms % 1000 * 1000;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
