@@ -100,7 +100,18 @@ policy_cases() {
 	done
 }
 
+# A failing test keeps its VM runs (serial logs, vm.json) beside its log,
+# in tests/e2e/<test>.failed/, for whoever reads the failure later.
 finish() {
+	if [ "$_tap_failed" -ne 0 ]; then
+		keep="$top_builddir/tests/e2e/$(basename "$0" .sh).failed"
+		rm -rf "$keep"
+		mkdir -p "$keep"
+		for d in "$TEST_TMP"/*.run; do
+			[ -d "$d" ] && cp -r "$d" "$keep/"
+		done
+		echo "# VM runs kept in $keep"
+	fi
 	[ "$_tap_failed" -eq 0 ]
 	exit $?
 }
