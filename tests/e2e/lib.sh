@@ -109,6 +109,7 @@ finish() {
 		mkdir -p "$keep"
 		for d in "$TEST_TMP"/*.run; do
 			[ -d "$d" ] && cp -r "$d" "$keep/"
+			rm -f "$keep/$(basename "$d")/initramfs.cpio"
 		done
 		echo "# VM runs kept in $keep"
 	fi
