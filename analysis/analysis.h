@@ -11,6 +11,7 @@
 #ifndef IB_ANALYSIS_H
 #define IB_ANALYSIS_H
 
+#include "../bench/store.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,8 +80,6 @@ struct an_run {
  */
 int an_resolve_run(const char *arg, const char *root, struct an_run *run);
 void an_run_free(struct an_run *run);
-/* an_open_index - <root>/index.sqlite, read-only; NULL with a message */
-sqlite3 *an_open_index(const char *root);
 
 void an_dataset_init(struct an_dataset *ds);
 void an_dataset_free(struct an_dataset *ds);

@@ -413,7 +413,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (an_resolve_run(argv[optind], root, &run))
 		return EXIT_ERROR;
-	db = an_open_index(run.root);
+	db = store_open_readonly(run.root);
 	an_dataset_init(&ds);
 	if (!db || an_load_run(db, run.id, &ds))
 		goto out;

@@ -99,44 +99,6 @@ void an_run_free(struct an_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
-sqlite3 *an_open_index(const char *root)
-{
-	char *path = xasprintf("%s/index.sqlite", root);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st;
-	int version = -1;
-
-	if (!path)
-		return NULL;
-	if (!path_exists(path)) {
-		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
-		       path);
-		goto fail;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(db, 30000);
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (version < 1 || version > STORE_SCHEMA_VERSION) {
-		pr_err("%s: schema version %d, this iommubench reads 1..%d",
-		       path, version, STORE_SCHEMA_VERSION);
-		goto fail;
-	}
-	free(path);
-	return db;
-fail:
-	if (db)
-		sqlite3_close(db);
-	free(path);
-	return NULL;
-}
-
 /* --- the dataset ---------------------------------------------------------- */
 
 static uint64_t fnv(const char *s, uint64_t h)

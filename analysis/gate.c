@@ -39,7 +39,7 @@ static int load_side(struct side *s, const char *arg, const char *root)
 	an_dataset_init(&s->ds);
 	if (an_resolve_run(arg, root, &s->run))
 		return -1;
-	s->db = an_open_index(s->run.root);
+	s->db = store_open_readonly(s->run.root);
 	if (!s->db || an_load_run(s->db, s->run.id, &s->ds))
 		return -1;
 	if (!s->ds.n) {
@@ -85,28 +85,6 @@ static const char *config_name(char *buf, size_t len, const struct pair *p)
 	return buf;
 }
 
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 /* one line of explanation per pair, shared by every output */
 static void explain(char *buf, size_t len, const struct pair *p,
 		    const struct an_gate_opts *o)
@@ -150,9 +128,9 @@ static void print_junit(FILE *f, const struct pair *p, size_t n,
 	}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites>\n<testsuite name=\"iommubench gate ");
-	xml_escape(f, ra);
+	fput_markup(f, ra);
 	fputs(" -> ", f);
-	xml_escape(f, rb);
+	fput_markup(f, rb);
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, fail, err);
 	fprintf(f, "<properties><property name=\"alpha\" value=\"%g\"/>"
 		"<property name=\"min_effect\" value=\"%g\"/>"
@@ -163,9 +141,9 @@ static void print_junit(FILE *f, const struct pair *p, size_t n,
 
 		explain(msg, sizeof(msg), &p[i], o);
 		fputs("<testcase classname=\"", f);
-		xml_escape(f, config_name(cfg, sizeof(cfg), &p[i]));
+		fput_markup(f, config_name(cfg, sizeof(cfg), &p[i]));
 		fputs("\" name=\"", f);
-		xml_escape(f, s->dim[AN_METRIC]);
+		fput_markup(f, s->dim[AN_METRIC]);
 		fputs("\">", f);
 		if (p[i].j.verdict == AN_REGRESSED || p[i].j.verdict == AN_TOO_FEW ||
 		    p[i].j.verdict == AN_MISSING) {
@@ -173,13 +151,13 @@ static void print_junit(FILE *f, const struct pair *p, size_t n,
 					  p[i].j.verdict == AN_TOO_FEW ? "error" : "skipped";
 
 			fprintf(f, "<%s message=\"", tag);
-			xml_escape(f, msg);
+			fput_markup(f, msg);
 			fprintf(f, "\"/>");
 		} else {
 			fputs("<system-out>", f);
-			xml_escape(f, an_verdict_names[p[i].j.verdict]);
+			fput_markup(f, an_verdict_names[p[i].j.verdict]);
 			fputs(": ", f);
-			xml_escape(f, msg);
+			fput_markup(f, msg);
 			fputs("</system-out>", f);
 		}
 		fputs("</testcase>\n", f);

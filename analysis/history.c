@@ -387,7 +387,7 @@ int cmd_history(int argc, char **argv)
 		pr_err("%s: %s", o.plot_dir, strerror(errno));
 		return EXIT_ERROR;
 	}
-	db = an_open_index(root);
+	db = store_open_readonly(root);
 	if (!db)
 		return EXIT_ERROR;
 	an_dataset_init(&ds);

@@ -19,28 +19,6 @@
 #include "util.h"
 #include "../bench/iommubench.h"
 
-static void html_esc(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 static int base64_file(FILE *f, const char *path)
 {
 	static const char tab[] =
@@ -97,7 +75,7 @@ static void html_table(FILE *f, const struct an_compare *c)
 				if (k == (int)c->by)
 					continue;
 				fputs(first ? "" : ", ", f);
-				html_esc(f, s->dim[k]);
+				fput_markup(f, s->dim[k]);
 				first = 0;
 			}
 			fprintf(f, "</h3>\n<table><thead><tr><th>metric</th><th>%s</th><th>n</th>"
@@ -107,12 +85,12 @@ static void html_table(FILE *f, const struct an_compare *c)
 		}
 		fprintf(f, "<tr%s><td>", newmet ? " class=\"first\"" : "");
 		if (newmet) {
-			html_esc(f, s->dim[AN_METRIC]);
+			fput_markup(f, s->dim[AN_METRIC]);
 			fprintf(f, " <span class=\"unit\">%s %s</span>", s->unit,
 				an_higher_is_better(s->dim[AN_METRIC], s->unit) ? "&uarr;" : "&darr;");
 		}
 		fputs("</td><td>", f);
-		html_esc(f, s->dim[c->by]);
+		fput_markup(f, s->dim[c->by]);
 		fprintf(f, "</td><td>%zu</td><td>%s</td><td>[%s, %s]</td>", s->n,
 			an_fmt(a, sizeof(a), r->med.est), an_fmt(b, sizeof(b), r->med.lo),
 			an_fmt(d, sizeof(d), r->med.hi));
@@ -157,27 +135,27 @@ static void provenance_html(FILE *f, struct json_object *man)
 		if (!v)
 			continue;
 		fprintf(f, "<tr><th>%s</th><td>", keys[i][1]);
-		html_esc(f, v);
+		fput_markup(f, v);
 		fputs("</td></tr>\n", f);
 	}
 	if (json_object_object_get_ex(man, "kernels", &k) &&
 	    json_object_is_type(k, json_type_object)) {
 		json_object_object_foreach(k, spec, kv) {
 			fputs("<tr><th>kernel ", f);
-			html_esc(f, spec);
+			fput_markup(f, spec);
 			fputs("</th><td>", f);
-			html_esc(f, jstr(kv, "release"));
+			fput_markup(f, jstr(kv, "release"));
 			fputs(" (", f);
-			html_esc(f, jstr(kv, "version"));
+			fput_markup(f, jstr(kv, "version"));
 			fputs(jstr(kv, "commit") ? ", commit " : "", f);
-			html_esc(f, jstr(kv, "commit"));
+			fput_markup(f, jstr(kv, "commit"));
 			fputs(")</td></tr>\n", f);
 		}
 	}
 	fputs("</tbody></table>\n", f);
 	if (jstr(man, "matrix.text")) {
 		fputs("<details><summary>matrix as run</summary><pre>", f);
-		html_esc(f, jstr(man, "matrix.text"));
+		fput_markup(f, jstr(man, "matrix.text"));
 		fputs("</pre></details>\n", f);
 	}
 }
@@ -219,11 +197,11 @@ static int write_html(const char *path, const char *plotdir,
 	}
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>iommubench report: ");
-	html_esc(f, run->id);
+	fput_markup(f, run->id);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body data-plots=\"%zu\">\n",
 		css, nplots);
 	fputs("<h1>iommubench report: ", f);
-	html_esc(f, run->id);
+	fput_markup(f, run->id);
 	fprintf(f, "</h1>\n<p>%zu cells measured. Each configuration is compared with the <b>%s</b> %s: the median over repetitions (one value per cell) with its %.0f%% percentile-bootstrap interval, and the ratio of medians with its interval. "
 		"<span class=\"good\">Green</span>/<span class=\"bad\">red</span>: the interval of the ratio excludes 1 in the metric's good/bad direction (&uarr; higher is better, &darr; lower is better).</p>\n",
 		cells, c->baseline ? c->baseline : "first", an_dim_names[c->by],
@@ -233,14 +211,14 @@ static int write_html(const char *path, const char *plotdir,
 		char *png = xasprintf("%s/%s.png", plotdir, plots[i]);
 
 		fputs("<figure><img alt=\"", f);
-		html_esc(f, plots[i]);
+		fput_markup(f, plots[i]);
 		fputs("\" src=\"data:image/png;base64,", f);
 		if (!png || base64_file(f, png))
 			pr_warn("%s: cannot inline", png ? png : plots[i]);
 		fputs("\"><figcaption>", f);
-		html_esc(f, plots[i]);
+		fput_markup(f, plots[i]);
 		fputs(" (plots/", f);
-		html_esc(f, plots[i]);
+		fput_markup(f, plots[i]);
 		fputs(".svg, .gp, .dat)</figcaption></figure>\n", f);
 		free(png);
 	}
@@ -248,7 +226,7 @@ static int write_html(const char *path, const char *plotdir,
 		fputs("<p class=\"note\">Not plotted:</p><ul class=\"note\">\n", f);
 		for (size_t i = 0; i < nskipped; i++) {
 			fputs("<li>", f);
-			html_esc(f, skipped[i]);
+			fput_markup(f, skipped[i]);
 			fputs("</li>\n", f);
 		}
 		fputs("</ul>\n", f);
@@ -517,7 +495,7 @@ int cmd_report(int argc, char **argv)
 	}
 	if (an_resolve_run(argv[optind], root, &run))
 		return EXIT_ERROR;
-	db = an_open_index(run.root);
+	db = store_open_readonly(run.root);
 	if (db && !an_report(db, &run, out, &html)) {
 		printf("%s\n", html);
 		ret = 0;

@@ -57,34 +57,50 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS cells_by_config"
 	"  ON cells(kernel, iommu, policy, workload);";
 
-sqlite3 *store_open(const char *root)
+/* Open the index at @path with @flags; *@version gets its schema version. */
+static sqlite3 *index_open(const char *path, int flags, int *version)
 {
-	char *path = xasprintf("%s/index.sqlite", root);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	char *err = NULL;
-	int version = -1;
 
-	if (!path || mkdir_p(root, 0755)) {
-		pr_err("%s: %s", root, strerror(errno));
-		goto fail;
-	}
-	if (sqlite3_open(path, &db) != SQLITE_OK) {
+	*version = -1;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-		goto fail;
+		if (db)
+			sqlite3_close(db);
+		return NULL;
 	}
 	/* Parallel writers (tests) wait rather than fail. */
 	sqlite3_busy_timeout(db, 30000);
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
+			*version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if (version > STORE_SCHEMA_VERSION) {
+	if (*version > STORE_SCHEMA_VERSION) {
 		pr_err("%s: schema version %d is newer than this iommubench (%d)",
-		       path, version, STORE_SCHEMA_VERSION);
+		       path, *version, STORE_SCHEMA_VERSION);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+sqlite3 *store_open(const char *root)
+{
+	char *path = xasprintf("%s/index.sqlite", root);
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int version;
+
+	if (!path || mkdir_p(root, 0755)) {
+		pr_err("%s: %s", root, strerror(errno));
 		goto fail;
 	}
+	db = index_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			&version);
+	if (!db)
+		goto fail;
 	if (sqlite3_exec(db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, &err) != SQLITE_OK) {
 		pr_err("%s: %s", path, err ? err : "cannot create the schema");
@@ -98,6 +114,31 @@ fail:
 		sqlite3_close(db);
 	free(path);
 	return NULL;
+}
+
+sqlite3 *store_open_readonly(const char *root)
+{
+	char *path = xasprintf("%s/index.sqlite", root);
+	sqlite3 *db = NULL;
+	int version;
+
+	if (!path)
+		return NULL;
+	if (!path_exists(path)) {
+		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
+		       path);
+		free(path);
+		return NULL;
+	}
+	db = index_open(path, SQLITE_OPEN_READONLY, &version);
+	if (db && version < 1) {
+		pr_err("%s: not an iommubench index (schema version %d)", path,
+		       version);
+		sqlite3_close(db);
+		db = NULL;
+	}
+	free(path);
+	return db;
 }
 
 void store_close(sqlite3 *db)

@@ -16,6 +16,8 @@
 
 /* Open (creating or migrating) <root>/index.sqlite. */
 sqlite3 *store_open(const char *root);
+/* Open an existing <root>/index.sqlite for reading (the analysis). */
+sqlite3 *store_open_readonly(const char *root);
 void store_close(sqlite3 *db);
 
 int store_add_run(sqlite3 *db, struct json_object *manifest, const char *path);

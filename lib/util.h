@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -34,6 +35,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *strtrim(char *s);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+
+/*
+ * fput_markup - write @s to @f with <, >, & and " as XML/HTML entities
+ * (NULL writes nothing).
+ */
+void fput_markup(FILE *f, const char *s);
 
 uint64_t now_ms(void);
 /* The current UTC time as "2026-11-21T15:26:47Z"; caller frees. */

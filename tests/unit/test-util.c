@@ -74,6 +74,20 @@ static void test_files(void)
 	free(file);
 }
 
+static void test_markup(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fput_markup(f, "<a href=\"x\">&</a>");
+	fput_markup(f, NULL);
+	fclose(f);
+	ok(buf && !strcmp(buf, "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"),
+	   "fput_markup escapes <, >, & and \" (%s)", buf);
+	free(buf);
+}
+
 static void test_cache_dir(void)
 {
 	setenv("IOMMUBENCH_CACHE", "/tmp/ib-cache-test", 1);
@@ -86,6 +100,7 @@ int main(void)
 	test_strbuf();
 	test_strings();
 	test_files();
+	test_markup();
 	test_cache_dir();
 	return tap_done();
 }
