@@ -53,6 +53,7 @@ struct kb {
 	char *version;		/* package version or kernelversion */
 	char *commit;		/* git HEAD of a directory source */
 	bool cacheable;		/* the source id pins the source down */
+	char *series;		/* absolute path of the series file */
 	struct argv patches;	/* absolute paths, in order */
 	char *series_hash;
 	struct argv configs;	/* absolute fragment paths */
@@ -70,6 +71,7 @@ static void kb_free(struct kb *kb)
 	free(kb->src_id);
 	free(kb->version);
 	free(kb->commit);
+	free(kb->series);
 	argv_free(&kb->patches);
 	free(kb->series_hash);
 	argv_free(&kb->configs);
@@ -382,6 +384,7 @@ static int read_series(struct kb *kb, const char *series)
 		free(base);
 		return -1;
 	}
+	kb->series = strdup(base);
 	slash = strrchr(base, '/');
 	*slash = '\0';
 	for (line = strtok_r(text, "\n", &save); line;
@@ -751,7 +754,7 @@ static int write_meta(const struct kb *kb, const char *stage,
 	json_object_object_add(o, "commit",
 			       kb->commit ? json_object_new_string(kb->commit) : NULL);
 	json_object_object_add(o, "series",
-			       kb->req->series ? json_object_new_string(kb->req->series) : NULL);
+			       kb->series ? json_object_new_string(kb->series) : NULL);
 	json_object_object_add(o, "series_sha256",
 			       json_object_new_string(kb->series_hash));
 	for (size_t i = 0; i < kb->patches.n; i++) {
