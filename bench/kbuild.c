@@ -36,6 +36,7 @@
 #include "iommubench.h"
 #include "json.h"
 #include "kbuild.h"
+#include "kernel.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -80,23 +81,6 @@ static void kb_free(struct kb *kb)
 	free(kb->release);
 }
 
-static int run(char *const argv[], const char *cwd)
-{
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-	int ret;
-
-	o.cwd = cwd;
-	ret = spawn_run(argv, &o);
-	if (ret) {
-		char *cmd = argv_to_string(argv);
-
-		pr_err("'%s' failed (%s %d)", cmd, ret < 0 ? "error" : "exit",
-		       ret < 0 ? errno : ret);
-		free(cmd);
-		return -1;
-	}
-	return 0;
-}
 
 /* Run @argv with stdout and stderr appended to @log. */
 static int run_logged(char *const argv[], const char *cwd, const char *log)
@@ -127,23 +111,6 @@ static int run_logged(char *const argv[], const char *cwd, const char *log)
 	return 0;
 }
 
-/* The first line of @argv's output, trimmed, or NULL. */
-static char *capture_line(char *const argv[], const char *cwd)
-{
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-	char *out = NULL;
-
-	o.cwd = cwd;
-	o.err_fd = SPAWN_DEVNULL;
-	o.quiet = true;
-	if (spawn_capture(argv, &o, &out)) {
-		free(out);
-		return NULL;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	strtrim(out);
-	return out;
-}
 
 /* sha256 (hex) of the concatenation of @files, or of @text when @files is NULL. */
 static char *sha256_of(char *const files[], const char *text)
@@ -166,7 +133,7 @@ static char *sha256_of(char *const files[], const char *text)
 		argv_push(&a, tmp);
 	for (size_t i = 0; files && files[i]; i++)
 		argv_push(&a, files[i]);
-	out = capture_line(a.v, NULL);
+	out = spawn_capture_line(a.v, NULL);
 	argv_free(&a);
 	if (tmp) {
 		unlink(tmp);
@@ -203,17 +170,6 @@ static bool have_program(const char *name)
 
 /* --- sources -------------------------------------------------------- */
 
-static const char *debian_series(const char *spec)
-{
-	const char *s;
-
-	if (!str_has_prefix(spec, "debian:"))
-		return NULL;
-	s = spec + strlen("debian:");
-	if (!*s || strspn(s, "0123456789.") != strlen(s))
-		return NULL;
-	return s;
-}
 
 static bool version_gt(const char *a, const char *b)
 {
@@ -282,7 +238,7 @@ static int fetch_linux_source(const char *series, const char *dir)
 			"xz -dc -T2 | tar -xf - -C \"$2\" --strip-components=1",
 			"sh", pattern, stage, NULL };
 
-		if (run(argv, NULL))
+		if (spawn_check(argv, NULL))
 			goto out;
 	}
 	stamp = xasprintf("%s/.iommubench-source", stage);
@@ -346,7 +302,7 @@ static int source_dir(struct kb *kb, const char *dir)
 		return -1;
 	}
 	free(mk);
-	kb->commit = capture_line(git_head, NULL);
+	kb->commit = spawn_capture_line(git_head, NULL);
 	h = sha256_of(NULL, path);
 	kb->slot = xasprintf("%s/kbuild/dir-%.12s", cache_dir(), h ? h : "0");
 	free(h);
@@ -505,7 +461,7 @@ static int prepare_work(struct kb *kb)
 		char *cp[] = { "cp", "-R", kb->pristine, kb->work, NULL };
 
 		pr_info("copying %s to %s", kb->pristine, kb->work);
-		if (rm_rf(kb->work) || run(cp, NULL))
+		if (rm_rf(kb->work) || spawn_check(cp, NULL))
 			goto out;
 	}
 	if (write_applied(kb, applied, 0))
@@ -691,13 +647,13 @@ static int build(struct kb *kb, const char *log, unsigned int jobs)
 	make_argv(kb, &a);
 	argv_push(&a, "-s");
 	argv_push(&a, "kernelrelease");
-	kb->release = capture_line(a.v, NULL);
+	kb->release = spawn_capture_line(a.v, NULL);
 	argv_free(&a);
 	if (!kb->version) {
 		make_argv(kb, &a);
 		argv_push(&a, "-s");
 		argv_push(&a, "kernelversion");
-		kb->version = capture_line(a.v, NULL);
+		kb->version = spawn_capture_line(a.v, NULL);
 		argv_free(&a);
 	}
 	if (!kb->release || !*kb->release) {
@@ -729,7 +685,7 @@ static int install_build_dir(const struct kb *kb, const char *dst)
 		"} | tar -cf - -T - | tar -xf - -C \"$dst\"\n",
 		"sh", kb->work, kb->obj, (char *)dst, NULL };
 
-	return run(argv, NULL);
+	return spawn_check(argv, NULL);
 }
 
 static int write_meta(const struct kb *kb, const char *stage,
@@ -811,7 +767,7 @@ static int install(struct kb *kb, const char *final, const char *name,
 	argv_push(&a, "--strip-debug");
 	argv_push(&a, p);
 	argv_push(&a, q);
-	if (run(a.v, NULL))
+	if (spawn_check(a.v, NULL))
 		goto out;
 	argv_free(&a);
 	free(q);
@@ -843,7 +799,7 @@ static int install(struct kb *kb, const char *final, const char *name,
 	argv_push(&a, "-b");
 	argv_push(&a, stage);
 	argv_push(&a, kb->release);
-	if (run(a.v, NULL) || write_meta(kb, stage, name, build_ms))
+	if (spawn_check(a.v, NULL) || write_meta(kb, stage, name, build_ms))
 		goto out;
 	if (rm_rf(final) || rename(stage, final)) {
 		pr_err("%s: %s", final, strerror(errno));
@@ -905,7 +861,7 @@ static int resolve_configs(struct kb *kb)
 int kbuild_build(const struct kbuild_req *req, char **kdir)
 {
 	struct kb kb = { .req = req };
-	const char *series = debian_series(req->source);
+	const char *series = kernel_debian_series(req->source);
 	char *lock = NULL, *log = NULL, *final = NULL, *name = NULL;
 	char *cached = NULL, *idtext = NULL;
 	unsigned int jobs = req->jobs;

@@ -268,20 +268,6 @@ out:
 	return ret;
 }
 
-static int run_cmd(char *const argv[])
-{
-	int ret = spawn_run(argv, NULL);
-
-	if (ret) {
-		char *cmd = argv_to_string(argv);
-
-		pr_err("'%s' failed (%s %d)", cmd, ret < 0 ? "error" : "exit",
-		       ret < 0 ? errno : ret);
-		free(cmd);
-		return -1;
-	}
-	return 0;
-}
 
 static int write_meta(const char *stage, const char *name,
 		      const struct debian_pick *pick, char *const pkgs[])
@@ -406,7 +392,7 @@ static int fetch_debian(const char *series, bool refresh)
 		argv_pushf(&cmd, "%s/root", stage);
 		globfree(&g);
 		free(pattern);
-		if (run_cmd(cmd.v))
+		if (spawn_check(cmd.v, NULL))
 			goto out;
 	}
 	{
@@ -468,7 +454,7 @@ static int fetch_debian(const char *series, bool refresh)
 	argv_push(&cmd, "-b");
 	argv_push(&cmd, stage);
 	argv_push(&cmd, pick.release);
-	if (run_cmd(cmd.v) || write_meta(stage, name, &pick, pkgs.v))
+	if (spawn_check(cmd.v, NULL) || write_meta(stage, name, &pick, pkgs.v))
 		goto out;
 	if (rm_rf(final) || rename(stage, final)) {
 		pr_err("%s: %s", final, strerror(errno));
@@ -496,7 +482,7 @@ out:
 	return ret;
 }
 
-static const char *debian_series(const char *spec)
+const char *kernel_debian_series(const char *spec)
 {
 	if (!str_has_prefix(spec, "debian:"))
 		return NULL;
@@ -508,7 +494,7 @@ static const char *debian_series(const char *spec)
 
 int kernel_resolve(const char *spec, struct kernel *k)
 {
-	const char *series = debian_series(spec);
+	const char *series = kernel_debian_series(spec);
 	char *dir;
 	int ret;
 
@@ -637,7 +623,7 @@ int cmd_kernel(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (; optind < argc; optind++) {
-		const char *series = debian_series(argv[optind]);
+		const char *series = kernel_debian_series(argv[optind]);
 
 		if (!series) {
 			pr_err("cannot fetch '%s': only debian:<series> (e.g. debian:6.1, debian:6.12) is fetchable",

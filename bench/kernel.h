@@ -30,6 +30,9 @@ struct kernel {
 int kernel_resolve(const char *spec, struct kernel *k);
 void kernel_free(struct kernel *k);
 
+/* The series of a "debian:<series>" spec ("6.1"), or NULL for any other. */
+const char *kernel_debian_series(const char *spec);
+
 /* kernel_config - 'y', 'm' or 0 for CONFIG_@opt ("VIRTIO_IOMMU"). */
 int kernel_config(const struct kernel *k, const char *opt);
 

@@ -74,19 +74,6 @@ static struct json_object *jstr_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static char *capture_line(char *const argv[])
-{
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-	char *out = NULL;
-
-	o.err_fd = SPAWN_DEVNULL;
-	if (spawn_capture(argv, &o, &out)) {
-		free(out);
-		return NULL;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
 
 /* --- the manifest ----------------------------------------------------- */
 
@@ -123,17 +110,17 @@ static struct json_object *tools_json(enum target target)
 			"--dirty", "--tags", NULL };
 	char *s;
 
-	s = capture_line(fio);
+	s = spawn_capture_line(fio, NULL);
 	json_object_object_add(t, "fio", jstr_or_null(s));
 	free(s);
 	if (target == TARGET_VM) {
-		s = capture_line(qemu);
+		s = spawn_capture_line(qemu, NULL);
 		json_object_object_add(t, "qemu", jstr_or_null(s));
 		free(s);
 	}
 	json_object_object_add(t, "iommubench", json_object_new_string(PACKAGE_VERSION));
 	/* The suite's own revision, when it runs from its git tree. */
-	s = strcmp(ib_datadir(), ABS_TOP_SRCDIR) ? NULL : capture_line(git);
+	s = strcmp(ib_datadir(), ABS_TOP_SRCDIR) ? NULL : spawn_capture_line(git, NULL);
 	json_object_object_add(t, "git_describe", jstr_or_null(s));
 	free(s);
 	return t;
@@ -341,17 +328,17 @@ static struct json_object *pending_cells(const struct runner *r,
 					 struct json_object *boot)
 {
 	struct json_object *cells = json_object_object_get(boot, "cells");
-	struct json_object *todo = json_object_new_array();
+	struct json_object *pending = json_object_new_array();
 
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		struct json_object *c = json_object_array_get_idx(cells, i);
 		char *p = cell_path(r, json_get_string(c, "id"));
 
 		if (p && !path_exists(p))
-			json_object_array_add(todo, json_object_get(c));
+			json_object_array_add(pending, json_object_get(c));
 		free(p);
 	}
-	return todo;
+	return pending;
 }
 
 /*
@@ -360,11 +347,11 @@ static struct json_object *pending_cells(const struct runner *r,
  * the boot's outcome as its reason.  Then index it.
  */
 static void settle_cells(struct runner *r, struct json_object *boot,
-			 struct json_object *todo, struct json_object *vm,
+			 struct json_object *pending, struct json_object *vm,
 			 const char *boot_error)
 {
-	for (size_t i = 0; i < json_object_array_length(todo); i++) {
-		struct json_object *pc = json_object_array_get_idx(todo, i);
+	for (size_t i = 0; i < json_object_array_length(pending); i++) {
+		struct json_object *pc = json_object_array_get_idx(pending, i);
 		const char *id = json_get_string(pc, "id");
 		char *path = cell_path(r, id);
 		struct json_object *cell = NULL;
@@ -402,7 +389,7 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 }
 
 static int write_boot_plan(struct runner *r, struct json_object *boot,
-			   struct json_object *todo, char **planrel)
+			   struct json_object *pending, char **planrel)
 {
 	struct json_object *p = json_object_new_object();
 	const char *id = json_get_string(boot, "id");
@@ -415,7 +402,7 @@ static int write_boot_plan(struct runner *r, struct json_object *boot,
 	json_copy(p, "mechanism", json_object_object_get(boot, "config"),
 		  "mechanism");
 	json_copy(p, "config", boot, "config");
-	json_object_object_add(p, "cells", json_object_get(todo));
+	json_object_object_add(p, "cells", json_object_get(pending));
 	ret = json_write_file(path, p);
 	json_object_put(p);
 	free(path);
@@ -444,7 +431,7 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 }
 
 static int run_boot_vm(struct runner *r, struct json_object *boot,
-		       struct json_object *todo, const char *planrel)
+		       struct json_object *pending, const char *planrel)
 {
 	struct json_object *settings = json_object_object_get(r->manifest, "settings");
 	struct json_object *conf = json_object_object_get(boot, "config");
@@ -478,7 +465,7 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 	if (kernel_resolve(json_get_string(conf, "kernel"), &cfg.kernel)) {
 		err = xasprintf("boot %s: kernel %s unavailable", bid,
 				json_get_string(conf, "kernel"));
-		settle_cells(r, boot, todo, NULL, err);
+		settle_cells(r, boot, pending, NULL, err);
 		free(err);
 		free(logdir);
 		return -1;
@@ -500,7 +487,7 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 				outcome ? outcome : "no record",
 				reason ? ": " : "", reason ? reason : "");
 	}
-	settle_cells(r, boot, todo, vmrec, err);
+	settle_cells(r, boot, pending, vmrec, err);
 	/* The manifest keeps what each boot really ran with. */
 	json_copy(boot, "cmdline", vmrec, "cmdline");
 	json_copy(boot, "accel", vmrec, "accel");
@@ -514,12 +501,12 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 }
 
 static int run_boot_host(struct runner *r, struct json_object *boot,
-			 struct json_object *todo, const char *planrel)
+			 struct json_object *pending, const char *planrel)
 {
 	char *plan = xasprintf("%s/%s", r->dir, planrel);
 	int ret = agent_run(plan, r->dir, r->force);
 
-	settle_cells(r, boot, todo, NULL, ret ? "the agent failed" : NULL);
+	settle_cells(r, boot, pending, NULL, ret ? "the agent failed" : NULL);
 	free(plan);
 	return ret;
 }
@@ -532,31 +519,31 @@ static int run_boots(struct runner *r)
 
 	for (size_t b = 0; b < nboots && !interrupted; b++) {
 		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *todo = pending_cells(r, boot);
+		struct json_object *pending = pending_cells(r, boot);
 		char *planrel = NULL, label[160];
 		unsigned int failed_before = r->failed;
 		uint64_t t = now_ms();
 
-		if (!json_object_array_length(todo)) {
-			json_object_put(todo);
+		if (!json_object_array_length(pending)) {
+			json_object_put(pending);
 			continue;
 		}
 		snprintf(label, sizeof(label), "%s %s r%d",
 			 json_get_string(boot, "id"), json_get_string(boot, "label"),
 			 json_object_get_int(json_object_object_get(boot, "rep")));
 		r->boot_label = label;
-		r->boot_cells = todo;
+		r->boot_cells = pending;
 		r->boot_seen = 0;
 		if (!r->tty)
 			pr_info("[%zu/%zu] %s: %zu cell(s)", b + 1, nboots, label,
-				json_object_array_length(todo));
+				json_object_array_length(pending));
 		draw_progress(r, true);
-		if (write_boot_plan(r, boot, todo, &planrel)) {
+		if (write_boot_plan(r, boot, pending, &planrel)) {
 			pr_err("cannot write the plan of %s", label);
 		} else if (r->target == TARGET_VM) {
-			run_boot_vm(r, boot, todo, planrel);
+			run_boot_vm(r, boot, pending, planrel);
 		} else {
-			run_boot_host(r, boot, todo, planrel);
+			run_boot_host(r, boot, pending, planrel);
 		}
 		r->boot_cells = NULL;
 		r->boot_seen = 0;
@@ -565,7 +552,7 @@ static int run_boots(struct runner *r)
 				label, r->failed - failed_before,
 				(now_ms() - t) / 1000.0);
 		draw_progress(r, true);
-		json_object_put(todo);
+		json_object_put(pending);
 		free(planrel);
 	}
 	if (r->tty)

@@ -319,3 +319,38 @@ int spawn_capture(char *const argv[], const struct spawn_opts *opts,
 	*out = strbuf_detach(&sb);
 	return spawn_wait(pid, 0, NULL);
 }
+
+int spawn_check(char *const argv[], const char *cwd)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *cmd;
+	int ret;
+
+	o.cwd = cwd;
+	ret = spawn_run(argv, &o);
+	if (!ret)
+		return 0;
+	cmd = argv_to_string(argv);
+	pr_err("'%s' failed (%s %d)", cmd ? cmd : argv[0],
+	       ret < 0 ? "error" : "exit", ret < 0 ? errno : ret);
+	free(cmd);
+	return -1;
+}
+
+char *spawn_capture_line(char *const argv[], const char *cwd)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL, *trimmed;
+
+	o.cwd = cwd;
+	o.err_fd = SPAWN_DEVNULL;
+	o.quiet = true;
+	if (spawn_capture(argv, &o, &out)) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	trimmed = strtrim(out);
+	memmove(out, trimmed, strlen(trimmed) + 1);
+	return out;
+}

@@ -80,4 +80,16 @@ int spawn_to_file(char *const argv[], const struct spawn_opts *opts,
  */
 int spawn_capture(char *const argv[], const struct spawn_opts *opts, char **out);
 
+/*
+ * spawn_check - run @argv in @cwd (NULL: here); on failure say which
+ * command failed and how, and return -1.  0 on success.
+ */
+int spawn_check(char *const argv[], const char *cwd);
+
+/*
+ * spawn_capture_line - the first line of @argv's stdout (run in @cwd),
+ * trimmed, or NULL if it fails; stderr is discarded.  Caller frees.
+ */
+char *spawn_capture_line(char *const argv[], const char *cwd);
+
 #endif /* IB_SPAWN_H */

@@ -102,6 +102,20 @@ int main(void)
 		   "spawn_to_file fails when the file cannot be created");
 	}
 	{
+		char *argv[] = { "sh", "-c", "printf '  first  \\nsecond\\n'", NULL };
+		char *bad[] = { "sh", "-c", "echo out; exit 3", NULL };
+		char *yes[] = { "true", NULL }, *no[] = { "false", NULL };
+		char *line = spawn_capture_line(argv, NULL);
+
+		ok(line && !strcmp(line, "first"),
+		   "spawn_capture_line returns the first line, trimmed");
+		free(line);
+		ok(!spawn_capture_line(bad, NULL),
+		   "spawn_capture_line of a failing command is NULL");
+		ok(spawn_check(yes, "/tmp") == 0 && spawn_check(no, NULL) == -1,
+		   "spawn_check: 0 on success, -1 on failure");
+	}
+	{
 		struct argv a = { 0 };
 
 		for (int i = 0; i < 100; i++)
