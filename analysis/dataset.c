@@ -297,6 +297,30 @@ static size_t cellmap_slot(const struct cellmap *m, const char *id)
  * map, then its metric rows.  SQLite joining 650 000 metric rows to their
  * cells by primary key costs three times as much (docs/analysis.md, speed).
  */
+/*
+ * The rowid range of @run_id's rows in @table (cells or metrics): a run's
+ * rows were inserted together, so scanning that range in table order is
+ * much cheaper than going through the (run_id, ...) index.
+ */
+static int rowid_range(sqlite3 *db, const char *table, const char *run_id,
+		       sqlite3_int64 *lo, sqlite3_int64 *hi)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT min(rowid), max(rowid) FROM %s WHERE run_id = ?1", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
 {
 	struct cellmap m = { 0 };
@@ -319,15 +343,8 @@ int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
 	if (!m.id || !m.dim)
 		goto out;
 	/* rowid ranges: see the metrics below */
-	if (sqlite3_prepare_v2(db, "SELECT min(rowid), max(rowid) FROM cells"
-			       " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (rowid_range(db, "cells", run_id, &lo, &hi))
 		goto sqlerr;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		lo = sqlite3_column_int64(st, 0);
-		hi = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(db,
 		"SELECT cell_id, kernel, iommu, policy, workload FROM cells"
 		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1 AND status = 'ok'",
@@ -363,15 +380,8 @@ int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
 	 * which costs a table lookup per row).  Rows of other runs inside the
 	 * range are filtered out, so the result is the same either way.
 	 */
-	if (sqlite3_prepare_v2(db, "SELECT min(rowid), max(rowid) FROM metrics"
-			       " WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (rowid_range(db, "metrics", run_id, &lo, &hi))
 		goto sqlerr;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		lo = sqlite3_column_int64(st, 0);
-		hi = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(db,
 		"SELECT cell_id, metric, unit, value FROM metrics"
 		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1",

@@ -65,6 +65,24 @@ static FILE *open_in(const char *dir, const char *name, const char *ext)
 	return f;
 }
 
+/*
+ * Open <name>.dat and <name>.gp in @dir; on failure close whichever
+ * opened and return -1.
+ */
+static int open_pair(const char *dir, const char *name, FILE **dat, FILE **gp)
+{
+	*dat = open_in(dir, name, "dat");
+	*gp = open_in(dir, name, "gp");
+	if (*dat && *gp)
+		return 0;
+	if (*dat)
+		fclose(*dat);
+	if (*gp)
+		fclose(*gp);
+	*dat = *gp = NULL;
+	return -1;
+}
+
 /* the common head of every script: PNG first, SVG by replot at the end */
 static void script_head(FILE *f, const char *name, const char *title,
 			int width, int height)
@@ -162,15 +180,8 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 		safe_name(name, sizeof(name) - 8, blk);
 		memmove(name + 5, name, strlen(name) + 1);
 		memcpy(name, "bars-", 5);
-		dat = open_in(dir, name, "dat");
-		gp = open_in(dir, name, "gp");
-		if (!dat || !gp) {
-			if (dat)
-				fclose(dat);
-			if (gp)
-				fclose(gp);
+		if (open_pair(dir, name, &dat, &gp))
 			return -1;
-		}
 		fprintf(dat, "# metric");
 		for (size_t k = 0; k < ncfg; k++)
 			fprintf(dat, "  %s: change%% lo%% hi%%", cfgs[k]);
@@ -423,9 +434,7 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	}
 	snprintf(tmp, sizeof(tmp), "cdf-%s-%s", workload, what);
 	safe_name(name, sizeof(name), tmp);
-	dat = open_in(dir, name, "dat");
-	gp = open_in(dir, name, "gp");
-	if (!dat || !gp)
+	if (open_pair(dir, name, &dat, &gp))
 		goto out;
 	for (size_t p = 0; p < npol; p++)
 		if (cells[p])
@@ -472,15 +481,10 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 		  const struct stats_ci *ci, const bool *cp, char ***out,
 		  size_t *nout)
 {
-	FILE *dat = open_in(dir, name, "dat"), *gp = open_in(dir, name, "gp");
+	FILE *dat, *gp;
 
-	if (!dat || !gp) {
-		if (dat)
-			fclose(dat);
-		if (gp)
-			fclose(gp);
+	if (open_pair(dir, name, &dat, &gp))
 		return -1;
-	}
 	fprintf(dat, "# index label median lo hi\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(dat, "%zu \"%.12s\" %.6g %.6g %.6g\n", i, label[i], ci[i].est,

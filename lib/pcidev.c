@@ -26,9 +26,9 @@ bool pcidev_exists(const char *bdf)
 }
 
 /* write @val to /sys/bus/pci/devices/@bdf/@attr */
-static int dev_write(const char *bdf, const char *attr, const char *val)
+/* Write @val to @path, which is freed; errno is the write's. */
+static int write_free(char *path, const char *val)
 {
-	char *path = sysfs_path(PCI_SYSFS "/devices/%s/%s", bdf, attr);
 	int ret, err;
 
 	if (!path)
@@ -38,6 +38,12 @@ static int dev_write(const char *bdf, const char *attr, const char *val)
 	free(path);
 	errno = err;
 	return ret;
+}
+
+static int dev_write(const char *bdf, const char *attr, const char *val)
+{
+	return write_free(sysfs_path(PCI_SYSFS "/devices/%s/%s", bdf, attr),
+			  val);
 }
 
 int pcidev_driver(const char *bdf, char *drv, size_t len)
@@ -77,16 +83,7 @@ int pcidev_unbind(const char *bdf)
 
 int pcidev_bind(const char *bdf, const char *drv)
 {
-	char *path = sysfs_path(PCI_SYSFS "/drivers/%s/bind", drv);
-	int ret, err;
-
-	if (!path)
-		return -1;
-	ret = sysfs_write(path, bdf);
-	err = errno;
-	free(path);
-	errno = err;
-	return ret;
+	return write_free(sysfs_path(PCI_SYSFS "/drivers/%s/bind", drv), bdf);
 }
 
 int pcidev_set_override(const char *bdf, const char *drv)
@@ -97,16 +94,7 @@ int pcidev_set_override(const char *bdf, const char *drv)
 
 int pcidev_probe(const char *bdf)
 {
-	char *path = sysfs_path(PCI_SYSFS "/drivers_probe");
-	int ret, err;
-
-	if (!path)
-		return -1;
-	ret = sysfs_write(path, bdf);
-	err = errno;
-	free(path);
-	errno = err;
-	return ret;
+	return write_free(sysfs_path(PCI_SYSFS "/drivers_probe"), bdf);
 }
 
 int pcidev_bind_override(const char *bdf, const char *drv)
