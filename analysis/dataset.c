@@ -101,13 +101,6 @@ void an_run_free(struct an_run *run)
 
 /* --- the dataset ---------------------------------------------------------- */
 
-static uint64_t fnv(const char *s, uint64_t h)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0x1f) * 0x100000001b3ULL;
-}
-
 void an_dataset_init(struct an_dataset *ds)
 {
 	memset(ds, 0, sizeof(*ds));
@@ -153,13 +146,13 @@ const char *an_intern(struct an_dataset *ds, const char *s)
 		return NULL;
 	if (r)
 		for (size_t k = 0; k < ds->nstrs; k++) {
-			i = fnv(ds->strs[k], 14695981039346656037ULL) &
+			i = str_hash(ds->strs[k], STR_HASH_INIT) &
 			    (ds->nstrslots - 1);
 			while (ds->strslots[i])
 				i = (i + 1) & (ds->nstrslots - 1);
 			ds->strslots[i] = k + 1;
 		}
-	i = fnv(s, 14695981039346656037ULL) & (ds->nstrslots - 1);
+	i = str_hash(s, STR_HASH_INIT) & (ds->nstrslots - 1);
 	while (ds->strslots[i]) {
 		if (!strcmp(ds->strs[ds->strslots[i] - 1], s))
 			return ds->strs[ds->strslots[i] - 1];
@@ -184,7 +177,7 @@ const char *an_intern(struct an_dataset *ds, const char *s)
 /* interned strings compare by pointer */
 static uint64_t key_hash(const char *const dim[], const char *commit)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = STR_HASH_INIT;
 
 	for (int d = 0; d < AN_NR_DIMS; d++)
 		h = (h ^ (uintptr_t)dim[d]) * 0x100000001b3ULL;
@@ -285,7 +278,7 @@ struct cellmap {
 
 static size_t cellmap_slot(const struct cellmap *m, const char *id)
 {
-	size_t i = fnv(id, 14695981039346656037ULL) & (m->nslots - 1);
+	size_t i = str_hash(id, STR_HASH_INIT) & (m->nslots - 1);
 
 	while (m->id[i] && strcmp(m->id[i], id))
 		i = (i + 1) & (m->nslots - 1);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "json.h"
 #include "log.h"
 #include "../bench/iommubench.h"
 #include "util.h"
@@ -236,6 +237,69 @@ static void print_report(FILE *f, bool md, const struct pair *p, size_t n,
 		fprintf(f, "gate: %s\n", codes[code]);
 }
 
+static struct json_object *jnum(double v)
+{
+	return isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+/* The machine-readable report (schema iommubench.gate/1, docs/analysis.md). */
+static int write_json(const char *path, const struct pair *p, size_t n,
+		      const struct an_gate_opts *o, const char *ra,
+		      const char *rb, int code)
+{
+	static const char *const codes[] = { "clean", "regression", "cannot judge" };
+	struct json_object *root = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	char msg[512];
+	int ret;
+
+	json_object_object_add(root, "schema", json_object_new_string("iommubench.gate/1"));
+	json_object_object_add(root, "baseline", json_object_new_string(ra));
+	json_object_object_add(root, "candidate", json_object_new_string(rb));
+	json_object_object_add(root, "verdict", json_object_new_string(codes[code]));
+	json_object_object_add(root, "exit", json_object_new_int(code));
+	json_object_object_add(root, "alpha", json_object_new_double(o->alpha));
+	json_object_object_add(root, "min_effect", json_object_new_double(o->min_effect));
+	json_object_object_add(root, "holm", json_object_new_boolean(o->holm));
+	for (size_t i = 0; i < n; i++) {
+		const struct an_judgement *j = &p[i].j;
+		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
+		struct json_object *e = json_object_new_object();
+		bool judged = j->verdict != AN_MISSING && j->verdict != AN_TOO_FEW;
+
+		for (int d = AN_IOMMU; d < AN_NR_DIMS; d++)
+			json_object_object_add(e, an_dim_names[d],
+					       json_object_new_string(s->dim[d]));
+		json_object_object_add(e, "unit", s->unit ?
+				       json_object_new_string(s->unit) : NULL);
+		json_object_object_add(e, "verdict", json_object_new_string(
+				       an_verdict_names[j->verdict]));
+		json_object_object_add(e, "n_baseline", json_object_new_int64(
+				       p[i].a ? (int64_t)p[i].a->n : 0));
+		json_object_object_add(e, "n_candidate", json_object_new_int64(
+				       p[i].b ? (int64_t)p[i].b->n : 0));
+		json_object_object_add(e, "median_baseline", p[i].a ?
+				       jnum(stats_median(p[i].a->v, p[i].a->n)) : NULL);
+		json_object_object_add(e, "median_candidate", p[i].b ?
+				       jnum(stats_median(p[i].b->v, p[i].b->n)) : NULL);
+		json_object_object_add(e, "ratio", judged ? jnum(j->welch.ratio) : NULL);
+		json_object_object_add(e, "ratio_lo", judged ? jnum(j->welch.lo) : NULL);
+		json_object_object_add(e, "ratio_hi", judged ? jnum(j->welch.hi) : NULL);
+		json_object_object_add(e, "p_worse", judged ? jnum(j->p_bad) : NULL);
+		json_object_object_add(e, "p_holm", judged ? jnum(j->p_adj) : NULL);
+		json_object_object_add(e, "reps_needed", judged || j->verdict == AN_TOO_FEW ?
+				       json_object_new_int64(j->need == SIZE_MAX ? -1 :
+							     (int64_t)j->need) : NULL);
+		explain(msg, sizeof(msg), &p[i], o);
+		json_object_object_add(e, "explanation", json_object_new_string(msg));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(root, "series", arr);
+	ret = json_write_file(path, root);
+	json_object_put(root);
+	return ret;
+}
+
 static void gate_usage(FILE *f)
 {
 	fprintf(f,
@@ -251,6 +315,7 @@ static void gate_usage(FILE *f)
 		"      --no-holm           judge every metric at alpha on its own\n"
 		"      --junit FILE        JUnit XML\n"
 		"      --markdown FILE     Markdown summary\n"
+		"      --json FILE         machine-readable verdicts (iommubench.gate/1)\n"
 		"\n"
 		"exit status: 0 clean, 1 regression, 2 error or too few repetitions\n");
 }
@@ -268,11 +333,13 @@ int cmd_gate(int argc, char **argv)
 		{ "no-holm", no_argument, NULL, 'H' },
 		{ "junit", required_argument, NULL, 'j' },
 		{ "markdown", required_argument, NULL, 'M' },
+		{ "json", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
 	const char *root = NULL, *ra = NULL, *rb = NULL, *junit = NULL, *md = NULL;
+	const char *jpath = NULL;
 	struct side A, B;
 	struct pair *p = NULL;
 	size_t np = 0, judged = 0;
@@ -333,6 +400,9 @@ int cmd_gate(int argc, char **argv)
 			break;
 		case 'M':
 			md = optarg;
+			break;
+		case 'J':
+			jpath = optarg;
 			break;
 		case 'h':
 			gate_usage(stdout);
@@ -425,6 +495,8 @@ int cmd_gate(int argc, char **argv)
 			fclose(f);
 		}
 	}
+	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, code))
+		code = GATE_ERROR;
 	if (junit) {
 		FILE *f = fopen(junit, "w");
 

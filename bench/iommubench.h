@@ -26,6 +26,9 @@ int cmd_vm(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_commits(int argc, char **argv);
+int cmd_bisect(int argc, char **argv);
+int cmd_bisect_step(int argc, char **argv);
 /* analysis/ */
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);

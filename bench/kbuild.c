@@ -8,13 +8,15 @@
  *   src/linux-source-<series>/   Debian's linux-source tarball, extracted
  *                                once, never modified
  *   kbuild/<slot>/src/           the tree make runs in: a copy of the
- *                                pristine source with the series applied
+ *                                pristine source with the series applied,
+ *                                or a clone of a git tree at the revision
  *   kbuild/<slot>/obj/           the object tree (make O=), kept between
  *                                builds so a change rebuilds little
  *   kbuild/<slot>/applied/       the patches applied to src/, in order
  *   kernels/<name>/              the installed kernel
  *
- * One slot per source ("debian-6.1", "dir-<hash>"): switching series
+ * One slot per source ("debian-6.1", "dir-<hash>", "git-<hash>" for
+ * revisions of a git tree, checked out in a private clone): switching series
  * reverse-applies the old patches with patch(1), which gives every touched
  * file a fresh mtime, so make rebuilds exactly what changed.  A kernel is
  * keyed by (source version, patch contents, final .config); a key that is
@@ -326,6 +328,39 @@ static int source_dir(struct kb *kb, const char *dir)
 	return 0;
 }
 
+/*
+ * A revision of a git tree: checked out into a private clone (objects shared
+ * with the tree through alternates), so the user's checkout is never
+ * touched and moving between commits rewrites only the files that differ.
+ */
+static int source_git(struct kb *kb, const char *dir, const char *rev)
+{
+	char *path = realpath(dir, NULL), *spec, *h;
+	char *argv[] = { "git", "-C", path, "rev-parse", "--verify", "-q",
+			 NULL, NULL };
+
+	if (!path) {
+		pr_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	spec = xasprintf("%s^{commit}", rev);
+	argv[6] = spec;
+	kb->commit = spawn_capture_line(argv, NULL);
+	free(spec);
+	if (!kb->commit || strlen(kb->commit) != 40) {
+		pr_err("%s: '%s' is not a commit of this git tree", path, rev);
+		free(path);
+		return -1;
+	}
+	h = sha256_of(NULL, path);
+	kb->slot = xasprintf("%s/kbuild/git-%.12s", cache_dir(), h ? h : "0");
+	free(h);
+	kb->src_id = xasprintf("git:%s@%s", path, kb->commit);
+	kb->cacheable = true;
+	kb->pristine = path;
+	return 0;
+}
+
 /* --- series ------------------------------------------------------------ */
 
 /* Read a quilt series file: one patch a line, '#' comments, options ignored. */
@@ -422,6 +457,42 @@ static int write_applied(const struct kb *kb, const char *applied, size_t n)
 	free(list);
 	strbuf_release(&sb);
 	return ret ? -1 : 0;
+}
+
+/* Check the revision out in the private clone and apply the series. */
+static int checkout_rev(struct kb *kb)
+{
+	char *dotgit = xasprintf("%s/.git", kb->work);
+	char *clone[] = { "git", "clone", "-q", "--shared", "--no-checkout",
+			  kb->pristine, kb->work, NULL };
+	char *co[] = { "git", "-C", kb->work, "-c", "advice.detachedHead=false",
+		       "checkout", "-q", "-f", "--detach", kb->commit, NULL };
+	char *clean[] = { "git", "-C", kb->work, "clean", "-q", "-f", "-d",
+			  NULL };
+	char *applied = xasprintf("%s/applied", kb->slot);
+	int ret = -1;
+
+	if (!path_is_dir(dotgit)) {
+		pr_info("cloning %s into %s (objects shared)", kb->pristine,
+			kb->work);
+		if (rm_rf(kb->work) || spawn_check(clone, NULL))
+			goto out;
+	}
+	/* -f and clean also drop what an earlier --series left behind */
+	if (spawn_check(co, NULL) || spawn_check(clean, NULL))
+		goto out;
+	for (size_t i = 0; i < kb->patches.n; i++) {
+		if (patch_cmd(kb->work, kb->patches.v[i], false, false)) {
+			pr_err("%s does not apply to %s", kb->patches.v[i],
+			       kb->src_id);
+			goto out;
+		}
+	}
+	ret = write_applied(kb, applied, kb->patches.n);
+out:
+	free(applied);
+	free(dotgit);
+	return ret;
 }
 
 /*
@@ -879,7 +950,13 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		       req->source);
 		goto out;
 	}
-	if (series ? source_debian(&kb, series) : source_dir(&kb, req->source))
+	if (req->rev && series) {
+		pr_err("--rev needs a git tree as --source, not %s", req->source);
+		goto out;
+	}
+	if (series ? source_debian(&kb, series) :
+	    req->rev ? source_git(&kb, req->source, req->rev) :
+	    source_dir(&kb, req->source))
 		goto out;
 	if (req->series && read_series(&kb, req->series))
 		goto out;
@@ -908,7 +985,11 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		goto out;
 	}
 	/* A directory source without a series is built in place. */
-	if (series || kb.patches.n) {
+	if (req->rev) {
+		kb.work = xasprintf("%s/src", kb.slot);
+		if (checkout_rev(&kb))
+			goto out;
+	} else if (series || kb.patches.n) {
 		kb.work = xasprintf("%s/src", kb.slot);
 		if (prepare_work(&kb))
 			goto out;
@@ -928,8 +1009,13 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 	if (!kb.key)
 		goto out;
 	kb.key[16] = '\0';
-	name = req->name ? strdup(req->name) :
-	       xasprintf("%s-%.12s", strrchr(kb.slot, '/') + 1, kb.key);
+	if (req->name)
+		name = strdup(req->name);
+	else if (req->rev)
+		name = xasprintf("%s-%.12s-%.8s", strrchr(kb.pristine, '/') + 1,
+				 kb.commit, kb.key);
+	else
+		name = xasprintf("%s-%.12s", strrchr(kb.slot, '/') + 1, kb.key);
 	final = xasprintf("%s/kernels/%s", cache_dir(), name);
 	cached = installed_key(final);
 	if (!req->force && kb.cacheable && cached && !strcmp(cached, kb.key)) {
@@ -971,8 +1057,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iommubench kernel build --source debian:<series>|DIR\n"
-		"           [--series FILE] [--config FRAG]... [--name NAME]\n"
-		"           [--jobs N] [--force] [--check]\n"
+		"           [--rev REV] [--series FILE] [--config FRAG]...\n"
+		"           [--name NAME] [--jobs N] [--force] [--check]\n"
+		"  --rev    build commit REV of the git tree DIR (in a private clone)\n"
 		"  --check  only check that the series applies to the source\n");
 }
 
@@ -981,6 +1068,7 @@ int cmd_kernel_build(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "series", required_argument, NULL, 'p' },
+		{ "rev", required_argument, NULL, 'R' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -1002,6 +1090,9 @@ int cmd_kernel_build(int argc, char **argv)
 			break;
 		case 'p':
 			req.series = optarg;
+			break;
+		case 'R':
+			req.rev = optarg;
 			break;
 		case 'c':
 			argv_push(&configs, optarg);

@@ -11,6 +11,7 @@
 
 struct kbuild_req {
 	const char *source;		/* "debian:6.1", "debian:6.12" or a directory */
+	const char *rev;		/* with a git tree as @source: the commit */
 	const char *series;		/* quilt series file, or NULL */
 	const char *const *configs;	/* NULL-terminated fragments; NULL: the default */
 	const char *name;		/* kernel name, or NULL: derived from the key */

@@ -48,6 +48,10 @@ struct runner {
 	sqlite3 *db;
 	enum target target;
 	bool force;
+	/* --kernel replaces the matrix's kernels; --run-id names the run */
+	char *kernels[MATRIX_MAX_AXIS];
+	unsigned int nkernels;
+	const char *want_id;
 	/* progress */
 	unsigned int total;
 	unsigned int done;
@@ -593,6 +597,8 @@ static void run_usage(FILE *f)
 		"  -r, --results DIR     results root (default: results)\n"
 		"      --resume RUN      continue RUN (an id under --results, or its directory)\n"
 		"      --seed N          order seed (default: the matrix's, else random)\n"
+		"  -k, --kernel K        run on kernel K instead of the matrix's kernels (repeatable)\n"
+		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
 		"      --target T        vm (default) or host\n"
 		"      --device BDF      host mode: the device under test\n"
 		"      --force           host mode: rebind a device that backs a mounted filesystem\n"
@@ -688,6 +694,14 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		json_object_object_add(hk, "release", json_object_new_string(u.release));
 		json_object_object_add(kernels, "host", hk);
 	} else {
+		if (r->nkernels) {
+			pr_info("--kernel: the kernels axis of %s is replaced", mpath);
+			for (unsigned int i = 0; i < m.nkernels; i++)
+				free(m.kernels[i]);
+			for (unsigned int i = 0; i < r->nkernels; i++)
+				m.kernels[i] = strdup(r->kernels[i]);
+			m.nkernels = r->nkernels;
+		}
 		for (nk = 0; nk < m.nkernels; nk++) {
 			if (kernel_resolve(m.kernels[nk], &ks[nk])) {
 				pr_err("%s: kernels: %s is not available", mpath,
@@ -734,8 +748,17 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	dot = strrchr(base, '.');
 	if (dot)
 		*dot = '\0';
-	r->dir = xasprintf("%s/%s-%s", root, stamp, base);
+	if (r->want_id)
+		r->dir = xasprintf("%s/%s", root, r->want_id);
+	else
+		r->dir = xasprintf("%s/%s-%s", root, stamp, base);
 	free(base);
+	if (r->want_id && path_exists(r->dir)) {
+		pr_err("--run-id %s: %s exists (use --resume to continue it)",
+		       r->want_id, r->dir);
+		json_object_put(plan);
+		goto out;
+	}
 	for (const char *sub = "cells\0logs\0plans\0kernels\0"; *sub;
 	     sub += strlen(sub) + 1) {
 		char *d = xasprintf("%s/%s", r->dir, sub);
@@ -872,6 +895,8 @@ int cmd_run(int argc, char **argv)
 		{ "results", required_argument, NULL, 'r' },
 		{ "resume", required_argument, NULL, 'R' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "run-id", required_argument, NULL, 'I' },
 		{ "target", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
@@ -889,7 +914,7 @@ int cmd_run(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:k:nh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			root = optarg;
@@ -905,6 +930,20 @@ int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			seed_set = true;
+			break;
+		case 'k':
+			if (r.nkernels == MATRIX_MAX_AXIS) {
+				pr_err("--kernel: at most %d kernels", MATRIX_MAX_AXIS);
+				return EXIT_USAGE;
+			}
+			r.kernels[r.nkernels++] = optarg;
+			break;
+		case 'I':
+			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+				pr_err("--run-id %s: a plain name, please", optarg);
+				return EXIT_USAGE;
+			}
+			r.want_id = optarg;
 			break;
 		case 't':
 			if (!strcmp(optarg, "vm")) {
@@ -937,8 +976,13 @@ int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 < argc || (resume && optind < argc)) {
+	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
+					     r.want_id))) {
 		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (r.target == TARGET_HOST && r.nkernels) {
+		pr_err("--kernel: host mode measures the running kernel");
 		return EXIT_USAGE;
 	}
 	if (resume) {

@@ -147,6 +147,13 @@ bool str_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+uint64_t str_hash(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0x1f) * 0x100000001b3ULL;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

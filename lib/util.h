@@ -37,6 +37,14 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 
 /*
+ * str_hash - FNV-1a of @s continued from @h (STR_HASH_INIT to start), with
+ * a terminator mixed in so that hashing "ab" then "c" differs from "a"
+ * then "bc".  For hash tables and short content tags, not for security.
+ */
+#define STR_HASH_INIT	14695981039346656037ULL
+uint64_t str_hash(const char *s, uint64_t h);
+
+/*
  * fput_markup - write @s to @f with <, >, & and " as XML/HTML entities
  * (NULL writes nothing).
  */

@@ -25,7 +25,7 @@ series_ok() {
 if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 	require_vm
 	case " $KERNELS " in *" 6.1 "*) virtio=2 ;; *) virtio=0 ;; esac
-	plan $((NK * 2 + NK * 14 + virtio))
+	plan $((NK * 2 + NK * 17 + virtio))
 else
 	[ "$(id -u)" = 0 ] || skip_all "fetching Debian's linux-source uses the private apt view (root)"
 	plan $((NK * 2))
@@ -58,6 +58,16 @@ dmesg | grep "iommu.policy" | sed "s/^\[[^]]*\] /dmesg: /"'
 
 line() {
 	grep -qx -- "$2" "$TEST_TMP/$1.out"
+}
+
+FIO="fio --name=r --filename=/dev/nvme0n1 --rw=randread --bs=4k --iodepth=16 --ioengine=libaio --direct=1 --runtime=2 --time_based --output=/dev/null"
+
+# dev_count JSON BDF FUNC: calls of FUNC in the context of device BDF
+# (iommutrace's "devices" array: one object per device, "calls" by function)
+dev_count() {
+	sed 's/{"device":"/\n&/g' "$1" 2>/dev/null | grep "^{\"device\":\"$2\"" |
+		grep -o '"calls":{[^}]*}' | head -n 1 |
+		grep -o "\"$3\":[0-9]*" | sed 's/.*://'
 }
 
 count_is() {
@@ -93,6 +103,31 @@ for v in $KERNELS; do
 	check "$v: edu keeps the default (lazy default)" line "b1-$v" 'attr-06=lazy default'
 	check "$v: dmabench maps pci-testdev through a DMA (strict) domain" \
 		grep -q '"iommu_domain": *"DMA"' "$TEST_TMP/b1-$v.out"
+
+	# The third view: iommutrace's per-device counts.  Strict syncs the
+	# IOTLB in every unmap, lazy leaves it to the flush queue.
+	if [ -x "$top_builddir/iommutrace" ]; then
+		mkdir -p "$TEST_TMP/share"
+		vm "t1-$v" --kernel "$K" --iommu intel --testdev \
+			--share "$TEST_TMP/share" \
+			--append 'iommu.policy=lazy@00:04.0;strict@00:05.0' -- \
+			"iommutrace --json -o /shared/t1-$v.json -- sh -c '$FIO; dmabench --device 0000:00:05.0 --ops 3000 -q'"
+		j="$TEST_TMP/share/t1-$v.json"
+		u4=$(dev_count "$j" 0000:00:04.0 __iommu_dma_unmap)
+		s4=$(dev_count "$j" 0000:00:04.0 intel_iommu_tlb_sync)
+		u5=$(dev_count "$j" 0000:00:05.0 __iommu_dma_unmap)
+		s5=$(dev_count "$j" 0000:00:05.0 intel_iommu_tlb_sync)
+		echo "# iommutrace: NVMe $u4 unmaps $s4 syncs; pci-testdev $u5 unmaps $s5 syncs"
+		check "$v: iommutrace runs in the knob boot" rc_is "t1-$v" 0
+		check "$v: iommutrace: NVMe (lazy) unmaps without a single IOTLB sync" \
+			sh -c "[ '${u4:-0}' -gt 1000 ] && [ '$s4' = 0 ]"
+		check "$v: iommutrace: pci-testdev (strict) syncs in every unmap" \
+			sh -c "[ '${u5:-0}' -ge 3000 ] && [ '$s5' = '$u5' ]"
+	else
+		for n in 1 2 3; do
+			skip "$v: iommutrace is not built (configure --disable-bpf)"
+		done
+	fi
 
 	# The knob beats iommu.strict=1 and the caching-mode downgrade;
 	# malformed entries are dropped with a message, the rest applies.

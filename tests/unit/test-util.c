@@ -40,6 +40,13 @@ static void test_strings(void)
 	   !str_has_prefix("deb", "debian:"), "str_has_prefix");
 	ok(str_has_suffix("nvme.ko.xz", ".xz") &&
 	   !str_has_suffix("xz", ".ko.xz"), "str_has_suffix");
+	/* FNV-1a of "a" is 0xaf63dc4c8601ec8c; then the terminator */
+	ok(str_hash("a", STR_HASH_INIT) ==
+	   (0xaf63dc4c8601ec8cULL ^ 0x1f) * 0x100000001b3ULL,
+	   "str_hash is FNV-1a with a terminator");
+	ok(str_hash("c", str_hash("ab", STR_HASH_INIT)) !=
+	   str_hash("bc", str_hash("a", STR_HASH_INIT)),
+	   "str_hash of a sequence depends on where the strings split");
 }
 
 static void test_files(void)

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench commits / bisect: kernel commits as the axis.
+ *
+ * 'commits' builds every commit of a range of a git tree (kbuild.c, one
+ * cached kernel per commit and config), runs a matrix on each with the
+ * runner ('iommubench run --kernel K --run-id ID'), gates each run against
+ * the baseline commit's ('iommubench gate') and writes a summary.
+ * 'bisect' lets 'git bisect run' drive the same steps, with the gate on
+ * one metric as the good/bad oracle.
+ *
+ * A commit's run is named after what it measured: commit-<sha12>-<h>-<matrix>
+ * where <h> hashes the kernel's build key and the matrix text.  A finished
+ * run of that name is reused and an unfinished one resumed, so 'commits'
+ * and 'bisect' over overlapping ranges measure each commit once (--rerun
+ * measures again).  The runs carry the commit in every cell
+ * (config.kernel_commit), which is what 'iommubench history' plots.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommubench.h"
+#include "json.h"
+#include "kbuild.h"
+#include "log.h"
+#include "spawn.h"
+#include "util.h"
+
+/* 'git bisect run' exit codes */
+#define BISECT_GOOD	0
+#define BISECT_BAD	1
+#define BISECT_SKIP	125
+#define BISECT_ABORT	128
+
+/* gate exit codes (analysis/gate.c) */
+#define GATE_CLEAN	0
+#define GATE_REGRESSED	1
+
+enum commit_state {
+	C_PENDING,
+	C_BUILD_FAILED,
+	C_RUN_FAILED,
+	C_MEASURED,
+};
+
+static const char *const state_names[] = {
+	[C_PENDING] = "pending",
+	[C_BUILD_FAILED] = "build-failed",
+	[C_RUN_FAILED] = "run-failed",
+	[C_MEASURED] = "measured",
+};
+
+struct commit {
+	char sha[41];
+	char *subject;
+	char *kernel;			/* kernel name */
+	char *run_id;
+	enum commit_state state;
+	int gate;			/* gate exit status, -1: not gated */
+	struct json_object *verdicts;	/* the gate's --json report */
+};
+
+struct flow {
+	char *tree;			/* absolute */
+	char *matrix;			/* absolute */
+	char *mtext;
+	char *mname;
+	char *root;			/* results root, absolute */
+	char *dir;			/* <root>/commits-... or bisect-... */
+	struct argv configs;
+	unsigned int jobs;
+	bool rerun;
+	struct argv gate_opts;		/* --metric, --alpha ... for the gate */
+};
+
+static char *self_exe(void)
+{
+	return xasprintf("%s/iommubench", ib_bindir());
+}
+
+static void flow_free(struct flow *f)
+{
+	free(f->tree);
+	free(f->matrix);
+	free(f->mtext);
+	free(f->mname);
+	free(f->root);
+	free(f->dir);
+	argv_free(&f->configs);
+	argv_free(&f->gate_opts);
+}
+
+static void commit_free(struct commit *c)
+{
+	free(c->subject);
+	free(c->kernel);
+	free(c->run_id);
+	if (c->verdicts)
+		json_object_put(c->verdicts);
+}
+
+/* --- git ------------------------------------------------------------- */
+
+static char *git_line(const char *tree, const char *a1, const char *a2,
+		      const char *a3, const char *a4)
+{
+	char *argv[] = { "git", "-C", (char *)tree, (char *)a1, (char *)a2,
+			 (char *)a3, (char *)a4, NULL };
+
+	return spawn_capture_line(argv, NULL);
+}
+
+static int resolve_commit(const struct flow *f, const char *rev, char sha[41])
+{
+	char *spec = xasprintf("%s^{commit}", rev);
+	char *s = git_line(f->tree, "rev-parse", "--verify", "-q", spec);
+	int ret = -1;
+
+	if (s && strlen(s) == 40) {
+		memcpy(sha, s, 41);
+		ret = 0;
+	} else {
+		pr_err("%s: '%s' is not a commit", f->tree, rev);
+	}
+	free(s);
+	free(spec);
+	return ret;
+}
+
+static void commit_init(const struct flow *f, struct commit *c, const char *sha)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->sha, sizeof(c->sha), "%s", sha);
+	c->subject = git_line(f->tree, "log", "-1", "--format=%s", sha);
+	if (!c->subject)
+		c->subject = strdup("");
+	c->gate = -1;
+}
+
+/* --- set-up ------------------------------------------------------------ */
+
+static int flow_init(struct flow *f, const char *tree, const char *matrix,
+		     const char *root, const char *kind)
+{
+	char stamp[32], *dot, *slash;
+	time_t now = time(NULL);
+	char *top;
+
+	f->tree = realpath(tree, NULL);
+	if (!f->tree) {
+		pr_err("--tree %s: %s", tree, strerror(errno));
+		return -1;
+	}
+	top = git_line(f->tree, "rev-parse", "--show-toplevel", NULL, NULL);
+	if (!top) {
+		pr_err("--tree %s: not a git tree", f->tree);
+		return -1;
+	}
+	free(f->tree);
+	f->tree = top;
+	f->matrix = realpath(matrix, NULL);
+	f->mtext = f->matrix ? read_file(f->matrix, NULL) : NULL;
+	if (!f->mtext) {
+		pr_err("--matrix %s: %s", matrix, strerror(errno));
+		return -1;
+	}
+	slash = strrchr(f->matrix, '/');
+	f->mname = strdup(slash ? slash + 1 : f->matrix);
+	dot = strrchr(f->mname, '.');
+	if (dot)
+		*dot = '\0';
+	if (root[0] == '/') {
+		f->root = strdup(root);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			pr_err("getcwd: %s", strerror(errno));
+			return -1;
+		}
+		f->root = xasprintf("%s/%s", cwd, root);
+	}
+	if (kind) {
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+		f->dir = xasprintf("%s/%s-%s-%s", f->root, kind, stamp, f->mname);
+	}
+	return 0;
+}
+
+/* Create the flow's directory, once the arguments are known to be good. */
+static int flow_mkdir(const struct flow *f)
+{
+	if (mkdir_p(f->root, 0755) || mkdir_p(f->dir, 0755)) {
+		pr_err("%s: %s", f->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- build, run, gate -------------------------------------------------- */
+
+static int build(const struct flow *f, struct commit *c)
+{
+	struct kbuild_req req = {
+		.source = f->tree,
+		.rev = c->sha,
+		.configs = (const char *const *)f->configs.v,
+		.jobs = f->jobs,
+	};
+	char *kdir = NULL;
+
+	if (kbuild_build(&req, &kdir)) {
+		c->state = C_BUILD_FAILED;
+		return -1;
+	}
+	c->kernel = strdup(strrchr(kdir, '/') + 1);
+	free(kdir);
+	return 0;
+}
+
+/* The run's name: the commit, and a tag of its kernel key and the matrix. */
+static char *run_name(const struct flow *f, const struct commit *c)
+{
+	char *meta = xasprintf("%s/kernels/%s/kernel.json", cache_dir(), c->kernel);
+	struct json_object *k = json_read_file(meta);
+	const char *key = k ? json_get_string(k, "key") : NULL;
+	uint64_t h = str_hash(key ? key : c->kernel, STR_HASH_INIT);
+	char *name;
+
+	h = str_hash(f->mtext, h);
+	name = xasprintf("commit-%.12s-%08" PRIx32 "-%s", c->sha, (uint32_t)h,
+			 f->mname);
+	if (k)
+		json_object_put(k);
+	free(meta);
+	return name;
+}
+
+/* 1 when <root>/<id> is a finished run, 0 when unfinished, -1 when absent */
+static int run_finished(const struct flow *f, const char *id)
+{
+	char *path = xasprintf("%s/%s/manifest.json", f->root, id);
+	struct json_object *m = path_exists(path) ? json_read_file(path) : NULL;
+	int ret = -1;
+
+	if (m) {
+		ret = json_get_string(m, "finished") ? 1 : 0;
+		json_object_put(m);
+	}
+	free(path);
+	return ret;
+}
+
+static int run(const struct flow *f, struct commit *c)
+{
+	struct argv a = { 0 };
+	char *self = self_exe();
+	int done, rc;
+
+	c->run_id = run_name(f, c);
+	if (f->rerun) {
+		char stamp[32];
+		time_t now = time(NULL);
+		char *id = c->run_id;
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+		c->run_id = xasprintf("%s-%s", id, stamp);
+		free(id);
+	}
+	done = run_finished(f, c->run_id);
+	if (done == 1) {
+		pr_info("%.12s: measured before, reusing %s", c->sha, c->run_id);
+		c->state = C_MEASURED;
+		free(self);
+		return 0;
+	}
+	argv_push(&a, self);
+	argv_push(&a, "run");
+	argv_push(&a, "--results");
+	argv_push(&a, f->root);
+	if (done == 0) {
+		pr_info("%.12s: resuming %s", c->sha, c->run_id);
+		argv_push(&a, "--resume");
+		argv_push(&a, c->run_id);
+	} else {
+		argv_push(&a, "--kernel");
+		argv_push(&a, c->kernel);
+		argv_push(&a, "--run-id");
+		argv_push(&a, c->run_id);
+		argv_push(&a, f->matrix);
+	}
+	rc = spawn_run(a.v, NULL);
+	argv_free(&a);
+	free(self);
+	/* 1: some cells failed; the gate counts what is there */
+	if (rc == 0 || (rc == EXIT_ERROR && run_finished(f, c->run_id) == 1)) {
+		c->state = C_MEASURED;
+		return 0;
+	}
+	pr_err("%.12s: the run %s did not finish (exit %d)", c->sha, c->run_id, rc);
+	c->state = C_RUN_FAILED;
+	return -1;
+}
+
+/* Build and run @c; 0 when it has a finished run. */
+static int measure(const struct flow *f, struct commit *c)
+{
+	pr_info("%.12s %s", c->sha, c->subject);
+	if (build(f, c) || run(f, c))
+		return -1;
+	return 0;
+}
+
+/* Gate @c against @base; the verdicts land in the flow directory. */
+static int gate(const struct flow *f, const struct commit *base,
+		struct commit *c)
+{
+	struct argv a = { 0 };
+	char *self = self_exe();
+	char *stem = xasprintf("%s/gate-%.12s", f->dir, c->sha);
+	char *txt = xasprintf("%s.txt", stem);
+	char *json = xasprintf("%s.json", stem);
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	argv_push(&a, self);
+	argv_push(&a, "gate");
+	argv_push(&a, "--results");
+	argv_push(&a, f->root);
+	argv_push(&a, "--baseline");
+	argv_push(&a, base->run_id);
+	argv_push(&a, "--candidate");
+	argv_push(&a, c->run_id);
+	argv_pushf(&a, "--json=%s", json);
+	argv_pushf(&a, "--markdown=%s.md", stem);
+	for (size_t i = 0; i < f->gate_opts.n; i++)
+		argv_push(&a, f->gate_opts.v[i]);
+	unlink(json);
+	o.err_fd = STDERR_FILENO;
+	c->gate = spawn_to_file(a.v, &o, txt);
+	c->verdicts = path_exists(json) ? json_read_file(json) : NULL;
+	argv_free(&a);
+	free(self);
+	free(stem);
+	free(txt);
+	free(json);
+	return c->gate;
+}
+
+/* "dmabench.unmap.p50 strict +156%, ..." for the regressed series of @c */
+static char *regressions(const struct commit *c)
+{
+	struct json_object *s = c->verdicts ?
+				json_object_object_get(c->verdicts, "series") : NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; s && i < json_object_array_length(s); i++) {
+		struct json_object *e = json_object_array_get_idx(s, i);
+		const char *v = json_get_string(e, "verdict");
+		struct json_object *r = json_object_object_get(e, "ratio");
+
+		if (!v || strcmp(v, "regressed"))
+			continue;
+		strbuf_addf(&sb, "%s%s %s %+.0f%%", sb.len ? ", " : "",
+			    json_get_string(e, "metric"),
+			    json_get_string(e, "policy"),
+			    r ? (json_object_get_double(r) - 1) * 100 : 0.0);
+	}
+	return sb.buf ? strbuf_detach(&sb) : strdup("");
+}
+
+static const char *gate_word(const struct commit *c)
+{
+	switch (c->gate) {
+	case -1:
+		return c->state == C_MEASURED ? "-" : state_names[c->state];
+	case GATE_CLEAN:
+		return "clean";
+	case GATE_REGRESSED:
+		return "REGRESSED";
+	default:
+		return "cannot-judge";
+	}
+}
+
+static struct json_object *commit_json(const struct commit *c, bool baseline)
+{
+	struct json_object *o = json_object_new_object();
+	char *reg = regressions(c);
+
+	json_object_object_add(o, "commit", json_object_new_string(c->sha));
+	json_object_object_add(o, "subject", json_object_new_string(c->subject));
+	json_object_object_add(o, "baseline", json_object_new_boolean(baseline));
+	json_object_object_add(o, "kernel", c->kernel ?
+			       json_object_new_string(c->kernel) : NULL);
+	json_object_object_add(o, "run_id", c->run_id && c->state == C_MEASURED ?
+			       json_object_new_string(c->run_id) : NULL);
+	json_object_object_add(o, "state", json_object_new_string(state_names[c->state]));
+	json_object_object_add(o, "gate", baseline ? NULL :
+			       json_object_new_string(gate_word(c)));
+	json_object_object_add(o, "gate_exit", c->gate < 0 ? NULL :
+			       json_object_new_int(c->gate));
+	json_object_object_add(o, "regressions", json_object_new_string(reg));
+	free(reg);
+	return o;
+}
+
+/* --- commits ----------------------------------------------------------- */
+
+static void print_row(FILE *fp, bool md, const struct commit *c, bool baseline)
+{
+	char *reg = regressions(c);
+	const char *word = baseline ? (c->state == C_MEASURED ? "baseline" :
+				       state_names[c->state]) : gate_word(c);
+
+	if (md)
+		fprintf(fp, "| `%.12s` | %s | %s | %s | %s |\n", c->sha,
+			c->subject, word, c->state == C_MEASURED ? c->run_id : "",
+			reg);
+	else
+		fprintf(fp, "  %.12s  %-12s %-50.50s%s%s\n", c->sha, word,
+			c->subject, *reg ? "\n                              " : "",
+			reg);
+	free(reg);
+}
+
+static int write_commits_summary(const struct flow *f, const char *range,
+				 struct commit *base, struct commit *cs,
+				 size_t n, int code)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	char *path = xasprintf("%s/summary.json", f->dir);
+	FILE *fp;
+	int ret;
+
+	json_object_object_add(o, "schema", json_object_new_string("iommubench.commits/1"));
+	json_object_object_add(o, "tree", json_object_new_string(f->tree));
+	json_object_object_add(o, "range", json_object_new_string(range));
+	json_object_object_add(o, "matrix", json_object_new_string(f->matrix));
+	json_object_object_add(o, "exit", json_object_new_int(code));
+	json_object_array_add(arr, commit_json(base, true));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, commit_json(&cs[i], false));
+	json_object_object_add(o, "commits", arr);
+	ret = json_write_file(path, o);
+	json_object_put(o);
+	free(path);
+
+	path = xasprintf("%s/summary.md", f->dir);
+	fp = fopen(path, "w");
+	if (!fp) {
+		pr_err("%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	fprintf(fp, "# Commits %s of %s\n\nMatrix `%s`; each commit is gated against the baseline `%.12s` (the gate's reports: `gate-<commit>.md`).\n\n"
+		"| commit | subject | gate | run | regressions |\n|---|---|---|---|---|\n",
+		range, f->tree, f->matrix, base->sha);
+	print_row(fp, true, base, true);
+	for (size_t i = 0; i < n; i++)
+		print_row(fp, true, &cs[i], false);
+	fclose(fp);
+	free(path);
+	return ret;
+}
+
+static void common_usage(FILE *f)
+{
+	fprintf(f,
+		"  -r, --results DIR     results root (default: results)\n"
+		"  -c, --config FRAG     kernel config fragment (repeatable; default\n"
+		"                        kernel-patches/configs/qemu-bench.config)\n"
+		"  -j, --jobs N          make -j (default: the number of CPUs)\n"
+		"      --rerun           measure again even when a commit has a run\n"
+		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
+		"      --min-reps N, --no-holm\n");
+}
+
+static void commits_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench commits --tree GITDIR REV1..REV2 --matrix M [options]\n"
+		"\n"
+		"Build each commit of REV1..REV2, run the matrix on it and gate it\n"
+		"against the baseline.\n"
+		"\n"
+		"      --tree GITDIR     the kernel git tree\n"
+		"  -m, --matrix M        the matrix to run on every commit\n"
+		"      --baseline REV    the commit to gate against (default: REV1)\n"
+		"      --metric PATTERN  gate only these metrics (glob, repeatable)\n");
+	common_usage(f);
+	fprintf(f,
+		"\n"
+		"exit status: 0 every commit clean, 1 a regression, 2 usage or the\n"
+		"baseline could not be measured, 3 some commits could not be judged\n");
+}
+
+enum {
+	OPT_TREE = 256,
+	OPT_BASELINE,
+	OPT_METRIC,
+	OPT_RERUN,
+	OPT_GOOD,
+	OPT_BAD,
+	OPT_ALPHA,
+	OPT_MIN_EFFECT,
+	OPT_MIN_REPS,
+	OPT_NO_HOLM,
+	OPT_BASE_RUN,
+	OPT_FLOW_DIR,
+};
+
+static const struct option flow_opts[] = {
+	{ "tree", required_argument, NULL, OPT_TREE },
+	{ "matrix", required_argument, NULL, 'm' },
+	{ "results", required_argument, NULL, 'r' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "rerun", no_argument, NULL, OPT_RERUN },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "good", required_argument, NULL, OPT_GOOD },
+	{ "bad", required_argument, NULL, OPT_BAD },
+	{ "alpha", required_argument, NULL, OPT_ALPHA },
+	{ "min-effect", required_argument, NULL, OPT_MIN_EFFECT },
+	{ "min-reps", required_argument, NULL, OPT_MIN_REPS },
+	{ "no-holm", no_argument, NULL, OPT_NO_HOLM },
+	/* bisect-step only */
+	{ "baseline-run", required_argument, NULL, OPT_BASE_RUN },
+	{ "flow-dir", required_argument, NULL, OPT_FLOW_DIR },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct flow_args {
+	const char *tree, *matrix, *root, *baseline, *good, *bad;
+	const char *base_run, *flow_dir;
+	struct argv configs;
+	struct argv gate_opts;
+	size_t nmetrics;
+	unsigned int jobs;
+	bool rerun;
+};
+
+/* Parse the options the three commands share; -1 usage error, 1 --help. */
+static int parse_flow_args(int argc, char **argv, struct flow_args *a,
+			   void (*usage)(FILE *))
+{
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->root = "results";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:r:c:j:h", flow_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TREE:
+			a->tree = optarg;
+			break;
+		case 'm':
+			a->matrix = optarg;
+			break;
+		case 'r':
+			a->root = optarg;
+			break;
+		case 'c':
+			argv_push(&a->configs, optarg);
+			break;
+		case 'j':
+			a->jobs = strtoul(optarg, &end, 10);
+			if (*end || !a->jobs) {
+				pr_err("--jobs: a positive number");
+				return -1;
+			}
+			break;
+		case OPT_RERUN:
+			a->rerun = true;
+			break;
+		case OPT_BASELINE:
+			a->baseline = optarg;
+			break;
+		case OPT_METRIC:
+			argv_pushf(&a->gate_opts, "--metric=%s", optarg);
+			a->nmetrics++;
+			break;
+		case OPT_GOOD:
+			a->good = optarg;
+			break;
+		case OPT_BAD:
+			a->bad = optarg;
+			break;
+		case OPT_ALPHA:
+			argv_pushf(&a->gate_opts, "--alpha=%s", optarg);
+			break;
+		case OPT_MIN_EFFECT:
+			argv_pushf(&a->gate_opts, "--min-effect=%s", optarg);
+			break;
+		case OPT_MIN_REPS:
+			argv_pushf(&a->gate_opts, "--min-reps=%s", optarg);
+			break;
+		case OPT_NO_HOLM:
+			argv_push(&a->gate_opts, "--no-holm");
+			break;
+		case OPT_BASE_RUN:
+			a->base_run = optarg;
+			break;
+		case OPT_FLOW_DIR:
+			a->flow_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!a->tree || !a->matrix) {
+		pr_err("--tree and --matrix are required");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void flow_take(struct flow *f, struct flow_args *a)
+{
+	f->configs = a->configs;
+	f->gate_opts = a->gate_opts;
+	memset(&a->configs, 0, sizeof(a->configs));
+	memset(&a->gate_opts, 0, sizeof(a->gate_opts));
+	f->jobs = a->jobs;
+	f->rerun = a->rerun;
+}
+
+static void flow_args_free(struct flow_args *a)
+{
+	argv_free(&a->configs);
+	argv_free(&a->gate_opts);
+}
+
+int cmd_commits(int argc, char **argv)
+{
+	struct flow_args a;
+	struct flow f = { 0 };
+	struct commit base = { .gate = -1 }, *cs = NULL;
+	char *list = NULL, *line, *save = NULL, *range;
+	size_t n = 0, unjudged = 0, regressed = 0;
+	char sha[41];
+	int rc, code = EXIT_USAGE;
+
+	rc = parse_flow_args(argc, argv, &a, commits_usage);
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	if (optind + 1 != argc || !strstr(argv[optind], "..") ||
+	    strstr(argv[optind], "...")) {
+		pr_err("expected one range REV1..REV2");
+		commits_usage(stderr);
+		goto out;
+	}
+	range = argv[optind];
+	flow_take(&f, &a);
+	if (flow_init(&f, a.tree, a.matrix, a.root, "commits"))
+		goto out;
+	{
+		char *from = strndup(range, strstr(range, "..") - range);
+		char *rl[] = { "git", "-C", f.tree, "rev-list", "--reverse",
+			       range, NULL };
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		rc = resolve_commit(&f, a.baseline ? a.baseline :
+				    (*from ? from : "HEAD"), sha);
+		free(from);
+		if (rc)
+			goto out;
+		o.err_fd = STDERR_FILENO;
+		if (spawn_capture(rl, &o, &list)) {
+			pr_err("%s: cannot list %s", f.tree, range);
+			goto out;
+		}
+	}
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct commit *grow = realloc(cs, (n + 1) * sizeof(*cs));
+
+		if (!grow)
+			goto out;
+		cs = grow;
+		commit_init(&f, &cs[n++], line);
+	}
+	if (!n) {
+		pr_err("%s: %s has no commits", f.tree, range);
+		goto out;
+	}
+	commit_init(&f, &base, sha);
+	if (flow_mkdir(&f))
+		goto out;
+	pr_info("%zu commits in %s, gated against %.12s; matrix %s; results in %s",
+		n, range, base.sha, f.matrix, f.dir);
+
+	pr_info("[baseline]");
+	if (measure(&f, &base)) {
+		pr_err("the baseline %.12s could not be measured: nothing to gate against",
+		       base.sha);
+		code = EXIT_USAGE;
+		goto summary;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pr_info("[%zu/%zu]", i + 1, n);
+		if (measure(&f, &cs[i])) {
+			unjudged++;
+			continue;
+		}
+		rc = gate(&f, &base, &cs[i]);
+		if (rc == GATE_REGRESSED)
+			regressed++;
+		else if (rc != GATE_CLEAN)
+			unjudged++;
+	}
+	code = regressed ? 1 : unjudged ? 3 : 0;
+summary:
+	printf("commits %s of %s, matrix %s:\n", range, f.tree, f.mname);
+	print_row(stdout, false, &base, true);
+	for (size_t i = 0; i < n; i++)
+		print_row(stdout, false, &cs[i], false);
+	if (write_commits_summary(&f, range, &base, cs, n, code) == 0)
+		printf("summary: %s/summary.md\n", f.dir);
+out:
+	for (size_t i = 0; i < n; i++)
+		commit_free(&cs[i]);
+	free(cs);
+	commit_free(&base);
+	free(list);
+	flow_free(&f);
+	flow_args_free(&a);
+	return code;
+}
+
+/* --- bisect ------------------------------------------------------------ */
+
+static void bisect_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iommubench bisect --tree GITDIR --good A --bad B --matrix M\n"
+		"                         --metric X [options]\n"
+		"\n"
+		"Find the first commit between A and B whose matrix run the gate finds\n"
+		"regressed on metric X against A's ('git bisect run' with the gate).\n"
+		"\n"
+		"      --tree GITDIR     the kernel git tree (its checkout is not touched)\n"
+		"      --good A          a commit without the regression\n"
+		"      --bad B           a commit with it\n"
+		"  -m, --matrix M        the matrix to run on every tested commit\n"
+		"      --metric X        the metric (glob) the gate decides on\n");
+	common_usage(f);
+	fprintf(f,
+		"\n"
+		"exit status: 0 the first bad commit was found, 2 usage, or B does not\n"
+		"regress against A, 3 bisect could not decide (skipped commits)\n");
+}
+
+/* The bisect repository: a clone of the tree without a checkout. */
+static char *bisect_repo(const struct flow *f)
+{
+	char *repo = xasprintf("%s/repo", f->dir);
+	char *clone[] = { "git", "clone", "-q", "--shared", "--no-checkout",
+			  f->tree, repo, NULL };
+
+	if (spawn_check(clone, NULL)) {
+		free(repo);
+		return NULL;
+	}
+	return repo;
+}
+
+int cmd_bisect(int argc, char **argv)
+{
+	struct flow_args a;
+	struct flow f = { 0 };
+	struct commit good = { .gate = -1 }, bad = { .gate = -1 }, first = { .gate = -1 };
+	char gsha[41], bsha[41], *repo = NULL, *self = self_exe(), *log = NULL;
+	char *path, *found;
+	struct argv s = { 0 };
+	int rc, code = EXIT_USAGE;
+
+	rc = parse_flow_args(argc, argv, &a, bisect_usage);
+	if (rc) {
+		free(self);
+		return rc > 0 ? 0 : EXIT_USAGE;
+	}
+	if (optind != argc || !a.good || !a.bad || a.nmetrics != 1) {
+		pr_err("bisect needs --good, --bad and exactly one --metric");
+		bisect_usage(stderr);
+		goto out;
+	}
+	flow_take(&f, &a);
+	if (flow_init(&f, a.tree, a.matrix, a.root, "bisect") ||
+	    resolve_commit(&f, a.good, gsha) || resolve_commit(&f, a.bad, bsha))
+		goto out;
+	{
+		char *anc[] = { "git", "-C", f.tree, "merge-base", "--is-ancestor",
+				gsha, bsha, NULL };
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		o.quiet = true;
+		if (spawn_run(anc, &o)) {
+			pr_err("--good %s is not an ancestor of --bad %s", a.good, a.bad);
+			goto out;
+		}
+	}
+	commit_init(&f, &good, gsha);
+	commit_init(&f, &bad, bsha);
+	if (flow_mkdir(&f))
+		goto out;
+	pr_info("[good] measuring the baseline");
+	if (measure(&f, &good)) {
+		pr_err("the good commit %.12s could not be measured", good.sha);
+		goto out;
+	}
+	pr_info("[bad] measuring the bad end");
+	if (measure(&f, &bad)) {
+		pr_err("the bad commit %.12s could not be measured", bad.sha);
+		goto out;
+	}
+	rc = gate(&f, &good, &bad);
+	if (rc != GATE_REGRESSED) {
+		pr_err("the gate does not find %.12s regressed against %.12s (exit %d, %s/gate-%.12s.txt): nothing to bisect",
+		       bad.sha, good.sha, rc, f.dir, bad.sha);
+		goto out;
+	}
+	repo = bisect_repo(&f);
+	if (!repo)
+		goto out;
+	argv_push(&s, "git");
+	argv_push(&s, "-C");
+	argv_push(&s, repo);
+	argv_push(&s, "bisect");
+	argv_push(&s, "start");
+	argv_push(&s, "--no-checkout");
+	argv_push(&s, bsha);
+	argv_push(&s, gsha);
+	if (spawn_check(s.v, NULL))
+		goto out;
+	argv_free(&s);
+	argv_push(&s, "git");
+	argv_push(&s, "-C");
+	argv_push(&s, repo);
+	argv_push(&s, "bisect");
+	argv_push(&s, "run");
+	argv_push(&s, self);
+	argv_push(&s, "bisect-step");
+	argv_push(&s, "--tree");
+	argv_push(&s, f.tree);
+	argv_push(&s, "--matrix");
+	argv_push(&s, f.matrix);
+	argv_push(&s, "--results");
+	argv_push(&s, f.root);
+	argv_push(&s, "--baseline-run");
+	argv_push(&s, good.run_id);
+	argv_push(&s, "--flow-dir");
+	argv_push(&s, f.dir);
+	if (f.jobs)
+		argv_pushf(&s, "--jobs=%u", f.jobs);
+	if (f.rerun)
+		argv_push(&s, "--rerun");
+	for (size_t i = 0; i < f.configs.n; i++) {
+		char *abs = realpath(f.configs.v[i], NULL);
+
+		argv_pushf(&s, "--config=%s", abs ? abs : f.configs.v[i]);
+		free(abs);
+	}
+	for (size_t i = 0; i < f.gate_opts.n; i++)
+		argv_push(&s, f.gate_opts.v[i]);
+	rc = spawn_run(s.v, NULL);
+	argv_free(&s);
+
+	argv_push(&s, "git");
+	argv_push(&s, "-C");
+	argv_push(&s, repo);
+	argv_push(&s, "bisect");
+	argv_push(&s, "log");
+	path = xasprintf("%s/bisect.log", f.dir);
+	spawn_to_file(s.v, NULL, path);
+	log = read_file(path, NULL);
+	free(path);
+	argv_free(&s);
+
+	found = log ? strstr(log, "# first bad commit: [") : NULL;
+	if (!found || strlen(found) < 21 + 40) {
+		pr_err("git bisect run did not name a first bad commit (exit %d); the log: %s/bisect.log",
+		       rc, f.dir);
+		code = 3;
+		goto out;
+	}
+	found += 21;
+	found[40] = '\0';
+	commit_init(&f, &first, found);
+	path = xasprintf("%s/gate-%.12s.json", f.dir, first.sha);
+	first.verdicts = path_exists(path) ? json_read_file(path) : NULL;
+	first.gate = GATE_REGRESSED;
+	free(path);
+	{
+		char *reg = regressions(&first);
+		struct json_object *o = json_object_new_object();
+
+		printf("first bad commit: %s %s\n", first.sha, first.subject);
+		if (*reg)
+			printf("  %s\n", reg);
+		printf("  good %.12s, bad %.12s; steps: %s/bisect.log\n",
+		       good.sha, bad.sha, f.dir);
+		json_object_object_add(o, "schema", json_object_new_string("iommubench.bisect/1"));
+		json_object_object_add(o, "tree", json_object_new_string(f.tree));
+		json_object_object_add(o, "matrix", json_object_new_string(f.matrix));
+		json_object_object_add(o, "good", commit_json(&good, true));
+		json_object_object_add(o, "bad", commit_json(&bad, false));
+		json_object_object_add(o, "first_bad", commit_json(&first, false));
+		path = xasprintf("%s/summary.json", f.dir);
+		json_write_file(path, o);
+		json_object_put(o);
+		free(path);
+		free(reg);
+	}
+	code = 0;
+out:
+	if (repo) {
+		char *reset[] = { "git", "-C", repo, "bisect", "reset", NULL };
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		o.quiet = true;
+		o.out_fd = SPAWN_DEVNULL;
+		o.err_fd = SPAWN_DEVNULL;
+		spawn_run(reset, &o);
+		rm_rf(repo);
+	}
+	argv_free(&s);
+	commit_free(&good);
+	commit_free(&bad);
+	commit_free(&first);
+	free(repo);
+	free(self);
+	free(log);
+	flow_free(&f);
+	flow_args_free(&a);
+	return code;
+}
+
+/*
+ * One step of 'git bisect run', run in the bisect repository: measure
+ * BISECT_HEAD and gate it.  A commit that does not build or run is skipped;
+ * anything else that goes wrong stops the bisection.
+ */
+int cmd_bisect_step(int argc, char **argv)
+{
+	struct flow_args a;
+	struct flow f = { 0 };
+	struct commit base = { .gate = -1 }, c = { .gate = -1 };
+	char *head = NULL;
+	int rc, code = BISECT_ABORT;
+
+	rc = parse_flow_args(argc, argv, &a, bisect_usage);
+	if (rc || !a.base_run || !a.flow_dir)
+		goto out;
+	flow_take(&f, &a);
+	if (flow_init(&f, a.tree, a.matrix, a.root, NULL))
+		goto out;
+	f.dir = strdup(a.flow_dir);
+	{
+		char *argv_head[] = { "git", "rev-parse", "--verify", "-q",
+				      "BISECT_HEAD", NULL };
+
+		head = spawn_capture_line(argv_head, NULL);
+	}
+	if (!head || strlen(head) != 40) {
+		pr_err("bisect-step: no BISECT_HEAD here (run by 'iommubench bisect')");
+		goto out;
+	}
+	commit_init(&f, &c, head);
+	base.run_id = strdup(a.base_run);
+	if (measure(&f, &c)) {
+		pr_warn("%.12s: %s; skipping it", c.sha, state_names[c.state]);
+		code = BISECT_SKIP;
+		goto out;
+	}
+	rc = gate(&f, &base, &c);
+	switch (rc) {
+	case GATE_CLEAN:
+		pr_info("%.12s: good", c.sha);
+		code = BISECT_GOOD;
+		break;
+	case GATE_REGRESSED:
+		pr_info("%.12s: bad", c.sha);
+		code = BISECT_BAD;
+		break;
+	default:
+		pr_warn("%.12s: the gate cannot judge it (exit %d); skipping it",
+			c.sha, rc);
+		code = BISECT_SKIP;
+	}
+out:
+	commit_free(&base);
+	commit_free(&c);
+	free(head);
+	flow_free(&f);
+	flow_args_free(&a);
+	return code;
+}
