@@ -207,6 +207,14 @@ struct an_gate_opts {
 			       .min_n = 5, .power = 0.95, .holm = true }
 
 /*
+ * an_gate_opt - set the gate option @name ("alpha", "min-effect",
+ * "min-reps", "no-holm") from the command-line value @val (NULL for
+ * no-holm); -1 after saying what is wrong.  Shared by 'gate' and the
+ * commands that pass options on to it.
+ */
+int an_gate_opt(struct an_gate_opts *o, const char *name, const char *val);
+
+/*
  * an_judge - judge @n pairs: @a[i] baseline and @b[i] candidate values of
  * series i, direction @higher[i]; fills @out[i].  Holm's adjustment runs
  * over the pairs that have enough repetitions.  The one decision function

@@ -267,7 +267,7 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 		struct json_object *e = json_object_new_object();
 		bool judged = j->verdict != AN_MISSING && j->verdict != AN_TOO_FEW;
 
-		for (int d = AN_IOMMU; d < AN_NR_DIMS; d++)
+		for (int d = AN_KERNEL; d < AN_NR_DIMS; d++)
 			json_object_object_add(e, an_dim_names[d],
 					       json_object_new_string(s->dim[d]));
 		json_object_object_add(e, "unit", s->unit ?
@@ -298,6 +298,39 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 	ret = json_write_file(path, root);
 	json_object_put(root);
 	return ret;
+}
+
+int an_gate_opt(struct an_gate_opts *o, const char *name, const char *val)
+{
+	char *end = NULL;
+
+	if (!strcmp(name, "alpha")) {
+		o->alpha = strtod(val, &end);
+		if (*end || !(o->alpha > 0 && o->alpha < 0.5)) {
+			pr_err("--alpha %s: a number in (0, 0.5)", val);
+			return -1;
+		}
+	} else if (!strcmp(name, "min-effect")) {
+		o->min_effect = strtod(val, &end) / 100;
+		if (*end == '%')
+			end++;
+		if (*end || !(o->min_effect >= 0 && o->min_effect < 10)) {
+			pr_err("--min-effect %s: a percentage, e.g. 5", val);
+			return -1;
+		}
+	} else if (!strcmp(name, "min-reps")) {
+		o->min_n = strtoul(val, &end, 10);
+		if (*end || o->min_n < 2) {
+			pr_err("--min-reps %s: at least 2", val);
+			return -1;
+		}
+	} else if (!strcmp(name, "no-holm")) {
+		o->holm = false;
+	} else {
+		pr_err("--%s: not an option of the gate", name);
+		return -1;
+	}
+	return 0;
 }
 
 static void gate_usage(FILE *f)
@@ -347,11 +380,11 @@ int cmd_gate(int argc, char **argv)
 	size_t *na = NULL, *nb = NULL;
 	bool *hi = NULL, match_kernel;
 	struct an_judgement *jj = NULL;
-	char *pat[64], *end;
+	char *pat[64];
 	size_t npat = 0;
-	int ch, code = GATE_ERROR;
+	int ch, li = 0, code = GATE_ERROR;
 
-	while ((ch = getopt_long(argc, argv, "r:a:b:m:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:a:b:m:h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'r':
 			root = optarg;
@@ -370,30 +403,11 @@ int cmd_gate(int argc, char **argv)
 			pat[npat++] = optarg;
 			break;
 		case 'A':
-			o.alpha = strtod(optarg, &end);
-			if (*end || !(o.alpha > 0 && o.alpha < 0.5)) {
-				pr_err("--alpha: a number in (0, 0.5)");
-				return GATE_ERROR;
-			}
-			break;
 		case 'E':
-			o.min_effect = strtod(optarg, &end) / 100;
-			if (*end == '%')
-				end++;
-			if (*end || !(o.min_effect >= 0 && o.min_effect < 10)) {
-				pr_err("--min-effect: a percentage, e.g. 5");
-				return GATE_ERROR;
-			}
-			break;
 		case 'N':
-			o.min_n = strtoul(optarg, &end, 10);
-			if (*end || o.min_n < 2) {
-				pr_err("--min-reps: at least 2");
-				return GATE_ERROR;
-			}
-			break;
 		case 'H':
-			o.holm = false;
+			if (an_gate_opt(&o, opts[li].name, optarg))
+				return GATE_ERROR;
 			break;
 		case 'j':
 			junit = optarg;

@@ -22,17 +22,20 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../analysis/analysis.h"
 #include "iommubench.h"
 #include "json.h"
 #include "kbuild.h"
 #include "log.h"
 #include "spawn.h"
+#include "store.h"
 #include "util.h"
 
 /* 'git bisect run' exit codes */
@@ -44,6 +47,7 @@
 /* gate exit codes (analysis/gate.c) */
 #define GATE_CLEAN	0
 #define GATE_REGRESSED	1
+#define GATE_ERROR	2
 
 enum commit_state {
 	C_PENDING,
@@ -110,13 +114,22 @@ static void commit_free(struct commit *c)
 
 /* --- git ------------------------------------------------------------- */
 
+/* The first line of a git command's output; git's own errors are shown. */
 static char *git_line(const char *tree, const char *a1, const char *a2,
 		      const char *a3, const char *a4)
 {
 	char *argv[] = { "git", "-C", (char *)tree, (char *)a1, (char *)a2,
 			 (char *)a3, (char *)a4, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL;
 
-	return spawn_capture_line(argv, NULL);
+	o.quiet = true;
+	if (spawn_capture(argv, &o, &out)) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	return out;
 }
 
 static int resolve_commit(const struct flow *f, const char *rev, char sha[41])
@@ -260,6 +273,24 @@ static int run_finished(const struct flow *f, const char *id)
 	return ret;
 }
 
+/* The number of ok cells the index has for run @id (-1: cannot tell). */
+static long ok_cells(const struct flow *f, const char *id)
+{
+	sqlite3 *db = store_open_readonly(f->root);
+	sqlite3_stmt *st = NULL;
+	long n = -1;
+
+	if (db && sqlite3_prepare_v2(db, "SELECT count(*) FROM cells WHERE run_id = ? AND status = 'ok'",
+				     -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (db)
+		store_close(db);
+	return n;
+}
+
 static int run(const struct flow *f, struct commit *c)
 {
 	struct argv a = { 0 };
@@ -277,11 +308,28 @@ static int run(const struct flow *f, struct commit *c)
 		free(id);
 	}
 	done = run_finished(f, c->run_id);
+	if (done == 1 && ok_cells(f, c->run_id) == 0) {
+		pr_err("%.12s: every cell of %s failed; --rerun measures it again",
+		       c->sha, c->run_id);
+		c->state = C_RUN_FAILED;
+		free(self);
+		return -1;
+	}
 	if (done == 1) {
 		pr_info("%.12s: measured before, reusing %s", c->sha, c->run_id);
 		c->state = C_MEASURED;
 		free(self);
 		return 0;
+	}
+	if (done == -1) {
+		char *dir = xasprintf("%s/%s", f->root, c->run_id);
+
+		/* a runner that died before writing its manifest */
+		if (path_exists(dir)) {
+			pr_warn("%s has no manifest: removing it", dir);
+			rm_rf(dir);
+		}
+		free(dir);
 	}
 	argv_push(&a, self);
 	argv_push(&a, "run");
@@ -302,7 +350,8 @@ static int run(const struct flow *f, struct commit *c)
 	argv_free(&a);
 	free(self);
 	/* 1: some cells failed; the gate counts what is there */
-	if (rc == 0 || (rc == EXIT_ERROR && run_finished(f, c->run_id) == 1)) {
+	if (rc == 0 || (rc == EXIT_ERROR && run_finished(f, c->run_id) == 1 &&
+			ok_cells(f, c->run_id) > 0)) {
 		c->state = C_MEASURED;
 		return 0;
 	}
@@ -346,6 +395,8 @@ static int gate(const struct flow *f, const struct commit *base,
 	unlink(json);
 	o.err_fd = STDERR_FILENO;
 	c->gate = spawn_to_file(a.v, &o, txt);
+	if (c->gate < 0)
+		c->gate = GATE_ERROR;
 	c->verdicts = path_exists(json) ? json_read_file(json) : NULL;
 	argv_free(&a);
 	free(self);
@@ -421,10 +472,13 @@ static void print_row(FILE *fp, bool md, const struct commit *c, bool baseline)
 	const char *word = baseline ? (c->state == C_MEASURED ? "baseline" :
 				       state_names[c->state]) : gate_word(c);
 
-	if (md)
-		fprintf(fp, "| `%.12s` | %s | %s | %s | %s |\n", c->sha,
-			c->subject, word, c->state == C_MEASURED ? c->run_id : "",
-			reg);
+	if (md) {
+		fprintf(fp, "| `%.12s` | ", c->sha);
+		for (const char *p = c->subject; *p; p++)
+			fputs(*p == '|' ? "\\|" : (char[]){ *p, 0 }, fp);
+		fprintf(fp, " | %s | %s | %s |\n", word,
+			c->state == C_MEASURED ? c->run_id : "", reg);
+	}
 	else
 		fprintf(fp, "  %.12s  %-12s %-50.50s%s%s\n", c->sha, word,
 			c->subject, *reg ? "\n                              " : "",
@@ -462,9 +516,10 @@ static int write_commits_summary(const struct flow *f, const char *range,
 		free(path);
 		return -1;
 	}
-	fprintf(fp, "# Commits %s of %s\n\nMatrix `%s`; each commit is gated against the baseline `%.12s` (the gate's reports: `gate-<commit>.md`).\n\n"
-		"| commit | subject | gate | run | regressions |\n|---|---|---|---|---|\n",
-		range, f->tree, f->matrix, base->sha);
+	fprintf(fp, "# Commits %s of %s\n\n", range, f->tree);
+	fprintf(fp, "Matrix `%s`; each commit is gated against the baseline `%.12s` (the gate's reports: `gate-<commit>.md`).\n\n",
+		f->matrix, base->sha);
+	fprintf(fp, "| commit | subject | gate | run | regressions |\n|---|---|---|---|---|\n");
 	print_row(fp, true, base, true);
 	for (size_t i = 0; i < n; i++)
 		print_row(fp, true, &cs[i], false);
@@ -500,8 +555,9 @@ static void commits_usage(FILE *f)
 	common_usage(f);
 	fprintf(f,
 		"\n"
-		"exit status: 0 every commit clean, 1 a regression, 2 usage or the\n"
-		"baseline could not be measured, 3 some commits could not be judged\n");
+		"exit status: 0 every commit clean, 1 a regression, 2 usage or an error\n"
+		"(e.g. the baseline could not be measured), 3 some commits could not\n"
+		"be judged\n");
 }
 
 enum {
@@ -555,13 +611,14 @@ struct flow_args {
 static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 			   void (*usage)(FILE *))
 {
+	struct an_gate_opts go = AN_GATE_OPTS_DEFAULT;
 	char *end;
-	int c;
+	int c, li = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->root = "results";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:r:c:j:h", flow_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:r:c:j:h", flow_opts, &li)) != -1) {
 		switch (c) {
 		case OPT_TREE:
 			a->tree = optarg;
@@ -599,16 +656,14 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 			a->bad = optarg;
 			break;
 		case OPT_ALPHA:
-			argv_pushf(&a->gate_opts, "--alpha=%s", optarg);
-			break;
 		case OPT_MIN_EFFECT:
-			argv_pushf(&a->gate_opts, "--min-effect=%s", optarg);
-			break;
 		case OPT_MIN_REPS:
-			argv_pushf(&a->gate_opts, "--min-reps=%s", optarg);
-			break;
 		case OPT_NO_HOLM:
-			argv_push(&a->gate_opts, "--no-holm");
+			/* the gate's options: checked now, used by the gate */
+			if (an_gate_opt(&go, flow_opts[li].name, optarg))
+				return -1;
+			argv_pushf(&a->gate_opts, "--%s%s%s", flow_opts[li].name,
+				   optarg ? "=" : "", optarg ? optarg : "");
 			break;
 		case OPT_BASE_RUN:
 			a->base_run = optarg;
@@ -659,8 +714,14 @@ int cmd_commits(int argc, char **argv)
 	int rc, code = EXIT_USAGE;
 
 	rc = parse_flow_args(argc, argv, &a, commits_usage);
-	if (rc)
+	if (rc) {
+		flow_args_free(&a);
 		return rc > 0 ? 0 : EXIT_USAGE;
+	}
+	if (a.good || a.bad || a.base_run || a.flow_dir) {
+		pr_err("--good, --bad: options of bisect, not commits");
+		goto out;
+	}
 	if (optind + 1 != argc || !strstr(argv[optind], "..") ||
 	    strstr(argv[optind], "...")) {
 		pr_err("expected one range REV1..REV2");
@@ -764,8 +825,43 @@ static void bisect_usage(FILE *f)
 	common_usage(f);
 	fprintf(f,
 		"\n"
-		"exit status: 0 the first bad commit was found, 2 usage, or B does not\n"
-		"regress against A, 3 bisect could not decide (skipped commits)\n");
+		"exit status: 0 the first bad commit was found, 1 an operation failed\n"
+		"(a build, run or git command), 2 usage, or B does not regress against\n"
+		"A, 3 bisect could not decide (skipped commits), 130 interrupted\n");
+}
+
+static volatile pid_t bisect_pgrp;
+
+static void stop_bisect(int sig)
+{
+	(void)sig;
+	if (bisect_pgrp > 0)
+		kill(-bisect_pgrp, SIGTERM);
+}
+
+/*
+ * Run 'git bisect run ...' so that SIGINT/SIGTERM stop all of it: git, its
+ * helpers and the bisect-step share git's process group; what a step
+ * started (the runner, QEMU, make) dies with the step (PR_SET_PDEATHSIG).
+ */
+static int bisect_run(char *const argv[])
+{
+	struct sigaction sa = { .sa_handler = stop_bisect }, oint, oterm;
+	pid_t pid = spawn_start(argv, NULL);
+	int rc;
+
+	if (pid < 0) {
+		pr_err("git: %s", strerror(errno));
+		return -1;
+	}
+	bisect_pgrp = pid;
+	sigaction(SIGINT, &sa, &oint);
+	sigaction(SIGTERM, &sa, &oterm);
+	rc = spawn_wait(pid, 0, NULL);
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGTERM, &oterm, NULL);
+	bisect_pgrp = 0;
+	return rc;
 }
 
 /* The bisect repository: a clone of the tree without a checkout. */
@@ -795,10 +891,12 @@ int cmd_bisect(int argc, char **argv)
 	rc = parse_flow_args(argc, argv, &a, bisect_usage);
 	if (rc) {
 		free(self);
+		flow_args_free(&a);
 		return rc > 0 ? 0 : EXIT_USAGE;
 	}
-	if (optind != argc || !a.good || !a.bad || a.nmetrics != 1) {
-		pr_err("bisect needs --good, --bad and exactly one --metric");
+	if (optind != argc || !a.good || !a.bad || a.nmetrics != 1 ||
+	    a.baseline || a.base_run || a.flow_dir) {
+		pr_err("bisect needs --good, --bad and exactly one --metric (and takes no --baseline: the good commit is)");
 		bisect_usage(stderr);
 		goto out;
 	}
@@ -819,6 +917,8 @@ int cmd_bisect(int argc, char **argv)
 	}
 	commit_init(&f, &good, gsha);
 	commit_init(&f, &bad, bsha);
+	/* from here on, what fails is an operation, not the command line */
+	code = EXIT_ERROR;
 	if (flow_mkdir(&f))
 		goto out;
 	pr_info("[good] measuring the baseline");
@@ -835,6 +935,7 @@ int cmd_bisect(int argc, char **argv)
 	if (rc != GATE_REGRESSED) {
 		pr_err("the gate does not find %.12s regressed against %.12s (exit %d, %s/gate-%.12s.txt): nothing to bisect",
 		       bad.sha, good.sha, rc, f.dir, bad.sha);
+		code = EXIT_USAGE;
 		goto out;
 	}
 	repo = bisect_repo(&f);
@@ -880,8 +981,13 @@ int cmd_bisect(int argc, char **argv)
 	}
 	for (size_t i = 0; i < f.gate_opts.n; i++)
 		argv_push(&s, f.gate_opts.v[i]);
-	rc = spawn_run(s.v, NULL);
+	rc = bisect_run(s.v);
 	argv_free(&s);
+	if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
+		pr_err("interrupted; the steps so far: %s/gate-*.txt", f.dir);
+		code = 130;
+		goto out;
+	}
 
 	argv_push(&s, "git");
 	argv_push(&s, "-C");

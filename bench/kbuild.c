@@ -467,8 +467,8 @@ static int checkout_rev(struct kb *kb)
 			  kb->pristine, kb->work, NULL };
 	char *co[] = { "git", "-C", kb->work, "-c", "advice.detachedHead=false",
 		       "checkout", "-q", "-f", "--detach", kb->commit, NULL };
-	char *clean[] = { "git", "-C", kb->work, "clean", "-q", "-f", "-d",
-			  NULL };
+	/* -x: Debian's .gitignore ignores the whole top level */
+	char *clean[] = { "git", "-C", kb->work, "clean", "-q", "-ffdx", NULL };
 	char *applied = xasprintf("%s/applied", kb->slot);
 	int ret = -1;
 
@@ -479,7 +479,14 @@ static int checkout_rev(struct kb *kb)
 			goto out;
 	}
 	/* -f and clean also drop what an earlier --series left behind */
-	if (spawn_check(co, NULL) || spawn_check(clean, NULL))
+	if (spawn_check(co, NULL)) {
+		/* e.g. the tree's history was rewritten and its objects pruned */
+		pr_warn("%s: cloning %s again", kb->work, kb->pristine);
+		if (rm_rf(kb->work) || spawn_check(clone, NULL) ||
+		    spawn_check(co, NULL))
+			goto out;
+	}
+	if (spawn_check(clean, NULL))
 		goto out;
 	for (size_t i = 0; i < kb->patches.n; i++) {
 		if (patch_cmd(kb->work, kb->patches.v[i], false, false)) {
@@ -954,6 +961,10 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		pr_err("--rev needs a git tree as --source, not %s", req->source);
 		goto out;
 	}
+	if (req->rev && req->check) {
+		pr_err("--check applies a series to a Debian source, not to --rev");
+		goto out;
+	}
 	if (series ? source_debian(&kb, series) :
 	    req->rev ? source_git(&kb, req->source, req->rev) :
 	    source_dir(&kb, req->source))
@@ -1098,7 +1109,7 @@ int cmd_kernel_build(int argc, char **argv)
 			argv_push(&configs, optarg);
 			break;
 		case 'n':
-			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+			if (!is_plain_name(optarg)) {
 				pr_err("--name %s: a plain name, please", optarg);
 				return EXIT_USAGE;
 			}

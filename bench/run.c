@@ -939,7 +939,7 @@ int cmd_run(int argc, char **argv)
 			r.kernels[r.nkernels++] = optarg;
 			break;
 		case 'I':
-			if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+			if (!is_plain_name(optarg)) {
 				pr_err("--run-id %s: a plain name, please", optarg);
 				return EXIT_USAGE;
 			}

@@ -147,6 +147,11 @@ bool str_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+bool is_plain_name(const char *s)
+{
+	return *s && !strchr(s, '/') && s[0] != '.';
+}
+
 uint64_t str_hash(const char *s, uint64_t h)
 {
 	for (; *s; s++)

@@ -35,6 +35,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *strtrim(char *s);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+/* A name usable as one path component: not empty, no '/', no leading '.'. */
+bool is_plain_name(const char *s);
 
 /*
  * str_hash - FNV-1a of @s continued from @h (STR_HASH_INIT to start), with

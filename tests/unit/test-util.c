@@ -47,6 +47,9 @@ static void test_strings(void)
 	ok(str_hash("c", str_hash("ab", STR_HASH_INIT)) !=
 	   str_hash("bc", str_hash("a", STR_HASH_INIT)),
 	   "str_hash of a sequence depends on where the strings split");
+	ok(is_plain_name("knob-6.1") && !is_plain_name("") &&
+	   !is_plain_name("a/b") && !is_plain_name(".hidden") &&
+	   !is_plain_name(".."), "is_plain_name");
 }
 
 static void test_files(void)
