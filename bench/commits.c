@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -71,6 +72,8 @@ struct commit {
 	enum commit_state state;
 	int gate;			/* gate exit status, -1: not gated */
 	struct json_object *verdicts;	/* the gate's --json report */
+	/* regressed like the commits before it, since this one */
+	const struct commit *since;
 };
 
 struct flow {
@@ -294,7 +297,7 @@ static long ok_cells(const struct flow *f, const char *id)
 static int run(const struct flow *f, struct commit *c)
 {
 	struct argv a = { 0 };
-	char *self = self_exe();
+	char *self = self_exe(), *out;
 	int done, rc;
 
 	c->run_id = run_name(f, c);
@@ -346,7 +349,10 @@ static int run(const struct flow *f, struct commit *c)
 		argv_push(&a, c->run_id);
 		argv_push(&a, f->matrix);
 	}
-	rc = spawn_run(a.v, NULL);
+	/* the runner's summary tables go to a file, its progress to stderr */
+	out = xasprintf("%s/run-%.12s.txt", f->dir, c->sha);
+	rc = spawn_to_file(a.v, NULL, out);
+	free(out);
 	argv_free(&a);
 	free(self);
 	/* 1: some cells failed; the gate counts what is there */
@@ -407,6 +413,64 @@ static int gate(const struct flow *f, const struct commit *base,
 }
 
 /* "dmabench.unmap.p50 strict +156%, ..." for the regressed series of @c */
+/* The series of @c the gate found regressed, one at a time from *@i. */
+static struct json_object *next_regressed(const struct commit *c, size_t *i)
+{
+	struct json_object *s = c->verdicts ?
+				json_object_object_get(c->verdicts, "series") : NULL;
+
+	for (; s && *i < json_object_array_length(s); (*i)++) {
+		struct json_object *e = json_object_array_get_idx(s, *i);
+		const char *v = json_get_string(e, "verdict");
+
+		if (v && !strcmp(v, "regressed")) {
+			(*i)++;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Does @prev regress one of the series @c regresses? */
+static bool shares_regression(const struct commit *c, const struct commit *prev)
+{
+	static const char *const keys[] = { "iommu", "policy", "workload", "metric" };
+	struct json_object *e, *f;
+	size_t i = 0, k;
+
+	while ((e = next_regressed(c, &i))) {
+		k = 0;
+		while ((f = next_regressed(prev, &k))) {
+			size_t d;
+
+			for (d = 0; d < ARRAY_SIZE(keys); d++)
+				if (strcmp(json_get_string(e, keys[d]) ?: "",
+					   json_get_string(f, keys[d]) ?: ""))
+					break;
+			if (d == ARRAY_SIZE(keys))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Every commit is gated against the baseline, so a regression shows in the
+ * commit that brought it and in every commit after it.  Mark the later
+ * ones: a regressed commit whose predecessor in the range regressed a same
+ * series carries that regression rather than introducing it.
+ */
+static void mark_carried(struct commit *cs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct commit *prev = &cs[i - 1];
+
+		if (cs[i].gate == GATE_REGRESSED && prev->gate == GATE_REGRESSED &&
+		    shares_regression(&cs[i], prev))
+			cs[i].since = prev->since ? prev->since : prev;
+	}
+}
+
 static char *regressions(const struct commit *c)
 {
 	struct json_object *s = c->verdicts ?
@@ -425,6 +489,8 @@ static char *regressions(const struct commit *c)
 			    json_get_string(e, "policy"),
 			    r ? (json_object_get_double(r) - 1) * 100 : 0.0);
 	}
+	if (sb.len && c->since)
+		strbuf_addf(&sb, " (since %.12s)", c->since->sha);
 	return sb.buf ? strbuf_detach(&sb) : strdup("");
 }
 
@@ -436,7 +502,7 @@ static const char *gate_word(const struct commit *c)
 	case GATE_CLEAN:
 		return "clean";
 	case GATE_REGRESSED:
-		return "REGRESSED";
+		return c->since ? "carried" : "REGRESSED";
 	default:
 		return "cannot-judge";
 	}
@@ -460,6 +526,10 @@ static struct json_object *commit_json(const struct commit *c, bool baseline)
 	json_object_object_add(o, "gate_exit", c->gate < 0 ? NULL :
 			       json_object_new_int(c->gate));
 	json_object_object_add(o, "regressions", json_object_new_string(reg));
+	json_object_object_add(o, "introduces_regression", json_object_new_boolean(
+			       c->gate == GATE_REGRESSED && !c->since));
+	json_object_object_add(o, "regressed_since", c->since ?
+			       json_object_new_string(c->since->sha) : NULL);
 	free(reg);
 	return o;
 }
@@ -523,6 +593,11 @@ static int write_commits_summary(const struct flow *f, const char *range,
 	print_row(fp, true, base, true);
 	for (size_t i = 0; i < n; i++)
 		print_row(fp, true, &cs[i], false);
+	fprintf(fp, "\n`REGRESSED`: the commit brings a regression against the baseline; `carried`: it keeps one an earlier commit brought.\n");
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].gate == GATE_REGRESSED && !cs[i].since)
+			fprintf(fp, "\nRegression introduced by `%s` (%s).\n",
+				cs[i].sha, cs[i].subject);
 	fclose(fp);
 	free(path);
 	return ret;
@@ -788,11 +863,16 @@ int cmd_commits(int argc, char **argv)
 			unjudged++;
 	}
 	code = regressed ? 1 : unjudged ? 3 : 0;
+	mark_carried(cs, n);
 summary:
 	printf("commits %s of %s, matrix %s:\n", range, f.tree, f.mname);
 	print_row(stdout, false, &base, true);
 	for (size_t i = 0; i < n; i++)
 		print_row(stdout, false, &cs[i], false);
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].gate == GATE_REGRESSED && !cs[i].since)
+			printf("regression introduced by %s %s\n", cs[i].sha,
+			       cs[i].subject);
 	if (write_commits_summary(&f, range, &base, cs, n, code) == 0)
 		printf("summary: %s/summary.md\n", f.dir);
 out:
@@ -844,12 +924,20 @@ static void stop_bisect(int sig)
  * helpers and the bisect-step share git's process group; what a step
  * started (the runner, QEMU, make) dies with the step (PR_SET_PDEATHSIG).
  */
-static int bisect_run(char *const argv[])
+static int bisect_run(char *const argv[], const char *out)
 {
 	struct sigaction sa = { .sa_handler = stop_bisect }, oint, oterm;
-	pid_t pid = spawn_start(argv, NULL);
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	pid_t pid;
 	int rc;
 
+	o.out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (o.out_fd < 0) {
+		pr_err("%s: %s", out, strerror(errno));
+		return -1;
+	}
+	pid = spawn_start(argv, &o);
+	close(o.out_fd);
 	if (pid < 0) {
 		pr_err("git: %s", strerror(errno));
 		return -1;
@@ -981,7 +1069,10 @@ int cmd_bisect(int argc, char **argv)
 	}
 	for (size_t i = 0; i < f.gate_opts.n; i++)
 		argv_push(&s, f.gate_opts.v[i]);
-	rc = bisect_run(s.v);
+	/* git's own account of the steps; ours goes to stderr */
+	path = xasprintf("%s/bisect-run.txt", f.dir);
+	rc = bisect_run(s.v, path);
+	free(path);
 	argv_free(&s);
 	if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
 		pr_err("interrupted; the steps so far: %s/gate-*.txt", f.dir);

@@ -38,7 +38,7 @@ done
 
 if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 	require_vm
-	plan 31
+	plan 32
 else
 	plan 11
 fi
@@ -94,21 +94,32 @@ GATE="--metric dmabench.unmap.p50 --min-effect 30"
 cmd flow commits --tree "$T" --matrix "$M" --results "$R" $GATE HEAD~4..HEAD
 check "commits: exit 1 (a regression)" rc_is flow 1
 S=$(ls -d "$R"/commits-*/ | head -n 1)
+# Every commit is gated against the first: the planted commit brings the
+# regression, the one after it carries it, the two before are clean.
+p12=$(echo "$planted" | cut -c1-12)
 for c in $(git -C "$T" rev-list HEAD~4..HEAD); do
 	short=$(echo "$c" | cut -c1-12)
+	subj=$(git -C "$T" log -1 --format=%s "$c" | cut -c1-40)
 	if [ "$c" = "$planted" ]; then
 		check "commits: the planted commit is REGRESSED" \
 			grep -q "^  $short  REGRESSED" "$TEST_TMP/flow.out"
+	elif git -C "$T" merge-base --is-ancestor "$planted" "$c"; then
+		check "commits: $subj carries it (since the planted one)" \
+			sh -c "grep -q '^  $short  carried' $TEST_TMP/flow.out &&
+			       grep -q '(since $p12)' $TEST_TMP/flow.out"
 	else
-		check "commits: $(git -C "$T" log -1 --format=%s "$c" | cut -c1-40) is clean" \
+		check "commits: $subj is clean" \
 			grep -q "^  $short  clean" "$TEST_TMP/flow.out"
 	fi
 done
 check "commits: the regression names dmabench.unmap.p50" \
 	grep -q "dmabench.unmap.p50 strict +" "$TEST_TMP/flow.out"
-check "commits: summary.json records the planted commit as regressed" \
+check "commits: says the planted commit introduced it, and no other" \
+	sh -c "grep -q '^regression introduced by $planted ' $TEST_TMP/flow.out &&
+	       [ \$(grep -c '^regression introduced by' $TEST_TMP/flow.out) = 1 ]"
+check "commits: summary.json records the planted commit as introducing it" \
 	sh -c "tr -d ' \n' < '$S/summary.json' |
-	       grep -q '\"commit\":\"$planted\"[^}]*\"gate\":\"REGRESSED\"'"
+	       grep -q '\"commit\":\"$planted\"[^}]*\"gate\":\"REGRESSED\"[^}]*\"introduces_regression\":true'"
 check "commits: summary.md and a gate report per commit" \
 	sh -c "[ -f '$S/summary.md' ] && [ \$(ls '$S'/gate-*.json | wc -l) = 4 ]"
 
