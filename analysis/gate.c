@@ -35,7 +35,27 @@ struct side {
 	struct an_dataset ds;
 };
 
-static int load_side(struct side *s, const char *arg, const char *root)
+/*
+ * Keep only the series of @kernel (the run's kernel spec).  The dataset's
+ * lookup table is not used after loading, so the array is compacted in
+ * place.
+ */
+static void keep_kernel(struct an_dataset *ds, const char *kernel)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ds->n; i++) {
+		if (strcmp(ds->s[i].dim[AN_KERNEL], kernel)) {
+			free(ds->s[i].v);
+			continue;
+		}
+		ds->s[k++] = ds->s[i];
+	}
+	ds->n = k;
+}
+
+static int load_side(struct side *s, const char *arg, const char *root,
+		     const char *kernel)
 {
 	an_dataset_init(&s->ds);
 	if (an_resolve_run(arg, root, &s->run))
@@ -43,9 +63,12 @@ static int load_side(struct side *s, const char *arg, const char *root)
 	s->db = store_open_readonly(s->run.root);
 	if (!s->db || an_load_run(s->db, s->run.id, &s->ds))
 		return -1;
+	if (kernel)
+		keep_kernel(&s->ds, kernel);
 	if (!s->ds.n) {
-		pr_err("run %s: no metrics in %s/index.sqlite (no ok cells, or no such run)",
-		       s->run.id, s->run.root);
+		pr_err("run %s: no metrics%s%s in %s/index.sqlite (no ok cells, or no such run)",
+		       s->run.id, kernel ? " of kernel " : "", kernel ? kernel : "",
+		       s->run.root);
 		return -1;
 	}
 	return 0;
@@ -245,7 +268,7 @@ static struct json_object *jnum(double v)
 /* The machine-readable report (schema iommubench.gate/1, docs/analysis.md). */
 static int write_json(const char *path, const struct pair *p, size_t n,
 		      const struct an_gate_opts *o, const char *ra,
-		      const char *rb, int code)
+		      const char *rb, const char *ka, const char *kb, int code)
 {
 	static const char *const codes[] = { "clean", "regression", "cannot judge" };
 	struct json_object *root = json_object_new_object();
@@ -256,6 +279,8 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 	json_object_object_add(root, "schema", json_object_new_string("iommubench.gate/1"));
 	json_object_object_add(root, "baseline", json_object_new_string(ra));
 	json_object_object_add(root, "candidate", json_object_new_string(rb));
+	json_object_object_add(root, "baseline_kernel", ka ? json_object_new_string(ka) : NULL);
+	json_object_object_add(root, "candidate_kernel", kb ? json_object_new_string(kb) : NULL);
 	json_object_object_add(root, "verdict", json_object_new_string(codes[code]));
 	json_object_object_add(root, "exit", json_object_new_int(code));
 	json_object_object_add(root, "alpha", json_object_new_double(o->alpha));
@@ -341,6 +366,9 @@ static void gate_usage(FILE *f)
 		"  -r, --results DIR       results root (default: results)\n"
 		"  -a, --baseline RUN      the reference run (id or directory)\n"
 		"  -b, --candidate RUN     the run under test\n"
+		"      --baseline-kernel K, --candidate-kernel K\n"
+		"                          only that kernel's series of the run (both may\n"
+		"                          name one run that interleaved two kernels)\n"
 		"  -m, --metric PATTERN    metrics to judge, a glob (repeatable; default all)\n"
 		"      --alpha X           family-wise false-alarm rate (default 0.05)\n"
 		"      --min-effect P      smallest change that counts, in %% (default 5)\n"
@@ -367,12 +395,15 @@ int cmd_gate(int argc, char **argv)
 		{ "junit", required_argument, NULL, 'j' },
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "json", required_argument, NULL, 'J' },
+		{ "baseline-kernel", required_argument, NULL, 'K' },
+		{ "candidate-kernel", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
 	const char *root = NULL, *ra = NULL, *rb = NULL, *junit = NULL, *md = NULL;
-	const char *jpath = NULL;
+	const char *jpath = NULL, *ka = NULL, *kb = NULL;
+	char *la = NULL, *lb = NULL;
 	struct side A, B;
 	struct pair *p = NULL;
 	size_t np = 0, judged = 0;
@@ -418,6 +449,12 @@ int cmd_gate(int argc, char **argv)
 		case 'J':
 			jpath = optarg;
 			break;
+		case 'K':
+			ka = optarg;
+			break;
+		case 'L':
+			kb = optarg;
+			break;
 		case 'h':
 			gate_usage(stdout);
 			return 0;
@@ -432,7 +469,7 @@ int cmd_gate(int argc, char **argv)
 	}
 	memset(&A, 0, sizeof(A));
 	memset(&B, 0, sizeof(B));
-	if (load_side(&A, ra, root) || load_side(&B, rb, root))
+	if (load_side(&A, ra, root, ka) || load_side(&B, rb, root, kb))
 		goto out;
 	/* one kernel each: the candidate kernel against the baseline kernel */
 	match_kernel = !(nkernels(&A.ds) == 1 && nkernels(&B.ds) == 1);
@@ -497,7 +534,10 @@ int cmd_gate(int argc, char **argv)
 			       o.min_n);
 			code = GATE_ERROR;
 		}
-	print_report(stdout, false, p, np, &o, A.run.id, B.run.id, code);
+	/* name the kernels when one run holds both sides */
+	la = ka ? xasprintf("%s (kernel %s)", A.run.id, ka) : strdup(A.run.id);
+	lb = kb ? xasprintf("%s (kernel %s)", B.run.id, kb) : strdup(B.run.id);
+	print_report(stdout, false, p, np, &o, la, lb, code);
 	if (md) {
 		FILE *f = fopen(md, "w");
 
@@ -505,11 +545,12 @@ int cmd_gate(int argc, char **argv)
 			pr_err("%s: %s", md, strerror(errno));
 			code = GATE_ERROR;
 		} else {
-			print_report(f, true, p, np, &o, A.run.id, B.run.id, code);
+			print_report(f, true, p, np, &o, la, lb, code);
 			fclose(f);
 		}
 	}
-	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, code))
+	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, ka, kb,
+				code))
 		code = GATE_ERROR;
 	if (junit) {
 		FILE *f = fopen(junit, "w");
@@ -518,11 +559,13 @@ int cmd_gate(int argc, char **argv)
 			pr_err("%s: %s", junit, strerror(errno));
 			code = GATE_ERROR;
 		} else {
-			print_junit(f, p, np, &o, A.run.id, B.run.id);
+			print_junit(f, p, np, &o, la, lb);
 			fclose(f);
 		}
 	}
 out:
+	free(la);
+	free(lb);
 	free(va);
 	free(vb);
 	free(na);

@@ -86,6 +86,7 @@ struct flow {
 	struct argv configs;
 	unsigned int jobs;
 	bool rerun;
+	bool unpaired;			/* one run per commit, not per pair */
 	struct argv gate_opts;		/* --metric, --alpha ... for the gate */
 };
 
@@ -243,22 +244,37 @@ static int build(const struct flow *f, struct commit *c)
 	return 0;
 }
 
-/* The run's name: the commit, and a tag of its kernel key and the matrix. */
-static char *run_name(const struct flow *f, const struct commit *c)
+/* Continue @h with the build key of kernel @name (or the name itself). */
+static uint64_t hash_kernel(const char *name, uint64_t h)
 {
-	char *meta = xasprintf("%s/kernels/%s/kernel.json", cache_dir(), c->kernel);
+	char *meta = xasprintf("%s/kernels/%s/kernel.json", cache_dir(), name);
 	struct json_object *k = json_read_file(meta);
 	const char *key = k ? json_get_string(k, "key") : NULL;
-	uint64_t h = str_hash(key ? key : c->kernel, STR_HASH_INIT);
-	char *name;
 
-	h = str_hash(f->mtext, h);
-	name = xasprintf("commit-%.12s-%08" PRIx32 "-%s", c->sha, (uint32_t)h,
-			 f->mname);
+	h = str_hash(key ? key : name, h);
 	if (k)
 		json_object_put(k);
 	free(meta);
-	return name;
+	return h;
+}
+
+/*
+ * The run's name: the commit (and the baseline it is paired with), and a
+ * tag of their kernels' build keys and the matrix.
+ */
+static char *run_name(const struct flow *f, const struct commit *base,
+		      const struct commit *c)
+{
+	uint64_t h = hash_kernel(c->kernel, STR_HASH_INIT);
+
+	if (base)
+		h = hash_kernel(base->kernel, h);
+	h = str_hash(f->mtext, h);
+	if (base)
+		return xasprintf("pair-%.12s-%.12s-%08" PRIx32 "-%s", base->sha,
+				 c->sha, (uint32_t)h, f->mname);
+	return xasprintf("commit-%.12s-%08" PRIx32 "-%s", c->sha, (uint32_t)h,
+			 f->mname);
 }
 
 /* 1 when <root>/<id> is a finished run, 0 when unfinished, -1 when absent */
@@ -294,13 +310,20 @@ static long ok_cells(const struct flow *f, const char *id)
 	return n;
 }
 
-static int run(const struct flow *f, struct commit *c)
+/*
+ * Run the matrix on @c's kernel, interleaved with @base's when @base is
+ * given (one run, both kernels in the same seeded rounds, so drift of the
+ * machine between runs cannot pose as a difference between commits).
+ */
+static int run(const struct flow *f, const struct commit *base,
+	       struct commit *c)
 {
 	struct argv a = { 0 };
 	char *self = self_exe(), *out;
 	int done, rc;
 
-	c->run_id = run_name(f, c);
+	free(c->run_id);
+	c->run_id = run_name(f, base, c);
 	if (f->rerun) {
 		char stamp[32];
 		time_t now = time(NULL);
@@ -343,6 +366,10 @@ static int run(const struct flow *f, struct commit *c)
 		argv_push(&a, "--resume");
 		argv_push(&a, c->run_id);
 	} else {
+		if (base) {
+			argv_push(&a, "--kernel");
+			argv_push(&a, base->kernel);
+		}
 		argv_push(&a, "--kernel");
 		argv_push(&a, c->kernel);
 		argv_push(&a, "--run-id");
@@ -366,13 +393,24 @@ static int run(const struct flow *f, struct commit *c)
 	return -1;
 }
 
-/* Build and run @c; 0 when it has a finished run. */
-static int measure(const struct flow *f, struct commit *c)
+/*
+ * Build @c and run it: paired with @base (interleaved in one run) unless
+ * the flow is unpaired or @c is the base itself, which then only gets its
+ * own run when unpaired.  0 when @c can be gated.
+ */
+static int measure(const struct flow *f, const struct commit *base,
+		   struct commit *c)
 {
 	pr_info("%.12s %s", c->sha, c->subject);
-	if (build(f, c) || run(f, c))
+	if (build(f, c))
 		return -1;
-	return 0;
+	if (c == base) {
+		if (f->unpaired)
+			return run(f, NULL, c);
+		c->state = C_MEASURED;
+		return 0;
+	}
+	return run(f, f->unpaired ? NULL : base, c);
 }
 
 /* Gate @c against @base; the verdicts land in the flow directory. */
@@ -390,8 +428,17 @@ static int gate(const struct flow *f, const struct commit *base,
 	argv_push(&a, "gate");
 	argv_push(&a, "--results");
 	argv_push(&a, f->root);
-	argv_push(&a, "--baseline");
-	argv_push(&a, base->run_id);
+	if (f->unpaired) {
+		argv_push(&a, "--baseline");
+		argv_push(&a, base->run_id);
+	} else {
+		argv_push(&a, "--baseline");
+		argv_push(&a, c->run_id);
+		argv_push(&a, "--baseline-kernel");
+		argv_push(&a, base->kernel);
+		argv_push(&a, "--candidate-kernel");
+		argv_push(&a, c->kernel);
+	}
 	argv_push(&a, "--candidate");
 	argv_push(&a, c->run_id);
 	argv_pushf(&a, "--json=%s", json);
@@ -547,7 +594,7 @@ static void print_row(FILE *fp, bool md, const struct commit *c, bool baseline)
 		for (const char *p = c->subject; *p; p++)
 			fputs(*p == '|' ? "\\|" : (char[]){ *p, 0 }, fp);
 		fprintf(fp, " | %s | %s | %s |\n", word,
-			c->state == C_MEASURED ? c->run_id : "", reg);
+			c->state == C_MEASURED && c->run_id ? c->run_id : "", reg);
 	}
 	else
 		fprintf(fp, "  %.12s  %-12s %-50.50s%s%s\n", c->sha, word,
@@ -611,6 +658,9 @@ static void common_usage(FILE *f)
 		"                        kernel-patches/configs/qemu-bench.config)\n"
 		"  -j, --jobs N          make -j (default: the number of CPUs)\n"
 		"      --rerun           measure again even when a commit has a run\n"
+		"      --unpaired        one run per commit, gated against the baseline's\n"
+		"                        own run (default: each commit's run interleaves\n"
+		"                        the baseline kernel's boots with its own)\n"
 		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
 		"      --min-reps N, --no-holm\n");
 }
@@ -648,6 +698,8 @@ enum {
 	OPT_NO_HOLM,
 	OPT_BASE_RUN,
 	OPT_FLOW_DIR,
+	OPT_GOOD_KERNEL,
+	OPT_UNPAIRED,
 };
 
 static const struct option flow_opts[] = {
@@ -657,6 +709,7 @@ static const struct option flow_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "rerun", no_argument, NULL, OPT_RERUN },
+	{ "unpaired", no_argument, NULL, OPT_UNPAIRED },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "good", required_argument, NULL, OPT_GOOD },
@@ -668,18 +721,20 @@ static const struct option flow_opts[] = {
 	/* bisect-step only */
 	{ "baseline-run", required_argument, NULL, OPT_BASE_RUN },
 	{ "flow-dir", required_argument, NULL, OPT_FLOW_DIR },
+	{ "good-kernel", required_argument, NULL, OPT_GOOD_KERNEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 struct flow_args {
 	const char *tree, *matrix, *root, *baseline, *good, *bad;
-	const char *base_run, *flow_dir;
+	const char *base_run, *flow_dir, *good_kernel;
 	struct argv configs;
 	struct argv gate_opts;
 	size_t nmetrics;
 	unsigned int jobs;
 	bool rerun;
+	bool unpaired;
 };
 
 /* Parse the options the three commands share; -1 usage error, 1 --help. */
@@ -716,6 +771,12 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 			break;
 		case OPT_RERUN:
 			a->rerun = true;
+			break;
+		case OPT_UNPAIRED:
+			a->unpaired = true;
+			break;
+		case OPT_GOOD_KERNEL:
+			a->good_kernel = optarg;
 			break;
 		case OPT_BASELINE:
 			a->baseline = optarg;
@@ -770,6 +831,7 @@ static void flow_take(struct flow *f, struct flow_args *a)
 	memset(&a->gate_opts, 0, sizeof(a->gate_opts));
 	f->jobs = a->jobs;
 	f->rerun = a->rerun;
+	f->unpaired = a->unpaired;
 }
 
 static void flow_args_free(struct flow_args *a)
@@ -793,7 +855,7 @@ int cmd_commits(int argc, char **argv)
 		flow_args_free(&a);
 		return rc > 0 ? 0 : EXIT_USAGE;
 	}
-	if (a.good || a.bad || a.base_run || a.flow_dir) {
+	if (a.good || a.bad || a.base_run || a.flow_dir || a.good_kernel) {
 		pr_err("--good, --bad: options of bisect, not commits");
 		goto out;
 	}
@@ -844,7 +906,7 @@ int cmd_commits(int argc, char **argv)
 		n, range, base.sha, f.matrix, f.dir);
 
 	pr_info("[baseline]");
-	if (measure(&f, &base)) {
+	if (measure(&f, &base, &base)) {
 		pr_err("the baseline %.12s could not be measured: nothing to gate against",
 		       base.sha);
 		code = EXIT_USAGE;
@@ -852,7 +914,7 @@ int cmd_commits(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		pr_info("[%zu/%zu]", i + 1, n);
-		if (measure(&f, &cs[i])) {
+		if (measure(&f, &base, &cs[i])) {
 			unjudged++;
 			continue;
 		}
@@ -983,7 +1045,7 @@ int cmd_bisect(int argc, char **argv)
 		return rc > 0 ? 0 : EXIT_USAGE;
 	}
 	if (optind != argc || !a.good || !a.bad || a.nmetrics != 1 ||
-	    a.baseline || a.base_run || a.flow_dir) {
+	    a.baseline || a.base_run || a.flow_dir || a.good_kernel) {
 		pr_err("bisect needs --good, --bad and exactly one --metric (and takes no --baseline: the good commit is)");
 		bisect_usage(stderr);
 		goto out;
@@ -1010,12 +1072,12 @@ int cmd_bisect(int argc, char **argv)
 	if (flow_mkdir(&f))
 		goto out;
 	pr_info("[good] measuring the baseline");
-	if (measure(&f, &good)) {
+	if (measure(&f, &good, &good)) {
 		pr_err("the good commit %.12s could not be measured", good.sha);
 		goto out;
 	}
 	pr_info("[bad] measuring the bad end");
-	if (measure(&f, &bad)) {
+	if (measure(&f, &good, &bad)) {
 		pr_err("the bad commit %.12s could not be measured", bad.sha);
 		goto out;
 	}
@@ -1053,8 +1115,16 @@ int cmd_bisect(int argc, char **argv)
 	argv_push(&s, f.matrix);
 	argv_push(&s, "--results");
 	argv_push(&s, f.root);
-	argv_push(&s, "--baseline-run");
-	argv_push(&s, good.run_id);
+	if (f.unpaired) {
+		argv_push(&s, "--unpaired");
+		argv_push(&s, "--baseline-run");
+		argv_push(&s, good.run_id);
+	} else {
+		argv_push(&s, "--good");
+		argv_push(&s, good.sha);
+		argv_push(&s, "--good-kernel");
+		argv_push(&s, good.kernel);
+	}
 	argv_push(&s, "--flow-dir");
 	argv_push(&s, f.dir);
 	if (f.jobs)
@@ -1164,7 +1234,7 @@ int cmd_bisect_step(int argc, char **argv)
 	int rc, code = BISECT_ABORT;
 
 	rc = parse_flow_args(argc, argv, &a, bisect_usage);
-	if (rc || !a.base_run || !a.flow_dir)
+	if (rc || !a.flow_dir || (!a.base_run && (!a.good || !a.good_kernel)))
 		goto out;
 	flow_take(&f, &a);
 	if (flow_init(&f, a.tree, a.matrix, a.root, NULL))
@@ -1181,8 +1251,13 @@ int cmd_bisect_step(int argc, char **argv)
 		goto out;
 	}
 	commit_init(&f, &c, head);
-	base.run_id = strdup(a.base_run);
-	if (measure(&f, &c)) {
+	if (f.unpaired) {
+		base.run_id = strdup(a.base_run);
+	} else {
+		commit_init(&f, &base, a.good);
+		base.kernel = strdup(a.good_kernel);
+	}
+	if (measure(&f, &base, &c)) {
 		pr_warn("%.12s: %s; skipping it", c.sha, state_names[c.state]);
 		code = BISECT_SKIP;
 		goto out;
@@ -1190,13 +1265,17 @@ int cmd_bisect_step(int argc, char **argv)
 	rc = gate(&f, &base, &c);
 	switch (rc) {
 	case GATE_CLEAN:
-		pr_info("%.12s: good", c.sha);
+		pr_info("bisect: %.12s %s: good", c.sha, c.subject);
 		code = BISECT_GOOD;
 		break;
-	case GATE_REGRESSED:
-		pr_info("%.12s: bad", c.sha);
+	case GATE_REGRESSED: {
+		char *reg = regressions(&c);
+
+		pr_info("bisect: %.12s %s: bad (%s)", c.sha, c.subject, reg);
+		free(reg);
 		code = BISECT_BAD;
 		break;
+	}
 	default:
 		pr_warn("%.12s: the gate cannot judge it (exit %d); skipping it",
 			c.sha, rc);

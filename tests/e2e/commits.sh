@@ -38,7 +38,7 @@ done
 
 if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 	require_vm
-	plan 32
+	plan 34
 else
 	plan 11
 fi
@@ -123,7 +123,7 @@ check "commits: summary.json records the planted commit as introducing it" \
 check "commits: summary.md and a gate report per commit" \
 	sh -c "[ -f '$S/summary.md' ] && [ \$(ls '$S'/gate-*.json | wc -l) = 4 ]"
 
-# every run carries its commit in every cell
+# every run carries its commits in every cell (each pairs the baseline)
 runs_ok() {
 	for c in $base $(git -C "$T" rev-list HEAD~4..HEAD); do
 		n=$(sqlite3 "$R/index.sqlite" "SELECT count(*) FROM cells WHERE kernel_commit = '$c' AND status = 'ok'")
@@ -137,12 +137,23 @@ check "the store has >= 5 ok cells keyed by each of the 5 commits" runs_ok
 cmd flow2 commits --tree "$T" --matrix "$M" --results "$R" $GATE HEAD~4..HEAD
 check "commits again: exit 1" rc_is flow2 1
 check "commits again: every run reused, nothing rebuilt" \
-	sh -c "[ \$(grep -c 'measured before, reusing' $TEST_TMP/flow2.err) = 5 ] &&
+	sh -c "[ \$(grep -c 'measured before, reusing' $TEST_TMP/flow2.err) = 4 ] &&
 	       ! grep -q '^iommubench: building' $TEST_TMP/flow2.err"
 check "commits again: the same verdict lines" \
 	sh -c "grep '^  [0-9a-f]\{12\}  ' $TEST_TMP/flow.out > $TEST_TMP/v1 &&
 	       grep '^  [0-9a-f]\{12\}  ' $TEST_TMP/flow2.out > $TEST_TMP/v2 &&
 	       cmp -s $TEST_TMP/v1 $TEST_TMP/v2"
+
+# Unpaired: one run per commit, gated against the baseline's own run.  The
+# typo fix against the planted commit (both with the delay) is clean.
+cmd unp commits --tree "$T" --matrix "$M" --results "$R.unpaired" --unpaired \
+	$GATE HEAD~1..HEAD
+check "commits --unpaired: the commit after the planted one is clean against it" \
+	sh -c "[ \$(cat $TEST_TMP/unp.rc) = 0 ] &&
+	       grep -q '^  [0-9a-f]\{12\}  clean' $TEST_TMP/unp.out"
+check "commits --unpaired: one run per commit, none paired" \
+	sh -c "[ \$(ls -d '$R.unpaired'/commit-* | wc -l) = 2 ] &&
+	       ! ls -d '$R.unpaired'/pair-* 2>/dev/null"
 
 # bisect in a fresh store: it measures what git bisect asks for.
 cmd bis bisect --tree "$T" --good HEAD~4 --bad HEAD --matrix "$M" \
@@ -154,8 +165,8 @@ B=$(ls -d "$R.bisect"/bisect-*/ | head -n 1)
 check "bisect: its log records the steps and the answer" \
 	sh -c "grep -q '^git bisect start' '$B/bisect.log' &&
 	       grep -q '# first bad commit: \[$planted\]' '$B/bisect.log'"
-check "bisect: it measured fewer commits than the range has" \
-	sh -c "[ \$(ls -d '$R.bisect'/commit-* | wc -l) -le 4 ]"
+check "bisect: it ran fewer pairs than the range has commits" \
+	sh -c "[ \$(ls -d '$R.bisect'/pair-* | wc -l) -le 3 ]"
 check "bisect: the user's tree is untouched (HEAD, no bisect state)" \
 	sh -c "[ \$(git -C '$T' rev-parse HEAD) = \$(git -C '$T' rev-parse main) ] &&
 	       ! git -C '$T' bisect log >/dev/null 2>&1"
