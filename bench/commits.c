@@ -634,8 +634,10 @@ static int write_commits_summary(const struct flow *f, const char *range,
 		return -1;
 	}
 	fprintf(fp, "# Commits %s of %s\n\n", range, f->tree);
-	fprintf(fp, "Matrix `%s`; each commit is gated against the baseline `%.12s` (the gate's reports: `gate-<commit>.md`).\n\n",
-		f->matrix, base->sha);
+	fprintf(fp, "Matrix `%s`; each commit is gated against the baseline `%.12s`, %s (the gate's reports: `gate-<commit>.md`).\n\n",
+		f->matrix, base->sha, f->unpaired ?
+		"run against run (`--unpaired`)" :
+		"in one run that interleaves the boots of both kernels");
 	fprintf(fp, "| commit | subject | gate | run | regressions |\n|---|---|---|---|---|\n");
 	print_row(fp, true, base, true);
 	for (size_t i = 0; i < n; i++)
