@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../analysis/analysis.h"
@@ -136,22 +135,6 @@ static char *git_line(const char *tree, const char *a1, const char *a2,
 	return out;
 }
 
-static int resolve_commit(const struct flow *f, const char *rev, char sha[41])
-{
-	char *spec = xasprintf("%s^{commit}", rev);
-	char *s = git_line(f->tree, "rev-parse", "--verify", "-q", spec);
-	int ret = -1;
-
-	if (s && strlen(s) == 40) {
-		memcpy(sha, s, 41);
-		ret = 0;
-	} else {
-		pr_err("%s: '%s' is not a commit", f->tree, rev);
-	}
-	free(s);
-	free(spec);
-	return ret;
-}
 
 static void commit_init(const struct flow *f, struct commit *c, const char *sha)
 {
@@ -168,9 +151,7 @@ static void commit_init(const struct flow *f, struct commit *c, const char *sha)
 static int flow_init(struct flow *f, const char *tree, const char *matrix,
 		     const char *root, const char *kind)
 {
-	char stamp[32], *dot, *slash;
-	time_t now = time(NULL);
-	char *top;
+	char *dot, *slash, *top;
 
 	f->tree = realpath(tree, NULL);
 	if (!f->tree) {
@@ -207,8 +188,10 @@ static int flow_init(struct flow *f, const char *tree, const char *matrix,
 		f->root = xasprintf("%s/%s", cwd, root);
 	}
 	if (kind) {
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+		char *stamp = stamp_now();
+
 		f->dir = xasprintf("%s/%s-%s-%s", f->root, kind, stamp, f->mname);
+		free(stamp);
 	}
 	return 0;
 }
@@ -325,12 +308,10 @@ static int run(const struct flow *f, const struct commit *base,
 	free(c->run_id);
 	c->run_id = run_name(f, base, c);
 	if (f->rerun) {
-		char stamp[32];
-		time_t now = time(NULL);
-		char *id = c->run_id;
+		char *id = c->run_id, *stamp = stamp_now();
 
-		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
 		c->run_id = xasprintf("%s-%s", id, stamp);
+		free(stamp);
 		free(id);
 	}
 	done = run_finished(f, c->run_id);
@@ -428,12 +409,10 @@ static int gate(const struct flow *f, const struct commit *base,
 	argv_push(&a, "gate");
 	argv_push(&a, "--results");
 	argv_push(&a, f->root);
-	if (f->unpaired) {
-		argv_push(&a, "--baseline");
-		argv_push(&a, base->run_id);
-	} else {
-		argv_push(&a, "--baseline");
-		argv_push(&a, c->run_id);
+	/* paired: both sides are kernels of the commit's one run */
+	argv_push(&a, "--baseline");
+	argv_push(&a, f->unpaired ? base->run_id : c->run_id);
+	if (!f->unpaired) {
 		argv_push(&a, "--baseline-kernel");
 		argv_push(&a, base->kernel);
 		argv_push(&a, "--candidate-kernel");
@@ -459,7 +438,6 @@ static int gate(const struct flow *f, const struct commit *base,
 	return c->gate;
 }
 
-/* "dmabench.unmap.p50 strict +156%, ..." for the regressed series of @c */
 /* The series of @c the gate found regressed, one at a time from *@i. */
 static struct json_object *next_regressed(const struct commit *c, size_t *i)
 {
@@ -518,19 +496,16 @@ static void mark_carried(struct commit *cs, size_t n)
 	}
 }
 
+/* "dmabench.unmap.p50 strict +156%, ..." for the regressed series of @c */
 static char *regressions(const struct commit *c)
 {
-	struct json_object *s = c->verdicts ?
-				json_object_object_get(c->verdicts, "series") : NULL;
 	struct strbuf sb = STRBUF_INIT;
+	struct json_object *e;
+	size_t i = 0;
 
-	for (size_t i = 0; s && i < json_object_array_length(s); i++) {
-		struct json_object *e = json_object_array_get_idx(s, i);
-		const char *v = json_get_string(e, "verdict");
+	while ((e = next_regressed(c, &i))) {
 		struct json_object *r = json_object_object_get(e, "ratio");
 
-		if (!v || strcmp(v, "regressed"))
-			continue;
 		strbuf_addf(&sb, "%s%s %s %+.0f%%", sb.len ? ", " : "",
 			    json_get_string(e, "metric"),
 			    json_get_string(e, "policy"),
@@ -591,15 +566,18 @@ static void print_row(FILE *fp, bool md, const struct commit *c, bool baseline)
 
 	if (md) {
 		fprintf(fp, "| `%.12s` | ", c->sha);
-		for (const char *p = c->subject; *p; p++)
-			fputs(*p == '|' ? "\\|" : (char[]){ *p, 0 }, fp);
+		for (const char *p = c->subject; *p; p++) {
+			if (*p == '|')
+				fputc('\\', fp);
+			fputc(*p, fp);
+		}
 		fprintf(fp, " | %s | %s | %s |\n", word,
 			c->state == C_MEASURED && c->run_id ? c->run_id : "", reg);
-	}
-	else
+	} else {
 		fprintf(fp, "  %.12s  %-12s %-50.50s%s%s\n", c->sha, word,
 			c->subject, *reg ? "\n                              " : "",
 			reg);
+	}
 	free(reg);
 }
 
@@ -877,8 +855,8 @@ int cmd_commits(int argc, char **argv)
 			       range, NULL };
 		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 
-		rc = resolve_commit(&f, a.baseline ? a.baseline :
-				    (*from ? from : "HEAD"), sha);
+		rc = kbuild_git_commit(f.tree, a.baseline ? a.baseline :
+				       (*from ? from : "HEAD"), sha);
 		free(from);
 		if (rc)
 			goto out;
@@ -1054,7 +1032,8 @@ int cmd_bisect(int argc, char **argv)
 	}
 	flow_take(&f, &a);
 	if (flow_init(&f, a.tree, a.matrix, a.root, "bisect") ||
-	    resolve_commit(&f, a.good, gsha) || resolve_commit(&f, a.bad, bsha))
+	    kbuild_git_commit(f.tree, a.good, gsha) ||
+	    kbuild_git_commit(f.tree, a.bad, bsha))
 		goto out;
 	{
 		char *anc[] = { "git", "-C", f.tree, "merge-base", "--is-ancestor",

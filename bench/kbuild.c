@@ -333,25 +333,39 @@ static int source_dir(struct kb *kb, const char *dir)
  * with the tree through alternates), so the user's checkout is never
  * touched and moving between commits rewrites only the files that differ.
  */
+int kbuild_git_commit(const char *tree, const char *rev, char sha[41])
+{
+	char *spec = xasprintf("%s^{commit}", rev);
+	char *argv[] = { "git", "-C", (char *)tree, "rev-parse", "--verify",
+			 "-q", spec, NULL };
+	char *s = spawn_capture_line(argv, NULL);
+	int ret = -1;
+
+	if (s && strlen(s) == 40) {
+		memcpy(sha, s, 41);
+		ret = 0;
+	} else {
+		pr_err("%s: '%s' is not a commit", tree, rev);
+	}
+	free(s);
+	free(spec);
+	return ret;
+}
+
 static int source_git(struct kb *kb, const char *dir, const char *rev)
 {
-	char *path = realpath(dir, NULL), *spec, *h;
-	char *argv[] = { "git", "-C", path, "rev-parse", "--verify", "-q",
-			 NULL, NULL };
+	char *path = realpath(dir, NULL), *h;
+	char sha[41];
 
 	if (!path) {
 		pr_err("%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	spec = xasprintf("%s^{commit}", rev);
-	argv[6] = spec;
-	kb->commit = spawn_capture_line(argv, NULL);
-	free(spec);
-	if (!kb->commit || strlen(kb->commit) != 40) {
-		pr_err("%s: '%s' is not a commit of this git tree", path, rev);
+	if (kbuild_git_commit(path, rev, sha)) {
 		free(path);
 		return -1;
 	}
+	kb->commit = strdup(sha);
 	h = sha256_of(NULL, path);
 	kb->slot = xasprintf("%s/kbuild/git-%.12s", cache_dir(), h ? h : "0");
 	free(h);

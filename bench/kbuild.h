@@ -28,6 +28,12 @@ struct kbuild_req {
  */
 int kbuild_build(const struct kbuild_req *req, char **kdir);
 
+/*
+ * kbuild_git_commit - the full id of commit @rev of the git tree @tree into
+ * @sha; -1 after saying that it is not a commit.
+ */
+int kbuild_git_commit(const char *tree, const char *rev, char sha[41]);
+
 /* 'iommubench kernel build ...': @argv[0] is "build". */
 int cmd_kernel_build(int argc, char **argv);
 

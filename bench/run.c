@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -657,6 +656,17 @@ static void print_plan(struct json_object *plan)
 	}
 }
 
+/* Replace the values of a matrix axis with @vals. */
+static void replace_axis(char **axis, unsigned int *n, char *const vals[],
+			 unsigned int nvals)
+{
+	for (unsigned int i = 0; i < *n; i++)
+		free(axis[i]);
+	for (unsigned int i = 0; i < nvals; i++)
+		axis[i] = strdup(vals[i]);
+	*n = nvals;
+}
+
 static int new_run(struct runner *r, const char *mpath, const char *root,
 		   bool seed_set, uint64_t seed, const char *host_dev,
 		   bool dry_run)
@@ -665,8 +675,7 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	struct json_object *settings;
 	struct kernel ks[MATRIX_MAX_AXIS] = { 0 };
 	unsigned int nk = 0;
-	char stamp[32], *base, *dot;
-	time_t now = time(NULL);
+	char *base, *dot;
 	struct matrix m;
 	int ret = EXIT_USAGE;
 
@@ -682,13 +691,8 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		}
 		pr_info("host mode: the kernels and iommu axes of %s are replaced by this machine's",
 			mpath);
-		for (unsigned int i = 0; i < m.nkernels; i++)
-			free(m.kernels[i]);
-		for (unsigned int i = 0; i < m.niommus; i++)
-			free(m.iommus[i]);
-		m.kernels[0] = strdup("host");
-		m.iommus[0] = strdup("host");
-		m.nkernels = m.niommus = 1;
+		replace_axis(m.kernels, &m.nkernels, (char *[]){ "host" }, 1);
+		replace_axis(m.iommus, &m.niommus, (char *[]){ "host" }, 1);
 		uname(&u);
 		json_object_object_add(hk, "name", json_object_new_string("host"));
 		json_object_object_add(hk, "release", json_object_new_string(u.release));
@@ -696,11 +700,8 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	} else {
 		if (r->nkernels) {
 			pr_info("--kernel: the kernels axis of %s is replaced", mpath);
-			for (unsigned int i = 0; i < m.nkernels; i++)
-				free(m.kernels[i]);
-			for (unsigned int i = 0; i < r->nkernels; i++)
-				m.kernels[i] = strdup(r->kernels[i]);
-			m.nkernels = r->nkernels;
+			replace_axis(m.kernels, &m.nkernels, r->kernels,
+				     r->nkernels);
 		}
 		for (nk = 0; nk < m.nkernels; nk++) {
 			if (kernel_resolve(m.kernels[nk], &ks[nk])) {
@@ -743,15 +744,18 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		goto out;
 	}
 
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
 	base = strrchr(mpath, '/') ? strdup(strrchr(mpath, '/') + 1) : strdup(mpath);
 	dot = strrchr(base, '.');
 	if (dot)
 		*dot = '\0';
-	if (r->want_id)
+	if (r->want_id) {
 		r->dir = xasprintf("%s/%s", root, r->want_id);
-	else
+	} else {
+		char *stamp = stamp_now();
+
 		r->dir = xasprintf("%s/%s-%s", root, stamp, base);
+		free(stamp);
+	}
 	free(base);
 	if (r->want_id && path_exists(r->dir)) {
 		pr_err("--run-id %s: %s exists (use --resume to continue it)",

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "iommubench.h"
@@ -409,12 +408,12 @@ static int make_disk(const char *path)
 static char *new_run_dir(void)
 {
 	static unsigned int seq;
-	char stamp[32];
-	time_t now = time(NULL);
+	char *stamp = stamp_now();
+	char *dir = xasprintf("%s/runs/vm-%s-%d-%u", cache_dir(), stamp,
+			      (int)getpid(), seq++);
 
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
-	return xasprintf("%s/runs/vm-%s-%d-%u", cache_dir(), stamp,
-			 (int)getpid(), seq++);
+	free(stamp);
+	return dir;
 }
 
 static void write_record(const char *dir, const struct vm_config *cfg,

@@ -182,6 +182,16 @@ char *iso8601_now(void)
 	return strdup(buf);
 }
 
+char *stamp_now(void)
+{
+	char buf[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	return strdup(buf);
+}
+
 void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };

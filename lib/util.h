@@ -55,6 +55,8 @@ void fput_markup(FILE *f, const char *s);
 uint64_t now_ms(void);
 /* The current UTC time as "2026-11-21T15:26:47Z"; caller frees. */
 char *iso8601_now(void);
+/* Local time as YYYYmmdd-HHMMSS, the stamp in run and flow names. */
+char *stamp_now(void);
 uint64_t now_ns(void);
 void sleep_ms(unsigned int ms);
 
