@@ -56,6 +56,7 @@ struct runner {
 	unsigned int done;
 	unsigned int failed;
 	unsigned int skipped;
+	unsigned int boot_retries;	/* boots that needed more than one attempt */
 	uint64_t t0;
 	uint64_t last_draw;
 	bool tty;
@@ -422,6 +423,7 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	static const char *const keep[] = {
 		"outcome", "exit_status", "accel", "boot_to_command_ms",
 		"cmdline", "kernel_warnings", "policy_verified",
+		"boot_attempts", "boot_faults",
 	};
 
 	for (size_t i = 0; vm && i < ARRAY_SIZE(keep); i++)
@@ -453,7 +455,6 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		.dut = VM_BDF_DISK,
 		.share = r->dir,
 		.run_dir = logdir,
-		.keep = true,
 		.command = argv,
 		.tick = tick,
 		.tick_arg = r,
@@ -495,6 +496,10 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 	json_copy(boot, "cmdline", vmrec, "cmdline");
 	json_copy(boot, "accel", vmrec, "accel");
 	json_copy(boot, "outcome", vmrec, "outcome");
+	json_copy(boot, "boot_attempts", vmrec, "boot_attempts");
+	json_copy(boot, "boot_faults", vmrec, "boot_faults");
+	if (json_object_get_int(json_object_object_get(vmrec, "boot_attempts")) > 1)
+		r->boot_retries++;
 	save_manifest(r);
 	json_object_put(vmrec);
 	kernel_free(&cfg.kernel);
@@ -573,6 +578,9 @@ static int summarize(struct runner *r)
 
 	printf("\nrun %s: %u cells ok, %u failed%s\n", r->run_id, r->done,
 	       r->failed, interrupted ? " (interrupted: --resume continues)" : "");
+	if (r->boot_retries)
+		printf("%u boot(s) booted again after a benign boot-time fault (see boot_faults in manifest.json)\n",
+		       r->boot_retries);
 	if (!r->db || !root)
 		return -1;
 	slash = strrchr(root, '/');

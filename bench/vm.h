@@ -85,6 +85,7 @@ struct vm_result {
 	bool verified;		/* read back == requested */
 	int64_t boot_to_command_ms;	/* -1 when COMMAND never started */
 	char accel[8];
+	unsigned int boot_attempts;	/* > 1: benign boot faults were retried */
 };
 
 /*

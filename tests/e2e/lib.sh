@@ -59,26 +59,12 @@ require_vm() {
 # vm OUT_PREFIX ARGS...: run 'iommubench vm run ARGS'; stdout to
 # $TEST_TMP/OUT.out, stderr to OUT.err, status to OUT.rc.  The output is
 # echoed as TAP comments so a failing test's log shows what happened.
-#
-# One retry, for one failure only: a guest that panicked on an "Oops: int3"
-# (the kernel's boot-time code patching racing under TCG: seen in a stock
-# Debian 6.12 boot in sched_clock_tick, docs/vm-target.md) is booted once
-# more, and the test log says so.  Every other failure counts.
 vm() {
 	name=$1
 	shift
 	"$IB" vm run --run-dir "$TEST_TMP/$name.run" "$@" \
 		> "$TEST_TMP/$name.out" 2> "$TEST_TMP/$name.err"
 	rc=$?
-	if [ "$rc" = 123 ] &&
-	   grep -q 'Oops: int3' "$TEST_TMP/$name.run/serial.log" 2>/dev/null; then
-		echo "# $name: the guest hit an int3 Oops while patching its code at boot (TCG); booting once more"
-		rm -rf "$TEST_TMP/$name.int3.run"
-		mv "$TEST_TMP/$name.run" "$TEST_TMP/$name.int3.run"
-		"$IB" vm run --run-dir "$TEST_TMP/$name.run" "$@" \
-			> "$TEST_TMP/$name.out" 2> "$TEST_TMP/$name.err"
-		rc=$?
-	fi
 	echo $rc > "$TEST_TMP/$name.rc"
 	sed 's/^/# out: /' "$TEST_TMP/$name.out" | head -40
 	sed 's/^/# err: /' "$TEST_TMP/$name.err" | head -40
