@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The option parser and subcommand dispatcher of every program: see opt.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "opt.h"
+#include "spawn.h"
+#include "util.h"
+
+#define OPT_MAX		64	/* options of one command, help included */
+#define HELP_COLUMN	26
+
+static const struct opt opt_help_entry = OPT_BOOL('h', "help", NULL,
+						   "show this help and exit");
+static const struct opt opt_version_entry = OPT_BOOL(0, "version", NULL,
+						     "print the version and exit");
+
+/* The command whose line is being parsed, for the messages' prefix. */
+static const char *cur_name = PACKAGE_NAME;
+
+static void opt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void opt_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cur_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void try_help(const struct opt_cmd *cmd)
+{
+	fprintf(stderr, "Try '%s --help'.\n", cmd->name);
+}
+
+int opt_usage_error(const struct opt_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	try_help(cmd);
+	return EXIT_USAGE;
+}
+
+int opt_exit(int ret)
+{
+	return ret == OPT_HELP ? EXIT_OK : EXIT_USAGE;
+}
+
+/* "-k, --kernel SPEC" as the usage text shows it. */
+static void opt_label(const struct opt *o, struct strbuf *sb)
+{
+	if (o->short_name)
+		strbuf_addf(sb, "-%c, ", o->short_name);
+	else
+		strbuf_adds(sb, "    ");
+	strbuf_addf(sb, "--%s", o->long_name);
+	if (o->kind != OPTK_BOOL)
+		strbuf_addf(sb, " %s", o->argh ? o->argh : "ARG");
+}
+
+static void opt_usage_line(const struct opt *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (o->kind == OPTK_GROUP) {
+		printf("\n%s\n", o->help);
+		return;
+	}
+	opt_label(o, &sb);
+	printf("  %s", sb.buf);
+	if (sb.len + 2 >= HELP_COLUMN)
+		printf("\n%*s", HELP_COLUMN, "");
+	else
+		printf("%*s", (int)(HELP_COLUMN - sb.len - 2), "");
+	printf("%s", o->help ? o->help : "");
+	if (o->kind == OPTK_CHOICE) {
+		printf(" (");
+		for (size_t i = 0; o->choices[i]; i++)
+			printf("%s%s", i ? ", " : "", o->choices[i]);
+		printf(")");
+	}
+	if (o->kind == OPTK_STRINGS)
+		printf(" (repeatable)");
+	putchar('\n');
+	strbuf_release(&sb);
+}
+
+void opt_usage(const struct opt_cmd *cmd)
+{
+	for (size_t i = 0; cmd->usage && cmd->usage[i]; i++)
+		printf("%s %s\n", i ? "   or:" : "usage:", cmd->usage[i]);
+	if (cmd->about)
+		printf("\n%s\n", cmd->about);
+	printf("\n");
+	for (const struct opt *o = cmd->opts; o && o->kind != OPTK_END; o++)
+		opt_usage_line(o);
+	opt_usage_line(&opt_help_entry);
+	opt_usage_line(&opt_version_entry);
+	if (cmd->footer)
+		printf("\n%s\n", cmd->footer);
+}
+
+int opt_parse_ll(const char *what, const char *s, long long min,
+		 long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno == ERANGE || (*s == '-' && min >= 0) ||
+	    s[0] == ' ' || s[0] == '+') {
+		opt_err("%s: '%s' is not a whole number", what, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		opt_err("%s: %s is out of range (%lld-%lld)", what, s, min,
+			     max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int opt_parse_double(const char *what, const char *s, double min,
+			    double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno == ERANGE || !isfinite(v) || s[0] == ' ') {
+		opt_err("%s: '%s' is not a number", what, s);
+		return -1;
+	}
+	if (v < min || v > max) {
+		opt_err("%s: %s is out of range (%g-%g)", what, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Store @arg into @o's value; -1 after saying what is wrong. */
+static int opt_store(const struct opt *o, const char *arg, const char *what)
+{
+	long long ll;
+	double d;
+
+	switch (o->kind) {
+	case OPTK_BOOL:
+		*(bool *)o->value = true;
+		return 0;
+	case OPTK_STRING:
+		*(const char **)o->value = arg;
+		return 0;
+	case OPTK_STRINGS:
+		return argv_push(o->value, arg);
+	case OPTK_INT:
+		if (opt_parse_ll(what, arg, o->min, o->max, &ll))
+			return -1;
+		*(int *)o->value = (int)ll;
+		return 0;
+	case OPTK_UINT:
+		if (opt_parse_ll(what, arg, o->min, o->max, &ll))
+			return -1;
+		*(unsigned int *)o->value = (unsigned int)ll;
+		return 0;
+	case OPTK_U64:
+		if (opt_parse_ll(what, arg, o->min, o->max, &ll))
+			return -1;
+		*(unsigned long long *)o->value = (unsigned long long)ll;
+		return 0;
+	case OPTK_DOUBLE:
+		if (opt_parse_double(what, arg, o->dmin, o->dmax, &d))
+			return -1;
+		*(double *)o->value = d;
+		return 0;
+	case OPTK_CHOICE:
+		for (int i = 0; o->choices[i]; i++) {
+			if (!strcmp(o->choices[i], arg)) {
+				*(int *)o->value = i;
+				return 0;
+			}
+		}
+		{
+			struct strbuf sb = STRBUF_INIT;
+
+			for (size_t i = 0; o->choices[i]; i++)
+				strbuf_addf(&sb, "%s%s", i ? ", " : "",
+					    o->choices[i]);
+			opt_err("%s: '%s' is not one of %s", what, arg,
+				     sb.buf);
+			strbuf_release(&sb);
+		}
+		return -1;
+	case OPTK_CALLBACK:
+		return o->cb(o, arg);
+	case OPTK_END:
+	case OPTK_GROUP:
+		break;
+	}
+	return -1;
+}
+
+/* The word of argv that getopt_long just refused, for the message. */
+static const char *bad_word(int argc, char **argv)
+{
+	int i = optind - 1;
+
+	if (i < 1 || i >= argc)
+		i = argc - 1;
+	return argv[i];
+}
+
+int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
+{
+	struct option longopts[OPT_MAX + 1];
+	const struct opt *table[OPT_MAX];
+	struct strbuf shorts = STRBUF_INIT;
+	size_t n = 0;
+	int ret = OPT_ERROR, c, li;
+
+	cur_name = cmd->name;
+	strbuf_adds(&shorts, cmd->stop_at_arg ? "+:" : ":");
+	for (const struct opt *o = cmd->opts; o && o->kind != OPTK_END; o++) {
+		if (o->kind == OPTK_GROUP)
+			continue;
+		if (n + 2 >= OPT_MAX) {
+			fprintf(stderr, "%s: more than %d options in its table\n",
+				cmd->name, OPT_MAX - 2);
+			abort();
+		}
+		table[n] = o;
+		longopts[n] = (struct option){
+			.name = o->long_name,
+			.has_arg = o->kind == OPTK_BOOL ? no_argument :
+				   required_argument,
+			.val = 256 + (int)n,
+		};
+		if (o->short_name)
+			strbuf_addf(&shorts, "%c%s", o->short_name,
+				    o->kind == OPTK_BOOL ? "" : ":");
+		n++;
+	}
+	table[n] = &opt_help_entry;
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	table[n] = &opt_version_entry;
+	longopts[n++] = (struct option){ "version", no_argument, NULL, 256 + OPT_MAX };
+	longopts[n] = (struct option){ 0 };
+	strbuf_adds(&shorts, "h");
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts.buf, longopts, &li)) != -1) {
+		const struct opt *o = NULL;
+		char what[64];
+
+		if (c == 'h') {
+			opt_usage(cmd);
+			ret = OPT_HELP;
+			goto out;
+		}
+		if (c == 256 + OPT_MAX) {
+			printf("%s %s\n", cmd->name, PACKAGE_VERSION);
+			ret = OPT_HELP;
+			goto out;
+		}
+		if (c == '?') {
+			if (optopt)
+				opt_err("unknown option '-%c'", optopt);
+			else
+				opt_err("unknown option '%s'",
+					     bad_word(argc, argv));
+			goto usage;
+		}
+		if (c == ':') {
+			opt_err("option '%s' needs an argument",
+				     bad_word(argc, argv));
+			goto usage;
+		}
+		if (c >= 256) {
+			o = table[c - 256];
+		} else {
+			for (size_t i = 0; i < n && !o; i++)
+				if (table[i]->short_name == c)
+					o = table[i];
+		}
+		if (!o)
+			goto usage;
+		snprintf(what, sizeof(what), "--%s", o->long_name);
+		if (opt_store(o, optarg, what))
+			goto usage;
+	}
+	if (argc - optind < cmd->min_args) {
+		opt_err("%s", cmd->min_args == 1 && argc == optind ?
+			     "an argument is missing" : "too few arguments");
+		goto usage;
+	}
+	if (cmd->max_args != OPT_ARGS_ANY && argc - optind > cmd->max_args) {
+		opt_err("unexpected argument '%s'", argv[optind + cmd->max_args]);
+		goto usage;
+	}
+	ret = optind;
+	goto out;
+usage:
+	try_help(cmd);
+out:
+	strbuf_release(&shorts);
+	return ret;
+}
+
+int subcmd_run(const struct opt_cmd *cmd, const struct subcmd *subs,
+	       size_t nsubs, int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+
+	if (!name)
+		return opt_usage_error(cmd, "a subcommand is missing");
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+		opt_usage(cmd);
+		printf("\nsubcommands:\n");
+		for (size_t i = 0; i < nsubs; i++)
+			if (subs[i].help)
+				printf("  %-10s %s\n", subs[i].name, subs[i].help);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version")) {
+		printf("%s %s\n", cmd->name, PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < nsubs; i++)
+		if (!strcmp(name, subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	if (name[0] == '-')
+		return opt_usage_error(cmd, "unknown option '%s' (options follow the subcommand)",
+				       name);
+	return opt_usage_error(cmd, "'%s' is not a subcommand", name);
+}
