@@ -37,9 +37,18 @@ static const char *const iommu_names[] = {
 	"intel", "intel-cm", "amd", "virtio", NULL,
 };
 
+/* More keys than any section knows: [global] knows 11. */
+#define MAX_SECTION_KEYS	32
+
 struct parser {
 	const char *path;
-	int line;
+	int line;			/* 0: the error is about the whole file */
+	const char *section;		/* "global" or a workload's name */
+	struct {
+		const char *key;	/* points into the text being parsed */
+		int line;
+	} seen[MAX_SECTION_KEYS];	/* keys of the current section */
+	unsigned int nseen;
 };
 
 static int perr(const struct parser *p, const char *fmt, ...)
@@ -57,7 +66,10 @@ static int perr(const struct parser *p, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	strbuf_addf(&sb, "%s:%d: %s", p->path, p->line, msg);
+	if (p->line > 0)
+		strbuf_addf(&sb, "%s:%d: %s", p->path, p->line, msg);
+	else
+		strbuf_addf(&sb, "%s: %s", p->path, msg);
 	pr_err("%s", sb.buf);
 	strbuf_release(&sb);
 	free(msg);
@@ -72,22 +84,107 @@ static bool in_list(const char *const list[], const char *s)
 	return false;
 }
 
-/* Split @val on white space into @out (strdup'ed); returns the count. */
+/*
+ * Split @val on white space and commas into @out (strdup'ed), at most
+ * MATRIX_MAX_AXIS values, none twice: a value given twice would give two
+ * cells the same id.  *@n counts what is in @out, on error too, so that
+ * the caller frees it.  Returns 0 or -1.
+ */
 static int split(const struct parser *p, const char *key, char *val,
-		 char **out, unsigned int max)
+		 char **out, unsigned int *n)
 {
-	unsigned int n = 0;
 	char *save, *tok;
 
+	*n = 0;
 	for (tok = strtok_r(val, " \t,", &save); tok;
 	     tok = strtok_r(NULL, " \t,", &save)) {
-		if (n == max)
-			return perr(p, "%s: more than %u values", key, max);
-		out[n++] = strdup(tok);
+		if (*n == MATRIX_MAX_AXIS)
+			return perr(p, "%s: more than %u values", key,
+				    MATRIX_MAX_AXIS);
+		for (unsigned int i = 0; i < *n; i++)
+			if (!strcmp(out[i], tok))
+				return perr(p, "%s: '%s' given twice", key, tok);
+		out[(*n)++] = strdup(tok);
 	}
-	if (!n)
+	if (!*n)
 		return perr(p, "%s: no value", key);
-	return n;
+	return 0;
+}
+
+/* "debian:6.1" -> "debian-6.1": ids are file names. */
+static char *id_part(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *c = d; c && *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
+		    *c != '_')
+			*c = '-';
+	return d;
+}
+
+/* Two kernel specs that differ only where ids have a '-' share cell ids. */
+static int kernel_ids_differ(const struct parser *p, const struct matrix *m)
+{
+	for (unsigned int i = 0; i < m->nkernels; i++) {
+		char *a = id_part(m->kernels[i]);
+
+		for (unsigned int j = 0; j < i; j++) {
+			char *b = id_part(m->kernels[j]);
+			bool same = !strcmp(a, b);
+
+			free(b);
+			if (same) {
+				perr(p, "kernels: '%s' and '%s' give the same cell ids (%s)",
+				     m->kernels[j], m->kernels[i], a);
+				free(a);
+				return -1;
+			}
+		}
+		free(a);
+	}
+	return 0;
+}
+
+static int parse_policies(const struct parser *p, struct matrix *m, char *val)
+{
+	char *words[MATRIX_MAX_AXIS];
+	unsigned int n;
+	int ret = split(p, "policies", val, words, &n);
+
+	for (unsigned int i = 0; !ret && i < n; i++) {
+		struct policy_axis *pa = &m->policies[m->npolicies];
+		char *at = strchr(words[i], '@');
+
+		if (at)
+			*at = '\0';
+		if (policy_parse(words[i], &pa->policy)) {
+			ret = perr(p, "policies: '%s' is not strict, lazy or identity",
+				   words[i]);
+			break;
+		}
+		pa->mechanism = strdup(at ? at + 1 : "auto");
+		m->npolicies++;
+		if (strcmp(pa->mechanism, "auto") &&
+		    strcmp(pa->mechanism, "cmdline") &&
+		    strcmp(pa->mechanism, "sysfs")) {
+			ret = perr(p, "policies: mechanism '%s' is not auto, cmdline or sysfs",
+				   pa->mechanism);
+			break;
+		}
+		/* "strict" and "strict@auto" are one configuration. */
+		for (unsigned int j = 0; j < m->npolicies - 1; j++) {
+			if (m->policies[j].policy == pa->policy &&
+			    !strcmp(m->policies[j].mechanism, pa->mechanism)) {
+				ret = perr(p, "policies: %s@%s given twice",
+					   policy_name(pa->policy), pa->mechanism);
+				break;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < n; i++)
+		free(words[i]);
+	return ret;
 }
 
 static int parse_uint(const struct parser *p, const char *key,
@@ -123,50 +220,19 @@ static int parse_bool(const struct parser *p, const char *key,
 static int global_key(struct parser *p, struct matrix *m, const char *key,
 		      char *val)
 {
-	char *words[MATRIX_MAX_AXIS];
-	int n;
-
 	if (!strcmp(key, "kernels")) {
-		n = split(p, key, val, m->kernels, MATRIX_MAX_AXIS);
-		if (n < 0)
+		if (split(p, key, val, m->kernels, &m->nkernels))
 			return -1;
-		m->nkernels = n;
+		return kernel_ids_differ(p, m);
 	} else if (!strcmp(key, "iommu")) {
-		n = split(p, key, val, m->iommus, MATRIX_MAX_AXIS);
-		if (n < 0)
+		if (split(p, key, val, m->iommus, &m->niommus))
 			return -1;
-		m->niommus = n;
-		for (int i = 0; i < n; i++)
+		for (unsigned int i = 0; i < m->niommus; i++)
 			if (!in_list(iommu_names, m->iommus[i]))
 				return perr(p, "iommu: '%s' is not intel, intel-cm, amd or virtio",
 					    m->iommus[i]);
 	} else if (!strcmp(key, "policies")) {
-		n = split(p, key, val, words, MATRIX_MAX_AXIS);
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			struct policy_axis *pa = &m->policies[m->npolicies++];
-			char *at = strchr(words[i], '@');
-			int bad;
-
-			pa->mechanism = strdup(at ? at + 1 : "auto");
-			if (at)
-				*at = '\0';
-			bad = policy_parse(words[i], &pa->policy);
-			if (!bad && strcmp(pa->mechanism, "auto") &&
-			    strcmp(pa->mechanism, "cmdline") &&
-			    strcmp(pa->mechanism, "sysfs"))
-				bad = perr(p, "policies: mechanism '%s' is not auto, cmdline or sysfs",
-					   pa->mechanism);
-			else if (bad)
-				perr(p, "policies: '%s' is not strict, lazy or identity",
-				     words[i]);
-			for (int j = i; bad && j < n; j++)
-				free(words[j]);
-			if (bad)
-				return -1;
-			free(words[i]);
-		}
+		return parse_policies(p, m, val);
 	} else if (!strcmp(key, "repetitions")) {
 		return parse_uint(p, key, val, 1, 1000, &m->repetitions);
 	} else if (!strcmp(key, "seed")) {
@@ -231,8 +297,6 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 	if (!in_list(allowed, key))
 		return perr(p, "unknown key '%s' for a %s workload in [%s]", key,
 			    w->type == WORKLOAD_FIO ? "fio" : "dmabench", w->name);
-	if (workload_param(w, key, NULL))
-		return perr(p, "'%s' set twice in [%s]", key, w->name);
 	if (w->nparams == MATRIX_MAX_PARAMS)
 		return perr(p, "too many keys in [%s]", w->name);
 	/* Values reach a shell (fio's environment, dmabench's argv). */
@@ -271,20 +335,50 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/*
+ * A key set twice in one section is an error: appending to an axis or
+ * keeping one of two values silently would run another plan than the
+ * file reads as.
+ */
+static int note_key(struct parser *p, const char *key)
+{
+	for (unsigned int i = 0; i < p->nseen; i++)
+		if (!strcmp(p->seen[i].key, key))
+			return perr(p, "'%s' set twice in [%s] (first on line %d)",
+				    key, p->section, p->seen[i].line);
+	if (p->nseen == MAX_SECTION_KEYS)
+		return perr(p, "more than %d keys in [%s]", MAX_SECTION_KEYS,
+			    p->section);
+	p->seen[p->nseen].key = key;
+	p->seen[p->nseen++].line = p->line;
+	return 0;
+}
+
 int matrix_parse(const char *path, struct matrix *m)
 {
 	struct parser p = { .path = path };
 	struct workload *w = NULL;
-	bool in_global = false, seen_global = false;
-	char *text, *line, *next;
+	bool in_global = false, empty = true;
+	int global_line = 0;
+	char *text, *line, *next, *nul;
+	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	text = read_file(path, NULL);
+	text = read_file(path, &len);
 	if (!text) {
 		pr_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	m->path = strdup(path);
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		/* Everything after it would be ignored. */
+		p.line = 1;
+		for (const char *c = text; c < nul; c++)
+			p.line += *c == '\n';
+		perr(&p, "a NUL byte: a matrix file is text");
+		goto err;
+	}
 	m->text = strdup(text);
 	m->repetitions = 5;
 	m->cpus = 2;
@@ -301,6 +395,7 @@ int matrix_parse(const char *path, struct matrix *m)
 		line = strtrim(line);
 		if (!*line || *line == '#' || *line == ';')
 			continue;
+		empty = false;
 		if (*line == '[') {
 			char *end = strchr(line, ']');
 
@@ -308,13 +403,16 @@ int matrix_parse(const char *path, struct matrix *m)
 				goto bad_line;
 			*end = '\0';
 			line++;
+			p.nseen = 0;
+			p.section = line;
 			in_global = !strcmp(line, "global");
 			if (in_global) {
-				if (seen_global) {
-					perr(&p, "[global] appears twice");
+				if (global_line) {
+					perr(&p, "[global] appears twice (first on line %d)",
+					     global_line);
 					goto err;
 				}
-				seen_global = true;
+				global_line = p.line;
 				w = NULL;
 				continue;
 			}
@@ -325,7 +423,8 @@ int matrix_parse(const char *path, struct matrix *m)
 			}
 			for (unsigned int i = 0; i < m->nworkloads; i++) {
 				if (!strcmp(m->workloads[i].name, line)) {
-					perr(&p, "[%s] appears twice", line);
+					perr(&p, "[%s] appears twice (first on line %d)",
+					     line, m->workloads[i].line);
 					goto err;
 				}
 			}
@@ -350,23 +449,31 @@ int matrix_parse(const char *path, struct matrix *m)
 			perr(&p, "'%s' needs a value", key);
 			goto err;
 		}
-		if (in_global) {
-			if (global_key(&p, m, key, val))
-				goto err;
-		} else if (w) {
-			if (workload_key(&p, w, key, val))
-				goto err;
-		} else {
+		if (!in_global && !w) {
 			perr(&p, "'%s' outside a section: start with [global]", key);
 			goto err;
 		}
+		if (note_key(&p, key))
+			goto err;
+		if (in_global) {
+			if (global_key(&p, m, key, val))
+				goto err;
+		} else {
+			if (workload_key(&p, w, key, val))
+				goto err;
+		}
 	}
 	p.line = 0;
+	if (empty) {
+		perr(&p, "the file is empty: a matrix needs [global] with policies = ... and a workload section");
+		goto err;
+	}
 	if (!m->nkernels)
 		m->kernels[m->nkernels++] = strdup("debian:6.1");
 	if (!m->niommus)
 		m->iommus[m->niommus++] = strdup("intel");
 	if (!m->npolicies) {
+		p.line = global_line;
 		perr(&p, "[global] needs policies = strict lazy identity (or some of them)");
 		goto err;
 	}
@@ -434,18 +541,6 @@ static void shuffle(unsigned int *v, unsigned int n, uint64_t *state)
 		v[i - 1] = v[j];
 		v[j] = t;
 	}
-}
-
-/* "debian:6.1" -> "debian-6.1": ids are file names. */
-static char *id_part(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *c = d; c && *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
-		    *c != '_')
-			*c = '-';
-	return d;
 }
 
 struct json_object *matrix_plan(const struct matrix *m, uint64_t seed)

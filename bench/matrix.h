@@ -64,7 +64,10 @@ struct matrix {
 
 /*
  * matrix_parse - read and validate @path.  Every error names the file and
- * line ("quick.ini:12: ...") and nothing is kept.  Returns 0 or -1.
+ * line ("quick.ini:12: ...", or just the file when it is about the whole
+ * file) and nothing is kept.  Axes are bounded (MATRIX_MAX_AXIS values,
+ * MATRIX_MAX_WORKLOADS workloads) and hold no value twice; a key set twice
+ * in one section, a NUL byte and an empty file are refused.  Returns 0 or -1.
  */
 int matrix_parse(const char *path, struct matrix *m);
 void matrix_free(struct matrix *m);
