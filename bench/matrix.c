@@ -37,7 +37,7 @@ static const char *const iommu_names[] = {
 	"intel", "intel-cm", "amd", "virtio", NULL,
 };
 
-/* More keys than any section knows: [global] knows 11. */
+/* More keys than any section knows: [global] knows 13. */
 #define MAX_SECTION_KEYS	32
 
 struct parser {
@@ -263,6 +263,10 @@ static int global_key(struct parser *p, struct matrix *m, const char *key,
 		return parse_uint(p, key, val, 256, 1 << 20, &m->mem_mb);
 	} else if (!strcmp(key, "timeout")) {
 		return parse_uint(p, key, val, 10, 86400, &m->boot_timeout_s);
+	} else if (!strcmp(key, "max_cells")) {
+		return parse_uint(p, key, val, 1, 1000000, &m->max_cells);
+	} else if (!strcmp(key, "max_boots")) {
+		return parse_uint(p, key, val, 1, 1000000, &m->max_boots);
 	} else {
 		return perr(p, "unknown key '%s' in [global]", key);
 	}
@@ -354,6 +358,28 @@ static int note_key(struct parser *p, const char *key)
 	return 0;
 }
 
+/*
+ * The plan's size, checked before it is expanded: a plan of a million
+ * cells takes minutes and gigabytes just to be listed, and days to run.
+ */
+static int plan_size_check(const struct matrix *m)
+{
+	struct parser p = { .path = m->path };
+	uint64_t boots = (uint64_t)m->nkernels * m->niommus * m->npolicies *
+			 m->repetitions;
+	uint64_t cells = boots * m->nworkloads;
+
+	if (boots > m->max_boots)
+		return perr(&p, "the plan has %llu boots (%llu cells), more than max_boots = %u: fewer axes or repetitions, or raise max_boots in [global]",
+			    (unsigned long long)boots,
+			    (unsigned long long)cells, m->max_boots);
+	if (cells > m->max_cells)
+		return perr(&p, "the plan has %llu cells (%llu boots), more than max_cells = %u: fewer axes, workloads or repetitions, or raise max_cells in [global]",
+			    (unsigned long long)cells,
+			    (unsigned long long)boots, m->max_cells);
+	return 0;
+}
+
 int matrix_parse(const char *path, struct matrix *m)
 {
 	struct parser p = { .path = path };
@@ -384,6 +410,8 @@ int matrix_parse(const char *path, struct matrix *m)
 	m->cpus = 2;
 	m->mem_mb = 1024;
 	m->boot_timeout_s = 900;
+	m->max_cells = MATRIX_MAX_CELLS;
+	m->max_boots = MATRIX_MAX_BOOTS;
 	m->disk = strdup("nvme");
 	for (line = text; line; line = next) {
 		char *eq, *key, *val;
@@ -490,6 +518,8 @@ int matrix_parse(const char *path, struct matrix *m)
 			goto err;
 		}
 	}
+	if (plan_size_check(m))
+		goto err;
 	free(text);
 	return 0;
 
@@ -548,10 +578,15 @@ struct json_object *matrix_plan(const struct matrix *m, uint64_t seed)
 	unsigned int nconf = m->nkernels * m->niommus * m->npolicies;
 	unsigned int order[MATRIX_MAX_AXIS * MATRIX_MAX_AXIS * MATRIX_MAX_AXIS];
 	unsigned int worder[MATRIX_MAX_WORKLOADS];
-	struct json_object *plan = json_object_new_object();
-	struct json_object *boots = json_object_new_array();
+	struct json_object *plan, *boots;
 	uint64_t state = seed;
 	unsigned int nboot = 0;
+
+	/* Axes replaced after parsing (run --kernel) may have grown it. */
+	if (plan_size_check(m))
+		return NULL;
+	plan = json_object_new_object();
+	boots = json_object_new_array();
 
 	for (unsigned int rep = 1; rep <= m->repetitions; rep++) {
 		for (unsigned int i = 0; i < nconf; i++)

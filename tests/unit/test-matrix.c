@@ -183,6 +183,15 @@ static const struct bad bad[] = {
 	{ "", "m.ini: the file is empty" },
 	{ "# only a comment\n\n", "m.ini: the file is empty" },
 	{ "[w]\nrw = read\n", "m.ini: [global] needs policies" },
+	/* the plan's size is capped before it is expanded */
+	{ "[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+	  "[w]\nrw = read\n",
+	  "m.ini: the plan has 3000 boots (3000 cells), more than max_boots = 1000" },
+	{ "[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+	  "max_boots = 3000\n[w1]\n[w2]\n[w3]\n[w4]\n",
+	  "m.ini: the plan has 12000 cells (3000 boots), more than max_cells = 10000" },
+	{ "[global]\npolicies = strict\nmax_cells = 0\n[w]\nrw = read\n",
+	  "m.ini:3: max_cells: '0' is not a number from 1 to 1000000" },
 };
 
 static void test_parse(void)
@@ -252,6 +261,42 @@ static void test_nul(void)
 	free(err);
 }
 
+/* Raised caps let a large plan through; the plan itself checks them too. */
+static void test_plan_cap(void)
+{
+	static const char text[] =
+		"[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+		"max_boots = 3000\nmax_cells = 12000\n[w1]\n[w2]\n[w3]\n[w4]\n";
+	struct json_object *plan;
+	struct matrix m;
+	char *err = parse_err(text, &m);
+
+	ok(!err, "max_cells and max_boots raise the caps%s%s",
+	   err ? ": " : "", err ? err : "");
+	free(err);
+	if (!err)
+		matrix_free(&m);
+
+	/* run --kernel replaces an axis after parsing: plan checks again */
+	err = parse_err(good, &m);
+	if (err) {
+		ok(0, "cap: the matrix parses");
+		free(err);
+		return;
+	}
+	m.repetitions = 1000;	/* 8 configurations: 8000 boots */
+	stderr_capture();
+	plan = matrix_plan(&m, 1);
+	err = stderr_captured();
+	ok(!plan && err &&
+	   strstr(err, "m.ini: the plan has 8000 boots (16000 cells), more than max_boots = 1000"),
+	   "matrix_plan refuses a plan over the caps (got: %s)",
+	   plan ? "a plan" : err ? err : "no message");
+	free(err);
+	json_object_put(plan);
+	matrix_free(&m);
+}
+
 static unsigned int count_label(struct json_object *boots, size_t from,
 				size_t n, const char *label)
 {
@@ -311,6 +356,7 @@ int main(void)
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_parse();
 	test_nul();
+	test_plan_cap();
 	test_plan();
 	rm_rf(dir);
 	return tap_done();
