@@ -187,6 +187,72 @@ static int parse_policies(const struct parser *p, struct matrix *m, char *val)
 	return ret;
 }
 
+/*
+ * dmabench options a matrix may not pass: the runner gives dmabench the
+ * device under test whose policy it verified, and never skips dmabench's
+ * safety checks.  getopt_long() takes any unambiguous prefix of a long
+ * option ("--forc"), so every prefix is refused.
+ */
+static const struct {
+	const char *name;
+	char short_opt;
+} dmabench_denied[] = {
+	{ "device", 'd' },
+	{ "force", 'f' },
+};
+
+/*
+ * dmabench's short options that take an argument (dmabench-cli.c's
+ * short_opts): in "-rfrom-device" the rest of the word is the argument.
+ */
+static const char dmabench_short_with_arg[] = "dtTnwcNrMmesDb";
+
+/* The dmabench option @word sets that a matrix may not, or NULL. */
+static const char *dmabench_denied_opt(const char *word)
+{
+	if (word[0] != '-' || !word[1])
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(dmabench_denied); i++) {
+		const char *name = dmabench_denied[i].name;
+
+		if (word[1] == '-') {
+			size_t len = strcspn(word + 2, "=");
+
+			if (len && len <= strlen(name) &&
+			    !strncmp(word + 2, name, len))
+				return name;
+			continue;
+		}
+		/* A cluster of short options: "-Sf", "-s4096". */
+		for (const char *c = word + 1; *c; c++) {
+			if (*c == dmabench_denied[i].short_opt)
+				return name;
+			if (strchr(dmabench_short_with_arg, *c))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static int dmabench_args_check(const struct parser *p, const char *val)
+{
+	char *copy = strdup(val), *save, *word;
+	const char *name = NULL;
+
+	/* The runner splits args on spaces (agent.c), as here. */
+	for (word = strtok_r(copy, " ", &save); word;
+	     word = strtok_r(NULL, " ", &save)) {
+		name = dmabench_denied_opt(word);
+		if (name)
+			break;
+	}
+	if (name)
+		perr(p, "args: '%s' is dmabench's --%s: the runner passes the device under test it verified, and never --force",
+		     word, name);
+	free(copy);
+	return name ? -1 : 0;
+}
+
 static int parse_uint(const struct parser *p, const char *key,
 		      const char *val, unsigned int min, unsigned int max,
 		      unsigned int *out)
@@ -307,6 +373,9 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 	for (const char *c = val; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr(" -_.:=,/%@+", *c))
 			return perr(p, "%s: character '%c' is not allowed", key, *c);
+	if (w->type == WORKLOAD_DMABENCH && !strcmp(key, "args") &&
+	    dmabench_args_check(p, val))
+		return -1;
 	w->key[w->nparams] = strdup(key);
 	w->val[w->nparams++] = strdup(val);
 	return 0;

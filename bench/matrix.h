@@ -72,8 +72,9 @@ struct matrix {
  * line ("quick.ini:12: ...", or just the file when it is about the whole
  * file) and nothing is kept.  Axes are bounded (MATRIX_MAX_AXIS values,
  * MATRIX_MAX_WORKLOADS workloads) and hold no value twice; a key set twice
- * in one section, a NUL byte, an empty file and a plan over max_cells or
- * max_boots are refused.  Returns 0 or -1.
+ * in one section, a NUL byte, an empty file, a plan over max_cells or
+ * max_boots and a dmabench workload whose args choose the device or
+ * --force are refused.  Returns 0 or -1.
  */
 int matrix_parse(const char *path, struct matrix *m);
 void matrix_free(struct matrix *m);

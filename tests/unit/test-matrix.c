@@ -192,6 +192,31 @@ static const struct bad bad[] = {
 	  "m.ini: the plan has 12000 cells (3000 boots), more than max_cells = 10000" },
 	{ "[global]\npolicies = strict\nmax_cells = 0\n[w]\nrw = read\n",
 	  "m.ini:3: max_cells: '0' is not a number from 1 to 1000000" },
+	/* dmabench args may not choose the device or skip safety checks */
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --mode single --device 0000:00:04.0\n",
+	  "m.ini:5: args: '--device' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --device=0000:00:04.0\n",
+	  "m.ini:5: args: '--device=0000:00:04.0' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --devi 0000:00:04.0\n",
+	  "m.ini:5: args: '--devi' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -d 00:04.0\n",
+	  "m.ini:5: args: '-d' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -vd00:04.0\n",
+	  "m.ini:5: args: '-vd00:04.0' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --duration 1 --force\n",
+	  "m.ini:5: args: '--force' is dmabench's --force" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --fo\n",
+	  "m.ini:5: args: '--fo' is dmabench's --force" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -T 1 -Sf\n",
+	  "m.ini:5: args: '-Sf' is dmabench's --force" },
 };
 
 static void test_parse(void)
@@ -259,6 +284,23 @@ static void test_nul(void)
 	if (!err)
 		matrix_free(&m);
 	free(err);
+}
+
+/* dmabench options that only look like --device or --force. */
+static void test_dmabench_args(void)
+{
+	static const char text[] =
+		"[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+		"args = --device-time 1 -rfrom-device -s4096 --dir to-device -S\n";
+	struct matrix m;
+	char *err = parse_err(text, &m);
+
+	ok(!err, "--device-time, -rfrom-device and -s4096 are allowed%s%s",
+	   err ? ": " : "", err ? err : "");
+	if (err)
+		free(err);
+	else
+		matrix_free(&m);
 }
 
 /* Raised caps let a large plan through; the plan itself checks them too. */
@@ -356,6 +398,7 @@ int main(void)
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_parse();
 	test_nul();
+	test_dmabench_args();
 	test_plan_cap();
 	test_plan();
 	rm_rf(dir);
