@@ -37,9 +37,18 @@ static const char *const iommu_names[] = {
 	"intel", "intel-cm", "amd", "virtio", NULL,
 };
 
+/* More keys than any section knows: [global] knows 13. */
+#define MAX_SECTION_KEYS	32
+
 struct parser {
 	const char *path;
-	int line;
+	int line;			/* 0: the error is about the whole file */
+	const char *section;		/* "global" or a workload's name */
+	struct {
+		const char *key;	/* points into the text being parsed */
+		int line;
+	} seen[MAX_SECTION_KEYS];	/* keys of the current section */
+	unsigned int nseen;
 };
 
 static int perr(const struct parser *p, const char *fmt, ...)
@@ -57,7 +66,10 @@ static int perr(const struct parser *p, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	strbuf_addf(&sb, "%s:%d: %s", p->path, p->line, msg);
+	if (p->line > 0)
+		strbuf_addf(&sb, "%s:%d: %s", p->path, p->line, msg);
+	else
+		strbuf_addf(&sb, "%s: %s", p->path, msg);
 	pr_err("%s", sb.buf);
 	strbuf_release(&sb);
 	free(msg);
@@ -72,22 +84,173 @@ static bool in_list(const char *const list[], const char *s)
 	return false;
 }
 
-/* Split @val on white space into @out (strdup'ed); returns the count. */
+/*
+ * Split @val on white space and commas into @out (strdup'ed), at most
+ * MATRIX_MAX_AXIS values, none twice: a value given twice would give two
+ * cells the same id.  *@n counts what is in @out, on error too, so that
+ * the caller frees it.  Returns 0 or -1.
+ */
 static int split(const struct parser *p, const char *key, char *val,
-		 char **out, unsigned int max)
+		 char **out, unsigned int *n)
 {
-	unsigned int n = 0;
 	char *save, *tok;
 
+	*n = 0;
 	for (tok = strtok_r(val, " \t,", &save); tok;
 	     tok = strtok_r(NULL, " \t,", &save)) {
-		if (n == max)
-			return perr(p, "%s: more than %u values", key, max);
-		out[n++] = strdup(tok);
+		if (*n == MATRIX_MAX_AXIS)
+			return perr(p, "%s: more than %u values", key,
+				    MATRIX_MAX_AXIS);
+		for (unsigned int i = 0; i < *n; i++)
+			if (!strcmp(out[i], tok))
+				return perr(p, "%s: '%s' given twice", key, tok);
+		out[(*n)++] = strdup(tok);
 	}
-	if (!n)
+	if (!*n)
 		return perr(p, "%s: no value", key);
-	return n;
+	return 0;
+}
+
+/* "debian:6.1" -> "debian-6.1": ids are file names. */
+static char *id_part(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *c = d; c && *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
+		    *c != '_')
+			*c = '-';
+	return d;
+}
+
+/* Two kernel specs that differ only where ids have a '-' share cell ids. */
+static int kernel_ids_differ(const struct parser *p, const struct matrix *m)
+{
+	for (unsigned int i = 0; i < m->nkernels; i++) {
+		char *a = id_part(m->kernels[i]);
+
+		for (unsigned int j = 0; j < i; j++) {
+			char *b = id_part(m->kernels[j]);
+			bool same = !strcmp(a, b);
+
+			free(b);
+			if (same) {
+				perr(p, "kernels: '%s' and '%s' give the same cell ids (%s)",
+				     m->kernels[j], m->kernels[i], a);
+				free(a);
+				return -1;
+			}
+		}
+		free(a);
+	}
+	return 0;
+}
+
+static int parse_policies(const struct parser *p, struct matrix *m, char *val)
+{
+	char *words[MATRIX_MAX_AXIS];
+	unsigned int n;
+	int ret = split(p, "policies", val, words, &n);
+
+	for (unsigned int i = 0; !ret && i < n; i++) {
+		struct policy_axis *pa = &m->policies[m->npolicies];
+		char *at = strchr(words[i], '@');
+
+		if (at)
+			*at = '\0';
+		if (policy_parse(words[i], &pa->policy)) {
+			ret = perr(p, "policies: '%s' is not strict, lazy or identity",
+				   words[i]);
+			break;
+		}
+		pa->mechanism = strdup(at ? at + 1 : "auto");
+		m->npolicies++;
+		if (strcmp(pa->mechanism, "auto") &&
+		    strcmp(pa->mechanism, "cmdline") &&
+		    strcmp(pa->mechanism, "sysfs")) {
+			ret = perr(p, "policies: mechanism '%s' is not auto, cmdline or sysfs",
+				   pa->mechanism);
+			break;
+		}
+		/* "strict" and "strict@auto" are one configuration. */
+		for (unsigned int j = 0; j < m->npolicies - 1; j++) {
+			if (m->policies[j].policy == pa->policy &&
+			    !strcmp(m->policies[j].mechanism, pa->mechanism)) {
+				ret = perr(p, "policies: %s@%s given twice",
+					   policy_name(pa->policy), pa->mechanism);
+				break;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < n; i++)
+		free(words[i]);
+	return ret;
+}
+
+/*
+ * dmabench options a matrix may not pass: the runner gives dmabench the
+ * device under test whose policy it verified, and never skips dmabench's
+ * safety checks.  getopt_long() takes any unambiguous prefix of a long
+ * option ("--forc"), so every prefix is refused.
+ */
+static const struct {
+	const char *name;
+	char short_opt;
+} dmabench_denied[] = {
+	{ "device", 'd' },
+	{ "force", 'f' },
+};
+
+/*
+ * dmabench's short options that take an argument (dmabench-cli.c's
+ * short_opts): in "-rfrom-device" the rest of the word is the argument.
+ */
+static const char dmabench_short_with_arg[] = "dtTnwcNrMmesDb";
+
+/* The dmabench option @word sets that a matrix may not, or NULL. */
+static const char *dmabench_denied_opt(const char *word)
+{
+	if (word[0] != '-' || !word[1])
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(dmabench_denied); i++) {
+		const char *name = dmabench_denied[i].name;
+
+		if (word[1] == '-') {
+			size_t len = strcspn(word + 2, "=");
+
+			if (len && len <= strlen(name) &&
+			    !strncmp(word + 2, name, len))
+				return name;
+			continue;
+		}
+		/* A cluster of short options: "-Sf", "-s4096". */
+		for (const char *c = word + 1; *c; c++) {
+			if (*c == dmabench_denied[i].short_opt)
+				return name;
+			if (strchr(dmabench_short_with_arg, *c))
+				break;
+		}
+	}
+	return NULL;
+}
+
+static int dmabench_args_check(const struct parser *p, const char *val)
+{
+	char *copy = strdup(val), *save, *word;
+	const char *name = NULL;
+
+	/* The runner splits args on spaces (agent.c), as here. */
+	for (word = strtok_r(copy, " ", &save); word;
+	     word = strtok_r(NULL, " ", &save)) {
+		name = dmabench_denied_opt(word);
+		if (name)
+			break;
+	}
+	if (name)
+		perr(p, "args: '%s' is dmabench's --%s: the runner passes the device under test it verified, and never --force",
+		     word, name);
+	free(copy);
+	return name ? -1 : 0;
 }
 
 static int parse_uint(const struct parser *p, const char *key,
@@ -123,50 +286,19 @@ static int parse_bool(const struct parser *p, const char *key,
 static int global_key(struct parser *p, struct matrix *m, const char *key,
 		      char *val)
 {
-	char *words[MATRIX_MAX_AXIS];
-	int n;
-
 	if (!strcmp(key, "kernels")) {
-		n = split(p, key, val, m->kernels, MATRIX_MAX_AXIS);
-		if (n < 0)
+		if (split(p, key, val, m->kernels, &m->nkernels))
 			return -1;
-		m->nkernels = n;
+		return kernel_ids_differ(p, m);
 	} else if (!strcmp(key, "iommu")) {
-		n = split(p, key, val, m->iommus, MATRIX_MAX_AXIS);
-		if (n < 0)
+		if (split(p, key, val, m->iommus, &m->niommus))
 			return -1;
-		m->niommus = n;
-		for (int i = 0; i < n; i++)
+		for (unsigned int i = 0; i < m->niommus; i++)
 			if (!in_list(iommu_names, m->iommus[i]))
 				return perr(p, "iommu: '%s' is not intel, intel-cm, amd or virtio",
 					    m->iommus[i]);
 	} else if (!strcmp(key, "policies")) {
-		n = split(p, key, val, words, MATRIX_MAX_AXIS);
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			struct policy_axis *pa = &m->policies[m->npolicies++];
-			char *at = strchr(words[i], '@');
-			int bad;
-
-			pa->mechanism = strdup(at ? at + 1 : "auto");
-			if (at)
-				*at = '\0';
-			bad = policy_parse(words[i], &pa->policy);
-			if (!bad && strcmp(pa->mechanism, "auto") &&
-			    strcmp(pa->mechanism, "cmdline") &&
-			    strcmp(pa->mechanism, "sysfs"))
-				bad = perr(p, "policies: mechanism '%s' is not auto, cmdline or sysfs",
-					   pa->mechanism);
-			else if (bad)
-				perr(p, "policies: '%s' is not strict, lazy or identity",
-				     words[i]);
-			for (int j = i; bad && j < n; j++)
-				free(words[j]);
-			if (bad)
-				return -1;
-			free(words[i]);
-		}
+		return parse_policies(p, m, val);
 	} else if (!strcmp(key, "repetitions")) {
 		return parse_uint(p, key, val, 1, 1000, &m->repetitions);
 	} else if (!strcmp(key, "seed")) {
@@ -197,6 +329,10 @@ static int global_key(struct parser *p, struct matrix *m, const char *key,
 		return parse_uint(p, key, val, 256, 1 << 20, &m->mem_mb);
 	} else if (!strcmp(key, "timeout")) {
 		return parse_uint(p, key, val, 10, 86400, &m->boot_timeout_s);
+	} else if (!strcmp(key, "max_cells")) {
+		return parse_uint(p, key, val, 1, 1000000, &m->max_cells);
+	} else if (!strcmp(key, "max_boots")) {
+		return parse_uint(p, key, val, 1, 1000000, &m->max_boots);
 	} else {
 		return perr(p, "unknown key '%s' in [global]", key);
 	}
@@ -231,14 +367,15 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 	if (!in_list(allowed, key))
 		return perr(p, "unknown key '%s' for a %s workload in [%s]", key,
 			    w->type == WORKLOAD_FIO ? "fio" : "dmabench", w->name);
-	if (workload_param(w, key, NULL))
-		return perr(p, "'%s' set twice in [%s]", key, w->name);
 	if (w->nparams == MATRIX_MAX_PARAMS)
 		return perr(p, "too many keys in [%s]", w->name);
 	/* Values reach a shell (fio's environment, dmabench's argv). */
 	for (const char *c = val; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr(" -_.:=,/%@+", *c))
 			return perr(p, "%s: character '%c' is not allowed", key, *c);
+	if (w->type == WORKLOAD_DMABENCH && !strcmp(key, "args") &&
+	    dmabench_args_check(p, val))
+		return -1;
 	w->key[w->nparams] = strdup(key);
 	w->val[w->nparams++] = strdup(val);
 	return 0;
@@ -271,25 +408,79 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/*
+ * A key set twice in one section is an error: appending to an axis or
+ * keeping one of two values silently would run another plan than the
+ * file reads as.
+ */
+static int note_key(struct parser *p, const char *key)
+{
+	for (unsigned int i = 0; i < p->nseen; i++)
+		if (!strcmp(p->seen[i].key, key))
+			return perr(p, "'%s' set twice in [%s] (first on line %d)",
+				    key, p->section, p->seen[i].line);
+	if (p->nseen == MAX_SECTION_KEYS)
+		return perr(p, "more than %d keys in [%s]", MAX_SECTION_KEYS,
+			    p->section);
+	p->seen[p->nseen].key = key;
+	p->seen[p->nseen++].line = p->line;
+	return 0;
+}
+
+/*
+ * The plan's size, checked before it is expanded: a plan of a million
+ * cells takes minutes and gigabytes just to be listed, and days to run.
+ */
+static int plan_size_check(const struct matrix *m)
+{
+	struct parser p = { .path = m->path };
+	uint64_t boots = (uint64_t)m->nkernels * m->niommus * m->npolicies *
+			 m->repetitions;
+	uint64_t cells = boots * m->nworkloads;
+
+	if (boots > m->max_boots)
+		return perr(&p, "the plan has %llu boots (%llu cells), more than max_boots = %u: fewer axes or repetitions, or raise max_boots in [global]",
+			    (unsigned long long)boots,
+			    (unsigned long long)cells, m->max_boots);
+	if (cells > m->max_cells)
+		return perr(&p, "the plan has %llu cells (%llu boots), more than max_cells = %u: fewer axes, workloads or repetitions, or raise max_cells in [global]",
+			    (unsigned long long)cells,
+			    (unsigned long long)boots, m->max_cells);
+	return 0;
+}
+
 int matrix_parse(const char *path, struct matrix *m)
 {
 	struct parser p = { .path = path };
 	struct workload *w = NULL;
-	bool in_global = false, seen_global = false;
-	char *text, *line, *next;
+	bool in_global = false, empty = true;
+	int global_line = 0;
+	char *text, *line, *next, *nul;
+	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	text = read_file(path, NULL);
+	text = read_file(path, &len);
 	if (!text) {
 		pr_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	m->path = strdup(path);
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		/* Everything after it would be ignored. */
+		p.line = 1;
+		for (const char *c = text; c < nul; c++)
+			p.line += *c == '\n';
+		perr(&p, "a NUL byte: a matrix file is text");
+		goto err;
+	}
 	m->text = strdup(text);
 	m->repetitions = 5;
 	m->cpus = 2;
 	m->mem_mb = 1024;
 	m->boot_timeout_s = 900;
+	m->max_cells = MATRIX_MAX_CELLS;
+	m->max_boots = MATRIX_MAX_BOOTS;
 	m->disk = strdup("nvme");
 	for (line = text; line; line = next) {
 		char *eq, *key, *val;
@@ -301,6 +492,7 @@ int matrix_parse(const char *path, struct matrix *m)
 		line = strtrim(line);
 		if (!*line || *line == '#' || *line == ';')
 			continue;
+		empty = false;
 		if (*line == '[') {
 			char *end = strchr(line, ']');
 
@@ -308,13 +500,16 @@ int matrix_parse(const char *path, struct matrix *m)
 				goto bad_line;
 			*end = '\0';
 			line++;
+			p.nseen = 0;
+			p.section = line;
 			in_global = !strcmp(line, "global");
 			if (in_global) {
-				if (seen_global) {
-					perr(&p, "[global] appears twice");
+				if (global_line) {
+					perr(&p, "[global] appears twice (first on line %d)",
+					     global_line);
 					goto err;
 				}
-				seen_global = true;
+				global_line = p.line;
 				w = NULL;
 				continue;
 			}
@@ -325,7 +520,8 @@ int matrix_parse(const char *path, struct matrix *m)
 			}
 			for (unsigned int i = 0; i < m->nworkloads; i++) {
 				if (!strcmp(m->workloads[i].name, line)) {
-					perr(&p, "[%s] appears twice", line);
+					perr(&p, "[%s] appears twice (first on line %d)",
+					     line, m->workloads[i].line);
 					goto err;
 				}
 			}
@@ -350,23 +546,31 @@ int matrix_parse(const char *path, struct matrix *m)
 			perr(&p, "'%s' needs a value", key);
 			goto err;
 		}
-		if (in_global) {
-			if (global_key(&p, m, key, val))
-				goto err;
-		} else if (w) {
-			if (workload_key(&p, w, key, val))
-				goto err;
-		} else {
+		if (!in_global && !w) {
 			perr(&p, "'%s' outside a section: start with [global]", key);
 			goto err;
 		}
+		if (note_key(&p, key))
+			goto err;
+		if (in_global) {
+			if (global_key(&p, m, key, val))
+				goto err;
+		} else {
+			if (workload_key(&p, w, key, val))
+				goto err;
+		}
 	}
 	p.line = 0;
+	if (empty) {
+		perr(&p, "the file is empty: a matrix needs [global] with policies = ... and a workload section");
+		goto err;
+	}
 	if (!m->nkernels)
 		m->kernels[m->nkernels++] = strdup("debian:6.1");
 	if (!m->niommus)
 		m->iommus[m->niommus++] = strdup("intel");
 	if (!m->npolicies) {
+		p.line = global_line;
 		perr(&p, "[global] needs policies = strict lazy identity (or some of them)");
 		goto err;
 	}
@@ -383,6 +587,8 @@ int matrix_parse(const char *path, struct matrix *m)
 			goto err;
 		}
 	}
+	if (plan_size_check(m))
+		goto err;
 	free(text);
 	return 0;
 
@@ -436,27 +642,20 @@ static void shuffle(unsigned int *v, unsigned int n, uint64_t *state)
 	}
 }
 
-/* "debian:6.1" -> "debian-6.1": ids are file names. */
-static char *id_part(const char *s)
-{
-	char *d = strdup(s);
-
-	for (char *c = d; c && *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' &&
-		    *c != '_')
-			*c = '-';
-	return d;
-}
-
 struct json_object *matrix_plan(const struct matrix *m, uint64_t seed)
 {
 	unsigned int nconf = m->nkernels * m->niommus * m->npolicies;
 	unsigned int order[MATRIX_MAX_AXIS * MATRIX_MAX_AXIS * MATRIX_MAX_AXIS];
 	unsigned int worder[MATRIX_MAX_WORKLOADS];
-	struct json_object *plan = json_object_new_object();
-	struct json_object *boots = json_object_new_array();
+	struct json_object *plan, *boots;
 	uint64_t state = seed;
 	unsigned int nboot = 0;
+
+	/* Axes replaced after parsing (run --kernel) may have grown it. */
+	if (plan_size_check(m))
+		return NULL;
+	plan = json_object_new_object();
+	boots = json_object_new_array();
 
 	for (unsigned int rep = 1; rep <= m->repetitions; rep++) {
 		for (unsigned int i = 0; i < nconf; i++)

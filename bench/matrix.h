@@ -19,6 +19,9 @@
 #define MATRIX_MAX_AXIS		16
 #define MATRIX_MAX_WORKLOADS	32
 #define MATRIX_MAX_PARAMS	16
+/* Plan-size caps by default; [global] max_cells / max_boots raise them. */
+#define MATRIX_MAX_CELLS	10000
+#define MATRIX_MAX_BOOTS	1000
 
 enum workload_type {
 	WORKLOAD_FIO,
@@ -60,11 +63,18 @@ struct matrix {
 	unsigned int cpus;
 	unsigned int mem_mb;
 	unsigned int boot_timeout_s;	/* watchdog for one boot */
+	unsigned int max_cells;		/* plan-size caps */
+	unsigned int max_boots;
 };
 
 /*
  * matrix_parse - read and validate @path.  Every error names the file and
- * line ("quick.ini:12: ...") and nothing is kept.  Returns 0 or -1.
+ * line ("quick.ini:12: ...", or just the file when it is about the whole
+ * file) and nothing is kept.  Axes are bounded (MATRIX_MAX_AXIS values,
+ * MATRIX_MAX_WORKLOADS workloads) and hold no value twice; a key set twice
+ * in one section, a NUL byte, an empty file, a plan over max_cells or
+ * max_boots and a dmabench workload whose args choose the device or
+ * --force are refused.  Returns 0 or -1.
  */
 int matrix_parse(const char *path, struct matrix *m);
 void matrix_free(struct matrix *m);
@@ -78,6 +88,9 @@ bool matrix_needs_testdev(const struct matrix *m);
  * matrix_plan - expand @m into boots of cells in run order, as JSON:
  * {"seed": S, "boots": [{"id", "label", "kernel", "iommu", "policy",
  * "mechanism", "rep", "cells": [{"id", "workload"}...]}...]}.
+ * Returns NULL, with the error printed, when the plan would have more than
+ * @m->max_cells cells or @m->max_boots boots (checked before expanding:
+ * a caller may have replaced an axis since matrix_parse()).
  */
 struct json_object *matrix_plan(const struct matrix *m, uint64_t seed);
 

@@ -741,6 +741,8 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	if (!seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = now_ns();
 	plan = matrix_plan(&m, seed);
+	if (!plan)
+		goto out;
 	if (enrich_plan(plan, &m, r->target, host_dev, kernels)) {
 		json_object_put(plan);
 		goto out;

@@ -36,32 +36,58 @@ static const char good[] =
 	"type = dmabench\n"
 	"args = --mode sg --sg-entries 4\n";
 
-static char *write_matrix(const char *name, const char *text)
+static char *write_matrix(const char *name, const char *text, size_t len)
 {
 	char *p = xasprintf("%s/%s", dir, name);
 
-	write_file_atomic(p, text, strlen(text));
+	write_file_atomic(p, text, len);
 	return p;
 }
 
-/* Parse @text; on failure return the error printed, else NULL. */
-static char *parse_err(const char *text, struct matrix *m)
+static FILE *saved_stderr;
+
+static void stderr_capture(void)
 {
-	char *path = write_matrix("m.ini", text), *err = NULL;
-	FILE *saved = stderr;
+	saved_stderr = stderr;
+	stderr = fopen(errpath, "w");
+}
+
+/* What was printed since stderr_capture(). */
+static char *stderr_captured(void)
+{
+	char *err;
+
+	fclose(stderr);
+	stderr = saved_stderr;
+	err = read_file(errpath, NULL);
+	if (err)
+		strtrim(err);
+	return err;
+}
+
+/*
+ * Parse the @len bytes of @text; on failure return the error printed,
+ * else NULL.
+ */
+static char *parse_err_len(const char *text, size_t len, struct matrix *m)
+{
+	char *path = write_matrix("m.ini", text, len), *err;
 	int ret;
 
-	stderr = fopen(errpath, "w");
+	stderr_capture();
 	ret = matrix_parse(path, m);
-	fclose(stderr);
-	stderr = saved;
-	if (ret) {
-		err = read_file(errpath, NULL);
-		if (err)
-			strtrim(err);
+	err = stderr_captured();
+	if (!ret) {
+		free(err);
+		err = NULL;
 	}
 	free(path);
 	return err;
+}
+
+static char *parse_err(const char *text, struct matrix *m)
+{
+	return parse_err_len(text, strlen(text), m);
 }
 
 struct bad {
@@ -85,11 +111,11 @@ static const struct bad bad[] = {
 	{ "[global]\npolicies = strict\n[w]\ntype = nfs\n",
 	  "m.ini:4: type: 'nfs' is not fio or dmabench" },
 	{ "[global]\npolicies = strict\n[w]\nrw = read\nrw = write\n",
-	  "m.ini:5: 'rw' set twice in [w]" },
+	  "m.ini:5: 'rw' set twice in [w] (first on line 4)" },
 	{ "[global]\npolicies = strict\n[w]\nbs = 4k; rm -rf /\n",
 	  "m.ini:4: bs: character ';' is not allowed" },
 	{ "[global]\npolicies = strict\n[w]\nrw = read\n[w]\nrw = read\n",
-	  "m.ini:5: [w] appears twice" },
+	  "m.ini:5: [w] appears twice (first on line 3)" },
 	{ "[global]\npolicies = strict\n[w x]\n",
 	  "m.ini:3: [w x]: a workload name uses letters" },
 	{ "[global]\npolicies = strict\n[w]\ntype = dmabench\n",
@@ -99,7 +125,98 @@ static const struct bad bad[] = {
 	{ "[global]\nrepetitions = 2\n[w]\nrw = read\n",
 	  "needs policies" },
 	{ "[global]\npolicies = strict\n",
-	  "no workload" },
+	  "m.ini: no workload" },
+
+	/* repro matrix-17-policies.ini: 17 policies overwrote npolicies */
+	{ "[w]\ntype = fio\n[global]\npolicies = strict strict strict strict "
+	  "strict strict strict strict strict strict strict strict strict "
+	  "strict strict strict\npolicies = lazy\n",
+	  "m.ini:4: policies: 'strict' given twice" },
+	{ "[w]\ntype = fio\n[global]\npolicies = strict lazy identity "
+	  "strict@sysfs lazy@sysfs identity@sysfs strict@cmdline lazy@cmdline "
+	  "identity@cmdline\npolicies = lazy\n",
+	  "m.ini:5: 'policies' set twice in [global] (first on line 4)" },
+	/* repro p17-global-first.ini */
+	{ "[global]\nrepetitions = 1\npolicies = lazy lazy lazy lazy lazy lazy "
+	  "lazy lazy lazy lazy lazy lazy lazy lazy lazy lazy\n"
+	  "policies = identity\n[w]\ntype = dmabench\nargs = -T 1\n",
+	  "m.ini:3: policies: 'lazy' given twice" },
+	/* every axis is bounded */
+	{ "[global]\npolicies = strict\nkernels = k1 k2 k3 k4 k5 k6 k7 k8 k9 "
+	  "k10 k11 k12 k13 k14 k15 k16 k17\n[w]\nrw = read\n",
+	  "m.ini:3: kernels: more than 16 values" },
+	{ "[global]\npolicies = strict\n[w1]\n[w2]\n[w3]\n[w4]\n[w5]\n[w6]\n"
+	  "[w7]\n[w8]\n[w9]\n[w10]\n[w11]\n[w12]\n[w13]\n[w14]\n[w15]\n"
+	  "[w16]\n[w17]\n[w18]\n[w19]\n[w20]\n[w21]\n[w22]\n[w23]\n[w24]\n"
+	  "[w25]\n[w26]\n[w27]\n[w28]\n[w29]\n[w30]\n[w31]\n[w32]\n[w33]\n",
+	  "m.ini:35: more than 32 workloads" },
+	/* no value twice on an axis: two cells would share an id */
+	{ "[global]\npolicies = strict strict\n[w]\nrw = read\n",
+	  "m.ini:2: policies: 'strict' given twice" },
+	{ "[global]\npolicies = strict lazy strict@auto\n[w]\nrw = read\n",
+	  "m.ini:2: policies: strict@auto given twice" },
+	{ "[global]\npolicies = strict\nkernels = debian:6.1,debian:6.1\n"
+	  "[w]\nrw = read\n",
+	  "m.ini:3: kernels: 'debian:6.1' given twice" },
+	{ "[global]\npolicies = strict\nkernels = debian:6.1 debian-6.1\n"
+	  "[w]\nrw = read\n",
+	  "m.ini:3: kernels: 'debian:6.1' and 'debian-6.1' give the same cell ids" },
+	{ "[global]\npolicies = strict\niommu = amd intel amd\n[w]\nrw = read\n",
+	  "m.ini:3: iommu: 'amd' given twice" },
+	/* repro policies-twice.ini, kernels-twice.ini, matrix-leak-dup-key.ini */
+	{ "[global]\npolicies = strict lazy\npolicies = identity\n"
+	  "repetitions = 1\n[w]\ntype = dmabench\nargs = -T 1\n",
+	  "m.ini:3: 'policies' set twice in [global] (first on line 2)" },
+	{ "[global]\nkernels = debian:6.1\nkernels = debian:6.12\n"
+	  "policies = strict\nrepetitions = 1\n[w]\ntype = dmabench\n"
+	  "args = -T 1\n",
+	  "m.ini:3: 'kernels' set twice in [global] (first on line 2)" },
+	{ "[global]\niommu = intel\niommu = amd\npolicies = strict\n[w]\n"
+	  "type = fio\n",
+	  "m.ini:3: 'iommu' set twice in [global] (first on line 2)" },
+	{ "[global]\npolicies = strict\nseed = 1\n\nseed = 2\n[w]\nrw = read\n",
+	  "m.ini:5: 'seed' set twice in [global] (first on line 3)" },
+	{ "[global]\npolicies = strict\n[w]\ntype = fio\ntype = dmabench\n"
+	  "args = -T 1\n",
+	  "m.ini:5: 'type' set twice in [w] (first on line 4)" },
+	/* repro empty.ini: the error named line 0 */
+	{ "", "m.ini: the file is empty" },
+	{ "# only a comment\n\n", "m.ini: the file is empty" },
+	{ "[w]\nrw = read\n", "m.ini: [global] needs policies" },
+	/* the plan's size is capped before it is expanded */
+	{ "[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+	  "[w]\nrw = read\n",
+	  "m.ini: the plan has 3000 boots (3000 cells), more than max_boots = 1000" },
+	{ "[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+	  "max_boots = 3000\n[w1]\n[w2]\n[w3]\n[w4]\n",
+	  "m.ini: the plan has 12000 cells (3000 boots), more than max_cells = 10000" },
+	{ "[global]\npolicies = strict\nmax_cells = 0\n[w]\nrw = read\n",
+	  "m.ini:3: max_cells: '0' is not a number from 1 to 1000000" },
+	/* dmabench args may not choose the device or skip safety checks */
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --mode single --device 0000:00:04.0\n",
+	  "m.ini:5: args: '--device' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --device=0000:00:04.0\n",
+	  "m.ini:5: args: '--device=0000:00:04.0' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --devi 0000:00:04.0\n",
+	  "m.ini:5: args: '--devi' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -d 00:04.0\n",
+	  "m.ini:5: args: '-d' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -vd00:04.0\n",
+	  "m.ini:5: args: '-vd00:04.0' is dmabench's --device" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --duration 1 --force\n",
+	  "m.ini:5: args: '--force' is dmabench's --force" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = --fo\n",
+	  "m.ini:5: args: '--fo' is dmabench's --force" },
+	{ "[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+	  "args = -T 1 -Sf\n",
+	  "m.ini:5: args: '-Sf' is dmabench's --force" },
 };
 
 static void test_parse(void)
@@ -131,8 +248,95 @@ static void test_parse(void)
 		ok(err && strstr(err, bad[i].expect),
 		   "refused with \"%s\" (got: %s)", bad[i].expect,
 		   err ? err : "accepted");
+		if (!err)
+			matrix_free(&m);
 		free(err);
 	}
+	/* An error about the whole file names no line, least of all 0. */
+	err = parse_err("", &m);
+	ok(err && !strstr(err, ":0:"), "an empty file names no line 0 (%s)",
+	   err ? err : "accepted");
+	free(err);
+}
+
+/* repro nul.ini, nul2.ini: what followed a NUL byte was ignored */
+static void test_nul(void)
+{
+	static const char nul1[] =
+		"[global]\npolicies = strict\n[w]\ntype = fio\n"
+		"rw = randread\0garbage\n";
+	static const char nul2[] =
+		"[global]\npolicies = strict\n[w]\ntype = dmabench\n"
+		"args = -T 1\n\0\n[global]\nrepetitions = 1\nfoo = bar\n";
+	struct matrix m;
+	char *err;
+
+	err = parse_err_len(nul1, sizeof(nul1) - 1, &m);
+	ok(err && strstr(err, "m.ini:5: a NUL byte"),
+	   "a NUL byte in a value is refused (got: %s)", err ? err : "accepted");
+	if (!err)
+		matrix_free(&m);
+	free(err);
+	err = parse_err_len(nul2, sizeof(nul2) - 1, &m);
+	ok(err && strstr(err, "m.ini:6: a NUL byte"),
+	   "a NUL byte on a line of its own is refused (got: %s)",
+	   err ? err : "accepted");
+	if (!err)
+		matrix_free(&m);
+	free(err);
+}
+
+/* dmabench options that only look like --device or --force. */
+static void test_dmabench_args(void)
+{
+	static const char text[] =
+		"[global]\npolicies = strict\n[d]\ntype = dmabench\n"
+		"args = --device-time 1 -rfrom-device -s4096 --dir to-device -S\n";
+	struct matrix m;
+	char *err = parse_err(text, &m);
+
+	ok(!err, "--device-time, -rfrom-device and -s4096 are allowed%s%s",
+	   err ? ": " : "", err ? err : "");
+	if (err)
+		free(err);
+	else
+		matrix_free(&m);
+}
+
+/* Raised caps let a large plan through; the plan itself checks them too. */
+static void test_plan_cap(void)
+{
+	static const char text[] =
+		"[global]\npolicies = strict lazy identity\nrepetitions = 1000\n"
+		"max_boots = 3000\nmax_cells = 12000\n[w1]\n[w2]\n[w3]\n[w4]\n";
+	struct json_object *plan;
+	struct matrix m;
+	char *err = parse_err(text, &m);
+
+	ok(!err, "max_cells and max_boots raise the caps%s%s",
+	   err ? ": " : "", err ? err : "");
+	free(err);
+	if (!err)
+		matrix_free(&m);
+
+	/* run --kernel replaces an axis after parsing: plan checks again */
+	err = parse_err(good, &m);
+	if (err) {
+		ok(0, "cap: the matrix parses");
+		free(err);
+		return;
+	}
+	m.repetitions = 1000;	/* 8 configurations: 8000 boots */
+	stderr_capture();
+	plan = matrix_plan(&m, 1);
+	err = stderr_captured();
+	ok(!plan && err &&
+	   strstr(err, "m.ini: the plan has 8000 boots (16000 cells), more than max_boots = 1000"),
+	   "matrix_plan refuses a plan over the caps (got: %s)",
+	   plan ? "a plan" : err ? err : "no message");
+	free(err);
+	json_object_put(plan);
+	matrix_free(&m);
 }
 
 static unsigned int count_label(struct json_object *boots, size_t from,
@@ -193,6 +397,9 @@ int main(void)
 		return 1;
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_parse();
+	test_nul();
+	test_dmabench_args();
+	test_plan_cap();
 	test_plan();
 	rm_rf(dir);
 	return tap_done();
