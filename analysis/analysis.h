@@ -11,7 +11,7 @@
 #ifndef IB_ANALYSIS_H
 #define IB_ANALYSIS_H
 
-#include "../bench/store.h"
+#include "store.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

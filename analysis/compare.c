@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "analysis.h"
-#include "../bench/iommubench.h"
+#include "exitcodes.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"

@@ -14,7 +14,7 @@
 #include "analysis.h"
 #include "log.h"
 #include "util.h"
-#include "../bench/store.h"
+#include "store.h"
 
 const char *const an_dim_names[AN_NR_DIMS] = {
 	[AN_KERNEL] = "kernel",

@@ -16,7 +16,7 @@
 #include "analysis.h"
 #include "json.h"
 #include "log.h"
-#include "../bench/iommubench.h"
+#include "exitcodes.h"
 #include "util.h"
 
 #define GATE_CLEAN	0

@@ -24,7 +24,7 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
-#include "../bench/iommubench.h"
+#include "exitcodes.h"
 
 struct hopts {
 	const char *metric;

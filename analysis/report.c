@@ -17,7 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
-#include "../bench/iommubench.h"
+#include "exitcodes.h"
 
 static int base64_file(FILE *f, const char *path)
 {

@@ -5,7 +5,7 @@
  *
  * Writes runs in the layout of results/README -- manifest, cell files
  * with fio and dmabench output (histograms included), optionally an
- * iommutrace object -- and indexes them through bench/store.c, so the
+ * iommutrace object -- and indexes them through lib/store.c, so the
  * metrics come from cell_metrics() exactly as for real runs.  Values are
  * log-normal around per-policy medians resembling TCG runs of the default
  * matrix; --sd sets the dispersion (standard deviation of the logs), and
@@ -27,8 +27,8 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
-#include "../bench/iommubench.h"
-#include "../bench/store.h"
+#include "exitcodes.h"
+#include "store.h"
 
 /* medians per policy: strict, lazy, identity */
 struct base {

@@ -442,3 +442,38 @@ int readlink_base(const char *path, char *out, size_t len)
 	memcpy(out, base, strlen(base) + 1);
 	return 0;
 }
+
+const char *ib_bindir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return BINDIR;
+	dir[n] = '\0';
+	*strrchr(dir, '/') = '\0';
+	return dir;
+}
+
+const char *ib_datadir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("IOMMUBENCH_DATADIR");
+	char build[PATH_MAX];
+
+	if (dir[0])
+		return dir;
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+		return dir;
+	}
+	/* Running uninstalled from the build tree: use the sources. */
+	if (realpath(ABS_TOP_BUILDDIR, build) && !strcmp(build, ib_bindir()))
+		snprintf(dir, sizeof(dir), "%s", ABS_TOP_SRCDIR);
+	else
+		snprintf(dir, sizeof(dir), "%s", PKGDATADIR);
+	return dir;
+}

@@ -99,4 +99,12 @@ int sysfs_write(const char *path, const char *val);
  */
 int readlink_base(const char *path, char *out, size_t len);
 
+/*
+ * Where the suite's own files live: the source tree when running from the
+ * build tree, else $(pkgdatadir).  Both static strings.
+ */
+const char *ib_datadir(void);
+/* Directory of the running executable (sibling programs live there). */
+const char *ib_bindir(void);
+
 #endif /* IB_UTIL_H */

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "iommubench.h"
+#include "commands.h"
 #include "json.h"
 #include "log.h"
 #include "policy.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "extmod.h"
-#include "iommubench.h"
+#include "commands.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"

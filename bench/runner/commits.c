@@ -29,8 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../analysis/analysis.h"
-#include "iommubench.h"
+#include "analysis.h"
+#include "commands.h"
 #include "json.h"
 #include "kbuild.h"
 #include "log.h"

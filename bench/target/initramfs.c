@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "extmod.h"
-#include "iommubench.h"
+#include "commands.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -640,7 +640,7 @@ int guest_build(const struct vm_config *cfg, const char *path,
 		const char *conf)
 {
 	char *stage = xasprintf("%s.d", path);
-	char *init = xasprintf("%s/bench/vm/init", ib_datadir());
+	char *init = xasprintf("%s/bench/target/init", ib_datadir());
 	char *fio = find_in_path("fio");
 	char *cmd = join_words(cfg->command);
 	char *script = xasprintf("%s\n", cmd ? cmd : "false");

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iommubench.h"
+#include "commands.h"
 #include "json.h"
 #include "log.h"
 #include "spawn.h"

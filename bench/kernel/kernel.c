@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "apt.h"
-#include "iommubench.h"
+#include "commands.h"
 #include "json.h"
 #include "kbuild.h"
 #include "kernel.h"

@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "../analysis/analysis.h"
-#include "iommubench.h"
+#include "analysis.h"
+#include "commands.h"
 #include "json.h"
 #include "kernel.h"
 #include "log.h"

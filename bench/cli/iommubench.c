@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iommubench.h"
+#include "commands.h"
 #include "log.h"
 #include "util.h"
 
@@ -47,41 +47,6 @@ static void usage(FILE *f)
 			fprintf(f, "  %-8s %s\n", subcommands[i].name,
 				subcommands[i].help);
 	fprintf(f, "\n'iommubench <command> --help' and iommubench(1) say more.\n");
-}
-
-const char *ib_bindir(void)
-{
-	static char dir[PATH_MAX];
-	ssize_t n;
-
-	if (dir[0])
-		return dir;
-	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	if (n <= 0)
-		return BINDIR;
-	dir[n] = '\0';
-	*strrchr(dir, '/') = '\0';
-	return dir;
-}
-
-const char *ib_datadir(void)
-{
-	static char dir[PATH_MAX];
-	const char *env = getenv("IOMMUBENCH_DATADIR");
-	char build[PATH_MAX];
-
-	if (dir[0])
-		return dir;
-	if (env && *env) {
-		snprintf(dir, sizeof(dir), "%s", env);
-		return dir;
-	}
-	/* Running uninstalled from the build tree: use the sources. */
-	if (realpath(ABS_TOP_BUILDDIR, build) && !strcmp(build, ib_bindir()))
-		snprintf(dir, sizeof(dir), "%s", ABS_TOP_SRCDIR);
-	else
-		snprintf(dir, sizeof(dir), "%s", PKGDATADIR);
-	return dir;
 }
 
 int main(int argc, char **argv)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iommubench.h"
+#include "commands.h"
 #include "json.h"
 #include "log.h"
 #include "policy.h"
