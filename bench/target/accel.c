@@ -58,9 +58,14 @@ static int probe_kvm(const struct vm_config *cfg)
 	log_set_level(level);
 	if (ret == 0)
 		return 1;
-	/* A guest that booted and hung says no; a failed set-up says nothing. */
+	/*
+	 * A guest that booted and hung says no, and so does a QEMU that
+	 * aborts when it sets up the KVM vCPU (seen on PVM hosts: "failed to
+	 * set MSR"); a failed set-up on our side says nothing.
+	 */
 	if (!strcmp(res.outcome, "timeout") || !strcmp(res.outcome, "panic") ||
-	    !strcmp(res.outcome, "guest-died"))
+	    !strcmp(res.outcome, "guest-died") ||
+	    !strcmp(res.outcome, "qemu-failed"))
 		return 0;
 	pr_warn("KVM probe could not run (%s, status %d): using TCG for now",
 		res.outcome, ret);

@@ -711,7 +711,7 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 	char *dir, *image = NULL, *path = NULL, *qlog = NULL;
 	unsigned int attempt = 0;
 	bool keep = cfg->keep || cfg->run_dir;
-	int logfd = -1;
+	int logfd = -1, status;
 
 	if (res) {
 		memset(res, 0, sizeof(*res));
@@ -796,6 +796,7 @@ out:
 		rm_rf(dir);
 	else if (strcmp(b.outcome, "ok") || !cfg->run_dir)
 		pr_info("logs kept in %s", dir);
+	status = b.status;
 	vm_boot_release(&b);
 	strbuf_release(&cmdline);
 	strbuf_release(&conf);
@@ -804,7 +805,7 @@ out:
 	free(path);
 	free(qlog);
 	free(dir);
-	return b.status;
+	return status;
 }
 
 static void vm_usage(FILE *f)
