@@ -5,7 +5,8 @@
  * 6.1 lets the group type change only with no driver bound and one device
  * in the group (except DMA -> DMA-FQ, allowed while bound); 6.12 refuses
  * any change while a driver owns the group (-EPERM).  policy_set() can do
- * the unbind / write / rebind dance for the caller (PCI devices only).
+ * the unbind / write / rebind dance for the caller (PCI devices only),
+ * checking first that the unbind loses no storage.
  *
  * Every sysfs path is built by sysfs_path(), so tests can point
  * IOMMUBENCH_SYSFS_ROOT at a fake tree.
@@ -178,10 +179,32 @@ int policy_read(const char *dev, struct device_policy *dp)
 	return 0;
 }
 
-int policy_set(const char *dev, enum iommu_policy p, bool rebind,
+/*
+ * Whether unbinding the driver of @dp is safe, before anything is
+ * unbound; returns 0 if so, else -1 with errno EBUSY and @why set.
+ */
+static int unbind_check(const struct device_policy *dp, unsigned int flags,
+			struct strbuf *why)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	if (!(flags & POLICY_SET_FORCE) && pcidev_storage_users(dp->dev, &s)) {
+		if (why)
+			strbuf_addf(why, "refusing to unbind %s from %s: its storage is in use: %s; --force overrides",
+				    dp->dev, dp->driver, s.buf);
+	} else {
+		strbuf_release(&s);
+		return 0;
+	}
+	strbuf_release(&s);
+	errno = EBUSY;
+	return -1;
+}
+
+int policy_set(const char *dev, enum iommu_policy p, unsigned int flags,
 	       struct strbuf *why)
 {
-	bool unbound = false;
+	bool unbound = false, rebind = flags & POLICY_SET_REBIND;
 	struct device_policy dp;
 	char *path = NULL;
 	int ret = -1, err = 0;
@@ -208,6 +231,8 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 			errno = EOPNOTSUPP;
 			return -1;
 		}
+		if (unbind_check(&dp, flags, why))
+			return -1;
 		if (pcidev_unbind(dev)) {
 			if (why)
 				strbuf_addf(why, "unbinding %s from %s: %s", dev,

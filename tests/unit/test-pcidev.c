@@ -7,7 +7,8 @@
  *
  * The storage checks get NVMe disks under the fake devices (/sys/block,
  * /sys/class/block, partitions, holders: dm and md stacked on them) and a
- * fake /proc/self/mountinfo and /proc/swaps.
+ * fake /proc/self/mountinfo and /proc/swaps; the host-mode refusal of
+ * policy_set() gets an IOMMU group.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "pcidev.h"
+#include "policy.h"
 #include "tap.h"
 #include "util.h"
 
@@ -396,6 +398,60 @@ static void test_storage(void)
 	strbuf_release(&sb);
 }
 
+/* IOMMU group @grp of type @type holding @bdf. */
+static void group(int grp, const char *type, const char *bdf)
+{
+	char *d = xasprintf("/sys/kernel/iommu_groups/%d", grp);
+	char *f = xasprintf("%s/type", d), *t = at(d);
+	char *l = xasprintf("/sys/devices/pci0000:00/%s/iommu_group", bdf);
+
+	mk(d);
+	put(f, type);
+	ln(t, l);
+	free(f);
+	free(l);
+	free(t);
+	f = xasprintf("%s/devices", d);
+	mk(f);
+	free(f);
+	f = xasprintf("/sys/devices/pci0000:00/%s", bdf);
+	t = at(f);
+	free(f);
+	f = xasprintf("%s/devices/%s", d, bdf);
+	ln(t, f);
+	free(f);
+	free(t);
+	free(d);
+}
+
+/* host mode: what policy_set() refuses before it unbinds anything */
+static void test_refusals(void)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret;
+
+	put("/sys/bus/pci/drivers/nvme/unbind", "");
+	put("/sys/bus/pci/drivers/nvme/bind", "");
+	group(3, "DMA-FQ\n", DISK);
+	errno = 0;
+	ret = policy_set(DISK, POLICY_IDENTITY, POLICY_SET_REBIND, &why);
+	ok(ret && errno == EBUSY && why.buf &&
+	   strstr(why.buf, "refusing to unbind " DISK " from nvme: its storage is in use: nvme0n1p1 mounted on /boot; --force overrides"),
+	   "policy_set --rebind refuses a disk with a mounted partition: %s",
+	   SB(why));
+	ok(!*get("/sys/bus/pci/drivers/nvme/unbind") &&
+	   !strcmp(get("/sys/kernel/iommu_groups/3/type"), "DMA-FQ"),
+	   "... and neither unbinds it nor writes the type");
+	strbuf_release(&why);
+	ok(!policy_set(DISK, POLICY_IDENTITY,
+		       POLICY_SET_REBIND | POLICY_SET_FORCE, &why) &&
+	   !strcmp(get("/sys/bus/pci/drivers/nvme/unbind"), DISK) &&
+	   !strcmp(get("/sys/kernel/iommu_groups/3/type"), "identity") &&
+	   !strcmp(get("/sys/bus/pci/drivers/nvme/bind"), DISK),
+	   "--force unbinds, writes and rebinds");
+	strbuf_release(&why);
+}
+
 int main(void)
 {
 	if (!mkdtemp(root))
@@ -407,6 +463,7 @@ int main(void)
 	test_override();
 	fake_storage();
 	test_storage();
+	test_refusals();
 	unsetenv("IOMMUBENCH_SYSFS_ROOT");
 	rm_rf(root);
 	return tap_done();
