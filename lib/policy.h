@@ -48,10 +48,12 @@ int policy_read(const char *dev, struct device_policy *dp);
 
 /*
  * policy_set - write @p to the group type of @dev.  With POLICY_SET_REBIND
- * in @flags, a bound PCI driver is unbound first and rebound after; the
- * unbind is refused (EBUSY), before anything is unbound, when the
- * device's storage is in use (pcidev_storage_users()), unless @flags has
- * POLICY_SET_FORCE.  On failure, @why (if not NULL) receives an
+ * in @flags, a bound PCI driver is unbound first and rebound after, unless
+ * the kernel takes the change while bound (DMA -> DMA-FQ).  Before
+ * anything is unbound, the unbind is refused (EBUSY) when the IOMMU group
+ * holds other devices (the kernel would refuse the write), or, without
+ * POLICY_SET_FORCE, when the device's storage is in use
+ * (pcidev_storage_users()).  On failure, @why (if not NULL) receives an
  * explanation.
  */
 int policy_set(const char *dev, enum iommu_policy p, unsigned int flags,

@@ -3,11 +3,11 @@
 # the agent switches the NVMe disk's policy through sysfs (unbind, write
 # the group type, rebind) for each cell, and refuses to, as policy set
 # --rebind does, before unbinding anything, when the disk's storage is in
-# use.
+# use or the device shares its IOMMU group.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 require_vm
-plan 17
+plan 20
 
 share="$TEST_TMP/share"
 mkdir -p "$share"
@@ -41,8 +41,10 @@ check "the guest kernel is recorded as the host kernel" \
 
 # The disk gets two partitions: swap on one, then a filesystem on the
 # other.  Each use must stop both policy set --rebind and the host-mode
-# agent before anything is unbound.
-vm refuse --kernel debian:6.1 --share "$share" --module ext4 -- \
+# agent before anything is unbound.  The ICH9 functions at 00:1f share one
+# IOMMU group: AHCI (00:1f.2) must be refused before its driver is
+# unbound, which would show as a second AHCI probe in the kernel log.
+vm refuse --kernel debian:6.1 --share "$share" --module ext4 --module ahci -- \
 	'printf "n\np\n1\n\n+64M\nn\np\n2\n\n\nw\n" | fdisk /dev/nvme0n1 >/dev/null 2>&1
 	 mkswap /dev/nvme0n1p2 >/dev/null && swapon /dev/nvme0n1p2 || echo "no swap"
 	 iommubench policy set --device 00:04.0 --rebind identity
@@ -58,6 +60,9 @@ vm refuse --kernel debian:6.1 --share "$share" --module ext4 -- \
 	 echo "mount run exit $?"
 	 d=/sys/bus/pci/devices/0000:00:04.0
 	 echo "disk $(basename $(readlink $d/driver)) $(cat $d/iommu_group/type)"
+	 iommubench policy set --device 00:1f.2 --rebind identity
+	 echo "group set exit $?"
+	 echo "ahci probes $(dmesg | grep -c "ahci 0000:00:1f.2: AHCI")"
 	 iommubench policy set --device 00:04.0 --rebind --force identity
 	 echo "force set exit $? $(cat $d/iommu_group/type)"'
 check "the guest set up swap and a mounted filesystem on the disk" \
@@ -78,5 +83,11 @@ check "... and the cells say why" \
 	sh -c "grep -q 'its storage is in use: nvme0n1p1 mounted on /mnt' $share/res3/*/cells/*strict*.json"
 check "the disk stayed bound, its policy untouched" \
 	out_has refuse '^disk nvme DMA-FQ$'
+check "a device sharing its IOMMU group is refused (exit 1)" \
+	out_has refuse '^group set exit 1$'
+check "... naming the other devices" \
+	out_has refuse 'refusing to unbind 0000:00:1f.2 from ahci: IOMMU group [0-9]* also holds 0000:00:1f.0, 0000:00:1f.3'
+check "... before its driver was unbound (AHCI probed once)" \
+	out_has refuse '^ahci probes 1$'
 check "--force unbinds a disk in use" out_has refuse '^force set exit 0 identity$'
 finish

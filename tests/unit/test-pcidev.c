@@ -7,8 +7,8 @@
  *
  * The storage checks get NVMe disks under the fake devices (/sys/block,
  * /sys/class/block, partitions, holders: dm and md stacked on them) and a
- * fake /proc/self/mountinfo and /proc/swaps; the host-mode refusal of
- * policy_set() gets an IOMMU group.
+ * fake /proc/self/mountinfo and /proc/swaps; the host-mode refusals of
+ * policy_set() get IOMMU groups.
  */
 #include "config.h"
 
@@ -449,6 +449,34 @@ static void test_refusals(void)
 	   !strcmp(get("/sys/kernel/iommu_groups/3/type"), "identity") &&
 	   !strcmp(get("/sys/bus/pci/drivers/nvme/bind"), DISK),
 	   "--force unbinds, writes and rebinds");
+	put("/sys/bus/pci/drivers/nvme/unbind", "");
+	put("/sys/kernel/iommu_groups/3/type", "DMA\n");
+	strbuf_release(&why);
+	ok(!policy_set(DISK, POLICY_LAZY, POLICY_SET_REBIND, &why) &&
+	   !*get("/sys/bus/pci/drivers/nvme/unbind") &&
+	   !strcmp(get("/sys/kernel/iommu_groups/3/type"), "DMA-FQ"),
+	   "strict -> lazy needs no unbind, so a mounted disk is no reason to refuse");
+
+	/* a group shared with another device: refused before the unbind */
+	pci("0000:00:1f.0");
+	pci("0000:00:1f.2");
+	ln("../../../bus/pci/drivers/nvme",
+	   "/sys/devices/pci0000:00/0000:00:1f.2/driver");
+	ln("../../../bus/pci/drivers/dmabench",
+	   "/sys/devices/pci0000:00/0000:00:1f.0/driver");
+	group(7, "DMA\n", "0000:00:1f.0");
+	group(7, "DMA\n", "0000:00:1f.2");
+	strbuf_release(&why);
+	errno = 0;
+	ret = policy_set("0000:00:1f.2", POLICY_IDENTITY,
+			 POLICY_SET_REBIND | POLICY_SET_FORCE, &why);
+	ok(ret && errno == EBUSY && why.buf &&
+	   strstr(why.buf, "refusing to unbind 0000:00:1f.2 from nvme: IOMMU group 7 also holds 0000:00:1f.0 bound to dmabench"),
+	   "a shared IOMMU group is refused, even with --force: %s",
+	   SB(why));
+	ok(!*get("/sys/bus/pci/drivers/nvme/unbind") &&
+	   !strcmp(get("/sys/kernel/iommu_groups/7/type"), "DMA"),
+	   "... before anything is unbound or written");
 	strbuf_release(&why);
 }
 
