@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * PCI driver plumbing through sysfs: which driver a device has, unbinding
- * it, binding it to a named driver directly or through driver_override.
+ * it, binding it to a named driver directly or through driver_override,
+ * and what on the running system would break if it were unbound (the block
+ * devices on it and what uses them).
  *
  * Devices are named by their full PCI address ("0000:00:05.0").  Paths go
  * through sysfs_path(), so $IOMMUBENCH_SYSFS_ROOT redirects them to a fake
- * tree.  Functions return -1 and set errno on failure; none of them prints
- * or exits.
+ * tree (/proc/self/mountinfo and /proc/swaps included).  Functions return
+ * -1 and set errno on failure; none of them prints or exits.
  */
 #ifndef IB_PCIDEV_H
 #define IB_PCIDEV_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+struct strbuf;
 
 /**
  * pcidev_exists() - whether PCI device @bdf exists
@@ -102,5 +106,36 @@ int pcidev_bind_override(const char *bdf, const char *drv);
  */
 int pcidev_release_override(const char *bdf, const char *drv,
 			    const char *restore);
+
+/**
+ * pcidev_blockdevs() - the block devices on a PCI device
+ * @bdf: PCI address
+ * @out: receives the names, each followed by a space: every disk under
+ *       /sys/block whose sysfs path runs through @bdf, then its partitions;
+ *       for a path of a multipath NVMe namespace (nvme0c1n1), the
+ *       namespace's disk (nvme0n1) and its partitions too
+ *
+ * Return: how many names were added.
+ */
+int pcidev_blockdevs(const char *bdf, struct strbuf *out);
+
+/**
+ * pcidev_storage_users() - what uses the storage on a PCI device
+ * @bdf: PCI address
+ * @out: receives one description per use, separated by ", "
+ *
+ * Looks at every block device on @bdf (pcidev_blockdevs()) and, through
+ * /sys/class/block/<name>/holders recursively, at what is stacked on them
+ * (device-mapper: LVM, LUKS, multipath; md RAID).  A use is a filesystem
+ * mounted from any of them (/proc/self/mountinfo, by device number or by
+ * source path), active swap on one (/proc/swaps), or a stacked device
+ * ("nvme0n1 -> md0 (stacked device)"): unbinding the driver would pull the
+ * storage from under it.  Descriptions name the chain from the disk or
+ * partition to the user: "nvme0n1p2 -> dm-0 (vg-root) mounted on /",
+ * "nvme0n1p3 is active swap".
+ *
+ * Return: the number of uses (0: nothing uses it).
+ */
+int pcidev_storage_users(const char *bdf, struct strbuf *out);
 
 #endif /* IB_PCIDEV_H */

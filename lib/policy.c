@@ -5,7 +5,8 @@
  * 6.1 lets the group type change only with no driver bound and one device
  * in the group (except DMA -> DMA-FQ, allowed while bound); 6.12 refuses
  * any change while a driver owns the group (-EPERM).  policy_set() can do
- * the unbind / write / rebind dance for the caller (PCI devices only).
+ * the unbind / write / rebind dance for the caller (PCI devices only),
+ * checking first that the unbind can succeed and loses no storage.
  *
  * Every sysfs path is built by sysfs_path(), so tests can point
  * IOMMUBENCH_SYSFS_ROOT at a fake tree.
@@ -178,10 +179,65 @@ int policy_read(const char *dev, struct device_policy *dp)
 	return 0;
 }
 
-int policy_set(const char *dev, enum iommu_policy p, bool rebind,
+/* The devices of group @dp->group other than @dp->dev, with drivers. */
+static void group_peers(const struct device_policy *dp, struct strbuf *out)
+{
+	char *dir = sysfs_path("/sys/kernel/iommu_groups/%d/devices",
+			       dp->group);
+	struct dirent **ents = NULL;
+	int n = dir ? scandir(dir, &ents, NULL, alphasort) : -1, shown = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *link, drv[64];
+
+		if (name[0] != '.' && strcmp(name, dp->dev)) {
+			link = xasprintf("%s/%s/driver", dir, name);
+			if (!link || readlink_base(link, drv, sizeof(drv)))
+				drv[0] = '\0';
+			free(link);
+			strbuf_addf(out, "%s%s%s%s", shown++ ? ", " : "", name,
+				    drv[0] ? " bound to " : "", drv);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	free(dir);
+}
+
+/*
+ * Whether unbinding the driver of @dp is safe and useful, before anything
+ * is unbound; returns 0 if so, else -1 with errno EBUSY and @why set.
+ */
+static int unbind_check(const struct device_policy *dp, unsigned int flags,
+			struct strbuf *why)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	if (dp->group_devices > 1) {
+		group_peers(dp, &s);
+		if (why)
+			strbuf_addf(why, "refusing to unbind %s from %s: IOMMU group %d also holds %s, and the kernel changes the type of a shared group only with none of its devices bound (6.12) or not at all (6.1)",
+				    dp->dev, dp->driver, dp->group,
+				    s.len ? s.buf : "other devices");
+	} else if (!(flags & POLICY_SET_FORCE) &&
+		   pcidev_storage_users(dp->dev, &s)) {
+		if (why)
+			strbuf_addf(why, "refusing to unbind %s from %s: its storage is in use: %s; --force overrides",
+				    dp->dev, dp->driver, s.buf);
+	} else {
+		strbuf_release(&s);
+		return 0;
+	}
+	strbuf_release(&s);
+	errno = EBUSY;
+	return -1;
+}
+
+int policy_set(const char *dev, enum iommu_policy p, unsigned int flags,
 	       struct strbuf *why)
 {
-	bool unbound = false;
+	bool unbound = false, rebind = flags & POLICY_SET_REBIND;
 	struct device_policy dp;
 	char *path = NULL;
 	int ret = -1, err = 0;
@@ -200,6 +256,9 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 	}
 	if (dp.policy == p)
 		return 0;
+	/* both kernels take DMA -> DMA-FQ with the driver bound */
+	if (dp.policy == POLICY_STRICT && p == POLICY_LAZY)
+		rebind = false;
 	if (dp.driver[0] && rebind) {
 		if (!pcidev_exists(dev)) {
 			if (why)
@@ -208,6 +267,8 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 			errno = EOPNOTSUPP;
 			return -1;
 		}
+		if (unbind_check(&dp, flags, why))
+			return -1;
 		if (pcidev_unbind(dev)) {
 			if (why)
 				strbuf_addf(why, "unbinding %s from %s: %s", dev,
@@ -225,7 +286,9 @@ int policy_set(const char *dev, enum iommu_policy p, bool rebind,
 			if (err == EBUSY || err == EPERM)
 				strbuf_addf(why, " (driver %s bound%s, %d device(s) in group %d)",
 					    dp.driver[0] ? dp.driver : "none",
-					    rebind ? " before" : "; --rebind unbinds it",
+					    unbound ? " before" :
+					    flags & POLICY_SET_REBIND ? "" :
+					    "; --rebind unbinds it",
 					    dp.group_devices, dp.group);
 		}
 	} else {

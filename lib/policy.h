@@ -42,12 +42,21 @@ struct device_policy {
 int policy_normalize_dev(const char *in, char *out, size_t len);
 /* policy_read - fill @dp for PCI or platform device @dev (sysfs name). */
 int policy_read(const char *dev, struct device_policy *dp);
+/* policy_set() flags */
+#define POLICY_SET_REBIND	0x1	/* unbind a bound driver, rebind after */
+#define POLICY_SET_FORCE	0x2	/* unbind even if the storage is in use */
+
 /*
- * policy_set - write @p to the group type of @dev.  With @rebind, a bound
- * driver is unbound first and rebound after.  On failure, @why (if not
- * NULL) receives an explanation.
+ * policy_set - write @p to the group type of @dev.  With POLICY_SET_REBIND
+ * in @flags, a bound PCI driver is unbound first and rebound after, unless
+ * the kernel takes the change while bound (DMA -> DMA-FQ).  Before
+ * anything is unbound, the unbind is refused (EBUSY) when the IOMMU group
+ * holds other devices (the kernel would refuse the write), or, without
+ * POLICY_SET_FORCE, when the device's storage is in use
+ * (pcidev_storage_users()).  On failure, @why (if not NULL) receives an
+ * explanation.
  */
-int policy_set(const char *dev, enum iommu_policy p, bool rebind,
+int policy_set(const char *dev, enum iommu_policy p, unsigned int flags,
 	       struct strbuf *why);
 /*
  * policy_kernel_log - append the kernel log lines that explain the policy

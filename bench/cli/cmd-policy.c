@@ -152,7 +152,7 @@ static void policy_usage(FILE *f)
 	fprintf(f,
 		"usage: iommubench policy show [--json] [DEVICE...]\n"
 		"       iommubench policy verify --device DEVICE --expect strict|lazy|identity [--json]\n"
-		"       iommubench policy set --device DEVICE [--rebind] strict|lazy|identity\n");
+		"       iommubench policy set --device DEVICE [--rebind [--force]] strict|lazy|identity\n");
 }
 
 int cmd_policy(int argc, char **argv)
@@ -162,12 +162,14 @@ int cmd_policy(int argc, char **argv)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "rebind", no_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	enum iommu_policy want = POLICY_DEFAULT;
 	const char *devarg = NULL, *sub;
-	bool json = false, rebind = false;
+	unsigned int flags = 0;
+	bool json = false;
 	char dev[64];
 	int c;
 
@@ -177,7 +179,7 @@ int cmd_policy(int argc, char **argv)
 	}
 	sub = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:e:jrh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:e:jrfh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			devarg = optarg;
@@ -193,7 +195,10 @@ int cmd_policy(int argc, char **argv)
 			json = true;
 			break;
 		case 'r':
-			rebind = true;
+			flags |= POLICY_SET_REBIND;
+			break;
+		case 'f':
+			flags |= POLICY_SET_FORCE;
 			break;
 		case 'h':
 			policy_usage(stdout);
@@ -225,7 +230,7 @@ int cmd_policy(int argc, char **argv)
 			pr_err("'%s' is not strict, lazy or identity", argv[optind]);
 			return EXIT_USAGE;
 		}
-		if (policy_set(dev, p, rebind, &why)) {
+		if (policy_set(dev, p, flags, &why)) {
 			pr_err("%s: cannot set %s: %s", dev, policy_name(p),
 			       why.buf ? why.buf : strerror(errno));
 			ret = EXIT_ERROR;

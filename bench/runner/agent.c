@@ -12,16 +12,13 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +26,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "pcidev.h"
 #include "policy.h"
 #include "spawn.h"
 #include "store.h"
@@ -49,81 +47,6 @@ static const struct {
 	{ "SIZE", "100%" },
 };
 
-/* Block devices (and partitions) whose sysfs path runs through @bdf. */
-static void device_blockdevs(const char *bdf, struct strbuf *devs)
-{
-	struct dirent *e;
-	DIR *d = opendir("/sys/block");
-	char *needle = xasprintf("/%s/", bdf);
-
-	while (d && needle && (e = readdir(d))) {
-		char *link = xasprintf("/sys/block/%s", e->d_name);
-		char real[PATH_MAX];
-		struct dirent *p;
-		DIR *pd;
-
-		if (e->d_name[0] == '.' || !link || !realpath(link, real) ||
-		    !strstr(real, needle)) {
-			free(link);
-			continue;
-		}
-		strbuf_addf(devs, "%s ", e->d_name);
-		pd = opendir(link);
-		while (pd && (p = readdir(pd)))
-			if (str_has_prefix(p->d_name, e->d_name))
-				strbuf_addf(devs, "%s ", p->d_name);
-		if (pd)
-			closedir(pd);
-		free(link);
-	}
-	if (d)
-		closedir(d);
-	free(needle);
-}
-
-/*
- * device_mounts - the mount points of filesystems that @bdf backs, directly
- * or through a partition, into @out.  Returns how many.
- */
-static int device_mounts(const char *bdf, struct strbuf *out)
-{
-	struct strbuf devs = STRBUF_INIT;
-	char *info = read_file("/proc/self/mountinfo", NULL), *line, *save;
-	int n = 0;
-
-	device_blockdevs(bdf, &devs);
-	if (!devs.len || !info)
-		goto out;
-	for (line = strtok_r(info, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned int maj, min;
-		char mnt[PATH_MAX], *tok, *dsave, *copy;
-
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
-			continue;
-		copy = strdup(devs.buf);
-		for (tok = strtok_r(copy, " ", &dsave); tok;
-		     tok = strtok_r(NULL, " ", &dsave)) {
-			char *p = xasprintf("/sys/class/block/%s/dev", tok);
-			char *dev = p ? read_file(p, NULL) : NULL;
-			unsigned int a, b;
-
-			if (dev && sscanf(dev, "%u:%u", &a, &b) == 2 &&
-			    a == maj && b == min) {
-				strbuf_addf(out, "%s%s on %s", n ? ", " : "", tok, mnt);
-				n++;
-			}
-			free(p);
-			free(dev);
-		}
-		free(copy);
-	}
-out:
-	free(info);
-	strbuf_release(&devs);
-	return n;
-}
-
 /*
  * Bring @dev to @want (sysfs mechanism only) and read it back into @rec.
  * Returns 0 when the device has the policy, else -1 with @why set.
@@ -133,21 +56,14 @@ static int ensure_policy(const char *dev, enum iommu_policy want, bool sysfs,
 			 struct strbuf *why)
 {
 	struct device_policy dp;
-	struct strbuf mounts = STRBUF_INIT;
 
 	if (policy_read(dev, &dp)) {
 		strbuf_addf(why, "device %s not found", dev);
 		return -1;
 	}
 	if (sysfs && dp.group >= 0 && dp.policy != want) {
-		if (dp.driver[0] && device_mounts(dev, &mounts) && !force) {
-			strbuf_addf(why, "refusing to rebind %s: it backs mounted filesystems (%s); --force overrides",
-				    dev, mounts.buf);
-			strbuf_release(&mounts);
-			return -1;
-		}
-		strbuf_release(&mounts);
-		if (policy_set(dev, want, true, why))
+		if (policy_set(dev, want, POLICY_SET_REBIND |
+			       (force ? POLICY_SET_FORCE : 0), why))
 			return -1;
 		policy_read(dev, &dp);
 	}
@@ -261,8 +177,7 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 
 	/* After a rebind the driver probes asynchronously: give it 15 s. */
 	for (int i = 0; i < 150; i++) {
-		device_blockdevs(dev, &devs);
-		if (devs.len)
+		if (pcidev_blockdevs(dev, &devs))
 			break;
 		sleep_ms(100);
 	}
