@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -331,6 +332,7 @@ int store_finish_run(sqlite3 *db, const char *run_id, const char *finished)
 struct metric_ctx {
 	sqlite3 *db;
 	const char *id;
+	const char *path;
 	struct binder b;
 	int err;
 };
@@ -343,6 +345,12 @@ static void insert_metric(void *arg, const char *name, double value,
 
 	if (c->err)
 		return;
+	/* NaN or an infinity: no measurement to keep, but keep the cell. */
+	if (!isfinite(value)) {
+		pr_warn("%s: cell %s: metric %s is %s: not indexed", c->path,
+			c->id, name, isnan(value) ? "NaN" : "infinite");
+		return;
+	}
 	snprintf(what, sizeof(what), "cell %s: metric %s", c->id, name);
 	if (sqlite3_reset(c->b.st) != SQLITE_OK) {
 		c->err = db_error(c->db, "%s", what);
@@ -359,7 +367,7 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path)
 {
 	const char *id = jstr(cell, "id");
-	struct metric_ctx mc = { .db = db, .id = id };
+	struct metric_ctx mc = { .db = db, .id = id, .path = path };
 	struct binder b = { 0 };
 	char what[160];
 

@@ -35,7 +35,8 @@ int store_add_run(sqlite3 *db, struct json_object *manifest, const char *path);
 int store_finish_run(sqlite3 *db, const char *run_id, const char *finished);
 /*
  * Index one cell file (replacing an earlier row of the same cell) in one
- * transaction.
+ * transaction.  A metric that is NaN or infinite is left out, with a
+ * warning; the cell and its other metrics are indexed.
  */
 int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path);

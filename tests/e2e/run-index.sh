@@ -1,13 +1,13 @@
 #!/bin/sh
-# 'run' and its index: a cell that cannot be indexed fails the run, loudly.
-# No VM: the run is written by hand with every cell done, and
-# 'run --resume' indexes it.
+# 'run' and its index: a cell that cannot be indexed fails the run, loudly,
+# and a metric that is not a number never costs its cell.  No VM: the run
+# is written by hand with every cell done, and 'run --resume' indexes it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 command -v sqlite3 > /dev/null ||
 	skip_all "the sqlite3 command is not installed (scripts/setup installs it)"
 
-plan 14
+plan 17
 
 S="$TEST_TMP/results"
 mkdir -p "$S/R/cells" || bail "mkdir"
@@ -25,7 +25,8 @@ cat > "$S/R/cells/c0.json" <<'EOF'
  "workload": {"name": "w", "type": "fio"},
  "fio": {"jobs": [{"read": {"io_bytes": 1, "iops": 5, "bw_bytes": 20480}}]}}
 EOF
-sed 's/"c0"/"x"/' "$S/R/cells/c0.json" > "$S/R/cells/x.json" || bail "cell x"
+# The reported cell: iops NaN, bw Infinity.
+cp "$top_srcdir/tests/fixtures/cell-nan.json" "$S/R/cells/x.json" || bail "fixture"
 
 # run NAME ARGS...: 'iommubench run ARGS' with stdout, stderr and status
 run() {
@@ -37,10 +38,16 @@ run() {
 }
 q() { sqlite3 "$DB" "$1"; }
 
-# --- an index that takes it all
-run clean --resume R
-check "the run exits 0" rc_is clean 0
-check "both cells are indexed" test "$(q 'SELECT count(*) FROM cells')" = 2
+# --- a NaN metric
+run nan --resume R
+check "NaN metric: the run exits 0" rc_is nan 0
+check "NaN metric: both cells are indexed" test "$(q 'SELECT count(*) FROM cells')" = 2
+check "NaN metric: the warning names the cell and the metric" \
+	err_has nan 'cell x: metric fio.read.iops is NaN: not indexed'
+check "Infinity: the warning names the cell and the metric" \
+	err_has nan 'cell x: metric fio.read.bw is infinite: not indexed'
+check "the other cell's metrics are indexed" \
+	test "$(q "SELECT count(*) FROM metrics WHERE cell_id = 'c0'")" = 2
 check "the end of the run is indexed" \
 	test "$(q "SELECT finished IS NOT NULL FROM runs WHERE run_id = 'R'")" = 1
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The result index (bench/store.c): every SQLite failure is an error that
- * names the index file, and a busy index is waited for and then fails.
+ * names the index file, a busy index is waited for and then fails, and a
+ * cell is never lost for one metric that is not a number.
  */
 #include "config.h"
 
@@ -201,6 +202,43 @@ static void test_busy(void)
 	json_object_put(c0);
 }
 
+/* A metric that is NaN or infinite is left out; its cell is indexed. */
+static void test_nan(void)
+{
+	sqlite3 *db = store_open(root);
+	struct json_object *c = json_read_file(ABS_TOP_SRCDIR "/tests/fixtures/cell-nan.json");
+	struct json_object *c1 = cell("c1", "NaN");
+	char *err;
+	int ret;
+
+	ok(c && db, "nan: the cell of the report reads");
+	if (!c || !db)
+		return;
+	capture_begin();
+	ret = store_add_cell(db, "R", c, "cells/x.json");
+	err = capture_end();
+	ok(!ret, "nan: a cell whose metrics are NaN and Infinity is indexed");
+	ok(strstr(err, "cell x: metric fio.read.iops is NaN") &&
+	   strstr(err, "cell x: metric fio.read.bw is infinite") &&
+	   strstr(err, "cells/x.json"),
+	   "nan: a warning names the cell file, the cell and each metric");
+	free(err);
+	ok(query_is(db, "SELECT status FROM cells WHERE cell_id = ?1", "x", "ok") &&
+	   query_is(db, "SELECT count(*) FROM metrics WHERE cell_id = ?1", "x", "0"),
+	   "nan: the cell is in the index without the non-numbers");
+
+	capture_begin();
+	ret = store_add_cell(db, "R", c1, "cells/c1.json");
+	err = capture_end();
+	ok(!ret && query_is(db, "SELECT group_concat(metric) FROM metrics"
+			    " WHERE cell_id = ?1", "c1", "fio.read.bw"),
+	   "nan: the cell's other metrics are indexed");
+	free(err);
+	store_close(db);
+	json_object_put(c);
+	json_object_put(c1);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -269,6 +307,7 @@ int main(void)
 	}
 	test_busy();
 	unlink(index_path);
+	test_nan();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);
