@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,31 +54,79 @@ int json_write_file(const char *path, struct json_object *obj)
 	return ret;
 }
 
+/* Report a parse error at byte @off of @text (@len bytes) from @path. */
+static void parse_error(const char *path, const char *text, size_t len,
+			size_t off, const char *msg)
+{
+	unsigned int line = 1, col = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	pr_err("%s:%u:%u: invalid JSON: %s", path, line, col, msg);
+}
+
+/*
+ * json_read_file - parse @path, which must hold one JSON document and
+ * nothing else but white space.  json-c is given the terminating NUL as
+ * well, so that a document cut short (or a top-level number or literal at
+ * the very end) is told from one that goes on.
+ */
 struct json_object *json_read_file(const char *path)
 {
 	struct json_tokener *tok;
-	struct json_object *obj;
-	size_t len;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t len, end;
 	char *text = read_file(path, &len);
 
 	if (!text) {
 		pr_err("%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	tok = json_tokener_new();
-	obj = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
-	if (!obj) {
-		size_t off = tok ? json_tokener_get_parse_end(tok) : 0;
-		unsigned int line = 1;
-
-		for (size_t i = 0; i < off && i < len; i++)
-			line += text[i] == '\n';
-		pr_err("%s:%u: invalid JSON: %s", path, line,
-		       tok ? json_tokener_error_desc(json_tokener_get_error(tok))
-			   : "out of memory");
+	if (len >= INT_MAX) {
+		pr_err("%s: %zu bytes: too large for a JSON file", path, len);
+		free(text);
+		return NULL;
 	}
-	if (tok)
-		json_tokener_free(tok);
+	tok = json_tokener_new();
+	if (!tok) {
+		pr_err("%s: %s", path, strerror(ENOMEM));
+		free(text);
+		return NULL;
+	}
+	/* read_file() NUL-terminates: len + 1 hands json-c the end. */
+	obj = json_tokener_parse_ex(tok, text, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_error_parse_eof)
+			parse_error(path, text, len, end, end < len ?
+				    "unexpected NUL byte" :
+				    "unexpected end of file");
+		else
+			parse_error(path, text, len, end,
+				    json_tokener_error_desc(jerr));
+		goto out;
+	}
+	while (end < len && text[end] && strchr(" \t\r\n", text[end]))
+		end++;
+	if (end < len) {
+		parse_error(path, text, len, end,
+			    "trailing data after the document");
+		json_object_put(obj);
+		obj = NULL;
+	} else if (!obj) {
+		/* json-c's object for the literal null is NULL */
+		parse_error(path, text, len, 0, "the document is null");
+	}
+out:
+	json_tokener_free(tok);
 	free(text);
 	return obj;
 }

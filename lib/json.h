@@ -18,7 +18,11 @@ int json_print(FILE *f, struct json_object *obj);
 int json_print_compact(FILE *f, struct json_object *obj);
 /* Write @obj to @path atomically (temporary file + rename). */
 int json_write_file(const char *path, struct json_object *obj);
-/* Parse @path; NULL with an error naming the file and line on failure. */
+/*
+ * Parse @path, one JSON document and nothing after it but white space;
+ * NULL on failure, with an error "FILE:LINE:COLUMN: invalid JSON: why"
+ * (json-c's reason; "unexpected end of file" for a truncated document).
+ */
 struct json_object *json_read_file(const char *path);
 /*
  * json_copy - set @dst[@key] to (a new reference to) @src[@src_key], or

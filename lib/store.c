@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,40 +60,88 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS cells_by_config"
 	"  ON cells(kernel, iommu, policy, workload);";
 
+/* The file of @db, for messages. */
+static const char *db_path(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+
+	return path && *path ? path : "index";
+}
+
+/*
+ * db_error - report @db's last error: "FILE: WHAT: SQLite's message".
+ * Call it right after the failing call, before another call on @db
+ * replaces the message.  Returns -1.
+ */
+static int __attribute__((format(printf, 2, 3)))
+db_error(sqlite3 *db, const char *fmt, ...)
+{
+	int code = sqlite3_errcode(db);
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (code == SQLITE_BUSY)
+		pr_err("%s: %s: %s (gave up after waiting %d s for another process using it)",
+		       db_path(db), what, sqlite3_errmsg(db),
+		       STORE_BUSY_TIMEOUT_MS / 1000);
+	else
+		pr_err("%s: %s: %s", db_path(db), what, sqlite3_errmsg(db));
+	return -1;
+}
+
+/* Run @sql (no result rows) on @db; -1 with an error about @what. */
+static int db_exec(sqlite3 *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(db, "%s", what);
+	return 0;
+}
+
 /* Open the index at @path with @flags; *@version gets its schema version. */
 static sqlite3 *index_open(const char *path, int flags, int *version)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 
 	*version = -1;
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-		if (db)
-			sqlite3_close(db);
-		return NULL;
+		goto fail;
 	}
-	/* Parallel writers (tests) wait rather than fail. */
-	sqlite3_busy_timeout(db, 30000);
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+	/* A busy index (another writer, or a reader) is waited for. */
+	if (sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		pr_err("%s: cannot set a busy timeout: %s", path,
+		       sqlite3_errmsg(db));
+		goto fail;
 	}
+	/* The first read: a file that is not an SQLite database fails here. */
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		db_error(db, "reading the schema version");
+		goto fail;
+	}
+	*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
 	if (*version > STORE_SCHEMA_VERSION) {
 		pr_err("%s: schema version %d is newer than this iommubench (%d)",
 		       path, *version, STORE_SCHEMA_VERSION);
-		sqlite3_close(db);
-		return NULL;
+		goto fail;
 	}
 	return db;
+fail:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return NULL;
 }
 
 sqlite3 *store_open(const char *root)
 {
 	char *path = xasprintf("%s/index.sqlite", root);
 	sqlite3 *db = NULL;
-	char *err = NULL;
 	int version;
 
 	if (!path || mkdir_p(root, 0755)) {
@@ -101,17 +152,13 @@ sqlite3 *store_open(const char *root)
 			&version);
 	if (!db)
 		goto fail;
-	if (sqlite3_exec(db, schema_sql, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, &err) != SQLITE_OK) {
-		pr_err("%s: %s", path, err ? err : "cannot create the schema");
-		sqlite3_free(err);
+	if (db_exec(db, schema_sql, "creating the schema") ||
+	    db_exec(db, "PRAGMA user_version = 1", "setting the schema version"))
 		goto fail;
-	}
 	free(path);
 	return db;
 fail:
-	if (db)
-		sqlite3_close(db);
+	sqlite3_close(db);
 	free(path);
 	return NULL;
 }
@@ -143,8 +190,8 @@ sqlite3 *store_open_readonly(const char *root)
 
 void store_close(sqlite3 *db)
 {
-	if (db)
-		sqlite3_close(db);
+	if (db && sqlite3_close(db) != SQLITE_OK)
+		db_error(db, "closing");
 }
 
 static struct json_object *jpath(struct json_object *o, const char *path)
@@ -169,64 +216,124 @@ static const char *jstr(struct json_object *o, const char *path)
 	       json_object_get_string(o) : NULL;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+/*
+ * A statement's parameters, bound in order: bind_*() number them and keep
+ * the first failure for step().
+ */
+struct binder {
+	sqlite3_stmt *st;
+	int n;
+	int bad;	/* the parameter that failed, and how */
+	int rc;
+};
+
+static void bind_rc(struct binder *b, int rc)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
+	if (b->rc == SQLITE_OK && rc != SQLITE_OK) {
+		b->rc = rc;
+		b->bad = b->n;
+	}
 }
 
-static int exec_stmt(sqlite3 *db, sqlite3_stmt *st)
+static void bind_text(struct binder *b, const char *s)
 {
-	int rc = sqlite3_step(st);
+	b->n++;
+	bind_rc(b, s ? sqlite3_bind_text(b->st, b->n, s, -1, SQLITE_TRANSIENT) :
+		       sqlite3_bind_null(b->st, b->n));
+}
 
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		pr_err("index: %s", sqlite3_errmsg(db));
+static void bind_int64(struct binder *b, int64_t v)
+{
+	b->n++;
+	bind_rc(b, sqlite3_bind_int64(b->st, b->n, v));
+}
+
+static void bind_double(struct binder *b, double v)
+{
+	b->n++;
+	bind_rc(b, sqlite3_bind_double(b->st, b->n, v));
+}
+
+/* Prepare @sql on @db into @b; -1 with an error about @what. */
+static int prepare(sqlite3 *db, const char *sql, struct binder *b,
+		   const char *what)
+{
+	*b = (struct binder){ 0 };
+	if (sqlite3_prepare_v2(db, sql, -1, &b->st, NULL) != SQLITE_OK)
+		return db_error(db, "%s", what);
+	return 0;
+}
+
+/*
+ * step - run @b's statement, which returns no rows; -1 with an error about
+ * @what when a parameter could not be bound or the statement failed.
+ */
+static int step(sqlite3 *db, struct binder *b, const char *what)
+{
+	if (b->rc != SQLITE_OK) {
+		pr_err("%s: %s: binding parameter %d: %s", db_path(db), what,
+		       b->bad, sqlite3_errstr(b->rc));
+		return -1;
+	}
+	if (sqlite3_step(b->st) != SQLITE_DONE)
+		return db_error(db, "%s", what);
+	return 0;
+}
+
+/* step(), then finalize the statement. */
+static int step_done(sqlite3 *db, struct binder *b, const char *what)
+{
+	int ret = step(db, b, what);
+
+	sqlite3_finalize(b->st);
+	b->st = NULL;
+	return ret;
+}
+
+int store_add_run(sqlite3 *db, struct json_object *man, const char *path)
+{
+	struct binder b;
+
+	if (prepare(db,
+		"INSERT OR REPLACE INTO runs (run_id, path, matrix, seed, target,"
+		" started, finished, host, suite_version)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &b, "adding the run"))
+		return -1;
+	bind_text(&b, jstr(man, "run_id"));
+	bind_text(&b, path);
+	bind_text(&b, jstr(man, "matrix.path"));
+	bind_int64(&b, json_object_get_int64(jpath(man, "seed")));
+	bind_text(&b, jstr(man, "target"));
+	bind_text(&b, jstr(man, "started"));
+	bind_text(&b, jstr(man, "finished"));
+	bind_text(&b, jstr(man, "host.name"));
+	bind_text(&b, jstr(man, "suite.version"));
+	return step_done(db, &b, "adding the run");
+}
+
+int store_finish_run(sqlite3 *db, const char *run_id, const char *finished)
+{
+	struct binder b;
+
+	if (prepare(db, "UPDATE runs SET finished = ? WHERE run_id = ?", &b,
+		    "recording the end of the run"))
+		return -1;
+	bind_text(&b, finished);
+	bind_text(&b, run_id);
+	if (step_done(db, &b, "recording the end of the run"))
+		return -1;
+	if (sqlite3_changes(db) != 1) {
+		pr_err("%s: run %s is not in the index", db_path(db), run_id);
 		return -1;
 	}
 	return 0;
 }
 
-int store_add_run(sqlite3 *db, struct json_object *man, const char *path)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(db,
-		"INSERT OR REPLACE INTO runs (run_id, path, matrix, seed, target,"
-		" started, finished, host, suite_version)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-		pr_err("index: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	bind_text(st, 1, jstr(man, "run_id"));
-	bind_text(st, 2, path);
-	bind_text(st, 3, jstr(man, "matrix.path"));
-	sqlite3_bind_int64(st, 4, json_object_get_int64(jpath(man, "seed")));
-	bind_text(st, 5, jstr(man, "target"));
-	bind_text(st, 6, jstr(man, "started"));
-	bind_text(st, 7, jstr(man, "finished"));
-	bind_text(st, 8, jstr(man, "host.name"));
-	bind_text(st, 9, jstr(man, "suite.version"));
-	return exec_stmt(db, st);
-}
-
-int store_finish_run(sqlite3 *db, const char *run_id, const char *finished)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(db, "UPDATE runs SET finished = ? WHERE run_id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	bind_text(st, 1, finished);
-	bind_text(st, 2, run_id);
-	return exec_stmt(db, st);
-}
-
 struct metric_ctx {
 	sqlite3 *db;
-	sqlite3_stmt *st;
+	const char *id;
+	const char *path;
+	struct binder b;
 	int err;
 };
 
@@ -234,81 +341,104 @@ static void insert_metric(void *arg, const char *name, double value,
 			  const char *unit)
 {
 	struct metric_ctx *c = arg;
+	char what[192];
 
-	sqlite3_reset(c->st);
-	bind_text(c->st, 3, name);
-	sqlite3_bind_double(c->st, 4, value);
-	bind_text(c->st, 5, unit);
-	if (sqlite3_step(c->st) != SQLITE_DONE)
-		c->err = -1;
+	if (c->err)
+		return;
+	/* NaN or an infinity: no measurement to keep, but keep the cell. */
+	if (!isfinite(value)) {
+		pr_warn("%s: cell %s: metric %s is %s: not indexed", c->path,
+			c->id, name, isnan(value) ? "NaN" : "infinite");
+		return;
+	}
+	snprintf(what, sizeof(what), "cell %s: metric %s", c->id, name);
+	if (sqlite3_reset(c->b.st) != SQLITE_OK) {
+		c->err = db_error(c->db, "%s", what);
+		return;
+	}
+	c->b.n = 2;	/* run_id and cell_id stay bound */
+	bind_text(&c->b, name);
+	bind_double(&c->b, value);
+	bind_text(&c->b, unit);
+	c->err = step(c->db, &c->b, what);
 }
 
 int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path)
 {
 	const char *id = jstr(cell, "id");
-	struct metric_ctx mc = { .db = db };
-	sqlite3_stmt *st;
-	int ret = -1;
+	struct metric_ctx mc = { .db = db, .id = id, .path = path };
+	struct binder b = { 0 };
+	char what[160];
 
 	if (!id) {
 		pr_err("%s: cell without an id", path);
 		return -1;
 	}
-	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(db,
+	snprintf(what, sizeof(what), "cell %s", id);
+	/* IMMEDIATE: take the write lock now, waiting for other writers. */
+	if (db_exec(db, "BEGIN IMMEDIATE", what))
+		return -1;
+	if (prepare(db,
 		"INSERT OR REPLACE INTO cells (run_id, cell_id, boot_id, seq, kernel,"
 		" kernel_release, kernel_version, kernel_commit, iommu, policy,"
 		" mechanism, verified_type, verified_policy, device, workload,"
 		" workload_type, rep, status, error, started, duration_s, path)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		-1, &st, NULL) != SQLITE_OK)
-		goto out;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, id);
-	bind_text(st, 3, jstr(cell, "boot"));
-	sqlite3_bind_int(st, 4, json_object_get_int(jpath(cell, "seq")));
-	bind_text(st, 5, jstr(cell, "config.kernel"));
-	bind_text(st, 6, jstr(cell, "config.kernel_release"));
-	bind_text(st, 7, jstr(cell, "config.kernel_version"));
-	bind_text(st, 8, jstr(cell, "config.kernel_commit"));
-	bind_text(st, 9, jstr(cell, "config.iommu"));
-	bind_text(st, 10, jstr(cell, "config.policy"));
-	bind_text(st, 11, jstr(cell, "config.mechanism"));
-	bind_text(st, 12, jstr(cell, "policy_verified.type"));
-	bind_text(st, 13, jstr(cell, "policy_verified.policy"));
-	bind_text(st, 14, jstr(cell, "workload.device"));
-	bind_text(st, 15, jstr(cell, "workload.name"));
-	bind_text(st, 16, jstr(cell, "workload.type"));
-	sqlite3_bind_int(st, 17, json_object_get_int(jpath(cell, "rep")));
-	bind_text(st, 18, jstr(cell, "status"));
-	bind_text(st, 19, jstr(cell, "error"));
-	bind_text(st, 20, jstr(cell, "started"));
-	sqlite3_bind_double(st, 21, json_object_get_double(jpath(cell, "duration_s")));
-	bind_text(st, 22, path);
-	if (exec_stmt(db, st))
-		goto out;
-	if (sqlite3_prepare_v2(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, id);
-	if (exec_stmt(db, st))
-		goto out;
-	if (sqlite3_prepare_v2(db,
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
+		goto fail;
+	bind_text(&b, run_id);
+	bind_text(&b, id);
+	bind_text(&b, jstr(cell, "boot"));
+	bind_int64(&b, json_object_get_int(jpath(cell, "seq")));
+	bind_text(&b, jstr(cell, "config.kernel"));
+	bind_text(&b, jstr(cell, "config.kernel_release"));
+	bind_text(&b, jstr(cell, "config.kernel_version"));
+	bind_text(&b, jstr(cell, "config.kernel_commit"));
+	bind_text(&b, jstr(cell, "config.iommu"));
+	bind_text(&b, jstr(cell, "config.policy"));
+	bind_text(&b, jstr(cell, "config.mechanism"));
+	bind_text(&b, jstr(cell, "policy_verified.type"));
+	bind_text(&b, jstr(cell, "policy_verified.policy"));
+	bind_text(&b, jstr(cell, "workload.device"));
+	bind_text(&b, jstr(cell, "workload.name"));
+	bind_text(&b, jstr(cell, "workload.type"));
+	bind_int64(&b, json_object_get_int(jpath(cell, "rep")));
+	bind_text(&b, jstr(cell, "status"));
+	bind_text(&b, jstr(cell, "error"));
+	bind_text(&b, jstr(cell, "started"));
+	bind_double(&b, json_object_get_double(jpath(cell, "duration_s")));
+	bind_text(&b, path);
+	if (step_done(db, &b, what))
+		goto fail;
+	if (prepare(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
+		    &b, what))
+		goto fail;
+	bind_text(&b, run_id);
+	bind_text(&b, id);
+	if (step_done(db, &b, what))
+		goto fail;
+	if (prepare(db,
 		"INSERT INTO metrics (run_id, cell_id, metric, value, unit)"
-		" VALUES (?, ?, ?, ?, ?)", -1, &mc.st, NULL) != SQLITE_OK)
-		goto out;
-	bind_text(mc.st, 1, run_id);
-	bind_text(mc.st, 2, id);
+		" VALUES (?, ?, ?, ?, ?)", &mc.b, what))
+		goto fail;
+	bind_text(&mc.b, run_id);
+	bind_text(&mc.b, id);
+	/* A failed binding is reported by the first metric's step(). */
 	cell_metrics(cell, insert_metric, &mc);
-	sqlite3_finalize(mc.st);
-	ret = mc.err;
-out:
-	if (ret)
-		pr_err("index: cell %s: %s", id, sqlite3_errmsg(db));
-	sqlite3_exec(db, ret ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
-	return ret;
+	sqlite3_finalize(mc.b.st);
+	if (mc.err)
+		goto fail;
+	/*
+	 * COMMIT waits (the busy timeout) for readers to let go; when it
+	 * still fails, the transaction stays open and must be rolled back.
+	 */
+	if (db_exec(db, "COMMIT", what))
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		db_exec(db, "ROLLBACK", what);
+	return -1;
 }
 
 struct json_object *cell_new(const char *boot_id, struct json_object *config,

@@ -13,6 +13,12 @@
 #include <sqlite3.h>
 
 #define STORE_SCHEMA_VERSION	1
+/*
+ * How long a call waits for an index that another process holds (a
+ * writer, or a reader's open transaction) before it fails, naming the
+ * file.
+ */
+#define STORE_BUSY_TIMEOUT_MS	10000
 
 /* Open (creating or migrating) <root>/index.sqlite. */
 sqlite3 *store_open(const char *root);
@@ -20,9 +26,18 @@ sqlite3 *store_open(const char *root);
 sqlite3 *store_open_readonly(const char *root);
 void store_close(sqlite3 *db);
 
+/*
+ * The writers below return 0, or -1 after an error naming the index file
+ * (nothing of the call is left in the index then).
+ */
 int store_add_run(sqlite3 *db, struct json_object *manifest, const char *path);
+/* Set the run's finished time; -1 also when the run is not indexed. */
 int store_finish_run(sqlite3 *db, const char *run_id, const char *finished);
-/* Index one cell file (replacing an earlier row of the same cell). */
+/*
+ * Index one cell file (replacing an earlier row of the same cell) in one
+ * transaction.  A metric that is NaN or infinite is left out, with a
+ * warning; the cell and its other metrics are indexed.
+ */
 int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path);
 

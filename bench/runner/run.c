@@ -57,6 +57,7 @@ struct runner {
 	unsigned int failed;
 	unsigned int skipped;
 	unsigned int boot_retries;	/* boots that needed more than one attempt */
+	unsigned int unindexed;
 	uint64_t t0;
 	uint64_t last_draw;
 	bool tty;
@@ -377,8 +378,10 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 			     json_get_string(cell, "status") : "", "ok");
 		if (json_write_file(path, cell))
 			pr_err("%s: %s", path, strerror(errno));
-		if (r->db && store_add_cell(r->db, r->run_id, cell, path))
+		if (r->db && store_add_cell(r->db, r->run_id, cell, path)) {
 			pr_warn("cell %s is not indexed", id);
+			r->unindexed++;
+		}
 		if (ok) {
 			r->done++;
 		} else {
@@ -886,9 +889,11 @@ static unsigned int count_cells(struct runner *r)
 				 * A run killed mid-boot leaves cells the agent
 				 * wrote but the host never indexed.
 				 */
-				if (r->db && store_add_cell(r->db, r->run_id, cell, p))
+				if (r->db && store_add_cell(r->db, r->run_id, cell, p)) {
 					pr_warn("cell %s is not indexed",
 						json_get_string(cell, "id"));
+					r->unindexed++;
+				}
 				r->skipped++;
 				if (!strcmp(json_get_string(cell, "status") ?
 					    json_get_string(cell, "status") : "", "ok"))
@@ -921,7 +926,7 @@ int cmd_run(int argc, char **argv)
 	struct runner r = { .tty = isatty(STDERR_FILENO) };
 	const char *root = "results", *resume = NULL, *host_dev = NULL;
 	char *matrix = NULL, *end, dev[64];
-	bool seed_set = false, dry_run = false;
+	bool seed_set = false, dry_run = false, unfinished = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t seed = 0;
 	char *finished;
@@ -1031,11 +1036,19 @@ int cmd_run(int argc, char **argv)
 		json_object_object_add(r.manifest, "finished",
 				       json_object_new_string(finished));
 		save_manifest(&r);
-		store_finish_run(r.db, r.run_id, finished);
+		if (store_finish_run(r.db, r.run_id, finished))
+			unfinished = true;
 		free(finished);
 	}
 	summarize(&r);
-	ret = interrupted ? 130 : r.failed ? EXIT_ERROR : 0;
+	if (r.unindexed)
+		pr_err("run %s: %u cell(s) not in the index (errors above): 'iommubench run --resume %s' indexes them again",
+		       r.run_id, r.unindexed, r.run_id);
+	if (unfinished)
+		pr_err("run %s: its end is not in the index (errors above): 'iommubench run --resume %s' records it",
+		       r.run_id, r.run_id);
+	ret = interrupted ? 130 :
+	      r.failed || r.unindexed || unfinished ? EXIT_ERROR : 0;
 out:
 	store_close(r.db);
 	if (r.manifest)
