@@ -14,6 +14,10 @@
 #include "store.h"
 #include "util.h"
 
+#define STRINGIFY_(x)		#x
+#define STRINGIFY(x)		STRINGIFY_(x)
+#define SCHEMA_VERSION_STR	STRINGIFY(STORE_SCHEMA_VERSION)
+
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS runs ("
 	"  run_id TEXT PRIMARY KEY,"
@@ -37,6 +41,7 @@ static const char schema_sql[] =
 	"  iommu TEXT,"
 	"  policy TEXT,"
 	"  mechanism TEXT,"
+	"  clock TEXT,"
 	"  verified_type TEXT,"
 	"  verified_policy TEXT,"
 	"  device TEXT,"
@@ -152,8 +157,16 @@ sqlite3 *store_open(const char *root)
 			&version);
 	if (!db)
 		goto fail;
-	if (db_exec(db, schema_sql, "creating the schema") ||
-	    db_exec(db, "PRAGMA user_version = 1", "setting the schema version"))
+	if (db_exec(db, schema_sql, "creating the schema"))
+		goto fail;
+	/* Version 2 added cells.clock; cells of version 1 ran on the host's. */
+	if (version == 1 &&
+	    db_exec(db, "ALTER TABLE cells ADD COLUMN clock TEXT;"
+		    "UPDATE cells SET clock = 'host'", "adding cells.clock"))
+		goto fail;
+	if (db_exec(db, version == STORE_SCHEMA_VERSION ? "" :
+		    "PRAGMA user_version = " SCHEMA_VERSION_STR,
+		    "setting the schema version"))
 		goto fail;
 	free(path);
 	return db;
@@ -382,9 +395,10 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 	if (prepare(db,
 		"INSERT OR REPLACE INTO cells (run_id, cell_id, boot_id, seq, kernel,"
 		" kernel_release, kernel_version, kernel_commit, iommu, policy,"
-		" mechanism, verified_type, verified_policy, device, workload,"
-		" workload_type, rep, status, error, started, duration_s, path)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
+		" mechanism, clock, verified_type, verified_policy, device,"
+		" workload, workload_type, rep, status, error, started,"
+		" duration_s, path)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
 		goto fail;
 	bind_text(&b, run_id);
 	bind_text(&b, id);
@@ -397,6 +411,8 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 	bind_text(&b, jstr(cell, "config.iommu"));
 	bind_text(&b, jstr(cell, "config.policy"));
 	bind_text(&b, jstr(cell, "config.mechanism"));
+	bind_text(&b, jstr(cell, "config.clock") ? jstr(cell, "config.clock") :
+		  "host");
 	bind_text(&b, jstr(cell, "policy_verified.type"));
 	bind_text(&b, jstr(cell, "policy_verified.policy"));
 	bind_text(&b, jstr(cell, "workload.device"));

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2	/* 2: cells.clock */
 /*
  * How long a call waits for an index that another process holds (a
  * writer, or a reader's open transaction) before it fails, naming the

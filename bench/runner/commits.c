@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "clock.h"
 #include "commands.h"
 #include "json.h"
 #include "kbuild.h"
@@ -86,6 +87,7 @@ struct flow {
 	unsigned int jobs;
 	bool rerun;
 	bool unpaired;			/* one run per commit, not per pair */
+	const char *clock;		/* run --clock, or NULL: the matrix's */
 	struct argv gate_opts;		/* --metric, --alpha ... for the gate */
 };
 
@@ -253,6 +255,8 @@ static char *run_name(const struct flow *f, const struct commit *base,
 	if (base)
 		h = hash_kernel(base->kernel, h);
 	h = str_hash(f->mtext, h);
+	if (f->clock)
+		h = str_hash(f->clock, h);
 	if (base)
 		return xasprintf("pair-%.12s-%.12s-%08" PRIx32 "-%s", base->sha,
 				 c->sha, (uint32_t)h, f->mname);
@@ -355,6 +359,10 @@ static int run(const struct flow *f, const struct commit *base,
 		argv_push(&a, c->kernel);
 		argv_push(&a, "--run-id");
 		argv_push(&a, c->run_id);
+		if (f->clock) {
+			argv_push(&a, "--clock");
+			argv_push(&a, f->clock);
+		}
 		argv_push(&a, f->matrix);
 	}
 	/* the runner's summary tables go to a file, its progress to stderr */
@@ -641,6 +649,7 @@ static void common_usage(FILE *f)
 		"      --unpaired        one run per commit, gated against the baseline's\n"
 		"                        own run (default: each commit's run interleaves\n"
 		"                        the baseline kernel's boots with its own)\n"
+		"      --clock C         host or icount[:SHIFT] instead of the matrix's\n"
 		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
 		"      --min-reps N, --no-holm\n");
 }
@@ -680,6 +689,7 @@ enum {
 	OPT_FLOW_DIR,
 	OPT_GOOD_KERNEL,
 	OPT_UNPAIRED,
+	OPT_CLOCK,
 };
 
 static const struct option flow_opts[] = {
@@ -690,6 +700,7 @@ static const struct option flow_opts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "rerun", no_argument, NULL, OPT_RERUN },
 	{ "unpaired", no_argument, NULL, OPT_UNPAIRED },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "good", required_argument, NULL, OPT_GOOD },
@@ -708,7 +719,7 @@ static const struct option flow_opts[] = {
 
 struct flow_args {
 	const char *tree, *matrix, *root, *baseline, *good, *bad;
-	const char *base_run, *flow_dir, *good_kernel;
+	const char *base_run, *flow_dir, *good_kernel, *clock;
 	struct argv configs;
 	struct argv gate_opts;
 	size_t nmetrics;
@@ -755,6 +766,17 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 		case OPT_UNPAIRED:
 			a->unpaired = true;
 			break;
+		case OPT_CLOCK: {
+			struct ib_clock clk;
+
+			if (ib_clock_parse(optarg, &clk)) {
+				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
+				       optarg, IB_ICOUNT_MAX_SHIFT);
+				return -1;
+			}
+			a->clock = optarg;
+			break;
+		}
 		case OPT_GOOD_KERNEL:
 			a->good_kernel = optarg;
 			break;
@@ -810,6 +832,7 @@ static void flow_take(struct flow *f, struct flow_args *a)
 	memset(&a->configs, 0, sizeof(a->configs));
 	memset(&a->gate_opts, 0, sizeof(a->gate_opts));
 	f->jobs = a->jobs;
+	f->clock = a->clock;
 	f->rerun = a->rerun;
 	f->unpaired = a->unpaired;
 }
@@ -1112,6 +1135,8 @@ int cmd_bisect(int argc, char **argv)
 		argv_pushf(&s, "--jobs=%u", f.jobs);
 	if (f.rerun)
 		argv_push(&s, "--rerun");
+	if (f.clock)
+		argv_pushf(&s, "--clock=%s", f.clock);
 	for (size_t i = 0; i < f.configs.n; i++) {
 		char *abs = realpath(f.configs.v[i], NULL);
 

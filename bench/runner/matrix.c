@@ -324,7 +324,13 @@ static int global_key(struct parser *p, struct matrix *m, const char *key,
 		free(m->disk);
 		m->disk = strdup(val);
 	} else if (!strcmp(key, "cpus")) {
+		m->cpus_line = p->line;
 		return parse_uint(p, key, val, 1, 64, &m->cpus);
+	} else if (!strcmp(key, "clock")) {
+		if (ib_clock_parse(val, &m->clock))
+			return perr(p, "clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
+				    val, IB_ICOUNT_MAX_SHIFT);
+		m->clock_line = p->line;
 	} else if (!strcmp(key, "mem")) {
 		return parse_uint(p, key, val, 256, 1 << 20, &m->mem_mb);
 	} else if (!strcmp(key, "timeout")) {
@@ -589,6 +595,15 @@ int matrix_parse(const char *path, struct matrix *m)
 	}
 	if (plan_size_check(m))
 		goto err;
+	if (m->clock.icount) {
+		p.line = m->cpus_line;
+		if (m->cpus_line && m->cpus > 1) {
+			perr(&p, "cpus = %u with clock = icount: QEMU counts instructions on one vCPU only (with -smp 2 the guest hangs at SMP bring-up); set cpus = 1",
+			     m->cpus);
+			goto err;
+		}
+		m->cpus = 1;
+	}
 	free(text);
 	return 0;
 
@@ -598,6 +613,18 @@ err:
 	free(text);
 	matrix_free(m);
 	return -1;
+}
+
+int matrix_set_clock(struct matrix *m, const struct ib_clock *clock)
+{
+	if (clock->icount && m->cpus_line && m->cpus > 1) {
+		pr_err("%s:%d: cpus = %u: the icount clock runs one vCPU only (with -smp 2 the guest hangs at SMP bring-up); set cpus = 1",
+		       m->path, m->cpus_line, m->cpus);
+		return -1;
+	}
+	m->clock = *clock;
+	m->cpus = clock->icount ? 1 : m->cpus_line ? m->cpus : 2;
+	return 0;
 }
 
 void matrix_free(struct matrix *m)

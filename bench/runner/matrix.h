@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "policy.h"
 
 #define MATRIX_MAX_AXIS		16
@@ -61,6 +62,9 @@ struct matrix {
 	char *tracer_paths;		/* iommutrace --paths, NULL: all */
 	char *disk;			/* nvme or virtio */
 	unsigned int cpus;
+	int cpus_line;			/* where cpus was set; 0: the default */
+	struct ib_clock clock;		/* host (default) or icount[:SHIFT] */
+	int clock_line;
 	unsigned int mem_mb;
 	unsigned int boot_timeout_s;	/* watchdog for one boot */
 	unsigned int max_cells;		/* plan-size caps */
@@ -78,6 +82,13 @@ struct matrix {
  */
 int matrix_parse(const char *path, struct matrix *m);
 void matrix_free(struct matrix *m);
+
+/*
+ * matrix_set_clock - run @m on @clock (after matrix_parse(), for run
+ * --clock): icount runs one vCPU, so cpus becomes 1 unless the matrix set
+ * more, which is refused.  Returns 0 or -1 after saying why.
+ */
+int matrix_set_clock(struct matrix *m, const struct ib_clock *clock);
 
 /* A workload parameter, or @def. */
 const char *workload_param(const struct workload *w, const char *key,

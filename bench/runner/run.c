@@ -57,6 +57,9 @@ struct runner {
 	unsigned int failed;
 	unsigned int skipped;
 	unsigned int boot_retries;	/* boots that needed more than one attempt */
+	/* --clock replaces the matrix's clock */
+	struct ib_clock clock;
+	bool clock_set;
 	unsigned int unindexed;
 	uint64_t t0;
 	uint64_t last_draw;
@@ -207,6 +210,7 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 		const char *kspec = json_get_string(boot, "kernel");
 		struct json_object *k = json_object_object_get(kernels, kspec);
 		enum vm_mechanism mech = VM_MECH_SYSFS;
+		char clk[16];
 
 		if (target == TARGET_VM) {
 			struct vm_config cfg = { 0 };
@@ -234,6 +238,8 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 		json_copy(conf, "policy", boot, "policy");
 		json_object_object_add(conf, "mechanism",
 				       json_object_new_string(vm_mechanism_name(mech)));
+		json_object_object_add(conf, "clock", json_object_new_string(
+				       ib_clock_name(&m->clock, clk, sizeof(clk))));
 		json_object_object_add(boot, "config", conf);
 		for (size_t c = 0; c < json_object_array_length(cells); c++) {
 			struct json_object *cell = json_object_array_get_idx(cells, c);
@@ -438,6 +444,16 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	return rec;
 }
 
+/* The clock of a run; a manifest written before clocks existed ran on the host's. */
+static struct ib_clock run_clock(struct json_object *settings)
+{
+	struct ib_clock c = { 0 };
+
+	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
+		c = (struct ib_clock){ .icount = false };
+	return c;
+}
+
 static int run_boot_vm(struct runner *r, struct json_object *boot,
 		       struct json_object *pending, const char *planrel)
 {
@@ -452,6 +468,7 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		.cpus = json_object_get_int(json_object_object_get(settings, "cpus")),
 		.mem_mb = json_object_get_int(json_object_object_get(settings, "mem_mb")),
 		.timeout_s = json_object_get_int(json_object_object_get(settings, "boot_timeout_s")),
+		.clock = run_clock(settings),
 		.testdev = json_object_get_boolean(json_object_object_get(settings, "testdev")),
 		.disk = !strcmp(json_get_string(settings, "disk"), "virtio") ?
 			VM_DISK_VIRTIO : VM_DISK_NVME,
@@ -611,7 +628,8 @@ static void run_usage(FILE *f)
 		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
 		"      --target T        vm (default) or host\n"
 		"      --device BDF      host mode: the device under test\n"
-		"      --force           host mode: rebind a device that backs a mounted filesystem\n"
+		"      --force           host mode: unbind a device whose storage is in use\n"
+		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
 		"  -n, --dry-run         print the plan and exit\n");
 }
 
@@ -692,6 +710,10 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 
 	if (matrix_parse(mpath, &m))
 		return EXIT_USAGE;
+	if (r->clock_set && matrix_set_clock(&m, &r->clock)) {
+		matrix_free(&m);
+		return EXIT_USAGE;
+	}
 	if (r->target == TARGET_HOST) {
 		struct utsname u;
 		struct json_object *hk = json_object_new_object();
@@ -804,6 +826,12 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	settings = json_object_new_object();
 	json_object_object_add(settings, "disk", json_object_new_string(m.disk));
 	json_object_object_add(settings, "cpus", json_object_new_int(m.cpus));
+	{
+		char clk[16];
+
+		json_object_object_add(settings, "clock", json_object_new_string(
+				       ib_clock_name(&m.clock, clk, sizeof(clk))));
+	}
 	json_object_object_add(settings, "mem_mb", json_object_new_int(m.mem_mb));
 	json_object_object_add(settings, "boot_timeout_s", json_object_new_int(m.boot_timeout_s));
 	json_object_object_add(settings, "testdev", json_object_new_boolean(
@@ -920,6 +948,7 @@ int cmd_run(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "clock", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -987,6 +1016,14 @@ int cmd_run(int argc, char **argv)
 		case 'n':
 			dry_run = true;
 			break;
+		case 'C':
+			if (ib_clock_parse(optarg, &r.clock)) {
+				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
+				       optarg, IB_ICOUNT_MAX_SHIFT);
+				return EXIT_USAGE;
+			}
+			r.clock_set = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -996,7 +1033,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
-					     r.want_id))) {
+					     r.want_id || r.clock_set))) {
 		run_usage(stderr);
 		return EXIT_USAGE;
 	}

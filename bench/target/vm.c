@@ -259,6 +259,11 @@ int vm_check(const struct vm_config *cfg)
 		       k->name);
 		return EXIT_VM;
 	}
+	if (cfg->clock.icount && cfg->cpus > 1) {
+		pr_err("--clock icount runs one vCPU only, not %u: with -smp 2 under -icount the guest hangs at SMP bring-up (\"x86: Booting SMP configuration\", QEMU 7.2 TCG)",
+		       cfg->cpus);
+		return EXIT_USAGE;
+	}
 	if (cfg->policy != POLICY_DEFAULT && cfg->iommu == VM_IOMMU_NONE) {
 		pr_err("--policy %s needs a vIOMMU (--iommu intel|intel-cm|amd|virtio)",
 		       policy_name(cfg->policy));
@@ -338,6 +343,14 @@ static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
 	argv_push(a, accel == VM_ACCEL_KVM ? "host" : "max");
 	argv_push(a, "-smp");
 	argv_pushf(a, "%u", cfg->cpus);
+	if (cfg->clock.icount) {
+		/*
+		 * Guest time advances 2^shift ns per instruction, never with
+		 * the host's clock: no sleeping while idle, no pacing.
+		 */
+		argv_push(a, "-icount");
+		argv_pushf(a, "shift=%u,sleep=off,align=off", cfg->clock.shift);
+	}
 	argv_push(a, "-m");
 	argv_pushf(a, "%u", cfg->mem_mb);
 	argv_push(a, "-kernel");
@@ -436,6 +449,7 @@ static void write_record(const char *dir, const struct vm_config *cfg,
 {
 	struct json_object *o = json_object_new_object(), *pol = NULL;
 	struct json_object *faults_json;
+	char clk[16];
 	char *path = xasprintf("%s/vm.json", dir);
 	char *qstr = argv_to_string(qemu), *cstr = argv_to_string(cfg->command);
 
@@ -453,6 +467,8 @@ static void write_record(const char *dir, const struct vm_config *cfg,
 		pol = json_tokener_parse(ev->policy);
 	json_object_object_add(o, "policy_verified", pol);
 	json_object_object_add(o, "accel", json_object_new_string(accel_names[accel]));
+	json_object_object_add(o, "clock", json_object_new_string(
+			       ib_clock_name(&cfg->clock, clk, sizeof(clk))));
 	json_object_object_add(o, "cmdline", json_object_new_string(cmdline));
 	json_object_object_add(o, "qemu", json_object_new_string(qstr ? qstr : ""));
 	json_object_object_add(o, "command", json_object_new_string(cstr ? cstr : ""));
@@ -823,7 +839,8 @@ static void vm_usage(FILE *f)
 		"  -d, --disk DISK         nvme (default), virtio or none\n"
 		"      --testdev           add QEMU's pci-testdev (1b36:0005) at " VM_BDF_TESTDEV "\n"
 		"      --edu               add QEMU's edu device (1234:11e8) at " VM_BDF_EDU "\n"
-		"  -c, --cpus N            guest CPUs (default 2)\n"
+		"  -c, --cpus N            guest CPUs (default 2; 1 with --clock icount)\n"
+		"      --clock C           host (default) or icount[:SHIFT]: guest time counts instructions\n"
 		"  -m, --mem MB            guest memory in MiB (default 1024)\n"
 		"  -t, --timeout S         watchdog for the whole run (default 600)\n"
 		"  -s, --share DIR         host directory mounted at /shared (default: current)\n"
@@ -875,7 +892,8 @@ static int smoke(struct vm_config *base)
 int cmd_vm(int argc, char **argv)
 {
 	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
-	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG, OPT_MODULE };
+	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG, OPT_MODULE,
+	       OPT_CLOCK };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "iommu", required_argument, NULL, 'i' },
@@ -896,6 +914,7 @@ int cmd_vm(int argc, char **argv)
 		{ "keep", no_argument, NULL, OPT_KEEP },
 		{ "qemu-arg", required_argument, NULL, OPT_QEMUARG },
 		{ "module", required_argument, NULL, OPT_MODULE },
+		{ "clock", required_argument, NULL, OPT_CLOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -911,7 +930,7 @@ int cmd_vm(int argc, char **argv)
 	const char *kspec = "debian:6.1", *dut = NULL;
 	struct argv qemu_args = { 0 }, modules = { 0 };
 	char share[PATH_MAX];
-	bool no_share = false;
+	bool no_share = false, cpus_set = false;
 	char *end;
 	int c, v, ret;
 
@@ -990,8 +1009,10 @@ int cmd_vm(int argc, char **argv)
 				       "size in MiB (>= 256)" : "number of seconds");
 				return EXIT_USAGE;
 			}
-			if (c == 'c')
+			if (c == 'c') {
 				cfg.cpus = v;
+				cpus_set = true;
+			}
 			else if (c == 'm')
 				cfg.mem_mb = v;
 			else
@@ -1026,6 +1047,13 @@ int cmd_vm(int argc, char **argv)
 		case OPT_MODULE:
 			argv_push(&modules, optarg);
 			break;
+		case OPT_CLOCK:
+			if (ib_clock_parse(optarg, &cfg.clock)) {
+				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
+				       optarg, IB_ICOUNT_MAX_SHIFT);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			vm_usage(stdout);
 			return 0;
@@ -1034,6 +1062,9 @@ int cmd_vm(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* icount runs one vCPU: the default follows, an explicit --cpus 2 is refused */
+	if (cfg.clock.icount && !cpus_set)
+		cfg.cpus = 1;
 	if (!strcmp(argv[1], "run") && optind == argc) {
 		pr_err("vm run needs a COMMAND after --");
 		return EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clock.h"
 #include "kernel.h"
 #include "policy.h"
 #include "spawn.h"
@@ -55,7 +56,8 @@ struct vm_config {
 	bool testdev;
 	bool edu;
 	const char *dut;		/* BDF whose policy is applied/verified */
-	unsigned int cpus;
+	unsigned int cpus;		/* 1 with the icount clock */
+	struct ib_clock clock;		/* guest time: host's or instruction count */
 	unsigned int mem_mb;
 	unsigned int timeout_s;
 	const char *append;

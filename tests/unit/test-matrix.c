@@ -390,6 +390,57 @@ static void test_plan(void)
 	matrix_free(&m);
 }
 
+/* clock = host | icount[:SHIFT]; icount runs one vCPU. */
+static void test_clock(void)
+{
+	static const char base[] = "[global]\npolicies = strict\n%s[d]\ntype = dmabench\nargs = -n 10\n";
+	struct ib_clock host = { .icount = false }, ic = { true, 3 };
+	char text[256];
+	struct matrix m;
+	char *err;
+
+	snprintf(text, sizeof(text), base, "");
+	err = parse_err(text, &m);
+	ok(!err && !m.clock.icount && m.cpus == 2,
+	   "the default clock is the host's, with 2 vCPUs");
+	if (!err) {
+		ok(!matrix_set_clock(&m, &ic) && m.clock.icount &&
+		   m.clock.shift == 3 && m.cpus == 1,
+		   "run --clock icount:3 gives one vCPU");
+		ok(!matrix_set_clock(&m, &host) && m.cpus == 2,
+		   "and --clock host the default two again");
+		matrix_free(&m);
+	}
+	snprintf(text, sizeof(text), base, "clock = icount:2\n");
+	err = parse_err(text, &m);
+	ok(!err && m.clock.icount && m.clock.shift == 2 && m.cpus == 1,
+	   "clock = icount:2 parses and sets cpus to 1");
+	if (!err)
+		matrix_free(&m);
+	else
+		free(err);
+	snprintf(text, sizeof(text), base, "cpus = 4\nclock = icount\n");
+	err = parse_err(text, &m);
+	ok(err && strstr(err, ":3: cpus = 4 with clock = icount"),
+	   "cpus = 4 with clock = icount is refused at the cpus line");
+	free(err);
+	snprintf(text, sizeof(text), base, "cpus = 4\n");
+	err = parse_err(text, &m);
+	ok(!err && matrix_set_clock(&m, &ic) && !m.clock.icount,
+	   "run --clock icount on a matrix with cpus = 4 is refused");
+	if (!err)
+		matrix_free(&m);
+	snprintf(text, sizeof(text), base, "clock = icount:11\n");
+	err = parse_err(text, &m);
+	ok(err && strstr(err, ":3: clock: 'icount:11' is not host"),
+	   "clock = icount:11 is refused, naming the value");
+	free(err);
+	snprintf(text, sizeof(text), base, "clock = wall\n");
+	err = parse_err(text, &m);
+	ok(err != NULL, "clock = wall is refused");
+	free(err);
+}
+
 int main(void)
 {
 	log_init("test-matrix");
@@ -401,6 +452,7 @@ int main(void)
 	test_dmabench_args();
 	test_plan_cap();
 	test_plan();
+	test_clock();
 	rm_rf(dir);
 	return tap_done();
 }
