@@ -480,7 +480,7 @@ static void dmabench_free_run(struct dmabench_run *run)
 
 static int dmabench_check_params(const struct dmabench_params *p)
 {
-	u64 largest = 0, total;
+	u64 largest = 0, block, total;
 	u32 i, entries;
 
 	if (p->size != sizeof(*p))
@@ -582,12 +582,15 @@ static int dmabench_check_params(const struct dmabench_params *p)
 		if (p->reserved[i])
 			return dmabench_bad("reserved", "[%u] must be zero", i);
 
+	/* what dmabench_alloc_slots() allocates: blocks of 2^order pages */
 	entries = p->map_mode == DMABENCH_MAP_SG ? p->sg_entries : 1;
-	total = (u64)p->threads * p->batch * entries * PAGE_ALIGN(largest);
+	block = PAGE_SIZE << get_order(largest);
+	total = (u64)p->threads * p->batch * entries * block;
 	if (total > DMABENCH_MAX_TOTAL_BYTES)
 		return dmabench_bad("threads*batch*sg_entries*size",
-				    "needs %llu bytes of buffers, limit %llu",
-				    total, DMABENCH_MAX_TOTAL_BYTES);
+				    "allocates %llu bytes of buffers (blocks of %llu bytes for %llu-byte buffers), limit %llu",
+				    total, block, largest,
+				    DMABENCH_MAX_TOTAL_BYTES);
 	return 0;
 }
 

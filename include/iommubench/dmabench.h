@@ -49,7 +49,10 @@
 #define DMABENCH_MAX_WEIGHT		1000000
 #define DMABENCH_MAX_DEVICE_NS		10000000ULL	/* 10 ms */
 #define DMABENCH_MAX_BATCH		1024
-/* threads * batch * entries * page-rounded largest size */
+/*
+ * threads * batch * entries * the block the largest size is allocated in:
+ * the size rounded up to a power-of-two number of pages
+ */
 #define DMABENCH_MAX_TOTAL_BYTES	(256ULL << 20)
 
 /* "no placement" for dmabench_params.cpus[] and .node */
@@ -139,8 +142,10 @@ struct dmabench_size {
  *	weight / sum of weights; unused entries must be zero
  * @reserved: must be zero
  *
- * Memory: threads * batch * max(1, sg_entries) * (largest size rounded up
- * to pages) must not exceed DMABENCH_MAX_TOTAL_BYTES.
+ * Memory: buffers are allocated as blocks of 2^order pages, the smallest
+ * that holds the largest size (a 2 MiB + 1 byte buffer takes 4 MiB);
+ * threads * batch * max(1, sg_entries) * that block must not exceed
+ * DMABENCH_MAX_TOTAL_BYTES.
  */
 struct dmabench_params {
 	__u32 size;

@@ -2,7 +2,8 @@
 # dmabench in the VM on Debian 6.1 and 6.12, on QEMU's pci-testdev behind an
 # emulated VT-d: the policies come out in the physically expected order,
 # invalid parameters are refused without kernel warnings, random ioctl
-# blocks do not hurt the kernel, and unbinding mid-run is safe.
+# blocks do not hurt the kernel, and unbinding mid-run is safe.  And a
+# regression: the buffer limit counts the page blocks really allocated.
 #
 # Why median unmap latency must order identity < lazy < strict:
 #  - identity: no translation, dma_unmap_page() is dma-direct's (nearly
@@ -32,7 +33,7 @@ FUZZ="$top_builddir/tests/guest/dmabench-fuzz"
 KERNELS="debian:6.1 debian:6.12"
 ROUNDS=5
 FUZZ_N=10000
-plan 26
+plan 32
 
 share="$TEST_TMP/share"
 mkdir -p "$share"
@@ -101,6 +102,15 @@ for bad in '--threads 0' '--batch 2000' '--size 5M' '--mode foo' \
 done
 dmesg | grep -q 'invalid parameter cpus' && echo '@@ dmesg-names-cpus'
 dmesg | grep -q 'invalid parameter node' && echo '@@ dmesg-names-node'
+# 2 MiB + 1 byte takes an order-10 block (4 MiB): 100 of them are 400 MiB,
+# over the 256 MiB limit (page-rounded, they looked like 200 MiB); 64 of
+# them are exactly 256 MiB
+dmabench -d \$dev -n 10 -b 100 -s 2097153 > /dev/null 2> /tmp/cap.err
+echo \"@@ cap-over \$? \$(tr '\n' ' ' < /tmp/cap.err)\"
+dmesg | grep 'invalid parameter threads.batch.sg_entries.size' |
+	grep -q 'allocates 419430400 bytes' && echo '@@ dmesg-names-cap'
+dmabench -q -d \$dev -n 64 -w 0 -b 64 -s 2097153 > /dev/null
+echo \"@@ cap-at \$?\"
 t0=\$(date +%s)
 dmabench -q -T 20 -b 64 -t 2 > /dev/null 2> /tmp/unbind.err &
 sleep 2
@@ -153,6 +163,12 @@ for k in $KERNELS; do
 	check "$k: the module names the refused field in the kernel log" \
 		sh -c "grep -q '^@@ dmesg-names-cpus' '$TEST_TMP/$r.out' &&
 		       grep -q '^@@ dmesg-names-node' '$TEST_TMP/$r.out'"
+	check "$k: 100 x (2 MiB + 1) buffers, 400 MiB in order-10 blocks, are refused (exit 2)" \
+		marker "$r" 'cap-over 2 .*refused'
+	check "$k: the kernel log counts the blocks allocated (419430400 bytes)" \
+		marker "$r" 'dmesg-names-cap'
+	check "$k: 64 x (2 MiB + 1) buffers, exactly 256 MiB allocated, are accepted" \
+		marker "$r" 'cap-at 0'
 	check "$k: unbinding mid-run ends the run promptly with exit 3" \
 		unbind_prompt "$r"
 	check "$k: after rebinding, a run works again" marker "$r" 'rebind 0'
