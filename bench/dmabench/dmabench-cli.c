@@ -162,7 +162,7 @@ static const char usage_text[] =
 "  -c, --cpus LIST         CPUs for the threads, round robin (e.g. 0-3,6)\n"
 "  -N, --node N            NUMA node for buffers and unpinned threads\n"
 "  -r, --dir DIR           to-device, from-device, bidirectional (default)\n"
-"  -M, --mask BITS         set a BITS-bit DMA mask first (20..64)\n"
+"  -M, --mask BITS         DMA mask for the run (20..64), restored after it\n"
 "  -m, --mode MODE         single (dma_map_page, default) or sg\n"
 "  -e, --sg-entries N      scatterlist entries per map (1..128; implies sg)\n"
 "  -s, --size MIX          bytes per buffer (per sg entry): SIZE[:WEIGHT],...\n"

@@ -85,6 +85,9 @@ struct dmabench_run {
 	unsigned int order;
 	u32 entries;
 	u64 weight_total;
+	u64 saved_mask;
+	u64 saved_coherent_mask;
+	bool mask_saved;
 	bool stop;
 	atomic_t ready;
 	atomic_t running;
@@ -637,16 +640,6 @@ static int dmabench_prepare(struct dmabench_run *run)
 	atomic_set(&run->ready, p->threads);
 	atomic_set(&run->running, p->threads);
 
-	if (p->dma_mask_bits) {
-		ret = dma_set_mask_and_coherent(run->dev,
-						DMA_BIT_MASK(p->dma_mask_bits));
-		if (ret) {
-			pr_err("dma_mask_bits: device refuses a %u-bit mask: %d\n",
-			       p->dma_mask_bits, ret);
-			return ret;
-		}
-	}
-
 	for (i = 0; i < p->threads; i++) {
 		struct dmabench_thread *t;
 
@@ -681,6 +674,49 @@ static int dmabench_prepare(struct dmabench_run *run)
 		}
 	}
 	return 0;
+}
+
+/* put back the masks dmabench_set_mask() found, if it changed them */
+static void dmabench_restore_mask(struct dmabench_run *run)
+{
+	struct device *dev = run->dev;
+	int ret;
+
+	if (!run->mask_saved)
+		return;
+	run->mask_saved = false;
+	ret = dma_set_mask(dev, run->saved_mask);
+	if (!ret)
+		ret = dma_set_coherent_mask(dev, run->saved_coherent_mask);
+	if (ret)
+		dev_warn(dev, "cannot restore the DMA masks %#llx/%#llx: %d\n",
+			 run->saved_mask, run->saved_coherent_mask, ret);
+}
+
+/*
+ * A mask asked for is the run's own: the device's masks are saved before
+ * and restored when the run ends, however it ends, so that a later run
+ * without a mask (and dmabench_check_mask() for it) finds the device as it
+ * was.
+ */
+static int dmabench_set_mask(struct dmabench_run *run)
+{
+	u32 bits = run->p.dma_mask_bits;
+	int ret;
+
+	if (!bits)
+		return 0;
+	run->saved_mask = dma_get_mask(run->dev);
+	run->saved_coherent_mask = run->dev->coherent_dma_mask;
+	run->mask_saved = true;
+	ret = dma_set_mask_and_coherent(run->dev, DMA_BIT_MASK(bits));
+	if (ret) {
+		pr_err("dma_mask_bits: device refuses a %u-bit mask: %d\n",
+		       bits, ret);
+		/* the streaming mask may be set already */
+		dmabench_restore_mask(run);
+	}
+	return ret;
 }
 
 static int dmabench_run_threads(struct dmabench_run *run)
@@ -784,7 +820,11 @@ static int dmabench_ioc_run(void __user *uarg)
 	ret = dmabench_prepare(run);
 	if (ret)
 		goto err_free_run;
+	ret = dmabench_set_mask(run);
+	if (ret)
+		goto err_free_run;
 	ret = dmabench_run_threads(run);
+	dmabench_restore_mask(run);
 	if (ret)
 		goto err_free_run;
 

@@ -126,7 +126,8 @@ struct dmabench_size {
  * @dir: DMABENCH_DIR_*
  * @dma_mask_bits: DMA mask to set before the run, DMABENCH_MIN_MASK_BITS ..
  *	DMABENCH_MAX_MASK_BITS, or 0 to keep the device's current mask; the
- *	mask stays set after the run.  Without IOMMU translation (identity
+ *	device's streaming and coherent masks are restored when the run ends
+ *	(completed, failed or interrupted).  Without IOMMU translation (identity
  *	domain, no IOMMU) a mask narrower than dma_get_required_mask() is
  *	refused: dma-direct would have to bounce or WARN
  * @map_mode: DMABENCH_MAP_SINGLE or DMABENCH_MAP_SG

@@ -2,8 +2,9 @@
 # dmabench in the VM on Debian 6.1 and 6.12, on QEMU's pci-testdev behind an
 # emulated VT-d: the policies come out in the physically expected order,
 # invalid parameters are refused without kernel warnings, random ioctl
-# blocks do not hurt the kernel, and unbinding mid-run is safe.  And a
-# regression: the buffer limit counts the page blocks really allocated.
+# blocks do not hurt the kernel, and unbinding mid-run is safe.  And two
+# regressions: the buffer limit counts the page blocks really allocated,
+# and a DMA mask set for a run (-M) is put back when the run ends.
 #
 # Why median unmap latency must order identity < lazy < strict:
 #  - identity: no translation, dma_unmap_page() is dma-direct's (nearly
@@ -33,7 +34,7 @@ FUZZ="$top_builddir/tests/guest/dmabench-fuzz"
 KERNELS="debian:6.1 debian:6.12"
 ROUNDS=5
 FUZZ_N=10000
-plan 32
+plan 38
 
 share="$TEST_TMP/share"
 mkdir -p "$share"
@@ -58,6 +59,30 @@ while [ "$r" -le "$1" ]; do
 	done
 	r=$((r + 1))
 done
+# A mask set with -M is the run's own.  On strict (any mask works) a 24-bit
+# run completes, another is interrupted (SIGTERM after 2 s); the device's
+# mask must read the same before and after each ("@@ masks BEFORE AFTER
+# AFTER-INTERRUPT").  A kept 24-bit mask would make the next identity run
+# without -M map memory above 16 MiB directly: mapping failures and a
+# dma-direct WARN, which the -M check refuses but a run without -M skips.
+devmask() {
+	dmabench -q -d $dev -n 10 -w 0 --json | grep -o '"device":{[^}]*}' |
+		sed -n 's/.*"dma_mask_bits":\([0-9]*\).*/\1/p'
+}
+iommubench -q policy set --rebind --device $dev strict ||
+	echo "@@ masked policy-set-failed"
+m0=$(devmask)
+dmabench -q -d $dev -n 100 -M 24 > /dev/null
+echo "@@ masked-run $?"
+m1=$(devmask)
+timeout -s TERM 2 dmabench -q -d $dev -T 30 -M 24 > /dev/null 2>&1
+echo "@@ masked-interrupted $?"
+m2=$(devmask)
+echo "@@ masks $m0 $m1 $m2"
+iommubench -q policy set --rebind --device $dev identity ||
+	echo "@@ unmasked policy-set-failed"
+dmabench -q -d $dev -n 1000 > /dev/null 2> unmasked.err
+echo "@@ unmasked-identity $? $(tr '\n' ' ' < unmasked.err)"
 # the policy is identity now: no translation, so a mask narrower than the
 # memory must be refused (dma-direct would WARN)
 dmabench -d $dev -T 0.1 --mask 24 > /dev/null 2> mask.err
@@ -83,6 +108,22 @@ runs_ok() {
 	n=$(grep -c -E '^@@ (strict [0-9]+ 0 DMA|lazy [0-9]+ 0 DMA-FQ|identity [0-9]+ 0 identity) [0-9]' \
 		"$TEST_TMP/$1.out")
 	[ "$n" -eq $((3 * ROUNDS)) ]
+}
+
+# masks_kept VM FIELD STATUS: the -M 24 run (FIELD 2: the completed one,
+# 3: the interrupted one) exited with STATUS and the device's mask read
+# after it is the one read before, not 24
+masks_kept() {
+	if [ "$2" = 2 ]; then
+		marker "$1" "masked-run $3\$" || return 1
+	else
+		marker "$1" "masked-interrupted $3\$" || return 1
+	fi
+	set -- $(sed -n 's/^@@ masks //p' "$TEST_TMP/$1.out") "$2"
+	echo "# masks before, after, after the interrupted run: $1 ${2:-} ${3:-}"
+	[ $# = 4 ] || return 1
+	eval "after=\$$4"
+	[ "$1" != 24 ] && [ "$after" = "$1" ]
 }
 
 no_kernel_warnings() {
@@ -151,6 +192,12 @@ for k in $KERNELS; do
 	check "$k: median unmap lazy < strict" less_than "$l" "$s" "$k lazy vs strict"
 	check "$k: a too narrow mask without translation is refused (exit 2, message)" \
 		marker "$o" 'mask 2 .*refused'
+	check "$k: a -M 24 run succeeds on strict and leaves the device's mask as it was" \
+		masks_kept "$o" 2 0
+	check "$k: an interrupted -M 24 run (exit 1) leaves the mask as it was" \
+		masks_kept "$o" 3 1
+	check "$k: then an identity run without -M maps without failures (exit 0)" \
+		marker "$o" 'unmasked-identity 0'
 	check "$k: no WARNING/BUG/Oops in the guest kernel log" no_kernel_warnings "$o"
 
 	r="robust-${k#debian:}"
