@@ -85,6 +85,7 @@ struct dmabench_run {
 	unsigned int order;
 	u32 entries;
 	u64 weight_total;
+	u64 warmup_ns;
 	u64 saved_mask;
 	u64 saved_coherent_mask;
 	bool mask_saved;
@@ -342,7 +343,10 @@ static int dmabench_thread_fn(void *data)
 	t->started_cpu = raw_smp_processor_id();
 	dmabench_measure_timer(t);
 
-	while (done < p->warmup_ops && !dmabench_stopping(run)) {
+	/* bounded by operations and by time, checked between batches */
+	start = ktime_get_ns();
+	while (done < p->warmup_ops && !dmabench_stopping(run) &&
+	       ktime_get_ns() - start < run->warmup_ns) {
 		n = min_t(u64, p->batch, p->warmup_ops - done);
 		ret = dmabench_batch(t, n, false);
 		if (ret)
@@ -639,6 +643,9 @@ static int dmabench_prepare(struct dmabench_run *run)
 	init_completion(&run->all_done);
 	atomic_set(&run->ready, p->threads);
 	atomic_set(&run->running, p->threads);
+	run->warmup_ns = DMABENCH_MAX_WARMUP_NS;
+	if (p->duration_ns)
+		run->warmup_ns = min(run->warmup_ns, p->duration_ns);
 
 	for (i = 0; i < p->threads; i++) {
 		struct dmabench_thread *t;

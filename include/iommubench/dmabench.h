@@ -41,6 +41,8 @@
 #define DMABENCH_MAX_DURATION_NS	(3600ULL * 1000000000ULL)
 #define DMABENCH_MAX_OPS		_BITULL(40)	/* per thread */
 #define DMABENCH_MAX_WARMUP_OPS		10000000ULL	/* per thread */
+/* warm-up time per thread, and never longer than duration_ns when set */
+#define DMABENCH_MAX_WARMUP_NS		1000000000ULL	/* 1 s */
 #define DMABENCH_MIN_MASK_BITS		20
 #define DMABENCH_MAX_MASK_BITS		64
 #define DMABENCH_MAX_SG_ENTRIES		128
@@ -117,7 +119,9 @@ struct dmabench_size {
  *	@ops is set (exactly one of the two is non-zero)
  * @ops: map operations per thread, 1 .. DMABENCH_MAX_OPS; or 0
  * @warmup_ops: unrecorded map/unmap rounds per thread before the measured
- *	window, 0 .. DMABENCH_MAX_WARMUP_OPS
+ *	window, 0 .. DMABENCH_MAX_WARMUP_OPS; the warm-up also ends (between
+ *	batches) once it has taken DMABENCH_MAX_WARMUP_NS, or @duration_ns
+ *	when that is shorter
  * @device_ns: simulated device time: busy wait after each batch is mapped
  *	and before it is synced and unmapped, 0 .. DMABENCH_MAX_DEVICE_NS
  * @seed: seed of the per-thread size-mix generator (thread i uses seed + i)

@@ -2,9 +2,10 @@
 # dmabench in the VM on Debian 6.1 and 6.12, on QEMU's pci-testdev behind an
 # emulated VT-d: the policies come out in the physically expected order,
 # invalid parameters are refused without kernel warnings, random ioctl
-# blocks do not hurt the kernel, and unbinding mid-run is safe.  And two
-# regressions: the buffer limit counts the page blocks really allocated,
-# and a DMA mask set for a run (-M) is put back when the run ends.
+# blocks do not hurt the kernel, and unbinding mid-run is safe.  And three
+# regressions: the buffer limit counts the page blocks really allocated, a
+# DMA mask set for a run (-M) is put back when the run ends, and the
+# warm-up ends in bounded time whatever --warmup and --device-time ask.
 #
 # Why median unmap latency must order identity < lazy < strict:
 #  - identity: no translation, dma_unmap_page() is dma-direct's (nearly
@@ -34,7 +35,7 @@ FUZZ="$top_builddir/tests/guest/dmabench-fuzz"
 KERNELS="debian:6.1 debian:6.12"
 ROUNDS=5
 FUZZ_N=10000
-plan 38
+plan 42
 
 share="$TEST_TMP/share"
 mkdir -p "$share"
@@ -152,6 +153,14 @@ dmesg | grep 'invalid parameter threads.batch.sg_entries.size' |
 	grep -q 'allocates 419430400 bytes' && echo '@@ dmesg-names-cap'
 dmabench -q -d \$dev -n 64 -w 0 -b 64 -s 2097153 > /dev/null
 echo \"@@ cap-at \$?\"
+# 10 million warm-up batches of 10 ms would take 28 hours: the warm-up
+# must end after the duration (0.2 s) or after 1 s with --ops; a watchdog
+# stops the run after 40 s
+for w in '-T 0.2' '-n 10'; do
+	t0=\$(date +%s)
+	timeout -s TERM 40 dmabench -q -d \$dev \$w -w 10000000 -D 10ms > /dev/null
+	echo \"@@ warmup \$? \$((\$(date +%s) - t0)) \$w\"
+done
 t0=\$(date +%s)
 dmabench -q -T 20 -b 64 -t 2 > /dev/null 2> /tmp/unbind.err &
 sleep 2
@@ -169,6 +178,14 @@ marker() {
 
 all_bad_refused() {
 	[ "$(grep -c '^@@ bad 2 .*dmabench: ' "$TEST_TMP/$1.out")" -eq 7 ]
+}
+
+# warmup_bounded VM ARGS MIN MAX: the run with ARGS exited 0 after MIN to
+# MAX seconds
+warmup_bounded() {
+	sed -n "s/^@@ warmup 0 \([0-9]*\) $2\$/\1/p" "$TEST_TMP/$1.out" |
+		awk -v min="$3" -v max="$4" '{ ok = $1 >= min && $1 <= max }
+			END { exit !ok }'
 }
 
 unbind_prompt() {
@@ -216,6 +233,10 @@ for k in $KERNELS; do
 		marker "$r" 'dmesg-names-cap'
 	check "$k: 64 x (2 MiB + 1) buffers, exactly 256 MiB allocated, are accepted" \
 		marker "$r" 'cap-at 0'
+	check "$k: the warm-up of -w 10000000 -D 10ms -T 0.2 ends with the duration" \
+		warmup_bounded "$r" '-T 0.2' 0 15
+	check "$k: the warm-up of -w 10000000 -D 10ms -n 10 ends after 1 s" \
+		warmup_bounded "$r" '-n 10' 1 15
 	check "$k: unbinding mid-run ends the run promptly with exit 3" \
 		unbind_prompt "$r"
 	check "$k: after rebinding, a run works again" marker "$r" 'rebind 0'
