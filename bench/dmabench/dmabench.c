@@ -85,6 +85,10 @@ struct dmabench_run {
 	unsigned int order;
 	u32 entries;
 	u64 weight_total;
+	u64 warmup_ns;
+	u64 saved_mask;
+	u64 saved_coherent_mask;
+	bool mask_saved;
 	bool stop;
 	atomic_t ready;
 	atomic_t running;
@@ -339,7 +343,10 @@ static int dmabench_thread_fn(void *data)
 	t->started_cpu = raw_smp_processor_id();
 	dmabench_measure_timer(t);
 
-	while (done < p->warmup_ops && !dmabench_stopping(run)) {
+	/* bounded by operations and by time, checked between batches */
+	start = ktime_get_ns();
+	while (done < p->warmup_ops && !dmabench_stopping(run) &&
+	       ktime_get_ns() - start < run->warmup_ns) {
 		n = min_t(u64, p->batch, p->warmup_ops - done);
 		ret = dmabench_batch(t, n, false);
 		if (ret)
@@ -480,7 +487,7 @@ static void dmabench_free_run(struct dmabench_run *run)
 
 static int dmabench_check_params(const struct dmabench_params *p)
 {
-	u64 largest = 0, total;
+	u64 largest = 0, block, total;
 	u32 i, entries;
 
 	if (p->size != sizeof(*p))
@@ -582,12 +589,15 @@ static int dmabench_check_params(const struct dmabench_params *p)
 		if (p->reserved[i])
 			return dmabench_bad("reserved", "[%u] must be zero", i);
 
+	/* what dmabench_alloc_slots() allocates: blocks of 2^order pages */
 	entries = p->map_mode == DMABENCH_MAP_SG ? p->sg_entries : 1;
-	total = (u64)p->threads * p->batch * entries * PAGE_ALIGN(largest);
+	block = PAGE_SIZE << get_order(largest);
+	total = (u64)p->threads * p->batch * entries * block;
 	if (total > DMABENCH_MAX_TOTAL_BYTES)
 		return dmabench_bad("threads*batch*sg_entries*size",
-				    "needs %llu bytes of buffers, limit %llu",
-				    total, DMABENCH_MAX_TOTAL_BYTES);
+				    "allocates %llu bytes of buffers (blocks of %llu bytes for %llu-byte buffers), limit %llu",
+				    total, block, largest,
+				    DMABENCH_MAX_TOTAL_BYTES);
 	return 0;
 }
 
@@ -633,16 +643,9 @@ static int dmabench_prepare(struct dmabench_run *run)
 	init_completion(&run->all_done);
 	atomic_set(&run->ready, p->threads);
 	atomic_set(&run->running, p->threads);
-
-	if (p->dma_mask_bits) {
-		ret = dma_set_mask_and_coherent(run->dev,
-						DMA_BIT_MASK(p->dma_mask_bits));
-		if (ret) {
-			pr_err("dma_mask_bits: device refuses a %u-bit mask: %d\n",
-			       p->dma_mask_bits, ret);
-			return ret;
-		}
-	}
+	run->warmup_ns = DMABENCH_MAX_WARMUP_NS;
+	if (p->duration_ns)
+		run->warmup_ns = min(run->warmup_ns, p->duration_ns);
 
 	for (i = 0; i < p->threads; i++) {
 		struct dmabench_thread *t;
@@ -678,6 +681,49 @@ static int dmabench_prepare(struct dmabench_run *run)
 		}
 	}
 	return 0;
+}
+
+/* put back the masks dmabench_set_mask() found, if it changed them */
+static void dmabench_restore_mask(struct dmabench_run *run)
+{
+	struct device *dev = run->dev;
+	int ret;
+
+	if (!run->mask_saved)
+		return;
+	run->mask_saved = false;
+	ret = dma_set_mask(dev, run->saved_mask);
+	if (!ret)
+		ret = dma_set_coherent_mask(dev, run->saved_coherent_mask);
+	if (ret)
+		dev_warn(dev, "cannot restore the DMA masks %#llx/%#llx: %d\n",
+			 run->saved_mask, run->saved_coherent_mask, ret);
+}
+
+/*
+ * A mask asked for is the run's own: the device's masks are saved before
+ * and restored when the run ends, however it ends, so that a later run
+ * without a mask (and dmabench_check_mask() for it) finds the device as it
+ * was.
+ */
+static int dmabench_set_mask(struct dmabench_run *run)
+{
+	u32 bits = run->p.dma_mask_bits;
+	int ret;
+
+	if (!bits)
+		return 0;
+	run->saved_mask = dma_get_mask(run->dev);
+	run->saved_coherent_mask = run->dev->coherent_dma_mask;
+	run->mask_saved = true;
+	ret = dma_set_mask_and_coherent(run->dev, DMA_BIT_MASK(bits));
+	if (ret) {
+		pr_err("dma_mask_bits: device refuses a %u-bit mask: %d\n",
+		       bits, ret);
+		/* the streaming mask may be set already */
+		dmabench_restore_mask(run);
+	}
+	return ret;
 }
 
 static int dmabench_run_threads(struct dmabench_run *run)
@@ -781,7 +827,11 @@ static int dmabench_ioc_run(void __user *uarg)
 	ret = dmabench_prepare(run);
 	if (ret)
 		goto err_free_run;
+	ret = dmabench_set_mask(run);
+	if (ret)
+		goto err_free_run;
 	ret = dmabench_run_threads(run);
+	dmabench_restore_mask(run);
 	if (ret)
 		goto err_free_run;
 

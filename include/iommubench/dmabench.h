@@ -41,6 +41,8 @@
 #define DMABENCH_MAX_DURATION_NS	(3600ULL * 1000000000ULL)
 #define DMABENCH_MAX_OPS		_BITULL(40)	/* per thread */
 #define DMABENCH_MAX_WARMUP_OPS		10000000ULL	/* per thread */
+/* warm-up time per thread, and never longer than duration_ns when set */
+#define DMABENCH_MAX_WARMUP_NS		1000000000ULL	/* 1 s */
 #define DMABENCH_MIN_MASK_BITS		20
 #define DMABENCH_MAX_MASK_BITS		64
 #define DMABENCH_MAX_SG_ENTRIES		128
@@ -49,7 +51,10 @@
 #define DMABENCH_MAX_WEIGHT		1000000
 #define DMABENCH_MAX_DEVICE_NS		10000000ULL	/* 10 ms */
 #define DMABENCH_MAX_BATCH		1024
-/* threads * batch * entries * page-rounded largest size */
+/*
+ * threads * batch * entries * the block the largest size is allocated in:
+ * the size rounded up to a power-of-two number of pages
+ */
 #define DMABENCH_MAX_TOTAL_BYTES	(256ULL << 20)
 
 /* "no placement" for dmabench_params.cpus[] and .node */
@@ -114,7 +119,9 @@ struct dmabench_size {
  *	@ops is set (exactly one of the two is non-zero)
  * @ops: map operations per thread, 1 .. DMABENCH_MAX_OPS; or 0
  * @warmup_ops: unrecorded map/unmap rounds per thread before the measured
- *	window, 0 .. DMABENCH_MAX_WARMUP_OPS
+ *	window, 0 .. DMABENCH_MAX_WARMUP_OPS; the warm-up also ends (between
+ *	batches) once it has taken DMABENCH_MAX_WARMUP_NS, or @duration_ns
+ *	when that is shorter
  * @device_ns: simulated device time: busy wait after each batch is mapped
  *	and before it is synced and unmapped, 0 .. DMABENCH_MAX_DEVICE_NS
  * @seed: seed of the per-thread size-mix generator (thread i uses seed + i)
@@ -123,7 +130,8 @@ struct dmabench_size {
  * @dir: DMABENCH_DIR_*
  * @dma_mask_bits: DMA mask to set before the run, DMABENCH_MIN_MASK_BITS ..
  *	DMABENCH_MAX_MASK_BITS, or 0 to keep the device's current mask; the
- *	mask stays set after the run.  Without IOMMU translation (identity
+ *	device's streaming and coherent masks are restored when the run ends
+ *	(completed, failed or interrupted).  Without IOMMU translation (identity
  *	domain, no IOMMU) a mask narrower than dma_get_required_mask() is
  *	refused: dma-direct would have to bounce or WARN
  * @map_mode: DMABENCH_MAP_SINGLE or DMABENCH_MAP_SG
@@ -139,8 +147,10 @@ struct dmabench_size {
  *	weight / sum of weights; unused entries must be zero
  * @reserved: must be zero
  *
- * Memory: threads * batch * max(1, sg_entries) * (largest size rounded up
- * to pages) must not exceed DMABENCH_MAX_TOTAL_BYTES.
+ * Memory: buffers are allocated as blocks of 2^order pages, the smallest
+ * that holds the largest size (a 2 MiB + 1 byte buffer takes 4 MiB);
+ * threads * batch * max(1, sg_entries) * that block must not exceed
+ * DMABENCH_MAX_TOTAL_BYTES.
  */
 struct dmabench_params {
 	__u32 size;
