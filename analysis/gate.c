@@ -538,30 +538,37 @@ int cmd_gate(int argc, char **argv)
 	la = ka ? xasprintf("%s (kernel %s)", A.run.id, ka) : strdup(A.run.id);
 	lb = kb ? xasprintf("%s (kernel %s)", B.run.id, kb) : strdup(B.run.id);
 	print_report(stdout, false, p, np, &o, la, lb, code);
+	/* each file whole or not at all; a failed one is an error */
 	if (md) {
-		FILE *f = fopen(md, "w");
+		struct afile af;
+		FILE *f = afile_open(&af, md);
 
-		if (!f) {
-			pr_err("%s: %s", md, strerror(errno));
-			code = GATE_ERROR;
-		} else {
+		if (f)
 			print_report(f, true, p, np, &o, la, lb, code);
-			fclose(f);
+		if (!f || afile_commit(&af)) {
+			pr_err("--markdown %s: %s", md, strerror(errno));
+			code = GATE_ERROR;
 		}
 	}
 	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, ka, kb,
-				code))
+				code)) {
+		pr_err("--json %s: %s", jpath, strerror(errno));
 		code = GATE_ERROR;
+	}
 	if (junit) {
-		FILE *f = fopen(junit, "w");
+		struct afile af;
+		FILE *f = afile_open(&af, junit);
 
-		if (!f) {
-			pr_err("%s: %s", junit, strerror(errno));
-			code = GATE_ERROR;
-		} else {
+		if (f)
 			print_junit(f, p, np, &o, la, lb);
-			fclose(f);
+		if (!f || afile_commit(&af)) {
+			pr_err("--junit %s: %s", junit, strerror(errno));
+			code = GATE_ERROR;
 		}
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		pr_err("standard output: %s", strerror(errno));
+		code = GATE_ERROR;
 	}
 out:
 	free(la);

@@ -54,33 +54,129 @@ int an_gnuplot(const char *dir, const char *script)
 	return 0;
 }
 
-static FILE *open_in(const char *dir, const char *name, const char *ext)
-{
-	char *path = xasprintf("%s/%s.%s", dir, name, ext);
-	FILE *f = path ? fopen(path, "w") : NULL;
+/*
+ * A figure's two text files, written whole or not at all (struct afile);
+ * the images are gnuplot's.
+ */
+struct fig {
+	struct afile dat;
+	struct afile gp;
+	FILE *d;		/* NAME.dat */
+	FILE *g;		/* NAME.gp */
+};
 
-	if (!f)
-		pr_err("%s: %s", path ? path : name, strerror(errno));
-	free(path);
-	return f;
+static char *fig_path(const char *dir, const char *name, const char *ext)
+{
+	return xasprintf("%s/%s.%s", dir, name, ext);
+}
+
+/* Start NAME.dat and NAME.gp in @dir; -1 after saying why. */
+static int fig_open(struct fig *x, const char *dir, const char *name)
+{
+	char *dat = fig_path(dir, name, "dat"), *gp = fig_path(dir, name, "gp");
+	int ret = -1;
+
+	memset(x, 0, sizeof(*x));
+	if (!dat || !gp) {
+		pr_err("%s/%s: %s", dir, name, strerror(ENOMEM));
+		goto out;
+	}
+	x->d = afile_open(&x->dat, dat);
+	x->g = x->d ? afile_open(&x->gp, gp) : NULL;
+	if (!x->g) {
+		pr_err("%s: %s", x->d ? gp : dat, strerror(errno));
+		if (x->d)
+			afile_abort(&x->dat);
+		x->d = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	free(dat);
+	free(gp);
+	return ret;
+}
+
+static void fig_abort(struct fig *x)
+{
+	if (x->d)
+		afile_abort(&x->dat);
+	if (x->g)
+		afile_abort(&x->gp);
+	x->d = x->g = NULL;
 }
 
 /*
- * Open <name>.dat and <name>.gp in @dir; on failure close whichever
- * opened and return -1.
+ * gnuplot exits 0 when it cannot write an image (a full disk leaves a
+ * truncated PNG and an empty SVG): an image counts only when complete.
  */
-static int open_pair(const char *dir, const char *name, FILE **dat, FILE **gp)
+static int check_image(const char *dir, const char *name, const char *ext)
 {
-	*dat = open_in(dir, name, "dat");
-	*gp = open_in(dir, name, "gp");
-	if (*dat && *gp)
-		return 0;
-	if (*dat)
-		fclose(*dat);
-	if (*gp)
-		fclose(*gp);
-	*dat = *gp = NULL;
-	return -1;
+	static const char png_end[] = "IEND\xae\x42\x60\x82";
+	char *path = fig_path(dir, name, ext), *data;
+	size_t len = 0;
+	bool whole;
+	int ret = -1;
+
+	if (!path)
+		return -1;
+	data = read_file(path, &len);
+	if (!data) {
+		pr_err("%s: %s (gnuplot did not write it)", path, strerror(errno));
+		goto out;
+	}
+	if (!strcmp(ext, "png"))
+		whole = len >= 8 && !memcmp(data + len - 8, png_end, 8);
+	else
+		whole = strstr(data, "</svg>") != NULL;
+	if (!whole)
+		pr_err("%s: incomplete (%zu bytes): gnuplot could not finish writing it (is the file system full?)",
+		       path, len);
+	ret = whole ? 0 : -1;
+out:
+	free(data);
+	free(path);
+	return ret;
+}
+
+/*
+ * Put NAME.dat and NAME.gp in place, run the script, check the images and
+ * add @name to *@out.  -1 after saying what failed.
+ */
+static int fig_finish(struct fig *x, const char *dir, const char *name,
+		      char ***out, size_t *nout)
+{
+	char *gpname = xasprintf("%s.gp", name), **n;
+	int ret = -1;
+
+	if (afile_commit(&x->dat)) {
+		pr_err("%s/%s.dat: %s", dir, name, strerror(errno));
+		x->d = NULL;
+		goto out;
+	}
+	x->d = NULL;
+	if (afile_commit(&x->gp)) {
+		pr_err("%s/%s.gp: %s", dir, name, strerror(errno));
+		x->g = NULL;
+		goto out;
+	}
+	x->g = NULL;
+	if (!gpname || an_gnuplot(dir, gpname) ||
+	    check_image(dir, name, "png") || check_image(dir, name, "svg"))
+		goto out;
+	n = realloc(*out, (*nout + 1) * sizeof(*n));
+	if (!n)
+		goto out;
+	*out = n;
+	n[*nout] = strdup(name);
+	if (!n[*nout])
+		goto out;
+	(*nout)++;
+	ret = 0;
+out:
+	fig_abort(x);
+	free(gpname);
+	return ret;
 }
 
 /* the common head of every script: PNG first, SVG by replot at the end */
@@ -101,29 +197,6 @@ static void script_tail(FILE *f, const char *name, int width, int height)
 {
 	fprintf(f, "set terminal svg size %d,%d font 'Sans,10' enhanced\n"
 		"set output '%s.svg'\nreplot\n", width, height, name);
-}
-
-static int finish(FILE *dat, FILE *gp, const char *dir, const char *name,
-		  char ***out, size_t *nout)
-{
-	char *gpname = xasprintf("%s.gp", name), **n;
-	int ret = -1;
-
-	if (dat && fclose(dat))
-		goto out;
-	if (fclose(gp))
-		goto out;
-	if (an_gnuplot(dir, gpname))
-		goto out;
-	n = realloc(*out, (*nout + 1) * sizeof(*n));
-	if (!n)
-		goto out;
-	*out = n;
-	n[(*nout)++] = strdup(name);
-	ret = 0;
-out:
-	free(gpname);
-	return ret;
 }
 
 static void safe_name(char *dst, size_t len, const char *src)
@@ -149,6 +222,7 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 		const char *cfgs[8];
 		size_t ncfg = 0, j = i, nmet = 0;
 		char name[192], title[256], blk[160];
+		struct fig x;
 		FILE *dat, *gp;
 
 		/* the block: same kernel, iommu, workload (for --by policy) */
@@ -180,8 +254,10 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 		safe_name(name, sizeof(name) - 8, blk);
 		memmove(name + 5, name, strlen(name) + 1);
 		memcpy(name, "bars-", 5);
-		if (open_pair(dir, name, &dat, &gp))
+		if (fig_open(&x, dir, name))
 			return -1;
+		dat = x.d;
+		gp = x.g;
 		fprintf(dat, "# metric");
 		for (size_t k = 0; k < ncfg; k++)
 			fprintf(dat, "  %s: change%% lo%% hi%%", cfgs[k]);
@@ -242,7 +318,7 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 				q ? "" : ":xtic(1)", cfgs[q], policy_colour(cfgs[q], q));
 		fputc('\n', gp);
 		script_tail(gp, name, 1000, 520);
-		if (finish(dat, gp, dir, name, out, nout))
+		if (fig_finish(&x, dir, name, out, nout))
 			return -1;
 		i = j;
 	}
@@ -308,8 +384,10 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 	*ncells = 0;
 	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
 			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		pr_err("index: %s", sqlite3_errmsg(db));
 		return -1;
+	}
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
@@ -414,7 +492,8 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	char pol[8][32], name[192], title[256], tmp[160];
 	struct hist *h = malloc(8 * sizeof(*h));
 	size_t npol = run_policies(db, run_id, workload, pol, 8), cells[8], used = 0;
-	FILE *dat = NULL, *gp = NULL;
+	struct fig x = { 0 };
+	FILE *dat, *gp;
 	int ret = -1;
 
 	skipped[0] = '\0';
@@ -434,8 +513,10 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	}
 	snprintf(tmp, sizeof(tmp), "cdf-%s-%s", workload, what);
 	safe_name(name, sizeof(name), tmp);
-	if (open_pair(dir, name, &dat, &gp))
+	if (fig_open(&x, dir, name))
 		goto out;
+	dat = x.d;
+	gp = x.g;
 	for (size_t p = 0; p < npol; p++)
 		if (cells[p])
 			write_cdf(dat, pol[p], &h[p]);
@@ -460,13 +541,9 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	}
 	fputc('\n', gp);
 	script_tail(gp, name, 900, 480);
-	ret = finish(dat, gp, dir, name, out, nout);
-	dat = gp = NULL;
+	ret = fig_finish(&x, dir, name, out, nout);
 out:
-	if (dat)
-		fclose(dat);
-	if (gp)
-		fclose(gp);
+	fig_abort(&x);
 	free(h);
 	return ret;
 }
@@ -481,10 +558,13 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 		  const struct stats_ci *ci, const bool *cp, char ***out,
 		  size_t *nout)
 {
+	struct fig x;
 	FILE *dat, *gp;
 
-	if (open_pair(dir, name, &dat, &gp))
+	if (fig_open(&x, dir, name))
 		return -1;
+	dat = x.d;
+	gp = x.g;
 	fprintf(dat, "# index label median lo hi\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(dat, "%zu \"%.12s\" %.6g %.6g %.6g\n", i, label[i], ci[i].est,
@@ -500,5 +580,5 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#2471a3' title 'median, 95%% CI'\n",
 		name);
 	script_tail(gp, name, 1000, 480);
-	return finish(dat, gp, dir, name, out, nout);
+	return fig_finish(&x, dir, name, out, nout);
 }

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis.h"
 #include "json.h"
@@ -189,7 +190,9 @@ static int write_html(const char *path, const char *plotdir,
 		      const struct an_compare *c, size_t cells, char **plots,
 		      size_t nplots, char **skipped, size_t nskipped)
 {
-	FILE *f = fopen(path, "w");
+	struct afile af;
+	FILE *f = afile_open(&af, path);
+	int ret = -1;
 
 	if (!f) {
 		pr_err("%s: %s", path, strerror(errno));
@@ -213,8 +216,12 @@ static int write_html(const char *path, const char *plotdir,
 		fputs("<figure><img alt=\"", f);
 		fput_markup(f, plots[i]);
 		fputs("\" src=\"data:image/png;base64,", f);
-		if (!png || base64_file(f, png))
-			pr_warn("%s: cannot inline", png ? png : plots[i]);
+		if (!png || base64_file(f, png)) {
+			pr_err("%s: cannot inline it: %s", png ? png : plots[i],
+			       strerror(errno));
+			free(png);
+			goto out;
+		}
 		fputs("\"><figcaption>", f);
 		fput_markup(f, plots[i]);
 		fputs(" (plots/", f);
@@ -243,7 +250,13 @@ static int write_html(const char *path, const char *plotdir,
 	      "Regression verdicts come from <code>iommubench gate</code> (Welch's t-test on the logarithms, Holm-adjusted, with a minimum effect). See docs/analysis.md.</p>\n", f);
 	fputs(check_js, f);
 	fputs("</body></html>\n", f);
-	return fclose(f) ? -1 : 0;
+	ret = afile_commit(&af);
+	if (ret)
+		pr_err("%s: %s", path, strerror(errno));
+	return ret;
+out:
+	afile_abort(&af);
+	return ret;
 }
 
 static int write_md(const char *path, struct json_object *man,
@@ -251,7 +264,8 @@ static int write_md(const char *path, struct json_object *man,
 		    size_t cells, char **plots, size_t nplots, char **skipped,
 		    size_t nskipped)
 {
-	FILE *f = fopen(path, "w");
+	struct afile af;
+	FILE *f = afile_open(&af, path);
 
 	if (!f) {
 		pr_err("%s: %s", path, strerror(errno));
@@ -276,7 +290,11 @@ static int write_md(const char *path, struct json_object *man,
 		fprintf(f, "- not plotted: %s\n", skipped[i]);
 	fputs("\n## Comparison\n", f);
 	an_compare_print(f, c, AN_MARKDOWN, run->id);
-	return fclose(f) ? -1 : 0;
+	if (afile_commit(&af)) {
+		pr_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* distinct workloads of the run and whether each is fio or dmabench */
@@ -313,12 +331,61 @@ static int add_skip(char ***sk, size_t *n, const char *msg)
 	return 0;
 }
 
+/*
+ * Move the report built in @tmp into @dir: plots/ is swapped whole (the
+ * old one moves into @tmp, removed with it), then each page is renamed.
+ */
+static int install(const char *tmp, const char *dir)
+{
+	static const char *const pages[] = { "report.html", "report.md" };
+	char *plots = xasprintf("%s/plots", dir);
+	char *fresh = xasprintf("%s/plots", tmp);
+	char *old = xasprintf("%s/plots.old", tmp);
+	int ret = -1;
+
+	if (!plots || !fresh || !old)
+		goto out;
+	if (rename(plots, old) && errno != ENOENT) {
+		pr_err("%s: cannot replace it: %s", plots, strerror(errno));
+		goto out;
+	}
+	if (rename(fresh, plots)) {
+		pr_err("%s: %s", plots, strerror(errno));
+		rename(old, plots);
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(pages); i++) {
+		char *from = xasprintf("%s/%s", tmp, pages[i]);
+		char *to = xasprintf("%s/%s", dir, pages[i]);
+		int bad = !from || !to || rename(from, to);
+
+		if (bad)
+			pr_err("%s: %s", to ? to : dir, strerror(errno));
+		free(from);
+		free(to);
+		if (bad)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(plots);
+	free(fresh);
+	free(old);
+	return ret;
+}
+
+/*
+ * The report is built in a temporary directory inside @out_dir and moved
+ * into place only when every file of it was written: a failure (a full
+ * disk) leaves the previous report, or none, never a partial plots/.
+ */
 static int report_from(sqlite3 *db, const struct an_run *run,
 		       struct an_compare *c, size_t cells, const char *out_dir,
 		       char **html_path)
 {
 	char *dir = out_dir ? strdup(out_dir) : xasprintf("%s/report", run->dir);
-	char *plotdir = dir ? xasprintf("%s/plots", dir) : NULL;
+	char *tmp = dir ? xasprintf("%s/.report.tmp.%d", dir, (int)getpid()) : NULL;
+	char *plotdir = tmp ? xasprintf("%s/plots", tmp) : NULL;
 	char *man_path = xasprintf("%s/manifest.json", run->dir);
 	char *html = NULL, *md = NULL, **plots = NULL, **skipped = NULL;
 	char wl[16][64], type[16][16], msg[256];
@@ -326,8 +393,17 @@ static int report_from(sqlite3 *db, const struct an_run *run,
 	struct json_object *man = NULL;
 	int ret = -1;
 
-	if (!dir || !plotdir || !man_path || mkdir_p(plotdir, 0755)) {
-		pr_err("%s: %s", plotdir ? plotdir : "report", strerror(errno));
+	if (!dir || !plotdir || !man_path) {
+		pr_err("report: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (mkdir_p(dir, 0755)) {
+		pr_err("%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rm_rf(tmp);
+	if (mkdir_p(plotdir, 0755)) {
+		pr_err("%s: %s", plotdir, strerror(errno));
 		goto out;
 	}
 	if (path_exists(man_path))
@@ -357,17 +433,19 @@ static int report_from(sqlite3 *db, const struct an_run *run,
 			}
 		}
 	}
-	html = xasprintf("%s/report.html", dir);
-	md = xasprintf("%s/report.md", dir);
+	html = xasprintf("%s/report.html", tmp);
+	md = xasprintf("%s/report.md", tmp);
 	if (!html || !md ||
 	    write_html(html, plotdir, man, run, c, cells, plots, nplots,
 		       skipped, nskipped) ||
-	    write_md(md, man, run, c, cells, plots, nplots, skipped, nskipped))
+	    write_md(md, man, run, c, cells, plots, nplots, skipped, nskipped) ||
+	    install(tmp, dir))
 		goto out;
-	*html_path = html;
-	html = NULL;
-	ret = 0;
+	*html_path = xasprintf("%s/report.html", dir);
+	ret = *html_path ? 0 : -1;
 out:
+	if (tmp)
+		rm_rf(tmp);
 	for (size_t i = 0; i < nplots; i++)
 		free(plots[i]);
 	for (size_t i = 0; i < nskipped; i++)
@@ -380,6 +458,7 @@ out:
 	free(md);
 	free(man_path);
 	free(plotdir);
+	free(tmp);
 	free(dir);
 	return ret;
 }
@@ -415,7 +494,9 @@ int an_run_summary(sqlite3 *db, const char *root, const char *run_id,
 	char *md = xasprintf("%s/summary.md", dir), *html = NULL;
 	struct an_dataset ds;
 	struct an_compare c;
+	struct afile af;
 	int ret = -1;
+	bool ok;
 	FILE *f;
 
 	an_dataset_init(&ds);
@@ -429,16 +510,19 @@ int an_run_summary(sqlite3 *db, const char *root, const char *run_id,
 	if (an_compare_build(&ds, AN_POLICY, NULL, 0.95, 1, &c))
 		goto out;
 	an_compare_print(stdout, &c, AN_TEXT, run_id);
-	f = fopen(md, "w");
+	f = afile_open(&af, md);
 	if (f) {
 		fprintf(f, "# Run %s\n\n%zu cells ok.\n", run_id, ds.cells);
 		an_compare_print(f, &c, AN_MARKDOWN, run_id);
-		fclose(f);
-		printf("\nsummary: %s\n", md);
 	}
+	ok = f && !afile_commit(&af);
+	if (ok)
+		printf("\nsummary: %s\n", md);
+	else
+		pr_err("%s: %s", md, strerror(errno));
 	if (!report_from(db, &run, &c, ds.cells, NULL, &html)) {
 		printf("report: %s\n", html);
-		ret = 0;
+		ret = ok ? 0 : -1;
 	}
 	an_compare_free(&c);
 out:

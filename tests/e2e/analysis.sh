@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 31
+plan 37
 
 S="$TEST_TMP/store"
 synth() {
@@ -101,4 +101,47 @@ check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (
 run rep2 report --results "$S" A2
 check "report without iommutrace: the exposure plot is skipped, and it says why" \
 	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
+
+# --- a full disk: every output whole or absent, and a loud failure.  A
+# 64 KiB tmpfs in a private mount namespace (unshare -rm: no root needed
+# where user namespaces are allowed), 4 KiB left free: less than any output of the gate below.
+full_disk() {
+	unshare -rm sh -c '
+		mount -t tmpfs -o size=64k tmpfs "$1" || exit 77
+		dd if=/dev/zero of="$1/fill" bs=1k count=60 2> /dev/null
+		shift
+		"$@"' sh "$@"
+}
+mkdir -p "$TEST_TMP/full"
+if full_disk "$TEST_TMP/full" true 2> /dev/null; then
+	fulls() {
+		name=$1
+		shift
+		full_disk "$TEST_TMP/full" sh -c '
+			"$@" > "$0.out" 2> "$0.err"
+			echo $? > "$0.rc"
+			ls -A "$(dirname "$0")/full" > "$0.ls"
+			ls -A "$(dirname "$0")/full/rep" > "$0.rep.ls" 2> /dev/null
+			true' "$TEST_TMP/$name" "$IB" "$@"
+		sed 's/^/# err: /' "$TEST_TMP/$name.err" | head -10
+	}
+	fulls fulljunit gate --results "$S" --baseline A --candidate B --junit "$TEST_TMP/full/gate.xml"
+	check "gate --junit onto a full disk: exit 2" rc_is fulljunit 2
+	check "gate --junit onto a full disk: the error names the file and the reason" \
+		err_has fulljunit "gate.xml: No space left on device"
+	check "gate --junit onto a full disk: no file, no temporary left" \
+		test "$(cat "$TEST_TMP/fulljunit.ls")" = fill
+	fulls fullmd gate --results "$S" --baseline A --candidate B --markdown "$TEST_TMP/full/gate.md"
+	check "gate --markdown onto a full disk: exit 2, the file named, nothing left" \
+		sh -c "[ \$(cat '$TEST_TMP/fullmd.rc') = 2 ] && grep -q 'gate.md: No space left on device' '$TEST_TMP/fullmd.err' && [ \"\$(cat '$TEST_TMP/fullmd.ls')\" = fill ]"
+	fulls fullrep report --results "$S" -o "$TEST_TMP/full/rep" A
+	check "report onto a full disk: exit 1 with an error naming a file" \
+		sh -c "[ \$(cat '$TEST_TMP/fullrep.rc') = 1 ] && grep -q '$TEST_TMP/full/rep/.*: ' '$TEST_TMP/fullrep.err'"
+	check "report onto a full disk: no partial plots/, no report.html, no temporary" \
+		test -z "$(cat "$TEST_TMP/fullrep.rep.ls")"
+else
+	for i in 1 2 3 4 5 6; do
+		skip "no private tmpfs here (unshare -rm and mount -t tmpfs)"
+	done
+fi
 finish
