@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 37
+plan 40
 
 S="$TEST_TMP/store"
 synth() {
@@ -28,7 +28,17 @@ synth --run F --seed 5 --reps 3
 run cmp compare --results "$S" A
 check "compare: exit 0" rc_is cmp 0
 check "compare: lazy IOPS vs strict with a CI" \
-	grep -Eq 'lazy +5 +[0-9.]+k +\[[0-9.]+k, [0-9.]+k\] +1\.[0-9]+ +\[1\.[0-9]+, 1\.[0-9]+\]' "$TEST_TMP/cmp.out"
+	grep -Eq 'lazy +5 +[0-9.]+k IOPS +\[[0-9.]+k IOPS, [0-9.]+k IOPS\] +1\.[0-9]+ +\[1\.[0-9]+, 1\.[0-9]+\]' "$TEST_TMP/cmp.out"
+# every row's policy starts in one column, however long the metric names
+# (trace.exposure.strict.p50 pushed it out before)
+check "compare: the columns line up whatever the metric names" \
+	test "$(sed -n 's/^\(.*  \)\(strict\|lazy\|identity\)  .*/\1/p' "$TEST_TMP/cmp.out" |
+		awk '{ print length($0) }' | sort -u | wc -l)" = 1
+check "compare: times in ns/µs/ms, rates in IOPS and MB/s, no bare SI numbers" \
+	sh -c "grep -Eq '^  fio.read.clat_p50 .* [0-9.]+ ms ' '$TEST_TMP/cmp.out' &&
+	       grep -Eq '^  dmabench.map.p50 .* [0-9.]+ µs ' '$TEST_TMP/cmp.out' &&
+	       grep -Eq '^  fio.read.bw .* [0-9.]+ MB/s ' '$TEST_TMP/cmp.out' &&
+	       ! grep -Eq '[0-9][kMG]([],]| +[[0-9-])' '$TEST_TMP/cmp.out'"
 run cmpcsv compare --results "$S" --format csv --metric 'fio.read.*' A
 check "compare --format csv: header and 15 rows (5 metrics x 3 policies)" \
 	test "$(head -1 "$TEST_TMP/cmpcsv.out" | cut -d, -f1-5)" = "kernel,iommu,policy,workload,metric" -a \
@@ -84,6 +94,7 @@ run hist history --results "$TEST_TMP/hist" --metric fio.read.iops --plot "$TEST
 check "history: exit 0" rc_is hist 0
 check "history: one change point, at the 4th commit" \
 	sh -c "[ \$(grep -c '<- change point' '$TEST_TMP/hist.out') = 1 ] && grep -q '^  4 .*change point: -1[0-9]' '$TEST_TMP/hist.out'"
+check "history: medians in IOPS" grep -Eq '^  1  [0-9a-f]+ +5 +[0-9.]+k IOPS +\[' "$TEST_TMP/hist.out"
 check "history --plot: trend PNG, SVG and script" \
 	sh -c "ls '$TEST_TMP'/trend/trend-*.png '$TEST_TMP'/trend/trend-*.svg '$TEST_TMP'/trend/trend-*.gp >/dev/null"
 run histnone history --results "$TEST_TMP/hist" --metric no.such.metric
@@ -97,7 +108,7 @@ check "report: bars, CDFs and the exposure window, each PNG + SVG + .gp" \
 	sh -c "cd '$S/A/report/plots' && ls bars-*.png cdf-fio-randread-fio.png cdf-dmabench-single-unmap.svg cdf-dmabench-single-exposure.gp >/dev/null"
 check "report: HTML inlines every plot" \
 	test "$(grep -o 'data:image/png;base64' "$S/A/report/report.html" | wc -l)" = "$(ls "$S"/A/report/plots/*.png | wc -l)"
-check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (ops/s)' "$S/A/report/report.md"
+check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (ops/s, higher is better) | strict | 5 | [0-9.]*k IOPS |' "$S/A/report/report.md"
 run rep2 report --results "$S" A2
 check "report without iommutrace: the exposure plot is skipped, and it says why" \
 	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
