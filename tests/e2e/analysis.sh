@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 40
+plan 44
 
 S="$TEST_TMP/store"
 synth() {
@@ -64,6 +64,16 @@ run reg gate --results "$S" --baseline A --candidate B --junit "$TEST_TMP/reg.xm
 check "gate, IOPS down 10 %: exit 1" rc_is reg 1
 check "gate: fio.read.iops of every policy regressed" \
 	test "$(grep -c 'REGRESSED .*fio.read.iops' "$TEST_TMP/reg.out")" = 3
+check "gate: the regressions come first" \
+	sh -c "awk '/^  [A-Za-z]/ && \$1 != \"verdict\" { print \$1 }' '$TEST_TMP/reg.out' | uniq |
+	       head -1 | grep -qx REGRESSED && [ \$(awk '/^  [A-Za-z]/ { print \$1 }' '$TEST_TMP/reg.out' | uniq | grep -c REGRESSED) = 1 ]"
+check "gate: ends with the counts" \
+	sh -c "tail -1 '$TEST_TMP/reg.out' | grep -Eqx 'gate: regression: 15 regressed, [0-9]+ clean, 4 cannot judge of [0-9]+'"
+check "gate: 'underpowered' explained once, under the table" \
+	sh -c "[ \$(grep -c '^underpowered ([0-9]* of [0-9]* series): ' '$TEST_TMP/reg.out') = 1 ] &&
+	       grep -q 'underpowered (needs [0-9]* per side)' '$TEST_TMP/reg.out'"
+check "gate: medians in their units" \
+	grep -Eq 'REGRESSED .*fio.read.clat_p50 +[0-9.]+ ms +[0-9.]+ ms ' "$TEST_TMP/reg.out"
 check "gate: JUnit failures name the metric" \
 	grep -q '<testcase classname="intel/strict/fio-randread" name="fio.read.iops"><failure' "$TEST_TMP/reg.xml"
 run lat gate --results "$S" --baseline A --candidate C --metric 'dmabench.unmap.*'
