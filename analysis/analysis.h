@@ -274,6 +274,8 @@ int an_judge(const struct an_gate_opts *o, size_t n,
 
 /* --- plots and report ------------------------------------------------------ */
 
+/* the colour of @policy in every figure and table ("#rrggbb") */
+const char *an_policy_colour(const char *policy);
 /* an_gnuplot - run gnuplot on @script (in @dir); 0 or -1 */
 int an_gnuplot(const char *dir, const char *script);
 /* a histogram-bearing series: merged latency histogram per configuration */

@@ -22,19 +22,24 @@
 #include "spawn.h"
 #include "util.h"
 
-/* gnuplot colours for strict, lazy, identity, then others */
-static const char *const colours[] = { "#c0392b", "#2471a3", "#229954",
-				       "#7d3c98", "#d68910", "#566573" };
-
-static const char *policy_colour(const char *policy, size_t i)
+/*
+ * One colour per policy in every figure and table: strict, lazy and
+ * identity fixed (Okabe-Ito blue and orange, a purple), other policies by
+ * a hash of the name so they keep theirs from figure to figure.  Green
+ * and red stay free for better and worse.
+ */
+const char *an_policy_colour(const char *policy)
 {
+	static const char *const others[] = { "#56b4e9", "#8c564b", "#999999",
+					      "#f0e442", "#17becf" };
+
 	if (!strcmp(policy, "strict"))
-		return colours[0];
+		return "#0072b2";
 	if (!strcmp(policy, "lazy"))
-		return colours[1];
+		return "#e69f00";
 	if (!strcmp(policy, "identity"))
-		return colours[2];
-	return colours[3 + i % 3];
+		return "#7b4fa0";
+	return others[str_hash(policy, STR_HASH_INIT) % ARRAY_SIZE(others)];
 }
 
 int an_gnuplot(const char *dir, const char *script)
@@ -184,6 +189,7 @@ static void script_head(FILE *f, const char *name, const char *title,
 			int width, int height)
 {
 	fprintf(f, "# %s.gp - written by iommubench; render with: gnuplot %s.gp\n"
+		"set encoding utf8\n"
 		"set terminal pngcairo size %d,%d font 'Sans,10' enhanced\n"
 		"set output '%s.png'\n"
 		"set title \"%s\" noenhanced\n"
@@ -210,9 +216,121 @@ static void safe_name(char *dst, size_t len, const char *src)
 }
 
 /*
- * an_plot_bars - one figure per block (kernel, iommu, workload): the change
- * of every metric against the baseline, per configuration, with the
- * bootstrap interval of the ratio as error bars.
+ * Whether the metric of rows [@k, *@e) (*@e: where the next metric starts,
+ * at most @j) goes in the chart of @rate's direction: it has one, and a
+ * ratio to the baseline.
+ */
+static bool metric_in_chart(const struct an_compare *c, size_t k, size_t j,
+			    bool rate, size_t *e)
+{
+	const struct an_series *s = c->rows[k].s;
+	bool any = false;
+
+	for (*e = k; *e < j && c->rows[*e].s->dim[AN_METRIC] == s->dim[AN_METRIC];
+	     (*e)++)
+		any |= c->rows[*e].s != c->rows[*e].base &&
+		       !isnan(c->rows[*e].ratio.est);
+	return any && an_higher_is_better(s->dim[AN_METRIC], s->unit) == rate;
+}
+
+/*
+ * One bar chart of a block: the metrics of @rate's direction (rates, or
+ * times) of rows [@i, @j), as the change in the good direction, so that
+ * up is better in every chart: a rate's increase, a time's reduction.
+ */
+static int bars_one(const char *dir, const struct an_compare *c, size_t i,
+		    size_t j, const char *const *cfgs, size_t ncfg, bool rate,
+		    char ***out, size_t *nout)
+{
+	const struct an_series *s0 = c->rows[i].s;
+	const char *base = c->rows[i].base ? c->rows[i].base->dim[c->by] : "baseline";
+	char name[192], title[320], blk[160];
+	size_t nmet = 0;
+	struct fig x;
+	FILE *dat, *gp;
+	int width;
+
+	/* the metrics of this chart that have a ratio */
+	for (size_t k = i, e; k < j; k = e)
+		nmet += metric_in_chart(c, k, j, rate, &e);
+	if (!nmet)
+		return 0;
+	snprintf(blk, sizeof(blk), "bars-%s-%s-%s", s0->dim[AN_KERNEL],
+		 s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD]);
+	safe_name(name, sizeof(name) - 8, blk);
+	strcat(name, rate ? "-rates" : "-times");
+	if (fig_open(&x, dir, name))
+		return -1;
+	dat = x.d;
+	gp = x.g;
+	fprintf(dat, "# %s against %s, in %% of %s's median, positive = better:\n"
+		"# %s\n# metric", rate ? "rates" : "times", base, base,
+		rate ? "increase (ratio - 1)" : "reduction (1 - ratio)");
+	for (size_t k = 0; k < ncfg; k++)
+		fprintf(dat, "  %s: better%% lo%% hi%%", cfgs[k]);
+	fputc('\n', dat);
+	nmet = 0;
+	for (size_t k = i, e; k < j; k = e) {
+		const char *metric = c->rows[k].s->dim[AN_METRIC];
+
+		if (!metric_in_chart(c, k, j, rate, &e))
+			continue;
+		fprintf(dat, "\"%s\"", metric);
+		for (size_t q = 0; q < ncfg; q++) {
+			const struct an_row *r = NULL;
+
+			for (size_t m = k; m < e; m++)
+				if (c->rows[m].s->dim[c->by] == cfgs[q])
+					r = &c->rows[m];
+			if (!r || isnan(r->ratio.est))
+				fprintf(dat, " NaN NaN NaN");
+			else if (rate)
+				fprintf(dat, " %.4f %.4f %.4f",
+					(r->ratio.est - 1) * 100,
+					(r->ratio.lo - 1) * 100,
+					(r->ratio.hi - 1) * 100);
+			else
+				fprintf(dat, " %.4f %.4f %.4f",
+					(1 - r->ratio.est) * 100,
+					(1 - r->ratio.hi) * 100,
+					(1 - r->ratio.lo) * 100);
+		}
+		fputc('\n', dat);
+	}
+	snprintf(title, sizeof(title),
+		 "%s, %s, %s\\n%s %s: up is better (ratio of medians, %.0f%% CI)",
+		 s0->dim[AN_WORKLOAD], s0->dim[AN_KERNEL], s0->dim[AN_IOMMU],
+		 rate ? "rates, increase over" : "times, reduction from",
+		 base, c->level * 100);
+	width = 360 + 60 * (int)nmet * (int)ncfg;
+	width = width > 1100 ? 1100 : width < 700 ? 700 : width;
+	script_head(gp, name, title, width, 460);
+	fprintf(gp, "set style data histogram\n"
+		"set style histogram errorbars gap 1 lw 1\n"
+		"set style fill solid 0.85 border -1\n"
+		"set boxwidth 0.9\n"
+		"set ylabel '%s %s (%%), up is better'\n"
+		"set xtics rotate by -30 noenhanced\n"
+		"set xzeroaxis lt -1\n"
+		"set yrange [*<0:0<*]\n"
+		"set bmargin 7\n"
+		"plot ", rate ? "increase over" : "reduction from", base);
+	for (size_t q = 0; q < ncfg; q++)
+		fprintf(gp, "%s'%s.dat' using %zu:%zu:%zu%s title '%s' lc rgb '%s'",
+			q ? ", " : "", name, 2 + 3 * q, 3 + 3 * q, 4 + 3 * q,
+			q ? "" : ":xtic(1)", cfgs[q], an_policy_colour(cfgs[q]));
+	fputc('\n', gp);
+	script_tail(gp, name, width, 460);
+	return fig_finish(&x, dir, name, out, nout);
+}
+
+/*
+ * an_plot_bars - per block (kernel, iommu, workload), two charts of the
+ * change against the baseline per configuration, error bars = bootstrap
+ * interval of the ratio of medians: rates (higher is better: the
+ * increase) and times (lower is better: the reduction).  Split and
+ * oriented so that up is better everywhere and a rate's +337 % does not
+ * share an axis with a latency's -87 %.
  */
 int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 		 size_t *nout)
@@ -220,10 +338,7 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 	for (size_t i = 0; i < c->n;) {
 		const struct an_series *s0 = c->rows[i].s;
 		const char *cfgs[8];
-		size_t ncfg = 0, j = i, nmet = 0;
-		char name[192], title[256], blk[160];
-		struct fig x;
-		FILE *dat, *gp;
+		size_t ncfg = 0, j = i;
 
 		/* the block: same kernel, iommu, workload (for --by policy) */
 		while (j < c->n) {
@@ -245,80 +360,8 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 			}
 			j++;
 		}
-		if (!ncfg) {
-			i = j;
-			continue;
-		}
-		snprintf(blk, sizeof(blk), "%s-%s-%s", s0->dim[AN_KERNEL],
-			 s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD]);
-		safe_name(name, sizeof(name) - 8, blk);
-		memmove(name + 5, name, strlen(name) + 1);
-		memcpy(name, "bars-", 5);
-		if (fig_open(&x, dir, name))
-			return -1;
-		dat = x.d;
-		gp = x.g;
-		fprintf(dat, "# metric");
-		for (size_t k = 0; k < ncfg; k++)
-			fprintf(dat, "  %s: change%% lo%% hi%%", cfgs[k]);
-		fputc('\n', dat);
-		for (size_t k = i; k < j;) {
-			const char *metric = c->rows[k].s->dim[AN_METRIC];
-			size_t e = k;
-
-			bool any = false;
-
-			while (e < j && c->rows[e].s->dim[AN_METRIC] == metric) {
-				any |= c->rows[e].s != c->rows[e].base &&
-				       !isnan(c->rows[e].ratio.est);
-				e++;
-			}
-			if (!any) {
-				k = e;
-				continue;
-			}
-			fprintf(dat, "\"%s\"", metric);
-			for (size_t q = 0; q < ncfg; q++) {
-				const struct an_row *r = NULL;
-
-				for (size_t m = k; m < e; m++)
-					if (c->rows[m].s->dim[c->by] == cfgs[q])
-						r = &c->rows[m];
-				if (r && !isnan(r->ratio.est))
-					fprintf(dat, " %.4f %.4f %.4f",
-						(r->ratio.est - 1) * 100,
-						(r->ratio.lo - 1) * 100,
-						(r->ratio.hi - 1) * 100);
-				else
-					fprintf(dat, " NaN NaN NaN");
-			}
-			fputc('\n', dat);
-			nmet++;
-			k = e;
-		}
-		snprintf(title, sizeof(title),
-			 "%s, %s, %s: change vs %s (median ratio, %.0f%% bootstrap CI)",
-			 s0->dim[AN_KERNEL], s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD],
-			 c->rows[i].base ? c->rows[i].base->dim[c->by] : "?",
-			 c->level * 100);
-		script_head(gp, name, title, 200 + 70 * (int)nmet * (int)ncfg > 1100 ?
-			    1100 : 300 + 70 * (int)nmet * (int)ncfg, 520);
-		fprintf(gp, "set style data histogram\n"
-			"set style histogram errorbars gap 1 lw 1\n"
-			"set style fill solid 0.75 border -1\n"
-			"set boxwidth 0.9\n"
-			"set ylabel 'change vs %s (%%)'\n"
-			"set xtics rotate by -35 noenhanced\n"
-			"set xzeroaxis lt -1\n"
-			"set bmargin 9\n"
-			"plot ", c->rows[i].base ? c->rows[i].base->dim[c->by] : "baseline");
-		for (size_t q = 0; q < ncfg; q++)
-			fprintf(gp, "%s'%s.dat' using %zu:%zu:%zu%s title '%s' lc rgb '%s'",
-				q ? ", " : "", name, 2 + 3 * q, 3 + 3 * q, 4 + 3 * q,
-				q ? "" : ":xtic(1)", cfgs[q], policy_colour(cfgs[q], q));
-		fputc('\n', gp);
-		script_tail(gp, name, 1000, 520);
-		if (fig_finish(&x, dir, name, out, nout))
+		if (ncfg && (bars_one(dir, c, i, j, cfgs, ncfg, true, out, nout) ||
+			     bars_one(dir, c, i, j, cfgs, ncfg, false, out, nout)))
 			return -1;
 		i = j;
 	}
@@ -523,7 +566,7 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	snprintf(title, sizeof(title), "%s, %s: CDF over all repetitions (merged histograms)",
 		 workload, label);
 	script_head(gp, name, title, 900, 480);
-	fprintf(gp, "set logscale x\nset format x '%%.0s%%cs'\n"
+	fprintf(gp, "set logscale x\nset micro\nset format x '%%.0s%%cs'\n"
 		"set xlabel 'latency (log scale)'\nset ylabel 'fraction of calls <= x'\n"
 		"set yrange [0:1]\nset grid xtics\n"
 		"set key inside right bottom\n"
@@ -531,12 +574,12 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	for (size_t p = 0, k = 0; p < npol; p++) {
 		if (!cells[p])
 			continue;
-		double p50 = hist_percentile(&h[p], 50);
+		char p50[32];
 
-		fprintf(gp, "%s'%s.dat' index %zu using (to_s($1)):2 with steps lw 2 lc rgb '%s' title '%s (%zu cells, p50 %.3g %s)'",
-			k ? ", " : "", name, k, policy_colour(pol[p], p), pol[p],
-			cells[p], p50 >= 1e6 ? p50 / 1e6 : p50 >= 1e3 ? p50 / 1e3 : p50,
-			p50 >= 1e6 ? "ms" : p50 >= 1e3 ? "us" : "ns");
+		an_fmt_unit(p50, sizeof(p50), hist_percentile(&h[p], 50), "ns", NULL);
+		fprintf(gp, "%s'%s.dat' index %zu using (to_s($1)):2 with steps lw 2 lc rgb '%s' title '%s (%zu cells, p50 %s)'",
+			k ? ", " : "", name, k, an_policy_colour(pol[p]), pol[p],
+			cells[p], p50);
 		k++;
 	}
 	fputc('\n', gp);
@@ -574,10 +617,10 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 		"set bmargin 8\nset offsets 0.5, 0.5, 0, 0\n", unit);
 	for (size_t i = 1, k = 1; i < n; i++, k += cp[i - 1])
 		if (cp[i])
-			fprintf(gp, "set arrow %zu from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 2 lc rgb '#c0392b'\n"
-				"set label %zu 'change' at %.1f, graph 0.97 right offset -0.5,0 tc rgb '#c0392b'\n",
+			fprintf(gp, "set arrow %zu from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 2 lc rgb '#555555'\n"
+				"set label %zu 'change' at %.1f, graph 0.97 right offset -0.5,0 tc rgb '#555555'\n",
 				k, i - 0.5, i - 0.5, k, i - 0.5);
-	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#2471a3' title 'median, 95%% CI'\n",
+	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#333333' title 'median, 95%% CI'\n",
 		name);
 	script_tail(gp, name, 1000, 480);
 	return fig_finish(&x, dir, name, out, nout);

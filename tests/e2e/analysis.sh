@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 44
+plan 46
 
 S="$TEST_TMP/store"
 synth() {
@@ -116,6 +116,29 @@ check "report: exit 0, prints the HTML path" \
 	sh -c "[ \$(cat '$TEST_TMP/rep.rc') = 0 ] && [ \"\$(cat '$TEST_TMP/rep.out')\" = '$S/A/report/report.html' ]"
 check "report: bars, CDFs and the exposure window, each PNG + SVG + .gp" \
 	sh -c "cd '$S/A/report/plots' && ls bars-*.png cdf-fio-randread-fio.png cdf-dmabench-single-unmap.svg cdf-dmabench-single-exposure.gp >/dev/null"
+# a rate's +337 % and a latency's -87 % never share an axis, and up is
+# better in both charts: the latency's reduction is plotted
+bars="$S/A/report/plots/bars-synth_0-intel-dmabench-single"
+check "report: rates and times in charts of their own, up is better in both" \
+	sh -c "grep -q '^\"dmabench.map.rate\" ' '$bars-rates.dat' && ! grep -q '^\"dmabench.map.rate\" ' '$bars-times.dat' &&
+	       grep -q '^\"dmabench.unmap.p50\" ' '$bars-times.dat' && ! grep -q '^\"dmabench.unmap.p50\" ' '$bars-rates.dat' &&
+	       awk '\$1 == \"\\\"dmabench.unmap.p50\\\"\" { exit !(\$5 > 80 && \$5 < 95) }' '$bars-times.dat' &&
+	       awk '\$1 == \"\\\"dmabench.map.rate\\\"\" { exit !(\$5 > 300) }' '$bars-rates.dat'"
+# one colour per policy in every figure and in the HTML, never the green
+# or red of better and worse
+pc=
+for p in strict lazy identity; do
+	c=$({ grep -ho "title '$p' lc rgb '#[0-9a-f]*'\|lc rgb '#[0-9a-f]*' title '$p " \
+		"$S"/A/report/plots/*.gp
+	      grep -o "background:#[0-9a-f]*\"></i>$p<" "$S/A/report/report.html"
+	    } | grep -o '#[0-9a-f]\{6\}' | sort -u | tr '\n' ' ')
+	pc="$pc$p=$c"
+done
+echo "# policy colours: $pc"
+check "report: one colour per policy in the plots and the HTML, not green or red" \
+	sh -c "echo '$pc' | grep -Eqx 'strict=#[0-9a-f]{6} lazy=#[0-9a-f]{6} identity=#[0-9a-f]{6} ' &&
+	       ! echo '$pc' | grep -Eq '#1e8449|#c0392b|#229954' &&
+	       [ \$(echo '$pc' | grep -o '#[0-9a-f]*' | sort -u | wc -l) = 3 ]"
 check "report: HTML inlines every plot" \
 	test "$(grep -o 'data:image/png;base64' "$S/A/report/report.html" | wc -l)" = "$(ls "$S"/A/report/plots/*.png | wc -l)"
 check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (ops/s, higher is better) | strict | 5 | [0-9.]*k IOPS |' "$S/A/report/report.md"
