@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "stats.h"
+#include "util.h"
 
 /* the dimensions of a series, in key order */
 enum an_dim {
@@ -110,6 +111,52 @@ extern const char *const an_dim_names[AN_NR_DIMS];
 
 /* a number with SI suffix into @buf (3 significant digits) */
 const char *an_fmt(char *buf, size_t len, double v);
+
+/* --- text output (text.c) ------------------------------------------------ */
+
+/*
+ * an_fmt_unit - @v of @unit for a reader, 3 significant digits: ns as
+ * ns/µs/ms/s, B/s as B/s/kB/s/MB/s/GB/s (decimal), ops/s of a *.iops
+ * @metric as IOPS, other units with an SI prefix ("176k ops/s").  "-" for
+ * NaN.
+ */
+const char *an_fmt_unit(char *buf, size_t len, double v, const char *unit,
+			const char *metric);
+
+struct an_table_ent {
+	size_t off;		/* of the text in an_table.text */
+	size_t col;
+	bool line;		/* a line of its own, outside the columns */
+};
+
+/*
+ * struct an_table - text in columns as wide as their widest cell (UTF-8
+ * aware), two spaces apart, no trailing blanks.  an_table_row() starts a
+ * row, an_table_cell() fills its next column; an_table_line() puts a line
+ * between rows (a title, a blank) that the columns ignore.
+ */
+struct an_table {
+	const char *align;	/* per column: 'l' left, 'r' right */
+	size_t ncols;
+	size_t col;		/* next column of the row being filled */
+	struct strbuf text;
+	struct an_table_ent *ent;
+	size_t n;
+	size_t cap;
+	int err;
+};
+
+void an_table_init(struct an_table *t, const char *align);
+void an_table_row(struct an_table *t);
+int an_table_cell(struct an_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int an_table_line(struct an_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* print the rows, each prefixed by @indent; -1 on an error of @f */
+int an_table_print(struct an_table *t, FILE *f, const char *indent);
+void an_table_free(struct an_table *t);
+/* flush standard output; -1 after saying why when it cannot be written */
+int an_stdout_done(void);
 
 /* --- compare ------------------------------------------------------------- */
 
@@ -227,6 +274,8 @@ int an_judge(const struct an_gate_opts *o, size_t n,
 
 /* --- plots and report ------------------------------------------------------ */
 
+/* the colour of @policy in every figure and table ("#rrggbb") */
+const char *an_policy_colour(const char *policy);
 /* an_gnuplot - run gnuplot on @script (in @dir); 0 or -1 */
 int an_gnuplot(const char *dir, const char *script);
 /* a histogram-bearing series: merged latency histogram per configuration */

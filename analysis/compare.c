@@ -111,60 +111,120 @@ static void fmt_pct(char *buf, size_t len, double ratio)
 		snprintf(buf, len, "%+.1f%%", (ratio - 1) * 100);
 }
 
-static void print_text(FILE *f, const struct an_compare *c, bool md)
+/* "[2.10 µs, 2.23 µs]": an interval in the series' unit */
+static const char *fmt_ci(char *buf, size_t len, const struct stats_ci *ci,
+			  const struct an_series *s)
+{
+	char lo[32], hi[32];
+
+	snprintf(buf, len, "[%s, %s]",
+		 an_fmt_unit(lo, sizeof(lo), ci->lo, s->unit, s->dim[AN_METRIC]),
+		 an_fmt_unit(hi, sizeof(hi), ci->hi, s->unit, s->dim[AN_METRIC]));
+	return buf;
+}
+
+static const char *direction(const struct an_series *s)
+{
+	return an_higher_is_better(s->dim[AN_METRIC], s->unit) ? "higher" : "lower";
+}
+
+/*
+ * Text: one table for the whole output, so the columns line up across
+ * blocks whatever the metric names; quantities in their units.
+ */
+static int print_text(FILE *f, const struct an_compare *c)
 {
 	const struct an_series *prev = NULL;
-	char blk[256] = "", cur[256], a[16], b[16], d[16], r1[16], r2[16], r3[16], pct[16];
+	char blk[256] = "", cur[256], med[32], ci[80], rci[48], r1[16], pct[16];
+	char level[16];
+	struct an_table t;
+	int ret;
+
+	snprintf(level, sizeof(level), "%.0f%% CI", c->level * 100);
+	an_table_init(&t, "lllrrlrlr");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct an_row *r = &c->rows[i];
+		const struct an_series *s = r->s;
+		bool new_metric = !prev || !same_block(prev, s, c->by);
+		bool base = s == r->base, noratio = base || isnan(r->ratio.est);
+
+		block_name(cur, sizeof(cur), s, c->by);
+		if (!prev || strcmp(blk, cur)) {
+			snprintf(blk, sizeof(blk), "%s", cur);
+			an_table_line(&t, "%s", "");
+			an_table_line(&t, "%s", blk);
+			an_table_row(&t);
+			an_table_cell(&t, "metric");
+			an_table_cell(&t, "better");
+			an_table_cell(&t, "%s", an_dim_names[c->by]);
+			an_table_cell(&t, "n");
+			an_table_cell(&t, "median");
+			an_table_cell(&t, "%s", level);
+			an_table_cell(&t, "ratio");
+			an_table_cell(&t, "%s", level);
+			an_table_cell(&t, "change");
+		}
+		snprintf(r1, sizeof(r1), base ? "base" : noratio ? "-" : "%.3f",
+			 r->ratio.est);
+		rci[0] = '\0';
+		if (!noratio)
+			snprintf(rci, sizeof(rci), "[%.3f, %.3f]", r->ratio.lo,
+				 r->ratio.hi);
+		fmt_pct(pct, sizeof(pct), base ? NAN : r->ratio.est);
+		an_table_row(&t);
+		an_table_cell(&t, "%s", new_metric ? s->dim[AN_METRIC] : "");
+		an_table_cell(&t, "%s", new_metric ? direction(s) : "");
+		an_table_cell(&t, "%s", s->dim[c->by]);
+		an_table_cell(&t, "%zu", s->n);
+		an_table_cell(&t, "%s", an_fmt_unit(med, sizeof(med), r->med.est,
+						    s->unit, s->dim[AN_METRIC]));
+		an_table_cell(&t, "%s", fmt_ci(ci, sizeof(ci), &r->med, s));
+		an_table_cell(&t, "%s", r1);
+		an_table_cell(&t, "%s", rci);
+		an_table_cell(&t, "%s", pct);
+		prev = s;
+	}
+	ret = an_table_print(&t, f, "  ");
+	an_table_free(&t);
+	return ret;
+}
+
+static void print_md(FILE *f, const struct an_compare *c)
+{
+	const struct an_series *prev = NULL;
+	char blk[256] = "", cur[256], med[32], ci[80], r1[16], pct[16];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct an_row *r = &c->rows[i];
-		bool new_metric = !prev || !same_block(prev, r->s, c->by);
+		const struct an_series *s = r->s;
+		bool new_metric = !prev || !same_block(prev, s, c->by);
+		bool base = s == r->base, noratio = base || isnan(r->ratio.est);
 
-		block_name(cur, sizeof(cur), r->s, c->by);
+		block_name(cur, sizeof(cur), s, c->by);
 		if (!prev || strcmp(blk, cur)) {
 			snprintf(blk, sizeof(blk), "%s", cur);
-			if (md)
-				fprintf(f, "\n### %s\n\n| metric | %s | n | median | %.0f%% CI | ratio to %s | %.0f%% CI | change |\n"
-					"|---|---|---:|---:|---|---:|---|---:|\n",
-					blk, an_dim_names[c->by], c->level * 100,
-					r->base ? r->base->dim[c->by] : "-",
-					c->level * 100);
-			else
-				fprintf(f, "\n%s\n  %-22s %-6s %-10s %3s %8s  %-19s %7s  %-17s %s\n",
-					blk, "metric", "unit", an_dim_names[c->by],
-					"n", "median", "CI", "ratio", "CI", "change");
+			fprintf(f, "\n### %s\n\n| metric | %s | n | median | %.0f%% CI | ratio to %s | %.0f%% CI | change |\n"
+				"|---|---|---:|---:|---|---:|---|---:|\n",
+				blk, an_dim_names[c->by], c->level * 100,
+				r->base ? r->base->dim[c->by] : "-",
+				c->level * 100);
 		}
-		an_fmt(a, sizeof(a), r->med.est);
-		an_fmt(b, sizeof(b), r->med.lo);
-		an_fmt(d, sizeof(d), r->med.hi);
-		snprintf(r1, sizeof(r1), isnan(r->ratio.est) ? "-" : "%.3f", r->ratio.est);
-		if (r->s == r->base)
-			snprintf(r1, sizeof(r1), "base");
-		snprintf(r2, sizeof(r2), "%.3f", r->ratio.lo);
-		snprintf(r3, sizeof(r3), "%.3f", r->ratio.hi);
-		fmt_pct(pct, sizeof(pct), r->s == r->base ? NAN : r->ratio.est);
-		if (md) {
-			bool noci = isnan(r->ratio.est) || r->s == r->base;
-
-			fprintf(f, "| %s%s%s%s | %s | %zu | %s | [%s, %s] | %s | %s%s%s%s%s | %s |\n",
-				new_metric ? r->s->dim[AN_METRIC] : "",
-				new_metric ? " (" : "", new_metric ? r->s->unit : "",
-				new_metric ? ")" : "", r->s->dim[c->by], r->s->n, a, b, d,
-				r1, noci ? "" : "[", noci ? "" : r2,
-				noci ? "" : ", ", noci ? "" : r3,
-				noci ? "" : "]", pct);
-		} else {
-			char ci[40] = "", rci[40] = "";
-
-			snprintf(ci, sizeof(ci), "[%s, %s]", b, d);
-			if (!isnan(r->ratio.est) && r->s != r->base)
-				snprintf(rci, sizeof(rci), "[%s, %s]", r2, r3);
-			fprintf(f, "  %-22s %-6s %-10s %3zu %8s  %-19s %7s  %-17s %s\n",
-				new_metric ? r->s->dim[AN_METRIC] : "",
-				new_metric ? r->s->unit : "", r->s->dim[c->by],
-				r->s->n, a, ci, r1, rci, pct);
-		}
-		prev = r->s;
+		snprintf(r1, sizeof(r1), base ? "base" : noratio ? "-" : "%.3f",
+			 r->ratio.est);
+		fmt_pct(pct, sizeof(pct), base ? NAN : r->ratio.est);
+		if (new_metric)
+			fprintf(f, "| %s (%s, %s is better) ", s->dim[AN_METRIC],
+				s->unit, direction(s));
+		else
+			fputs("| ", f);
+		fprintf(f, "| %s | %zu | %s | %s | %s | ", s->dim[c->by], s->n,
+			an_fmt_unit(med, sizeof(med), r->med.est, s->unit,
+				    s->dim[AN_METRIC]),
+			fmt_ci(ci, sizeof(ci), &r->med, s), r1);
+		if (!noratio)
+			fprintf(f, "[%.3f, %.3f]", r->ratio.lo, r->ratio.hi);
+		fprintf(f, " | %s |\n", pct);
+		prev = s;
 	}
 }
 
@@ -277,14 +337,15 @@ int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
 	case AN_JSON:
 		return print_json(f, c, run_id);
 	case AN_MARKDOWN:
-		print_text(f, c, true);
+		print_md(f, c);
 		break;
 	default:
-		fprintf(f, "run %s: by %s, baseline %s; median [%.0f%% bootstrap CI], ratio of medians to the baseline [%.0f%% CI]\n",
+		fprintf(f, "run %s: by %s, baseline %s; median [%.0f%% bootstrap CI], ratio of medians to the baseline [%.0f%% CI]; better: the direction in which the metric improves\n",
 			run_id, an_dim_names[c->by],
 			c->baseline ? c->baseline : "(first)", c->level * 100,
 			c->level * 100);
-		print_text(f, c, false);
+		if (print_text(f, c))
+			return -1;
 		break;
 	}
 	return ferror(f) ? -1 : 0;
@@ -437,7 +498,8 @@ int cmd_compare(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = an_compare_print(stdout, &c, fmt, run.id) ? EXIT_ERROR : 0;
+	ret = an_compare_print(stdout, &c, fmt, run.id) || an_stdout_done() ?
+	      EXIT_ERROR : 0;
 	an_compare_free(&c);
 out:
 	an_dataset_free(&ds);

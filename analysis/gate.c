@@ -114,7 +114,7 @@ static void explain(char *buf, size_t len, const struct pair *p,
 		    const struct an_gate_opts *o)
 {
 	const struct an_judgement *j = &p->j;
-	char a[16], b[16];
+	char a[32], b[32];
 
 	switch (j->verdict) {
 	case AN_MISSING:
@@ -127,8 +127,10 @@ static void explain(char *buf, size_t len, const struct pair *p,
 		break;
 	default:
 		snprintf(buf, len, "%s -> %s (%+.1f%%, %.0f%% CI %+.1f%% .. %+.1f%%), %s is %s; p(worse) %.2g, Holm %.2g; %zu+%zu repetitions, %zu per side would detect %.0f%% with %.0f%% power",
-			 an_fmt(a, sizeof(a), stats_median(p->a->v, p->a->n)),
-			 an_fmt(b, sizeof(b), stats_median(p->b->v, p->b->n)),
+			 an_fmt_unit(a, sizeof(a), stats_median(p->a->v, p->a->n),
+				     p->a->unit, p->a->dim[AN_METRIC]),
+			 an_fmt_unit(b, sizeof(b), stats_median(p->b->v, p->b->n),
+				     p->b->unit, p->b->dim[AN_METRIC]),
 			 (j->welch.ratio - 1) * 100, 95.0,
 			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100,
 			 p->b->dim[AN_METRIC],
@@ -205,59 +207,198 @@ static const char *verdict_mark(enum an_verdict v)
 	}
 }
 
-static void print_report(FILE *f, bool md, const struct pair *p, size_t n,
-			 const struct an_gate_opts *o, const char *ra,
-			 const char *rb, int code)
+/* the order of the report: what needs a look first */
+static int verdict_rank(enum an_verdict v)
+{
+	switch (v) {
+	case AN_REGRESSED:
+		return 0;
+	case AN_TOO_FEW:
+		return 1;
+	case AN_MISSING:
+		return 2;
+	case AN_IMPROVED:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+static bool underpowered(const struct pair *p)
+{
+	const struct an_judgement *j = &p->j;
+
+	return j->verdict != AN_MISSING && j->verdict != AN_TOO_FEW &&
+	       (j->need > p->a->n || j->need > p->b->n);
+}
+
+struct tally {
+	size_t regressed, improved, clean, cannot, underpowered;
+};
+
+static void count(const struct pair *p, size_t n, struct tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i].j.verdict) {
+		case AN_REGRESSED:
+			t->regressed++;
+			break;
+		case AN_IMPROVED:
+			t->improved++;
+			break;
+		case AN_CLEAN:
+			t->clean++;
+			break;
+		default:
+			t->cannot++;
+		}
+		t->underpowered += underpowered(&p[i]);
+	}
+}
+
+/* "3 regressed, 40 clean, 3 cannot judge of 46" */
+static const char *counts(char *buf, size_t len, const struct tally *t,
+			  size_t n)
+{
+	char imp[32] = "";
+
+	if (t->improved)
+		snprintf(imp, sizeof(imp), "%zu improved, ", t->improved);
+	snprintf(buf, len, "%zu regressed, %s%zu clean, %zu cannot judge of %zu",
+		 t->regressed, imp, t->clean, t->cannot, n);
+	return buf;
+}
+
+/* indices of @p, regressions first, each verdict in the judged order */
+static size_t *report_order(const struct pair *p, size_t n)
+{
+	size_t *ix = malloc((n ? n : 1) * sizeof(*ix)), k = 0;
+
+	if (!ix)
+		return NULL;
+	for (int rank = 0; rank <= 4; rank++)
+		for (size_t i = 0; i < n; i++)
+			if (verdict_rank(p[i].j.verdict) == rank)
+				ix[k++] = i;
+	return ix;
+}
+
+static void reps_needed(char *buf, size_t len, size_t need)
+{
+	if (need == SIZE_MAX)
+		snprintf(buf, len, "out of reach");
+	else
+		snprintf(buf, len, "%zu per side", need);
+}
+
+static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
+			const struct an_gate_opts *o, const char *ra,
+			const char *rb, int code)
 {
 	static const char *const codes[] = { "clean", "regression", "cannot judge" };
-	char cfg[256], msg[512], ratio[64];
+	char cfg[256], msg[512], ratio[64], tot[128], need[32];
+	size_t *ix = report_order(p, n);
+	struct an_table t;
+	struct tally tl;
+	int ret;
 
+	if (!ix)
+		return -1;
+	count(p, n, &tl);
+	counts(tot, sizeof(tot), &tl, n);
+	an_table_init(&t, "lllrrrlrrl");
 	if (md)
-		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d). Welch t-test on logs, one-sided in each metric's bad direction, Holm-adjusted over %s; a regression needs p <= %g and a change of at least %.1f%%.\n\n"
+		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d): %s. Welch t-test on logs, one-sided in each metric's bad direction, Holm-adjusted over %s; a regression needs p <= %g and a change of at least %.1f%%.\n\n"
 			"| verdict | configuration | metric | baseline -> candidate | change | 95%% CI | p (Holm) | n |\n|---|---|---|---:|---:|---|---:|---|\n",
-			rb, ra, codes[code], code, o->holm ? "the family" : "nothing",
+			rb, ra, codes[code], code, tot, o->holm ? "the family" : "nothing",
 			o->alpha, o->min_effect * 100);
-	else
+	else {
 		fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n",
 			rb, ra, o->alpha, o->min_effect * 100,
 			o->holm ? "Holm over all judged metrics" : "no multiplicity adjustment");
-	for (size_t i = 0; i < n; i++) {
-		const struct an_judgement *j = &p[i].j;
-		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
-		char a[16], b[16];
+		an_table_row(&t);
+		an_table_cell(&t, "verdict");
+		an_table_cell(&t, "configuration");
+		an_table_cell(&t, "metric");
+		an_table_cell(&t, "baseline");
+		an_table_cell(&t, "candidate");
+		an_table_cell(&t, "change");
+		an_table_cell(&t, "95%% CI");
+		an_table_cell(&t, "p (Holm)");
+		an_table_cell(&t, "n");
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct pair *q = &p[ix[k]];
+		const struct an_judgement *j = &q->j;
+		const struct an_series *s = q->b ? q->b : q->a;
+		const char *metric = s->dim[AN_METRIC];
+		char a[32], b[32];
 
-		config_name(cfg, sizeof(cfg), &p[i]);
+		config_name(cfg, sizeof(cfg), q);
 		if (j->verdict == AN_MISSING || j->verdict == AN_TOO_FEW) {
-			explain(msg, sizeof(msg), &p[i], o);
-			if (md)
+			explain(msg, sizeof(msg), q, o);
+			if (md) {
 				fprintf(f, "| %s | %s | %s | | | | | %s |\n",
-					verdict_mark(j->verdict), cfg,
-					s->dim[AN_METRIC], msg);
-			else
-				fprintf(f, "  %-9s %-34s %-22s %s\n",
-					verdict_mark(j->verdict), cfg,
-					s->dim[AN_METRIC], msg);
+					verdict_mark(j->verdict), cfg, metric, msg);
+				continue;
+			}
+			an_table_row(&t);
+			an_table_cell(&t, "%s", verdict_mark(j->verdict));
+			an_table_cell(&t, "%s", cfg);
+			an_table_cell(&t, "%s", metric);
+			for (int c = 0; c < 5; c++)
+				an_table_cell(&t, "%s", "");
+			if (j->verdict == AN_TOO_FEW) {
+				an_table_cell(&t, "%zu+%zu", q->a->n, q->b->n);
+				an_table_cell(&t, "refused: needs at least %zu per side",
+					      j->need);
+			} else {
+				an_table_cell(&t, "%s", "");
+				an_table_cell(&t, "%s", msg);
+			}
 			continue;
 		}
 		snprintf(ratio, sizeof(ratio), "[%+.1f%%, %+.1f%%]",
 			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100);
-		an_fmt(a, sizeof(a), stats_median(p[i].a->v, p[i].a->n));
-		an_fmt(b, sizeof(b), stats_median(p[i].b->v, p[i].b->n));
-		if (md)
-			fprintf(f, "| %s | %s | %s | %s -> %s %s | %+.1f%% | %s | %.2g | %zu+%zu (needs %zu) |\n",
-				verdict_mark(j->verdict), cfg, s->dim[AN_METRIC],
-				a, b, s->unit, (j->welch.ratio - 1) * 100, ratio,
-				j->p_adj, p[i].a->n, p[i].b->n, j->need);
-		else
-			fprintf(f, "  %-9s %-34s %-22s %8s -> %-8s %+6.1f%% %-20s p %-8.2g n %zu+%zu%s\n",
-				verdict_mark(j->verdict), cfg, s->dim[AN_METRIC],
-				a, b, (j->welch.ratio - 1) * 100, ratio, j->p_adj,
-				p[i].a->n, p[i].b->n,
-				j->need > p[i].a->n || j->need > p[i].b->n ?
-				" (underpowered)" : "");
+		an_fmt_unit(a, sizeof(a), stats_median(q->a->v, q->a->n),
+			    q->a->unit, metric);
+		an_fmt_unit(b, sizeof(b), stats_median(q->b->v, q->b->n),
+			    q->b->unit, metric);
+		reps_needed(need, sizeof(need), j->need);
+		if (md) {
+			fprintf(f, "| %s | %s | %s | %s -> %s | %+.1f%% | %s | %.2g | %zu+%zu%s%s%s |\n",
+				verdict_mark(j->verdict), cfg, metric, a, b,
+				(j->welch.ratio - 1) * 100, ratio, j->p_adj,
+				q->a->n, q->b->n,
+				underpowered(q) ? ", underpowered (needs " : "",
+				underpowered(q) ? need : "",
+				underpowered(q) ? ")" : "");
+			continue;
+		}
+		an_table_row(&t);
+		an_table_cell(&t, "%s", verdict_mark(j->verdict));
+		an_table_cell(&t, "%s", cfg);
+		an_table_cell(&t, "%s", metric);
+		an_table_cell(&t, "%s", a);
+		an_table_cell(&t, "%s", b);
+		an_table_cell(&t, "%+.1f%%", (j->welch.ratio - 1) * 100);
+		an_table_cell(&t, "%s", ratio);
+		an_table_cell(&t, "%.2g", j->p_adj);
+		an_table_cell(&t, "%zu+%zu", q->a->n, q->b->n);
+		if (underpowered(q))
+			an_table_cell(&t, "underpowered (needs %s)", need);
 	}
+	ret = md ? 0 : an_table_print(&t, f, "  ");
+	if (tl.underpowered)
+		fprintf(f, "\nunderpowered (%zu of %zu series): at the dispersion these runs show, their repetitions would detect a change of %.1f%% with less than %.0f%% probability; in parentheses, the repetitions per side that would. A clean verdict on such a series is weak evidence that nothing changed.\n",
+			tl.underpowered, n,
+			o->min_effect * 100, o->power * 100);
 	if (!md)
-		fprintf(f, "gate: %s\n", codes[code]);
+		fprintf(f, "gate: %s: %s\n", codes[code], tot);
+	an_table_free(&t);
+	free(ix);
+	return ret || ferror(f) ? -1 : 0;
 }
 
 static struct json_object *jnum(double v)
@@ -538,31 +679,36 @@ int cmd_gate(int argc, char **argv)
 	la = ka ? xasprintf("%s (kernel %s)", A.run.id, ka) : strdup(A.run.id);
 	lb = kb ? xasprintf("%s (kernel %s)", B.run.id, kb) : strdup(B.run.id);
 	print_report(stdout, false, p, np, &o, la, lb, code);
+	/* each file whole or not at all; a failed one is an error */
 	if (md) {
-		FILE *f = fopen(md, "w");
+		struct afile af;
+		FILE *f = afile_open(&af, md);
 
-		if (!f) {
-			pr_err("%s: %s", md, strerror(errno));
-			code = GATE_ERROR;
-		} else {
+		if (f)
 			print_report(f, true, p, np, &o, la, lb, code);
-			fclose(f);
+		if (!f || afile_commit(&af)) {
+			pr_err("--markdown %s: %s", md, strerror(errno));
+			code = GATE_ERROR;
 		}
 	}
 	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, ka, kb,
-				code))
+				code)) {
+		pr_err("--json %s: %s", jpath, strerror(errno));
 		code = GATE_ERROR;
+	}
 	if (junit) {
-		FILE *f = fopen(junit, "w");
+		struct afile af;
+		FILE *f = afile_open(&af, junit);
 
-		if (!f) {
-			pr_err("%s: %s", junit, strerror(errno));
-			code = GATE_ERROR;
-		} else {
+		if (f)
 			print_junit(f, p, np, &o, la, lb);
-			fclose(f);
+		if (!f || afile_commit(&af)) {
+			pr_err("--junit %s: %s", junit, strerror(errno));
+			code = GATE_ERROR;
 		}
 	}
+	if (an_stdout_done())
+		code = GATE_ERROR;
 out:
 	free(la);
 	free(lb);

@@ -193,15 +193,24 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 	bool *mark = calloc(n, sizeof(*mark));
 	const struct an_series *s = pt[0];
 	struct json_object *jl = NULL, *jp = NULL;
-	char a[16], b[16], c[16], name[256], title[256];
+	char a[32], b[32], c[32], name[256], title[256];
+	struct an_table t;
 	int ret = -1;
 
+	an_table_init(&t, "rlrrlrl");
 	if (!ci || !cp || !label || !mark || change_points(pt, n, o, cp))
 		goto out;
-	if (o->fmt == AN_TEXT)
-		fprintf(f, "\n%s / %s / %s\n  %-3s %-14s %4s %8s  %-20s %8s\n",
-			s->dim[AN_IOMMU], s->dim[AN_POLICY], s->dim[AN_WORKLOAD],
-			"#", "commit", "n", "median", "95% CI", "vs prev");
+	if (o->fmt == AN_TEXT) {
+		fprintf(f, "\n%s / %s / %s\n", s->dim[AN_IOMMU],
+			s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
+		an_table_row(&t);
+		an_table_cell(&t, "#");
+		an_table_cell(&t, "commit");
+		an_table_cell(&t, "n");
+		an_table_cell(&t, "median");
+		an_table_cell(&t, "95%% CI");
+		an_table_cell(&t, "vs prev");
+	}
 	if (o->fmt == AN_JSON) {
 		jl = json_object_new_object();
 		jp = json_object_new_array();
@@ -219,19 +228,26 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 		mark[i] = cp[i].change;
 		snprintf(commit, sizeof(commit), "%.12s", pt[i]->commit);
 		if (o->fmt == AN_TEXT) {
-			char ci_s[48], prev[16] = "";
+			const char *m = s->dim[AN_METRIC];
 
-			snprintf(ci_s, sizeof(ci_s), "[%s, %s]",
-				 an_fmt(b, sizeof(b), ci[i].lo), an_fmt(c, sizeof(c), ci[i].hi));
+			an_table_row(&t);
+			an_table_cell(&t, "%zu", i + 1);
+			an_table_cell(&t, "%s", commit);
+			an_table_cell(&t, "%zu", pt[i]->n);
+			an_table_cell(&t, "%s", an_fmt_unit(a, sizeof(a), ci[i].est,
+							    s->unit, m));
+			an_table_cell(&t, "[%s, %s]",
+				      an_fmt_unit(b, sizeof(b), ci[i].lo, s->unit, m),
+				      an_fmt_unit(c, sizeof(c), ci[i].hi, s->unit, m));
 			if (i)
-				snprintf(prev, sizeof(prev), "%+.1f%%",
-					 (ci[i].est / ci[i - 1].est - 1) * 100);
-			fprintf(f, "  %-3zu %-14s %4zu %8s  %-20s %8s", i + 1, commit,
-				pt[i]->n, an_fmt(a, sizeof(a), ci[i].est), ci_s, prev);
+				an_table_cell(&t, "%+.1f%%",
+					      (ci[i].est / ci[i - 1].est - 1) * 100);
+			else
+				an_table_cell(&t, "%s", "");
 			if (cp[i].change)
-				fprintf(f, "  <- change point: %+.1f%% (window %zu, Holm p %.2g)",
-					(cp[i].ratio - 1) * 100, o->window, cp[i].p);
-			fputc('\n', f);
+				an_table_cell(&t, "<- change point: %+.1f%% (window %zu, Holm p %.2g)",
+					      (cp[i].ratio - 1) * 100, o->window,
+					      cp[i].p);
 		} else if (o->fmt == AN_CSV) {
 			fprintf(f, "%s,%s,%s,%s,%zu,%s,%zu,%.10g,%.10g,%.10g,%s,%.4g\n",
 				s->dim[AN_METRIC], s->dim[AN_IOMMU], s->dim[AN_POLICY],
@@ -251,6 +267,8 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 			json_object_array_add(jp, o2);
 		}
 	}
+	if (o->fmt == AN_TEXT && an_table_print(&t, f, "  "))
+		goto out;
 	if (o->plot_dir && n > 1) {
 		char raw[256];
 
@@ -272,6 +290,7 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 	}
 	ret = 0;
 out:
+	an_table_free(&t);
 	free(ci);
 	free(cp);
 	free(label);

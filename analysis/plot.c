@@ -22,19 +22,24 @@
 #include "spawn.h"
 #include "util.h"
 
-/* gnuplot colours for strict, lazy, identity, then others */
-static const char *const colours[] = { "#c0392b", "#2471a3", "#229954",
-				       "#7d3c98", "#d68910", "#566573" };
-
-static const char *policy_colour(const char *policy, size_t i)
+/*
+ * One colour per policy in every figure and table: strict, lazy and
+ * identity fixed (Okabe-Ito blue and orange, a purple), other policies by
+ * a hash of the name so they keep theirs from figure to figure.  Green
+ * and red stay free for better and worse.
+ */
+const char *an_policy_colour(const char *policy)
 {
+	static const char *const others[] = { "#56b4e9", "#8c564b", "#999999",
+					      "#f0e442", "#17becf" };
+
 	if (!strcmp(policy, "strict"))
-		return colours[0];
+		return "#0072b2";
 	if (!strcmp(policy, "lazy"))
-		return colours[1];
+		return "#e69f00";
 	if (!strcmp(policy, "identity"))
-		return colours[2];
-	return colours[3 + i % 3];
+		return "#7b4fa0";
+	return others[str_hash(policy, STR_HASH_INIT) % ARRAY_SIZE(others)];
 }
 
 int an_gnuplot(const char *dir, const char *script)
@@ -54,33 +59,129 @@ int an_gnuplot(const char *dir, const char *script)
 	return 0;
 }
 
-static FILE *open_in(const char *dir, const char *name, const char *ext)
-{
-	char *path = xasprintf("%s/%s.%s", dir, name, ext);
-	FILE *f = path ? fopen(path, "w") : NULL;
+/*
+ * A figure's two text files, written whole or not at all (struct afile);
+ * the images are gnuplot's.
+ */
+struct fig {
+	struct afile dat;
+	struct afile gp;
+	FILE *d;		/* NAME.dat */
+	FILE *g;		/* NAME.gp */
+};
 
-	if (!f)
-		pr_err("%s: %s", path ? path : name, strerror(errno));
-	free(path);
-	return f;
+static char *fig_path(const char *dir, const char *name, const char *ext)
+{
+	return xasprintf("%s/%s.%s", dir, name, ext);
+}
+
+/* Start NAME.dat and NAME.gp in @dir; -1 after saying why. */
+static int fig_open(struct fig *x, const char *dir, const char *name)
+{
+	char *dat = fig_path(dir, name, "dat"), *gp = fig_path(dir, name, "gp");
+	int ret = -1;
+
+	memset(x, 0, sizeof(*x));
+	if (!dat || !gp) {
+		pr_err("%s/%s: %s", dir, name, strerror(ENOMEM));
+		goto out;
+	}
+	x->d = afile_open(&x->dat, dat);
+	x->g = x->d ? afile_open(&x->gp, gp) : NULL;
+	if (!x->g) {
+		pr_err("%s: %s", x->d ? gp : dat, strerror(errno));
+		if (x->d)
+			afile_abort(&x->dat);
+		x->d = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	free(dat);
+	free(gp);
+	return ret;
+}
+
+static void fig_abort(struct fig *x)
+{
+	if (x->d)
+		afile_abort(&x->dat);
+	if (x->g)
+		afile_abort(&x->gp);
+	x->d = x->g = NULL;
 }
 
 /*
- * Open <name>.dat and <name>.gp in @dir; on failure close whichever
- * opened and return -1.
+ * gnuplot exits 0 when it cannot write an image (a full disk leaves a
+ * truncated PNG and an empty SVG): an image counts only when complete.
  */
-static int open_pair(const char *dir, const char *name, FILE **dat, FILE **gp)
+static int check_image(const char *dir, const char *name, const char *ext)
 {
-	*dat = open_in(dir, name, "dat");
-	*gp = open_in(dir, name, "gp");
-	if (*dat && *gp)
-		return 0;
-	if (*dat)
-		fclose(*dat);
-	if (*gp)
-		fclose(*gp);
-	*dat = *gp = NULL;
-	return -1;
+	static const char png_end[] = "IEND\xae\x42\x60\x82";
+	char *path = fig_path(dir, name, ext), *data;
+	size_t len = 0;
+	bool whole;
+	int ret = -1;
+
+	if (!path)
+		return -1;
+	data = read_file(path, &len);
+	if (!data) {
+		pr_err("%s: %s (gnuplot did not write it)", path, strerror(errno));
+		goto out;
+	}
+	if (!strcmp(ext, "png"))
+		whole = len >= 8 && !memcmp(data + len - 8, png_end, 8);
+	else
+		whole = strstr(data, "</svg>") != NULL;
+	if (!whole)
+		pr_err("%s: incomplete (%zu bytes): gnuplot could not finish writing it (is the file system full?)",
+		       path, len);
+	ret = whole ? 0 : -1;
+out:
+	free(data);
+	free(path);
+	return ret;
+}
+
+/*
+ * Put NAME.dat and NAME.gp in place, run the script, check the images and
+ * add @name to *@out.  -1 after saying what failed.
+ */
+static int fig_finish(struct fig *x, const char *dir, const char *name,
+		      char ***out, size_t *nout)
+{
+	char *gpname = xasprintf("%s.gp", name), **n;
+	int ret = -1;
+
+	if (afile_commit(&x->dat)) {
+		pr_err("%s/%s.dat: %s", dir, name, strerror(errno));
+		x->d = NULL;
+		goto out;
+	}
+	x->d = NULL;
+	if (afile_commit(&x->gp)) {
+		pr_err("%s/%s.gp: %s", dir, name, strerror(errno));
+		x->g = NULL;
+		goto out;
+	}
+	x->g = NULL;
+	if (!gpname || an_gnuplot(dir, gpname) ||
+	    check_image(dir, name, "png") || check_image(dir, name, "svg"))
+		goto out;
+	n = realloc(*out, (*nout + 1) * sizeof(*n));
+	if (!n)
+		goto out;
+	*out = n;
+	n[*nout] = strdup(name);
+	if (!n[*nout])
+		goto out;
+	(*nout)++;
+	ret = 0;
+out:
+	fig_abort(x);
+	free(gpname);
+	return ret;
 }
 
 /* the common head of every script: PNG first, SVG by replot at the end */
@@ -88,6 +189,7 @@ static void script_head(FILE *f, const char *name, const char *title,
 			int width, int height)
 {
 	fprintf(f, "# %s.gp - written by iommubench; render with: gnuplot %s.gp\n"
+		"set encoding utf8\n"
 		"set terminal pngcairo size %d,%d font 'Sans,10' enhanced\n"
 		"set output '%s.png'\n"
 		"set title \"%s\" noenhanced\n"
@@ -103,29 +205,6 @@ static void script_tail(FILE *f, const char *name, int width, int height)
 		"set output '%s.svg'\nreplot\n", width, height, name);
 }
 
-static int finish(FILE *dat, FILE *gp, const char *dir, const char *name,
-		  char ***out, size_t *nout)
-{
-	char *gpname = xasprintf("%s.gp", name), **n;
-	int ret = -1;
-
-	if (dat && fclose(dat))
-		goto out;
-	if (fclose(gp))
-		goto out;
-	if (an_gnuplot(dir, gpname))
-		goto out;
-	n = realloc(*out, (*nout + 1) * sizeof(*n));
-	if (!n)
-		goto out;
-	*out = n;
-	n[(*nout)++] = strdup(name);
-	ret = 0;
-out:
-	free(gpname);
-	return ret;
-}
-
 static void safe_name(char *dst, size_t len, const char *src)
 {
 	size_t i = 0;
@@ -137,9 +216,121 @@ static void safe_name(char *dst, size_t len, const char *src)
 }
 
 /*
- * an_plot_bars - one figure per block (kernel, iommu, workload): the change
- * of every metric against the baseline, per configuration, with the
- * bootstrap interval of the ratio as error bars.
+ * Whether the metric of rows [@k, *@e) (*@e: where the next metric starts,
+ * at most @j) goes in the chart of @rate's direction: it has one, and a
+ * ratio to the baseline.
+ */
+static bool metric_in_chart(const struct an_compare *c, size_t k, size_t j,
+			    bool rate, size_t *e)
+{
+	const struct an_series *s = c->rows[k].s;
+	bool any = false;
+
+	for (*e = k; *e < j && c->rows[*e].s->dim[AN_METRIC] == s->dim[AN_METRIC];
+	     (*e)++)
+		any |= c->rows[*e].s != c->rows[*e].base &&
+		       !isnan(c->rows[*e].ratio.est);
+	return any && an_higher_is_better(s->dim[AN_METRIC], s->unit) == rate;
+}
+
+/*
+ * One bar chart of a block: the metrics of @rate's direction (rates, or
+ * times) of rows [@i, @j), as the change in the good direction, so that
+ * up is better in every chart: a rate's increase, a time's reduction.
+ */
+static int bars_one(const char *dir, const struct an_compare *c, size_t i,
+		    size_t j, const char *const *cfgs, size_t ncfg, bool rate,
+		    char ***out, size_t *nout)
+{
+	const struct an_series *s0 = c->rows[i].s;
+	const char *base = c->rows[i].base ? c->rows[i].base->dim[c->by] : "baseline";
+	char name[192], title[320], blk[160];
+	size_t nmet = 0;
+	struct fig x;
+	FILE *dat, *gp;
+	int width;
+
+	/* the metrics of this chart that have a ratio */
+	for (size_t k = i, e; k < j; k = e)
+		nmet += metric_in_chart(c, k, j, rate, &e);
+	if (!nmet)
+		return 0;
+	snprintf(blk, sizeof(blk), "bars-%s-%s-%s", s0->dim[AN_KERNEL],
+		 s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD]);
+	safe_name(name, sizeof(name) - 8, blk);
+	strcat(name, rate ? "-rates" : "-times");
+	if (fig_open(&x, dir, name))
+		return -1;
+	dat = x.d;
+	gp = x.g;
+	fprintf(dat, "# %s against %s, in %% of %s's median, positive = better:\n"
+		"# %s\n# metric", rate ? "rates" : "times", base, base,
+		rate ? "increase (ratio - 1)" : "reduction (1 - ratio)");
+	for (size_t k = 0; k < ncfg; k++)
+		fprintf(dat, "  %s: better%% lo%% hi%%", cfgs[k]);
+	fputc('\n', dat);
+	nmet = 0;
+	for (size_t k = i, e; k < j; k = e) {
+		const char *metric = c->rows[k].s->dim[AN_METRIC];
+
+		if (!metric_in_chart(c, k, j, rate, &e))
+			continue;
+		fprintf(dat, "\"%s\"", metric);
+		for (size_t q = 0; q < ncfg; q++) {
+			const struct an_row *r = NULL;
+
+			for (size_t m = k; m < e; m++)
+				if (c->rows[m].s->dim[c->by] == cfgs[q])
+					r = &c->rows[m];
+			if (!r || isnan(r->ratio.est))
+				fprintf(dat, " NaN NaN NaN");
+			else if (rate)
+				fprintf(dat, " %.4f %.4f %.4f",
+					(r->ratio.est - 1) * 100,
+					(r->ratio.lo - 1) * 100,
+					(r->ratio.hi - 1) * 100);
+			else
+				fprintf(dat, " %.4f %.4f %.4f",
+					(1 - r->ratio.est) * 100,
+					(1 - r->ratio.hi) * 100,
+					(1 - r->ratio.lo) * 100);
+		}
+		fputc('\n', dat);
+	}
+	snprintf(title, sizeof(title),
+		 "%s, %s, %s\\n%s %s: up is better (ratio of medians, %.0f%% CI)",
+		 s0->dim[AN_WORKLOAD], s0->dim[AN_KERNEL], s0->dim[AN_IOMMU],
+		 rate ? "rates, increase over" : "times, reduction from",
+		 base, c->level * 100);
+	width = 360 + 60 * (int)nmet * (int)ncfg;
+	width = width > 1100 ? 1100 : width < 700 ? 700 : width;
+	script_head(gp, name, title, width, 460);
+	fprintf(gp, "set style data histogram\n"
+		"set style histogram errorbars gap 1 lw 1\n"
+		"set style fill solid 0.85 border -1\n"
+		"set boxwidth 0.9\n"
+		"set ylabel '%s %s (%%), up is better'\n"
+		"set xtics rotate by -30 noenhanced\n"
+		"set xzeroaxis lt -1\n"
+		"set yrange [*<0:0<*]\n"
+		"set bmargin 7\n"
+		"plot ", rate ? "increase over" : "reduction from", base);
+	for (size_t q = 0; q < ncfg; q++)
+		fprintf(gp, "%s'%s.dat' using %zu:%zu:%zu%s title '%s' lc rgb '%s'",
+			q ? ", " : "", name, 2 + 3 * q, 3 + 3 * q, 4 + 3 * q,
+			q ? "" : ":xtic(1)", cfgs[q], an_policy_colour(cfgs[q]));
+	fputc('\n', gp);
+	script_tail(gp, name, width, 460);
+	return fig_finish(&x, dir, name, out, nout);
+}
+
+/*
+ * an_plot_bars - per block (kernel, iommu, workload), two charts of the
+ * change against the baseline per configuration, error bars = bootstrap
+ * interval of the ratio of medians: rates (higher is better: the
+ * increase) and times (lower is better: the reduction).  Split and
+ * oriented so that up is better everywhere and a rate's +337 % does not
+ * share an axis with a latency's -87 %.
  */
 int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 		 size_t *nout)
@@ -147,9 +338,7 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 	for (size_t i = 0; i < c->n;) {
 		const struct an_series *s0 = c->rows[i].s;
 		const char *cfgs[8];
-		size_t ncfg = 0, j = i, nmet = 0;
-		char name[192], title[256], blk[160];
-		FILE *dat, *gp;
+		size_t ncfg = 0, j = i;
 
 		/* the block: same kernel, iommu, workload (for --by policy) */
 		while (j < c->n) {
@@ -171,78 +360,8 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 			}
 			j++;
 		}
-		if (!ncfg) {
-			i = j;
-			continue;
-		}
-		snprintf(blk, sizeof(blk), "%s-%s-%s", s0->dim[AN_KERNEL],
-			 s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD]);
-		safe_name(name, sizeof(name) - 8, blk);
-		memmove(name + 5, name, strlen(name) + 1);
-		memcpy(name, "bars-", 5);
-		if (open_pair(dir, name, &dat, &gp))
-			return -1;
-		fprintf(dat, "# metric");
-		for (size_t k = 0; k < ncfg; k++)
-			fprintf(dat, "  %s: change%% lo%% hi%%", cfgs[k]);
-		fputc('\n', dat);
-		for (size_t k = i; k < j;) {
-			const char *metric = c->rows[k].s->dim[AN_METRIC];
-			size_t e = k;
-
-			bool any = false;
-
-			while (e < j && c->rows[e].s->dim[AN_METRIC] == metric) {
-				any |= c->rows[e].s != c->rows[e].base &&
-				       !isnan(c->rows[e].ratio.est);
-				e++;
-			}
-			if (!any) {
-				k = e;
-				continue;
-			}
-			fprintf(dat, "\"%s\"", metric);
-			for (size_t q = 0; q < ncfg; q++) {
-				const struct an_row *r = NULL;
-
-				for (size_t m = k; m < e; m++)
-					if (c->rows[m].s->dim[c->by] == cfgs[q])
-						r = &c->rows[m];
-				if (r && !isnan(r->ratio.est))
-					fprintf(dat, " %.4f %.4f %.4f",
-						(r->ratio.est - 1) * 100,
-						(r->ratio.lo - 1) * 100,
-						(r->ratio.hi - 1) * 100);
-				else
-					fprintf(dat, " NaN NaN NaN");
-			}
-			fputc('\n', dat);
-			nmet++;
-			k = e;
-		}
-		snprintf(title, sizeof(title),
-			 "%s, %s, %s: change vs %s (median ratio, %.0f%% bootstrap CI)",
-			 s0->dim[AN_KERNEL], s0->dim[AN_IOMMU], s0->dim[AN_WORKLOAD],
-			 c->rows[i].base ? c->rows[i].base->dim[c->by] : "?",
-			 c->level * 100);
-		script_head(gp, name, title, 200 + 70 * (int)nmet * (int)ncfg > 1100 ?
-			    1100 : 300 + 70 * (int)nmet * (int)ncfg, 520);
-		fprintf(gp, "set style data histogram\n"
-			"set style histogram errorbars gap 1 lw 1\n"
-			"set style fill solid 0.75 border -1\n"
-			"set boxwidth 0.9\n"
-			"set ylabel 'change vs %s (%%)'\n"
-			"set xtics rotate by -35 noenhanced\n"
-			"set xzeroaxis lt -1\n"
-			"set bmargin 9\n"
-			"plot ", c->rows[i].base ? c->rows[i].base->dim[c->by] : "baseline");
-		for (size_t q = 0; q < ncfg; q++)
-			fprintf(gp, "%s'%s.dat' using %zu:%zu:%zu%s title '%s' lc rgb '%s'",
-				q ? ", " : "", name, 2 + 3 * q, 3 + 3 * q, 4 + 3 * q,
-				q ? "" : ":xtic(1)", cfgs[q], policy_colour(cfgs[q], q));
-		fputc('\n', gp);
-		script_tail(gp, name, 1000, 520);
-		if (finish(dat, gp, dir, name, out, nout))
+		if (ncfg && (bars_one(dir, c, i, j, cfgs, ncfg, true, out, nout) ||
+			     bars_one(dir, c, i, j, cfgs, ncfg, false, out, nout)))
 			return -1;
 		i = j;
 	}
@@ -308,8 +427,10 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 	*ncells = 0;
 	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
 			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		pr_err("index: %s", sqlite3_errmsg(db));
 		return -1;
+	}
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
@@ -414,7 +535,8 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	char pol[8][32], name[192], title[256], tmp[160];
 	struct hist *h = malloc(8 * sizeof(*h));
 	size_t npol = run_policies(db, run_id, workload, pol, 8), cells[8], used = 0;
-	FILE *dat = NULL, *gp = NULL;
+	struct fig x = { 0 };
+	FILE *dat, *gp;
 	int ret = -1;
 
 	skipped[0] = '\0';
@@ -434,15 +556,17 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	}
 	snprintf(tmp, sizeof(tmp), "cdf-%s-%s", workload, what);
 	safe_name(name, sizeof(name), tmp);
-	if (open_pair(dir, name, &dat, &gp))
+	if (fig_open(&x, dir, name))
 		goto out;
+	dat = x.d;
+	gp = x.g;
 	for (size_t p = 0; p < npol; p++)
 		if (cells[p])
 			write_cdf(dat, pol[p], &h[p]);
 	snprintf(title, sizeof(title), "%s, %s: CDF over all repetitions (merged histograms)",
 		 workload, label);
 	script_head(gp, name, title, 900, 480);
-	fprintf(gp, "set logscale x\nset format x '%%.0s%%cs'\n"
+	fprintf(gp, "set logscale x\nset micro\nset format x '%%.0s%%cs'\n"
 		"set xlabel 'latency (log scale)'\nset ylabel 'fraction of calls <= x'\n"
 		"set yrange [0:1]\nset grid xtics\n"
 		"set key inside right bottom\n"
@@ -450,23 +574,19 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 	for (size_t p = 0, k = 0; p < npol; p++) {
 		if (!cells[p])
 			continue;
-		double p50 = hist_percentile(&h[p], 50);
+		char p50[32];
 
-		fprintf(gp, "%s'%s.dat' index %zu using (to_s($1)):2 with steps lw 2 lc rgb '%s' title '%s (%zu cells, p50 %.3g %s)'",
-			k ? ", " : "", name, k, policy_colour(pol[p], p), pol[p],
-			cells[p], p50 >= 1e6 ? p50 / 1e6 : p50 >= 1e3 ? p50 / 1e3 : p50,
-			p50 >= 1e6 ? "ms" : p50 >= 1e3 ? "us" : "ns");
+		an_fmt_unit(p50, sizeof(p50), hist_percentile(&h[p], 50), "ns", NULL);
+		fprintf(gp, "%s'%s.dat' index %zu using (to_s($1)):2 with steps lw 2 lc rgb '%s' title '%s (%zu cells, p50 %s)'",
+			k ? ", " : "", name, k, an_policy_colour(pol[p]), pol[p],
+			cells[p], p50);
 		k++;
 	}
 	fputc('\n', gp);
 	script_tail(gp, name, 900, 480);
-	ret = finish(dat, gp, dir, name, out, nout);
-	dat = gp = NULL;
+	ret = fig_finish(&x, dir, name, out, nout);
 out:
-	if (dat)
-		fclose(dat);
-	if (gp)
-		fclose(gp);
+	fig_abort(&x);
 	free(h);
 	return ret;
 }
@@ -481,10 +601,13 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 		  const struct stats_ci *ci, const bool *cp, char ***out,
 		  size_t *nout)
 {
+	struct fig x;
 	FILE *dat, *gp;
 
-	if (open_pair(dir, name, &dat, &gp))
+	if (fig_open(&x, dir, name))
 		return -1;
+	dat = x.d;
+	gp = x.g;
 	fprintf(dat, "# index label median lo hi\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(dat, "%zu \"%.12s\" %.6g %.6g %.6g\n", i, label[i], ci[i].est,
@@ -494,11 +617,11 @@ int an_plot_trend(const char *dir, const char *name, const char *title,
 		"set bmargin 8\nset offsets 0.5, 0.5, 0, 0\n", unit);
 	for (size_t i = 1, k = 1; i < n; i++, k += cp[i - 1])
 		if (cp[i])
-			fprintf(gp, "set arrow %zu from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 2 lc rgb '#c0392b'\n"
-				"set label %zu 'change' at %.1f, graph 0.97 right offset -0.5,0 tc rgb '#c0392b'\n",
+			fprintf(gp, "set arrow %zu from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 2 lc rgb '#555555'\n"
+				"set label %zu 'change' at %.1f, graph 0.97 right offset -0.5,0 tc rgb '#555555'\n",
 				k, i - 0.5, i - 0.5, k, i - 0.5);
-	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#2471a3' title 'median, 95%% CI'\n",
+	fprintf(gp, "plot '%s.dat' using 1:3:4:5:xtic(2) with yerrorlines lw 2 pt 7 lc rgb '#333333' title 'median, 95%% CI'\n",
 		name);
 	script_tail(gp, name, 1000, 480);
-	return finish(dat, gp, dir, name, out, nout);
+	return fig_finish(&x, dir, name, out, nout);
 }

@@ -332,6 +332,50 @@ err_free:
 	return -1;
 }
 
+FILE *afile_open(struct afile *a, const char *path)
+{
+	memset(a, 0, sizeof(*a));
+	a->path = strdup(path);
+	if (!a->path)
+		return NULL;
+	a->f = open_memstream(&a->buf, &a->len);
+	if (!a->f) {
+		free(a->path);
+		a->path = NULL;
+	}
+	return a->f;
+}
+
+static void afile_release(struct afile *a)
+{
+	free(a->buf);
+	free(a->path);
+	memset(a, 0, sizeof(*a));
+}
+
+int afile_commit(struct afile *a)
+{
+	bool bad = ferror(a->f);
+	int ret = -1, err = ENOMEM;
+
+	/* fclose() sets buf and len, NUL-terminated */
+	if (fclose(a->f) || bad)
+		goto out;
+	ret = write_file_atomic(a->path, a->buf, a->len);
+	err = errno;
+out:
+	afile_release(a);
+	errno = err;
+	return ret;
+}
+
+void afile_abort(struct afile *a)
+{
+	if (a->f)
+		fclose(a->f);
+	afile_release(a);
+}
+
 int copy_file(const char *src, const char *dst, unsigned int mode)
 {
 	size_t len;

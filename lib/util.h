@@ -71,6 +71,31 @@ int write_file_atomic(const char *path, const void *data, size_t len);
 int copy_file(const char *src, const char *dst, unsigned int mode);
 
 /*
+ * struct afile - a file written through a stdio stream and put in place
+ * only when complete: afile_open() hands out a stream that collects the
+ * text in memory, afile_commit() writes it with write_file_atomic()
+ * (temporary file in the same directory, fsync, rename).  A reader never
+ * sees a partial file, and a full disk is an error (ENOSPC) instead of a
+ * truncated file.
+ */
+struct afile {
+	FILE *f;
+	char *buf;
+	size_t len;
+	char *path;
+};
+
+/* The stream for @path, or NULL with errno set. */
+FILE *afile_open(struct afile *a, const char *path);
+/*
+ * Close the stream and write the file; -1 with errno set (ENOMEM for an
+ * error of the stream itself) leaves @path as it was.  Releases @a.
+ */
+int afile_commit(struct afile *a);
+/* Drop what was written, leave @path as it was; releases @a. */
+void afile_abort(struct afile *a);
+
+/*
  * The per-user cache holding kernels, disks and run directories:
  * $IOMMUBENCH_CACHE, else $XDG_CACHE_HOME/iommubench, else
  * ~/.cache/iommubench.  Returned string is static.

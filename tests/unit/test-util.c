@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,58 @@ static void test_files(void)
 	free(file);
 }
 
+/* the number of entries of @dir other than . and .. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return d ? n : -1;
+}
+
+static void test_afile(void)
+{
+	char tmpl[] = "/tmp/ib-test-afile-XXXXXX";
+	char *dir = mkdtemp(tmpl), *file, *missing, *back;
+	struct afile a;
+	FILE *f;
+
+	file = xasprintf("%s/out.txt", dir);
+	missing = xasprintf("%s/no/such/dir/out.txt", dir);
+	write_file_atomic(file, "old\n", 4);
+	f = afile_open(&a, file);
+	fprintf(f, "new %d\n", 1);
+	back = read_file(file, NULL);
+	ok(back && !strcmp(back, "old\n"),
+	   "afile: nothing reaches the file before the commit");
+	free(back);
+	ok(!afile_commit(&a) && (back = read_file(file, NULL)) &&
+	   !strcmp(back, "new 1\n"), "afile_commit puts the text in place");
+	free(back);
+	ok(entries(dir) == 1, "afile_commit leaves no temporary file");
+	f = afile_open(&a, file);
+	fputs("half", f);
+	afile_abort(&a);
+	back = read_file(file, NULL);
+	ok(back && !strcmp(back, "new 1\n") && entries(dir) == 1,
+	   "afile_abort leaves the file as it was");
+	free(back);
+	f = afile_open(&a, missing);
+	fputs("x", f);
+	errno = 0;
+	ok(afile_commit(&a) == -1 && errno == ENOENT && !path_exists(missing),
+	   "afile_commit into a missing directory fails with ENOENT (errno %d)",
+	   errno);
+	rm_rf(dir);
+	free(file);
+	free(missing);
+}
+
 static void test_markup(void)
 {
 	char *buf = NULL;
@@ -110,6 +163,7 @@ int main(void)
 	test_strbuf();
 	test_strings();
 	test_files();
+	test_afile();
 	test_markup();
 	test_cache_dir();
 	return tap_done();
