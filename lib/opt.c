@@ -63,6 +63,16 @@ int opt_exit(int ret)
 	return ret == OPT_HELP ? EXIT_OK : EXIT_USAGE;
 }
 
+/* Whether a choice's values are short enough to stand for its argument. */
+static bool choices_fit(const struct opt *o)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; o->choices[i]; i++)
+		len += strlen(o->choices[i]) + 1;
+	return len <= 24;
+}
+
 /* "-k, --kernel SPEC" as the usage text shows it. */
 static void opt_label(const struct opt *o, struct strbuf *sb)
 {
@@ -71,8 +81,12 @@ static void opt_label(const struct opt *o, struct strbuf *sb)
 	else
 		strbuf_adds(sb, "    ");
 	strbuf_addf(sb, "--%s", o->long_name);
-	if (o->kind != OPTK_BOOL)
+	if (o->kind == OPTK_CHOICE && choices_fit(o)) {
+		for (size_t i = 0; o->choices[i]; i++)
+			strbuf_addf(sb, "%c%s", i ? '|' : ' ', o->choices[i]);
+	} else if (o->kind != OPTK_BOOL) {
 		strbuf_addf(sb, " %s", o->argh ? o->argh : "ARG");
+	}
 }
 
 static void opt_usage_line(const struct opt *o)
@@ -90,11 +104,10 @@ static void opt_usage_line(const struct opt *o)
 	else
 		printf("%*s", (int)(HELP_COLUMN - sb.len - 2), "");
 	printf("%s", o->help ? o->help : "");
-	if (o->kind == OPTK_CHOICE) {
-		printf(" (");
+	if (o->kind == OPTK_CHOICE && !choices_fit(o)) {
+		printf("\n%*s%s: ", HELP_COLUMN, "", o->argh ? o->argh : "ARG");
 		for (size_t i = 0; o->choices[i]; i++)
 			printf("%s%s", i ? ", " : "", o->choices[i]);
-		printf(")");
 	}
 	if (o->kind == OPTK_STRINGS)
 		printf(" (repeatable)");
@@ -113,6 +126,13 @@ void opt_usage(const struct opt_cmd *cmd)
 		opt_usage_line(o);
 	opt_usage_line(&opt_help_entry);
 	opt_usage_line(&opt_version_entry);
+	if (cmd->nsubs) {
+		printf("\nsubcommands:\n");
+		for (size_t i = 0; i < cmd->nsubs; i++)
+			if (cmd->subs[i].help)
+				printf("  %-12s %s\n", cmd->subs[i].name,
+				       cmd->subs[i].help);
+	}
 	if (cmd->footer)
 		printf("\n%s\n", cmd->footer);
 }
@@ -311,8 +331,11 @@ int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
 			goto usage;
 	}
 	if (argc - optind < cmd->min_args) {
-		opt_err("%s", cmd->min_args == 1 && argc == optind ?
-			     "an argument is missing" : "too few arguments");
+		if (cmd->args_name)
+			opt_err("%s is missing", cmd->args_name);
+		else
+			opt_err("%s", cmd->min_args == 1 && argc == optind ?
+				"an argument is missing" : "too few arguments");
 		goto usage;
 	}
 	if (cmd->max_args != OPT_ARGS_ANY && argc - optind > cmd->max_args) {
@@ -328,30 +351,25 @@ out:
 	return ret;
 }
 
-int subcmd_run(const struct opt_cmd *cmd, const struct subcmd *subs,
-	       size_t nsubs, int argc, char **argv)
+int subcmd_run(const struct opt_cmd *cmd, int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	cur_name = cmd->name;
 	if (!name)
-		return opt_usage_error(cmd, "a subcommand is missing");
+		return opt_usage_error(cmd, "a command is missing");
 	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
 		opt_usage(cmd);
-		printf("\nsubcommands:\n");
-		for (size_t i = 0; i < nsubs; i++)
-			if (subs[i].help)
-				printf("  %-10s %s\n", subs[i].name, subs[i].help);
 		return EXIT_OK;
 	}
 	if (!strcmp(name, "--version")) {
 		printf("%s %s\n", cmd->name, PACKAGE_VERSION);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < nsubs; i++)
-		if (!strcmp(name, subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < cmd->nsubs; i++)
+		if (!strcmp(name, cmd->subs[i].name))
+			return cmd->subs[i].fn(argc - 1, argv + 1);
 	if (name[0] == '-')
-		return opt_usage_error(cmd, "unknown option '%s' (options follow the subcommand)",
-				       name);
-	return opt_usage_error(cmd, "'%s' is not a subcommand", name);
+		return opt_usage_error(cmd, "unknown option '%s'", name);
+	return opt_usage_error(cmd, "'%s' is not a command", name);
 }

@@ -79,6 +79,8 @@ struct opt {
 /* Positional arguments: any number. */
 #define OPT_ARGS_ANY	(-1)
 
+struct subcmd;
+
 struct opt_cmd {
 	const char *name;		/* "iommubench gate", for messages */
 	const char *const *usage;	/* synopsis lines, NULL-terminated */
@@ -86,8 +88,11 @@ struct opt_cmd {
 	const struct opt *opts;
 	int min_args;			/* positional arguments allowed */
 	int max_args;			/* or OPT_ARGS_ANY */
+	const char *args_name;		/* the positionals, for "X is missing" */
 	bool stop_at_arg;		/* options end at the first positional */
 	const char *footer;		/* text after the options, or NULL */
+	const struct subcmd *subs;	/* subcommands, for subcmd_run() */
+	size_t nsubs;
 };
 
 #define OPT_HELP	(-1)	/* --help or --version answered */
@@ -122,11 +127,10 @@ struct subcmd {
 };
 
 /*
- * subcmd_run - run the subcommand of @cmd named by @argv[1] with argv
- * shifted so that its argv[0] is its name.  Answers --help/-h and
- * --version, and names an unknown or missing subcommand.
+ * subcmd_run - run the subcommand of @cmd (one of @cmd->subs) named by
+ * @argv[1], with argv shifted so that its argv[0] is its name.  Answers
+ * --help/-h and --version, and names an unknown or missing subcommand.
  */
-int subcmd_run(const struct opt_cmd *cmd, const struct subcmd *subs,
-	       size_t nsubs, int argc, char **argv);
+int subcmd_run(const struct opt_cmd *cmd, int argc, char **argv);
 
 #endif /* IB_OPT_H */

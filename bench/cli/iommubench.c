@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +15,12 @@
 
 #include "commands.h"
 #include "log.h"
+#include "opt.h"
 #include "util.h"
 
-static const struct subcommand {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-} subcommands[] = {
+static const struct subcmd commands[] = {
 	{ "run", cmd_run, "run a benchmark matrix (default: bench/matrices/quick.ini)" },
-	{ "kernel", cmd_kernel, "fetch and list kernels (debian:6.1, debian:6.12)" },
+	{ "kernel", cmd_kernel, "fetch, build and list kernels" },
 	{ "vm", cmd_vm, "boot a kernel under QEMU with a vIOMMU and run a command" },
 	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
 	{ "agent", cmd_agent, "run the cells of one boot on this machine (used by run)" },
@@ -39,44 +36,42 @@ static const struct subcommand {
 	{ "synth-store", cmd_synth_store, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: iommubench [-v|-q] <command> [<args>]\n\ncommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
-		if (subcommands[i].help)
-			fprintf(f, "  %-8s %s\n", subcommands[i].name,
-				subcommands[i].help);
-	fprintf(f, "\n'iommubench <command> --help' and iommubench(1) say more.\n");
-}
+static bool verbose, quiet;
+
+static const struct opt options[] = {
+	OPT_BOOL('v', "verbose", &verbose, "say more: debug messages"),
+	OPT_BOOL('q', "quiet", &quiet, "say less: warnings and errors only"),
+	OPT_END(),
+};
+
+static const char *const usage[] = {
+	"iommubench [-v|-q] COMMAND [ARGS]",
+	NULL,
+};
+
+static const struct opt_cmd iommubench = {
+	.name = "iommubench",
+	.usage = usage,
+	.opts = options,
+	.max_args = OPT_ARGS_ANY,
+	.stop_at_arg = true,
+	.subs = commands,
+	.nsubs = ARRAY_SIZE(commands),
+	.footer = "'iommubench COMMAND --help' and iommubench(1) say more.",
+};
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	int i;
 
 	log_init("iommubench");
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			log_set_level(LOG_DEBUG);
-		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			log_set_level(LOG_WARN);
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("iommubench %s\n", PACKAGE_VERSION);
-			return 0;
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (i == argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (size_t j = 0; j < ARRAY_SIZE(subcommands); j++)
-		if (!strcmp(argv[i], subcommands[j].name))
-			return subcommands[j].fn(argc - i, argv + i);
-	pr_err("'%s' is not a command; see 'iommubench --help'", argv[i]);
-	return EXIT_USAGE;
+	i = opt_parse(&iommubench, argc, argv);
+	if (i < 0)
+		return opt_exit(i);
+	if (verbose)
+		log_set_level(LOG_DEBUG);
+	else if (quiet)
+		log_set_level(LOG_WARN);
+	/* subcmd_run() reads the command's name at argv[1] */
+	return subcmd_run(&iommubench, argc - i + 1, argv + i - 1);
 }

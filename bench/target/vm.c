@@ -35,30 +35,34 @@
 #define VM_POLL_MS		20
 #define VM_BOOT_RETRIES		2	/* boots again after a benign_faults[] one */
 
-static const char *const iommu_names[] = {
+const char *const vm_iommu_names[] = {
 	[VM_IOMMU_NONE] = "none",
 	[VM_IOMMU_INTEL] = "intel",
 	[VM_IOMMU_INTEL_CM] = "intel-cm",
 	[VM_IOMMU_AMD] = "amd",
 	[VM_IOMMU_VIRTIO] = "virtio",
+	NULL,
 };
 
-static const char *const disk_names[] = {
+const char *const vm_disk_names[] = {
 	[VM_DISK_NONE] = "none",
 	[VM_DISK_NVME] = "nvme",
 	[VM_DISK_VIRTIO] = "virtio",
+	NULL,
 };
 
-static const char *const mech_names[] = {
+const char *const vm_mech_names[] = {
 	[VM_MECH_AUTO] = "auto",
 	[VM_MECH_CMDLINE] = "cmdline",
 	[VM_MECH_SYSFS] = "sysfs",
+	NULL,
 };
 
-static const char *const accel_names[] = {
+const char *const vm_accel_names[] = {
 	[VM_ACCEL_AUTO] = "auto",
 	[VM_ACCEL_KVM] = "kvm",
 	[VM_ACCEL_TCG] = "tcg",
+	NULL,
 };
 
 static volatile sig_atomic_t vm_stop;
@@ -70,15 +74,7 @@ void vm_interrupt(void)
 
 const char *vm_iommu_name(enum vm_iommu iommu)
 {
-	return iommu_names[iommu];
-}
-
-static int lookup(const char *const names[], size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], s))
-			return i;
-	return -1;
+	return vm_iommu_names[iommu];
 }
 
 /* What the guest init reported on the console. */
@@ -207,17 +203,18 @@ static void show_tail(const char *path, int lines)
 
 int vm_iommu_parse(const char *s, enum vm_iommu *iommu)
 {
-	int v = lookup(iommu_names, ARRAY_SIZE(iommu_names), s);
-
-	if (v < 0)
-		return -1;
-	*iommu = v;
-	return 0;
+	for (int i = 0; vm_iommu_names[i]; i++) {
+		if (!strcmp(vm_iommu_names[i], s)) {
+			*iommu = i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 const char *vm_mechanism_name(enum vm_mechanism m)
 {
-	return mech_names[m];
+	return vm_mech_names[m];
 }
 
 enum vm_mechanism vm_mechanism(const struct vm_config *cfg)
@@ -233,7 +230,7 @@ enum vm_mechanism vm_mechanism(const struct vm_config *cfg)
 	if (cfg->policy == POLICY_LAZY &&
 	    (cfg->iommu == VM_IOMMU_INTEL_CM || cfg->iommu == VM_IOMMU_AMD)) {
 		pr_info("%s: the kernel forces strict at boot (caching mode / NpCache); applying lazy through sysfs",
-			iommu_names[cfg->iommu]);
+			vm_iommu_names[cfg->iommu]);
 		return VM_MECH_SYSFS;
 	}
 	return VM_MECH_CMDLINE;
@@ -321,7 +318,7 @@ static void build_conf(const struct vm_config *cfg, enum vm_mechanism mech,
 	strbuf_addf(sb, "POLICY='%s'\n", cfg->policy == POLICY_DEFAULT ? "" :
 		    policy_name(cfg->policy));
 	strbuf_addf(sb, "MECHANISM='%s'\n", cfg->policy == POLICY_DEFAULT ?
-		    "" : mech_names[mech]);
+		    "" : vm_mech_names[mech]);
 	strbuf_addf(sb, "BLOCKDEV='%s'\n", cfg->disk == VM_DISK_NVME ? "nvme0n1" :
 		    cfg->disk == VM_DISK_VIRTIO ? "vda" : "");
 	strbuf_addf(sb, "SHARE='%s'\n", cfg->share ? "1" : "");
@@ -338,7 +335,7 @@ static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
 	argv_push(a, "none");
 	argv_push(a, "-no-reboot");
 	argv_push(a, "-machine");
-	argv_pushf(a, "q35,kernel-irqchip=split,accel=%s", accel_names[accel]);
+	argv_pushf(a, "q35,kernel-irqchip=split,accel=%s", vm_accel_names[accel]);
 	argv_push(a, "-cpu");
 	argv_push(a, accel == VM_ACCEL_KVM ? "host" : "max");
 	argv_push(a, "-smp");
@@ -457,16 +454,16 @@ static void write_record(const char *dir, const struct vm_config *cfg,
 	json_object_object_add(o, "release", json_object_new_string(cfg->kernel.release));
 	json_object_object_add(o, "kernel_version", cfg->kernel.version ?
 			       json_object_new_string(cfg->kernel.version) : NULL);
-	json_object_object_add(o, "iommu", json_object_new_string(iommu_names[cfg->iommu]));
+	json_object_object_add(o, "iommu", json_object_new_string(vm_iommu_names[cfg->iommu]));
 	json_object_object_add(o, "policy_requested", cfg->policy == POLICY_DEFAULT ?
 			       NULL : json_object_new_string(policy_name(cfg->policy)));
 	json_object_object_add(o, "mechanism", cfg->policy == POLICY_DEFAULT ?
-			       NULL : json_object_new_string(mech_names[mech]));
+			       NULL : json_object_new_string(vm_mech_names[mech]));
 	json_object_object_add(o, "dut", cfg->dut ? json_object_new_string(cfg->dut) : NULL);
 	if (ev->policy)
 		pol = json_tokener_parse(ev->policy);
 	json_object_object_add(o, "policy_verified", pol);
-	json_object_object_add(o, "accel", json_object_new_string(accel_names[accel]));
+	json_object_object_add(o, "accel", json_object_new_string(vm_accel_names[accel]));
 	json_object_object_add(o, "clock", json_object_new_string(
 			       ib_clock_name(&cfg->clock, clk, sizeof(clk))));
 	json_object_object_add(o, "cmdline", json_object_new_string(cmdline));
@@ -520,7 +517,7 @@ static void fill_result(struct vm_result *res, const struct guest_events *ev,
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->outcome, sizeof(res->outcome), "%s", outcome);
-	snprintf(res->accel, sizeof(res->accel), "%s", accel_names[accel]);
+	snprintf(res->accel, sizeof(res->accel), "%s", vm_accel_names[accel]);
 	res->boot_to_command_ms = ev->command_started ? (int64_t)ev->t_command_ms : -1;
 	if (!o)
 		return;
@@ -795,7 +792,7 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 	vm_judge(cfg, &b, qlog);
 	if (b.ev.command_started)
 		pr_debug("boot to COMMAND: %.2f s (%s)",
-			 b.ev.t_command_ms / 1000.0, accel_names[accel]);
+			 b.ev.t_command_ms / 1000.0, vm_accel_names[accel]);
 	write_record(dir, cfg, accel, mech, cmdline.buf, qemu.v, &b.ev,
 		     b.outcome, b.status, attempt, faults);
 out:
@@ -822,294 +819,4 @@ out:
 	free(qlog);
 	free(dir);
 	return status;
-}
-
-static void vm_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench vm run [options] -- COMMAND [ARG...]\n"
-		"       iommubench vm smoke [options]\n"
-		"\n"
-		"  -k, --kernel SPEC       debian:6.1 (default), debian:6.12, a cached name or a directory\n"
-		"  -i, --iommu IOMMU       intel (default), intel-cm, amd, virtio, none\n"
-		"  -p, --policy POLICY     strict, lazy or identity for the device under test\n"
-		"      --mechanism M       auto (default), cmdline or sysfs\n"
-		"      --dut DEV           disk (default), testdev or edu\n"
-		"  -a, --append ARGS       extra kernel command line\n"
-		"  -d, --disk DISK         nvme (default), virtio or none\n"
-		"      --testdev           add QEMU's pci-testdev (1b36:0005) at " VM_BDF_TESTDEV "\n"
-		"      --edu               add QEMU's edu device (1234:11e8) at " VM_BDF_EDU "\n"
-		"  -c, --cpus N            guest CPUs (default 2; 1 with --clock icount)\n"
-		"      --clock C           host (default) or icount[:SHIFT]: guest time counts instructions\n"
-		"  -m, --mem MB            guest memory in MiB (default 1024)\n"
-		"  -t, --timeout S         watchdog for the whole run (default 600)\n"
-		"  -s, --share DIR         host directory mounted at /shared (default: current)\n"
-		"      --no-share          no shared directory\n"
-		"      --accel A           auto (default: probe KVM, else TCG), kvm or tcg\n"
-		"      --run-dir DIR       keep serial.log, command.out, qemu.log, vm.json there\n"
-		"      --keep              keep the run directory and the initramfs even on success\n"
-		"      --qemu-arg ARG      pass ARG to QEMU (repeatable)\n"
-		"      --module NAME       also load kernel module NAME and its dependencies (repeatable)\n");
-}
-
-static int smoke(struct vm_config *base)
-{
-	static const enum iommu_policy order[] = {
-		POLICY_STRICT, POLICY_LAZY, POLICY_IDENTITY,
-	};
-	struct vm_result res[ARRAY_SIZE(order)];
-	char *argv[] = { "iommubench", "policy", "show", NULL };
-	int failed = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		struct vm_config cfg = *base;
-
-		cfg.policy = order[i];
-		cfg.command = argv;
-		printf("== %s on %s, %s vIOMMU, %s disk\n", policy_name(order[i]),
-		       cfg.kernel.name, iommu_names[cfg.iommu],
-		       disk_names[cfg.disk]);
-		fflush(stdout);
-		if (vm_run(&cfg, &res[i]) || !res[i].verified)
-			failed++;
-	}
-	printf("\n%-9s %-11s %-9s %-9s %s\n", "REQUESTED", "GROUP TYPE",
-	       "READ AS", "VERIFIED", "BOOT TO COMMAND");
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		printf("%-9s %-11s %-9s %-9s ", policy_name(order[i]),
-		       res[i].group_type[0] ? res[i].group_type : "-",
-		       res[i].policy[0] ? res[i].policy : "-",
-		       res[i].verified ? "yes" : "NO");
-		if (res[i].boot_to_command_ms >= 0)
-			printf("%.1f s (%s)\n", res[i].boot_to_command_ms / 1000.0,
-			       res[i].accel);
-		else
-			printf("- (%s)\n", res[i].outcome);
-	}
-	return failed ? EXIT_ERROR : 0;
-}
-
-int cmd_vm(int argc, char **argv)
-{
-	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
-	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG, OPT_MODULE,
-	       OPT_CLOCK };
-	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "iommu", required_argument, NULL, 'i' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "mechanism", required_argument, NULL, OPT_MECH },
-		{ "dut", required_argument, NULL, OPT_DUT },
-		{ "append", required_argument, NULL, 'a' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "testdev", no_argument, NULL, OPT_TESTDEV },
-		{ "edu", no_argument, NULL, OPT_EDU },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "share", required_argument, NULL, 's' },
-		{ "no-share", no_argument, NULL, OPT_NOSHARE },
-		{ "accel", required_argument, NULL, OPT_ACCEL },
-		{ "run-dir", required_argument, NULL, OPT_RUNDIR },
-		{ "keep", no_argument, NULL, OPT_KEEP },
-		{ "qemu-arg", required_argument, NULL, OPT_QEMUARG },
-		{ "module", required_argument, NULL, OPT_MODULE },
-		{ "clock", required_argument, NULL, OPT_CLOCK },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct vm_config cfg = {
-		.iommu = VM_IOMMU_INTEL,
-		.policy = POLICY_DEFAULT,
-		.disk = VM_DISK_NVME,
-		.cpus = 2,
-		.mem_mb = 1024,
-		.timeout_s = 600,
-		.stream = stdout,
-	};
-	const char *kspec = "debian:6.1", *dut = NULL;
-	struct argv qemu_args = { 0 }, modules = { 0 };
-	char share[PATH_MAX];
-	bool no_share = false, cpus_set = false;
-	char *end;
-	int c, v, ret;
-
-	if (argc < 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "smoke"))) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			vm_usage(stdout);
-			return 0;
-		}
-		vm_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!getcwd(share, sizeof(share)))
-		share[0] = '\0';
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "+k:i:p:a:d:c:m:t:s:h", opts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			kspec = optarg;
-			break;
-		case 'i':
-			v = lookup(iommu_names, ARRAY_SIZE(iommu_names), optarg);
-			if (v < 0) {
-				pr_err("--iommu: '%s' is not intel, intel-cm, amd, virtio or none",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			cfg.iommu = v;
-			break;
-		case 'p':
-			if (policy_parse(optarg, &cfg.policy)) {
-				pr_err("--policy: '%s' is not strict, lazy or identity",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_MECH:
-			v = lookup(mech_names, ARRAY_SIZE(mech_names), optarg);
-			if (v < 0) {
-				pr_err("--mechanism: '%s' is not auto, cmdline or sysfs",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			cfg.mechanism = v;
-			break;
-		case OPT_DUT:
-			dut = optarg;
-			break;
-		case 'a':
-			cfg.append = optarg;
-			break;
-		case 'd':
-			v = lookup(disk_names, ARRAY_SIZE(disk_names), optarg);
-			if (v < 0) {
-				pr_err("--disk: '%s' is not nvme, virtio or none", optarg);
-				return EXIT_USAGE;
-			}
-			cfg.disk = v;
-			break;
-		case OPT_TESTDEV:
-			cfg.testdev = true;
-			break;
-		case OPT_EDU:
-			cfg.edu = true;
-			break;
-		case 'c':
-		case 'm':
-		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || (c == 'c' && v > 64) ||
-			    (c == 'm' && v < 256)) {
-				pr_err("--%s: '%s' is not a valid %s", c == 'c' ? "cpus" :
-				       c == 'm' ? "mem" : "timeout", optarg,
-				       c == 'c' ? "CPU count (1-64)" : c == 'm' ?
-				       "size in MiB (>= 256)" : "number of seconds");
-				return EXIT_USAGE;
-			}
-			if (c == 'c') {
-				cfg.cpus = v;
-				cpus_set = true;
-			}
-			else if (c == 'm')
-				cfg.mem_mb = v;
-			else
-				cfg.timeout_s = v;
-			break;
-		case 's':
-			if (!realpath(optarg, share) || !path_is_dir(share)) {
-				pr_err("--share: %s is not a directory", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_NOSHARE:
-			no_share = true;
-			break;
-		case OPT_ACCEL:
-			v = lookup(accel_names, ARRAY_SIZE(accel_names), optarg);
-			if (v < 0) {
-				pr_err("--accel: '%s' is not auto, kvm or tcg", optarg);
-				return EXIT_USAGE;
-			}
-			cfg.accel = v;
-			break;
-		case OPT_RUNDIR:
-			cfg.run_dir = optarg;
-			break;
-		case OPT_KEEP:
-			cfg.keep = true;
-			break;
-		case OPT_QEMUARG:
-			argv_push(&qemu_args, optarg);
-			break;
-		case OPT_MODULE:
-			argv_push(&modules, optarg);
-			break;
-		case OPT_CLOCK:
-			if (ib_clock_parse(optarg, &cfg.clock)) {
-				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
-				       optarg, IB_ICOUNT_MAX_SHIFT);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			vm_usage(stdout);
-			return 0;
-		default:
-			vm_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	/* icount runs one vCPU: the default follows, an explicit --cpus 2 is refused */
-	if (cfg.clock.icount && !cpus_set)
-		cfg.cpus = 1;
-	if (!strcmp(argv[1], "run") && optind == argc) {
-		pr_err("vm run needs a COMMAND after --");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "smoke") && optind != argc) {
-		pr_err("vm smoke takes no COMMAND");
-		return EXIT_USAGE;
-	}
-	if (!dut || !strcmp(dut, "disk")) {
-		cfg.dut = cfg.disk != VM_DISK_NONE ? VM_BDF_DISK :
-			  cfg.testdev ? VM_BDF_TESTDEV : cfg.edu ? VM_BDF_EDU : NULL;
-		if (dut && cfg.disk == VM_DISK_NONE) {
-			pr_err("--dut disk with --disk none");
-			return EXIT_USAGE;
-		}
-	} else if (!strcmp(dut, "testdev") && cfg.testdev) {
-		cfg.dut = VM_BDF_TESTDEV;
-	} else if (!strcmp(dut, "edu") && cfg.edu) {
-		cfg.dut = VM_BDF_EDU;
-	} else {
-		pr_err("--dut: '%s' is not disk, testdev (with --testdev) or edu (with --edu)",
-		       dut);
-		return EXIT_USAGE;
-	}
-	cfg.share = no_share || !share[0] ? NULL : share;
-	cfg.command = argv + optind;
-	cfg.qemu_args = qemu_args.v;
-	cfg.modules = modules.v;
-	if (kernel_resolve(kspec, &cfg.kernel)) {
-		argv_free(&qemu_args);
-		argv_free(&modules);
-		return EXIT_VM;
-	}
-	if (!strcmp(argv[1], "smoke")) {
-		if (cfg.iommu == VM_IOMMU_NONE) {
-			pr_err("vm smoke needs a vIOMMU");
-			ret = EXIT_USAGE;
-		} else {
-			ret = smoke(&cfg);
-		}
-	} else {
-		ret = vm_run(&cfg, NULL);
-	}
-	kernel_free(&cfg.kernel);
-	argv_free(&qemu_args);
-	argv_free(&modules);
-	return ret;
 }

@@ -113,6 +113,12 @@ int guest_build(const struct vm_config *cfg, const char *path,
 /* accel.c: whether KVM really runs a guest here (probed once per boot). */
 enum vm_accel accel_choose(const struct vm_config *cfg);
 
+/* Names by enum value, NULL-terminated: for options and records. */
+extern const char *const vm_iommu_names[];
+extern const char *const vm_disk_names[];
+extern const char *const vm_mech_names[];
+extern const char *const vm_accel_names[];
+
 const char *vm_iommu_name(enum vm_iommu iommu);
 int vm_iommu_parse(const char *s, enum vm_iommu *iommu);
 /*

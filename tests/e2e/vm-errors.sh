@@ -12,7 +12,7 @@ usage() {
 
 usage --iommu sparc -- true
 check "unknown --iommu: usage error (2)" test "$(cat "$TEST_TMP/rc")" = 2
-check "and the message lists the choices" grep -q 'intel, intel-cm, amd, virtio or none' "$TEST_TMP/err"
+check "and the message lists the choices" grep -q "'sparc' is not one of none, intel, intel-cm, amd, virtio" "$TEST_TMP/err"
 usage --policy sloppy -- true
 check "unknown --policy: usage error" test "$(cat "$TEST_TMP/rc")" = 2
 usage --cpus 0 -- true

@@ -100,7 +100,7 @@ int main(void)
 	ok(i == 3 && count == 3, "options may follow arguments (permuted to the front)");
 
 	ok(parse("--help", NULL) == OPT_HELP && strstr(out, "usage: test-opt") &&
-	   strstr(out, "--count N") && strstr(out, "(single, sg, batch)") &&
+	   strstr(out, "--count N") && strstr(out, "--mode single|sg|batch") &&
 	   strstr(out, "Numbers:") && strstr(out, "--version") && !err[0],
 	   "--help prints the generated usage to stdout");
 	ok(opt_exit(OPT_HELP) == 0 && opt_exit(OPT_ERROR) == EXIT_USAGE,
