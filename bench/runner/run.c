@@ -714,6 +714,10 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		matrix_free(&m);
 		return EXIT_USAGE;
 	}
+	for (unsigned int i = 0; m.clock.icount && i < m.nworkloads; i++)
+		if (m.workloads[i].type == WORKLOAD_FIO)
+			pr_warn("[%s]: fio's IOPS and latencies follow the host's I/O threads even on the icount clock (41 %% apart between two boots here): gate them on the host clock (docs/clock.md)",
+				m.workloads[i].name);
 	if (r->target == TARGET_HOST) {
 		struct utsname u;
 		struct json_object *hk = json_object_new_object();
