@@ -54,6 +54,22 @@ int json_write_file(const char *path, struct json_object *obj)
 	return ret;
 }
 
+int json_output(const char *path, struct json_object *obj)
+{
+	if (strcmp(path, "-")) {
+		if (json_write_file(path, obj)) {
+			pr_err("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (json_print(stdout, obj) || fflush(stdout)) {
+		pr_err("standard output: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Report a parse error at byte @off of @text (@len bytes) from @path. */
 static void parse_error(const char *path, const char *text, size_t len,
 			size_t off, const char *msg)

@@ -16,6 +16,11 @@ int json_print(FILE *f, struct json_object *obj);
  * outputs read by programs (one record per line).
  */
 int json_print_compact(FILE *f, struct json_object *obj);
+/*
+ * json_output - the one way a command writes its --json FILE: to @path
+ * atomically, or to stdout when @path is "-".  -1 after saying why.
+ */
+int json_output(const char *path, struct json_object *obj);
 /* Write @obj to @path atomically (temporary file + rename). */
 int json_write_file(const char *path, struct json_object *obj);
 /*

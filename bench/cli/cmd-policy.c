@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "opt.h"
 #include "policy.h"
+#include "spawn.h"
 #include "util.h"
 
 static struct json_object *policy_json(const struct device_policy *dp)
@@ -49,13 +50,13 @@ static struct json_object *log_lines_json(const char *log)
 	return arr;
 }
 
-static int policy_show(int argc, char **argv, bool json)
+static int policy_show(char *const devs[], size_t ndevs, const char *json)
 {
 	struct json_object *arr = json_object_new_array();
 	struct dirent **ents = NULL;
-	int n = 0;
+	int n = 0, ret = 0;
 
-	if (optind == argc) {
+	if (!ndevs) {
 		n = scandir("/sys/bus/pci/devices", &ents, NULL, alphasort);
 		if (n < 0) {
 			pr_err("/sys/bus/pci/devices: %s", strerror(errno));
@@ -65,8 +66,8 @@ static int policy_show(int argc, char **argv, bool json)
 	if (!json)
 		printf("%-14s %5s %-9s %-8s %s\n", "DEVICE", "GROUP", "TYPE",
 		       "POLICY", "DRIVER");
-	for (int i = 0; i < (n ? n : argc - optind); i++) {
-		const char *name = n ? ents[i]->d_name : argv[optind + i];
+	for (size_t i = 0; i < (n ? (size_t)n : ndevs); i++) {
+		const char *name = n ? ents[i]->d_name : devs[i];
 		struct device_policy dp;
 		char dev[64];
 
@@ -75,6 +76,7 @@ static int policy_show(int argc, char **argv, bool json)
 		if (policy_normalize_dev(name, dev, sizeof(dev)) ||
 		    policy_read(dev, &dp)) {
 			pr_err("%s: no such device", name);
+			ret = EXIT_ERROR;
 			goto next;
 		}
 		if (json) {
@@ -92,13 +94,13 @@ next:
 			free(ents[i]);
 	}
 	free(ents);
-	if (json)
-		json_print(stdout, arr);
+	if (json && json_output(json, arr))
+		ret = EXIT_ERROR;
 	json_object_put(arr);
-	return 0;
+	return ret;
 }
 
-static int policy_verify(const char *dev, enum iommu_policy want, bool json)
+static int policy_verify(const char *dev, enum iommu_policy want, const char *json)
 {
 	struct strbuf log = STRBUF_INIT, why = STRBUF_INIT;
 	struct json_object *o;
@@ -133,7 +135,8 @@ static int policy_verify(const char *dev, enum iommu_policy want, bool json)
 		json_object_object_add(o, "reason", ok ? NULL :
 				       json_object_new_string(why.buf));
 		json_object_object_add(o, "kernel_log", log_lines_json(log.buf));
-		json_print(stdout, o);
+		if (json_output(json, o))
+			ok = false;
 		json_object_put(o);
 	}
 	if (ok)
@@ -147,100 +150,198 @@ static int policy_verify(const char *dev, enum iommu_policy want, bool json)
 	return ok ? 0 : EXIT_POLICY;
 }
 
-static void policy_usage(FILE *f)
+static const char *const policy_names[] = { "strict", "lazy", "identity", NULL };
+static const enum iommu_policy policy_values[] = {
+	POLICY_STRICT, POLICY_LAZY, POLICY_IDENTITY,
+};
+
+static struct {
+	struct argv devices;
+	const char *json;
+	int expect;
+	bool rebind, force;
+} args;
+
+/* --device BDF: normalised and checked here, repeatable for show. */
+static int parse_device(const struct opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: iommubench policy show [--json] [DEVICE...]\n"
-		"       iommubench policy verify --device DEVICE --expect strict|lazy|identity [--json]\n"
-		"       iommubench policy set --device DEVICE [--rebind [--force]] strict|lazy|identity\n");
+	char dev[64];
+
+	if (policy_normalize_dev(arg, dev, sizeof(dev))) {
+		pr_err("--%s: '%s' is not a PCI device (DDDD:BB:DD.F or BB:DD.F)",
+		       o->long_name, arg);
+		return -1;
+	}
+	return argv_push(o->value, dev);
 }
+
+static const struct opt show_opts[] = {
+	OPT_CALLBACK('d', "device", &args.devices, "BDF",
+		     "a device to show (repeatable; default: every PCI device)",
+		     parse_device),
+	OPT_STRING('j', "json", &args.json, "FILE",
+		   "write JSON to FILE ('-': standard output) instead of the table"),
+	OPT_END(),
+};
+
+static const struct opt verify_opts[] = {
+	OPT_CALLBACK('d', "device", &args.devices, "BDF", "the device",
+		     parse_device),
+	OPT_CHOICE('e', "expect", &args.expect, "POLICY",
+		   "the policy it must have", policy_names),
+	OPT_STRING('j', "json", &args.json, "FILE",
+		   "write the verdict as JSON to FILE ('-': standard output)"),
+	OPT_END(),
+};
+
+static const struct opt set_opts[] = {
+	OPT_CALLBACK('d', "device", &args.devices, "BDF", "the device",
+		     parse_device),
+	OPT_BOOL('r', "rebind", &args.rebind,
+		 "unbind the driver, set the group type, bind it again"),
+	OPT_BOOL('f', "force", &args.force,
+		 "with --rebind: unbind even a device whose storage is in use"),
+	OPT_END(),
+};
+
+static const char *const show_usage[] = {
+	"iommubench policy show [--json FILE] [--device BDF]... [BDF...]", NULL,
+};
+static const char *const verify_usage[] = {
+	"iommubench policy verify --device BDF --expect strict|lazy|identity [--json FILE]",
+	NULL,
+};
+static const char *const set_usage[] = {
+	"iommubench policy set --device BDF [--rebind [--force]] strict|lazy|identity",
+	NULL,
+};
+
+static const struct opt_cmd show_cmd = {
+	.name = "iommubench policy show",
+	.usage = show_usage,
+	.about = "The IOMMU group, its type, the policy it means and the driver of each device.",
+	.opts = show_opts,
+	.max_args = OPT_ARGS_ANY,
+};
+static const struct opt_cmd verify_cmd = {
+	.name = "iommubench policy verify",
+	.usage = verify_usage,
+	.about = "Exit 0 when the device's group type is the one of the policy, 122 when not.",
+	.opts = verify_opts,
+};
+static const struct opt_cmd set_cmd = {
+	.name = "iommubench policy set",
+	.usage = set_usage,
+	.about = "Write the policy's type to the device's IOMMU group.  A bound device\n"
+		 "needs --rebind (except strict to lazy); a device whose storage is in\n"
+		 "use, or whose group holds other devices, is refused.",
+	.opts = set_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.args_name = "the policy (strict, lazy or identity)",
+};
+
+static int parse(const struct opt_cmd *cmd, int argc, char **argv)
+{
+	argv_free(&args.devices);
+	memset(&args, 0, sizeof(args));
+	args.expect = -1;
+	return opt_parse(cmd, argc, argv);
+}
+
+/* The one device verify and set need, or NULL after saying why. */
+static const char *one_device(const struct opt_cmd *cmd)
+{
+	if (args.devices.n != 1) {
+		opt_usage_error(cmd, args.devices.n ? "one --device only" :
+				"--device BDF is missing (e.g. 0000:00:04.0)");
+		return NULL;
+	}
+	return args.devices.v[0];
+}
+
+static int policy_show_main(int argc, char **argv)
+{
+	int i = parse(&show_cmd, argc, argv), ret;
+
+	if (i < 0)
+		return opt_exit(i);
+	for (; i < argc; i++)
+		if (parse_device(&show_opts[0], argv[i])) {
+			argv_free(&args.devices);
+			return opt_usage_error(&show_cmd, "no such device name");
+		}
+	ret = policy_show(args.devices.v, args.devices.n, args.json);
+	argv_free(&args.devices);
+	return ret;
+}
+
+static int policy_verify_main(int argc, char **argv)
+{
+	int i = parse(&verify_cmd, argc, argv), ret;
+	const char *dev;
+
+	if (i < 0)
+		return opt_exit(i);
+	dev = one_device(&verify_cmd);
+	if (!dev)
+		ret = EXIT_USAGE;
+	else if (args.expect < 0)
+		ret = opt_usage_error(&verify_cmd, "--expect strict|lazy|identity is missing");
+	else
+		ret = policy_verify(dev, policy_values[args.expect], args.json);
+	argv_free(&args.devices);
+	return ret;
+}
+
+static int policy_set_main(int argc, char **argv)
+{
+	int i = parse(&set_cmd, argc, argv), ret = 0;
+	struct strbuf why = STRBUF_INIT;
+	enum iommu_policy p;
+	const char *dev;
+
+	if (i < 0)
+		return opt_exit(i);
+	dev = one_device(&set_cmd);
+	if (!dev) {
+		ret = EXIT_USAGE;
+	} else if (policy_parse(argv[i], &p)) {
+		ret = opt_usage_error(&set_cmd, "'%s' is not strict, lazy or identity",
+				      argv[i]);
+	} else if (policy_set(dev, p, (args.rebind ? POLICY_SET_REBIND : 0) |
+			      (args.force ? POLICY_SET_FORCE : 0), &why)) {
+		pr_err("%s: cannot set %s: %s", dev, policy_name(p),
+		       why.buf ? why.buf : strerror(errno));
+		ret = EXIT_ERROR;
+	} else {
+		pr_info("%s: %s (group type %s)", dev, policy_name(p),
+			policy_group_type(p));
+	}
+	strbuf_release(&why);
+	argv_free(&args.devices);
+	return ret;
+}
+
+static const struct subcmd policy_subs[] = {
+	{ "show", policy_show_main, "the IOMMU group, type and policy of devices" },
+	{ "verify", policy_verify_main, "check that a device has a policy (exit 122 if not)" },
+	{ "set", policy_set_main, "give a device a policy through its IOMMU group" },
+};
+
+static const char *const policy_usage[] = {
+	"iommubench policy show|verify|set [options]", NULL,
+};
+
+static const struct opt_cmd policy_cmd = {
+	.name = "iommubench policy",
+	.usage = policy_usage,
+	.subs = policy_subs,
+	.nsubs = ARRAY_SIZE(policy_subs),
+	.footer = "'iommubench policy SUBCOMMAND --help' lists its options.",
+};
 
 int cmd_policy(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "device", required_argument, NULL, 'd' },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "rebind", no_argument, NULL, 'r' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	enum iommu_policy want = POLICY_DEFAULT;
-	const char *devarg = NULL, *sub;
-	unsigned int flags = 0;
-	bool json = false;
-	char dev[64];
-	int c;
-
-	if (argc < 2) {
-		policy_usage(stderr);
-		return EXIT_USAGE;
-	}
-	sub = argv[1];
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:e:jrfh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			devarg = optarg;
-			break;
-		case 'e':
-			if (policy_parse(optarg, &want)) {
-				pr_err("--expect: '%s' is not strict, lazy or identity",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'r':
-			flags |= POLICY_SET_REBIND;
-			break;
-		case 'f':
-			flags |= POLICY_SET_FORCE;
-			break;
-		case 'h':
-			policy_usage(stdout);
-			return 0;
-		default:
-			policy_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!strcmp(sub, "show"))
-		return policy_show(argc, argv, json);
-	if (!devarg || policy_normalize_dev(devarg, dev, sizeof(dev))) {
-		pr_err("policy %s needs --device BDF (e.g. 0000:00:04.0)", sub);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(sub, "verify")) {
-		if (want == POLICY_DEFAULT) {
-			pr_err("policy verify needs --expect strict|lazy|identity");
-			return EXIT_USAGE;
-		}
-		return policy_verify(dev, want, json);
-	}
-	if (!strcmp(sub, "set") && optind + 1 == argc) {
-		struct strbuf why = STRBUF_INIT;
-		enum iommu_policy p;
-		int ret = 0;
-
-		if (policy_parse(argv[optind], &p)) {
-			pr_err("'%s' is not strict, lazy or identity", argv[optind]);
-			return EXIT_USAGE;
-		}
-		if (policy_set(dev, p, flags, &why)) {
-			pr_err("%s: cannot set %s: %s", dev, policy_name(p),
-			       why.buf ? why.buf : strerror(errno));
-			ret = EXIT_ERROR;
-		} else {
-			pr_info("%s: %s (group type %s)", dev, policy_name(p),
-				policy_group_type(p));
-		}
-		strbuf_release(&why);
-		return ret;
-	}
-	policy_usage(stderr);
-	return EXIT_USAGE;
+	return subcmd_run(&policy_cmd, argc, argv);
 }
