@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "hist.h"
+#include "json.h"
 
 typedef unsigned __int128 u128;
 
@@ -294,30 +295,12 @@ double hist_percentile(const struct hist *h, double pct)
 	return (double)h->max;
 }
 
-/* add @val (NULL: allocation failed) under @key, dropping @val on failure */
-static int json_add(struct json_object *obj, const char *key,
-		    struct json_object *val)
-{
-	if (!val)
-		return -1;
-	if (json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
-static int json_add_null(struct json_object *obj, const char *key)
-{
-	return json_object_object_add(obj, key, NULL) ? -1 : 0;
-}
-
 /* add a number, or null for NaN (an empty histogram) */
 static int json_add_double(struct json_object *obj, const char *key,
 			   double v)
 {
 	if (isnan(v))
-		return json_add_null(obj, key);
+		return json_object_object_add(obj, key, NULL) ? -1 : 0;
 	return json_add(obj, key, json_object_new_double(v));
 }
 
@@ -362,8 +345,8 @@ struct json_object *hist_to_json(const struct hist *h)
 		err = err ?: json_add(obj, "max",
 				      json_object_new_uint64(h->max));
 	} else {
-		err = err ?: json_add_null(obj, "min");
-		err = err ?: json_add_null(obj, "max");
+		err = err ?: json_add_double(obj, "min", NAN);
+		err = err ?: json_add_double(obj, "max", NAN);
 	}
 	err = err ?: json_add_double(obj, "mean", hist_mean(h));
 	err = err ?: json_add_double(obj, "stddev", hist_stddev(h));

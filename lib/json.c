@@ -54,6 +54,28 @@ int json_write_file(const char *path, struct json_object *obj)
 	return ret;
 }
 
+int json_add(struct json_object *obj, const char *key, struct json_object *val)
+{
+	if (!val)
+		return -1;
+	if (json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+int json_push(struct json_object *arr, struct json_object *val)
+{
+	if (!val)
+		return -1;
+	if (json_object_array_add(arr, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
 int json_output(const char *path, struct json_object *obj)
 {
 	if (strcmp(path, "-")) {

@@ -17,6 +17,13 @@ int json_print(FILE *f, struct json_object *obj);
  */
 int json_print_compact(FILE *f, struct json_object *obj);
 /*
+ * json_add - add @val (NULL: its allocation failed) to @obj under @key,
+ * and json_push - append it to array @arr: 0, or -1 with @val dropped, so
+ * that a writer can add up failures and fail its whole output once.
+ */
+int json_add(struct json_object *obj, const char *key, struct json_object *val);
+int json_push(struct json_object *arr, struct json_object *val);
+/*
  * json_output - the one way a command writes its --json FILE: to @path
  * atomically, or to stdout when @path is "-".  -1 after saying why.
  */
