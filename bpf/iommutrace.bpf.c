@@ -128,23 +128,11 @@ static __always_inline void stat_inc(__u32 i)
 /* add ns * ns to the 128-bit sum (ns is below 2^42, see hist-bucket.h) */
 static __always_inline void add_sq(struct it_hist *h, __u64 ns)
 {
-	__u64 lo, hi = 0, a, b, mid, old;
+	__u64 lo, hi, old;
 
 	if (ns > IBH_MAX_VALUE)
 		ns = IBH_MAX_VALUE;
-	if (!(ns >> 32)) {
-		lo = ns * ns;
-	} else {
-		/* ns = a * 2^32 + b: ns^2 = a^2 2^64 + 2ab 2^32 + b^2 */
-		a = ns >> 32;
-		b = ns & 0xffffffffULL;
-		mid = 2 * a * b;
-		lo = b * b;
-		hi = a * a + (mid >> 32);
-		if (lo + (mid << 32) < lo)
-			hi++;
-		lo += mid << 32;
-	}
+	ibh_square(ns, &lo, &hi);
 	old = __sync_fetch_and_add(&h->sum_sq_lo, lo);
 	if (old + lo < old)
 		hi++;

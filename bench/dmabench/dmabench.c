@@ -124,14 +124,9 @@ static void dmabench_hist_init(struct dmabench_hist *h)
 /* add v * v to the 128-bit sum of squares */
 static void dmabench_add_square(struct dmabench_hist *h, u64 v)
 {
-	u64 a = v >> 32, b = (u32)v;
-	u64 mid = a * b;
-	u64 lo = b * b, hi = a * a + (mid >> 31);
+	u64 lo, hi;
 
-	/* 2 * a * b * 2^32 = mid * 2^33: low half is mid << 33 */
-	lo += mid << 33;
-	if (lo < (mid << 33))
-		hi++;
+	ibh_square(v, &lo, &hi);
 	h->sum_sq_lo += lo;
 	if (h->sum_sq_lo < lo)
 		hi++;

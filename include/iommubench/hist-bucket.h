@@ -141,4 +141,26 @@ static inline __u64 ibh_upper(__u32 idx)
 		<< shift;
 }
 
+/**
+ * ibh_square() - the square of a value as 128 bits, for the sum of squares
+ * @v: value
+ * @lo: out: low 64 bits of @v * @v
+ * @hi: out: high 64 bits
+ *
+ * With v = a * 2^32 + b: v^2 = a^2 2^64 + 2ab 2^32 + b^2, and 2ab 2^32 =
+ * (ab) 2^33, whose low half is (ab) << 33 and high half (ab) >> 31.  The
+ * caller adds @lo and @hi to its sum with the carry of @lo, atomically or
+ * not as its side needs.
+ */
+static inline void ibh_square(__u64 v, __u64 *lo, __u64 *hi)
+{
+	__u64 a = v >> 32, b = v & 0xffffffffULL;
+	__u64 mid = a * b, l = b * b, h = a * a + (mid >> 31);
+
+	if (l + (mid << 33) < l)
+		h++;
+	*lo = l + (mid << 33);
+	*hi = h;
+}
+
 #endif /* _IOMMUBENCH_HIST_BUCKET_H */

@@ -16,7 +16,7 @@
 
 #include "hist.h"
 
-#define NR_TESTS	16
+#define NR_TESTS	17
 
 static int test_nr;
 static int failed;
@@ -374,9 +374,43 @@ static void test_json(void)
 	ok(refused, "malformed JSON histograms refused with EINVAL");
 }
 
+/* ibh_square(), shared by the module and the BPF tracer, against __int128 */
+static void test_square(void)
+{
+	static const __u64 edge[] = {
+		0, 1, 0xffffffffULL, 0x100000000ULL, 0x1ffffffffULL,
+		IBH_MAX_VALUE, 0xffffffffffffffffULL, 0x8000000000000000ULL,
+	};
+	__u64 x = 0x9e3779b97f4a7c15ULL;
+	bool good = true;
+
+	for (int i = 0; i < 100000 + (int)(sizeof(edge) / sizeof(edge[0])); i++) {
+		__u64 v, lo, hi;
+		unsigned __int128 want;
+
+		if (i < (int)(sizeof(edge) / sizeof(edge[0]))) {
+			v = edge[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			v = x >> (x & 63);
+		}
+		want = (unsigned __int128)v * v;
+		ibh_square(v, &lo, &hi);
+		if (lo != (__u64)want || hi != (__u64)(want >> 64)) {
+			printf("# ibh_square(%llu) wrong\n", (unsigned long long)v);
+			good = false;
+			break;
+		}
+	}
+	ok(good, "ibh_square() is the exact 128-bit square (edges and 100000 random values)");
+}
+
 int main(void)
 {
 	printf("1..%d\n", NR_TESTS);
+	test_square();
 	test_layout();
 	test_stats();
 	test_empty_and_errors();
