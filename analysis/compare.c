@@ -7,7 +7,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,8 @@
 #include "exitcodes.h"
 #include "json.h"
 #include "log.h"
+#include "opt.h"
+#include "spawn.h"
 #include "util.h"
 
 static bool same_block(const struct an_series *a, const struct an_series *b,
@@ -351,13 +353,27 @@ int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
 	return ferror(f) ? -1 : 0;
 }
 
-/* keep only the series whose metric matches one of @pat */
-static void filter_metrics(struct an_dataset *ds, char **pat, size_t npat)
+/*
+ * Keep only the series whose metric matches one of @pat; -1 when a pattern
+ * matches nothing (a typo would otherwise print an empty table).
+ */
+static int filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat)
 {
 	size_t k = 0;
+	int ret = 0;
 
-	if (!npat)
-		return;
+	for (size_t p = 0; p < npat; p++) {
+		bool any = false;
+
+		for (size_t i = 0; i < ds->n && !any; i++)
+			any = !fnmatch(pat[p], ds->s[i].dim[AN_METRIC], 0);
+		if (!any) {
+			pr_err("--metric %s: no metric of the run matches", pat[p]);
+			ret = -1;
+		}
+	}
+	if (!npat || ret)
+		return ret;
 	for (size_t i = 0; i < ds->n; i++) {
 		bool keep = false;
 
@@ -370,110 +386,95 @@ static void filter_metrics(struct an_dataset *ds, char **pat, size_t npat)
 	}
 	ds->n = k;
 	an_sort(ds, AN_POLICY);
+	return 0;
 }
 
-static void compare_usage(FILE *f)
+static const char *const by_names[] = { "policy", "kernel", "iommu", "workload", NULL };
+static const enum an_dim by_dims[] = { AN_POLICY, AN_KERNEL, AN_IOMMU, AN_WORKLOAD };
+static const char *const format_names[] = { "text", "csv", "markdown", NULL };
+static const enum an_format format_values[] = { AN_TEXT, AN_CSV, AN_MARKDOWN };
+
+static struct {
+	const char *root, *baseline, *json;
+	int by, format;
+	double level;
+	unsigned long long seed;
+	struct argv metrics;
+} args;
+
+static const struct opt compare_opts[] = {
+	OPT_STRING('r', "results", &args.root, "DIR", "results root (default: results)"),
+	OPT_CHOICE(0, "by", &args.by, "DIM", "compare along (default policy)", by_names),
+	OPT_STRING(0, "baseline", &args.baseline, "VALUE",
+		   "the configuration ratios refer to (default: strict for --by policy, else the first)"),
+	OPT_STRINGS('m', "metric", &args.metrics, "PATTERN", "only metrics matching the glob"),
+	OPT_CHOICE(0, "format", &args.format, "F", "the table's format (default text)",
+		   format_names),
+	OPT_STRING(0, "json", &args.json, "FILE",
+		   "write the comparison as JSON to FILE ('-': standard output) instead"),
+	OPT_DOUBLE(0, "level", &args.level, "X", "confidence level (default 0.95)",
+		   0.5, 0.999),
+	OPT_U64(0, "seed", &args.seed, "N",
+		"bootstrap seed above 40 repetitions (default 1)", 0, LLONG_MAX),
+	OPT_END(),
+};
+
+static const char *const compare_usage[] = { "iommubench compare [options] RUN", NULL };
+
+static const struct opt_cmd compare_cmd = {
+	.name = "iommubench compare",
+	.usage = compare_usage,
+	.about = "Medians with bootstrap confidence intervals per configuration of RUN (a run\n"
+		 "id under --results, or a run directory), and ratios to the baseline.",
+	.opts = compare_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.args_name = "RUN",
+};
+
+/* Print @c as asked: the table to stdout, or JSON to --json FILE. */
+static int compare_output(const struct an_compare *c, const char *run_id)
 {
-	fprintf(f,
-		"usage: iommubench compare [options] RUN\n"
-		"\n"
-		"  RUN                   a run id under --results, or a run directory\n"
-		"  -r, --results DIR     results root (default: results)\n"
-		"      --by DIM          policy (default), kernel, iommu or workload\n"
-		"      --baseline VALUE  the configuration ratios refer to (default: strict\n"
-		"                        for --by policy, else the first one)\n"
-		"  -m, --metric PATTERN  only metrics matching the glob (repeatable)\n"
-		"      --format F        text (default), csv, json or markdown\n"
-		"      --level X         confidence level (default 0.95)\n"
-		"      --seed N          bootstrap seed above 40 repetitions (default 1)\n");
+	struct afile a;
+	FILE *f;
+
+	if (!args.json || !strcmp(args.json, "-"))
+		return an_compare_print(stdout, c, args.json ? AN_JSON :
+					format_values[args.format], run_id) ||
+		       an_stdout_done() ? -1 : 0;
+	f = afile_open(&a, args.json);
+	if (!f || an_compare_print(f, c, AN_JSON, run_id)) {
+		if (f)
+			afile_abort(&a);
+		pr_err("%s: %s", args.json, strerror(errno));
+		return -1;
+	}
+	if (afile_commit(&a)) {
+		pr_err("%s: %s", args.json, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_compare(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "baseline", required_argument, NULL, 'B' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *root = NULL, *baseline = NULL;
-	enum an_format fmt = AN_TEXT;
-	enum an_dim by = AN_POLICY;
-	double level = 0.95;
-	uint64_t seed = 1;
-	char *pat[64];
-	size_t npat = 0;
 	struct an_dataset ds;
 	struct an_compare c;
 	struct an_run run;
+	enum an_dim by;
 	sqlite3 *db;
-	int ch, ret = EXIT_ERROR;
+	int i, ret = EXIT_ERROR;
 
-	while ((ch = getopt_long(argc, argv, "r:m:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'b':
-			if (an_dim_parse(optarg) < 0) {
-				pr_err("--by: policy, kernel, iommu or workload, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			by = an_dim_parse(optarg);
-			break;
-		case 'B':
-			baseline = optarg;
-			break;
-		case 'm':
-			if (npat == ARRAY_SIZE(pat)) {
-				pr_err("too many --metric");
-				return EXIT_USAGE;
-			}
-			pat[npat++] = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				fmt = AN_TEXT;
-			else if (!strcmp(optarg, "csv"))
-				fmt = AN_CSV;
-			else if (!strcmp(optarg, "json"))
-				fmt = AN_JSON;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				fmt = AN_MARKDOWN;
-			else {
-				pr_err("--format: text, csv, json or markdown, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'l':
-			level = strtod(optarg, NULL);
-			if (!(level > 0 && level < 1)) {
-				pr_err("--level: a number between 0 and 1");
-				return EXIT_USAGE;
-			}
-			break;
-		case 's':
-			seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'h':
-			compare_usage(stdout);
-			return 0;
-		default:
-			compare_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		compare_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (an_resolve_run(argv[optind], root, &run))
-		return EXIT_ERROR;
+	argv_free(&args.metrics);
+	memset(&args, 0, sizeof(args));
+	args.level = 0.95;
+	args.seed = 1;
+	i = opt_parse(&compare_cmd, argc, argv);
+	if (i < 0)
+		return opt_exit(i);
+	by = by_dims[args.by];
+	if (an_resolve_run(argv[i], args.root, &run))
+		goto out_args;
 	db = store_open_readonly(run.root);
 	an_dataset_init(&ds);
 	if (!db || an_load_run(db, run.id, &ds))
@@ -483,28 +484,30 @@ int cmd_compare(int argc, char **argv)
 		       run.id, run.root);
 		goto out;
 	}
-	filter_metrics(&ds, pat, npat);
-	if (an_compare_build(&ds, by, baseline, level, seed, &c))
+	if (filter_metrics(&ds, args.metrics.v, args.metrics.n))
 		goto out;
-	if (baseline && !c.rows[0].base) {
+	if (an_compare_build(&ds, by, args.baseline, args.level, args.seed, &c))
+		goto out;
+	if (args.baseline && !c.rows[0].base) {
 		bool any = false;
 
-		for (size_t i = 0; i < c.n && !any; i++)
-			any = c.rows[i].base;
+		for (size_t k = 0; k < c.n && !any; k++)
+			any = c.rows[k].base;
 		if (!any) {
 			pr_err("--baseline %s: no %s of run %s has that value",
-			       baseline, an_dim_names[by], run.id);
+			       args.baseline, an_dim_names[by], run.id);
 			an_compare_free(&c);
 			goto out;
 		}
 	}
-	ret = an_compare_print(stdout, &c, fmt, run.id) || an_stdout_done() ?
-	      EXIT_ERROR : 0;
+	ret = compare_output(&c, run.id) ? EXIT_ERROR : 0;
 	an_compare_free(&c);
 out:
 	an_dataset_free(&ds);
 	if (db)
 		sqlite3_close(db);
 	an_run_free(&run);
+out_args:
+	argv_free(&args.metrics);
 	return ret;
 }

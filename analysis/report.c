@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "analysis.h"
 #include "json.h"
 #include "log.h"
+#include "opt.h"
 #include "util.h"
 #include "exitcodes.h"
 
@@ -986,55 +986,44 @@ out:
 	return ret;
 }
 
-static void report_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench report [options] RUN\n"
-		"\n"
-		"  RUN                 a run id under --results, or a run directory\n"
-		"  -r, --results DIR   results root (default: results)\n"
-		"  -o, --output DIR    where report.html, report.md and plots/ go\n"
-		"                      (default: RUN/report)\n");
-}
+static const char *report_root, *report_out;
+
+static const struct opt report_opts[] = {
+	OPT_STRING('r', "results", &report_root, "DIR", "results root (default: results)"),
+	OPT_STRING('o', "output", &report_out, "DIR",
+		   "where report.html, report.md and plots/ go (default: RUN/report)"),
+	OPT_END(),
+};
+
+static const char *const report_usage[] = { "iommubench report [options] RUN", NULL };
+
+static const struct opt_cmd report_cmd = {
+	.name = "iommubench report",
+	.usage = report_usage,
+	.about = "An HTML report (answer first, then provenance, plots and every metric) and\n"
+		 "a Markdown summary of RUN, a run id under --results or a run directory.\n"
+		 "Prints the path of report.html.",
+	.opts = report_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.args_name = "RUN",
+};
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *root = NULL, *out = NULL;
 	struct an_run run;
 	char *html = NULL;
 	sqlite3 *db;
-	int ch, ret = EXIT_ERROR;
+	int i, ret = EXIT_ERROR;
 
-	while ((ch = getopt_long(argc, argv, "r:o:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
-			report_usage(stdout);
-			return 0;
-		default:
-			report_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		report_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (an_resolve_run(argv[optind], root, &run))
+	report_root = report_out = NULL;
+	i = opt_parse(&report_cmd, argc, argv);
+	if (i < 0)
+		return opt_exit(i);
+	if (an_resolve_run(argv[i], report_root, &run))
 		return EXIT_ERROR;
 	db = store_open_readonly(run.root);
-	if (db && !an_report(db, &run, out, &html)) {
+	if (db && !an_report(db, &run, report_out, &html)) {
 		printf("%s\n", html);
 		ret = 0;
 	}

@@ -19,6 +19,7 @@
 
 #define OPT_MAX		64	/* options of one command, help included */
 #define HELP_COLUMN	26
+#define HELP_WIDTH	79
 
 static const struct opt opt_help_entry = OPT_BOOL('h', "help", NULL,
 						   "show this help and exit");
@@ -89,6 +90,29 @@ static void opt_label(const struct opt *o, struct strbuf *sb)
 	}
 }
 
+/* Print @text from HELP_COLUMN on, wrapped at HELP_WIDTH, and a newline. */
+static void print_wrapped(const char *text)
+{
+	size_t col = HELP_COLUMN;
+
+	while (*text) {
+		size_t n = strcspn(text, " ");
+
+		if (col > HELP_COLUMN && col + 1 + n > HELP_WIDTH) {
+			printf("\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+		} else if (col > HELP_COLUMN) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)n, text);
+		col += n;
+		text += n;
+		text += strspn(text, " ");
+	}
+	putchar('\n');
+}
+
 static void opt_usage_line(const struct opt *o)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -103,15 +127,19 @@ static void opt_usage_line(const struct opt *o)
 		printf("\n%*s", HELP_COLUMN, "");
 	else
 		printf("%*s", (int)(HELP_COLUMN - sb.len - 2), "");
-	printf("%s", o->help ? o->help : "");
-	if (o->kind == OPTK_CHOICE && !choices_fit(o)) {
-		printf("\n%*s%s: ", HELP_COLUMN, "", o->argh ? o->argh : "ARG");
-		for (size_t i = 0; o->choices[i]; i++)
-			printf("%s%s", i ? ", " : "", o->choices[i]);
-	}
+	strbuf_release(&sb);
+	strbuf_adds(&sb, o->help ? o->help : "");
 	if (o->kind == OPTK_STRINGS)
-		printf(" (repeatable)");
-	putchar('\n');
+		strbuf_adds(&sb, " (repeatable)");
+	print_wrapped(sb.buf ? sb.buf : "");
+	if (o->kind == OPTK_CHOICE && !choices_fit(o)) {
+		strbuf_release(&sb);
+		strbuf_addf(&sb, "%s: ", o->argh ? o->argh : "ARG");
+		for (size_t i = 0; o->choices[i]; i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", o->choices[i]);
+		printf("%*s", HELP_COLUMN, "");
+		print_wrapped(sb.buf);
+	}
 	strbuf_release(&sb);
 }
 

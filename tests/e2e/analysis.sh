@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 46
+plan 48
 
 S="$TEST_TMP/store"
 synth() {
@@ -43,10 +43,17 @@ run cmpcsv compare --results "$S" --format csv --metric 'fio.read.*' A
 check "compare --format csv: header and 15 rows (5 metrics x 3 policies)" \
 	test "$(head -1 "$TEST_TMP/cmpcsv.out" | cut -d, -f1-5)" = "kernel,iommu,policy,workload,metric" -a \
 	"$(wc -l < "$TEST_TMP/cmpcsv.out")" = 16
-run cmpjson compare --results "$S" --format json --by policy --baseline lazy A
-check "compare --format json --baseline lazy: ratios refer to lazy" \
+run cmpjson compare --results "$S" --json - --by policy --baseline lazy A
+check "compare --json - --baseline lazy: ratios refer to lazy" \
 	grep -q '"baseline": "lazy"' "$TEST_TMP/cmpjson.out"
-check "compare --format json: schema named" grep -q 'iommubench.compare/1' "$TEST_TMP/cmpjson.out"
+check "compare --json -: schema named" grep -q 'iommubench.compare/1' "$TEST_TMP/cmpjson.out"
+run cmpnone compare --results "$S" --metric 'nosuch*' A
+check "compare --metric that matches nothing fails (1), naming the pattern" sh -c \
+	"[ \$(cat $TEST_TMP/cmpnone.rc) = 1 ] && grep -q 'nosuch\\*: no metric' $TEST_TMP/cmpnone.err"
+run cmpjf compare --results "$S" --json "$TEST_TMP/cmp.json" A
+check "compare --json FILE writes the file, nothing on stdout" sh -c \
+	"[ \$(cat $TEST_TMP/cmpjf.rc) = 0 ] && grep -q 'iommubench.compare/1' $TEST_TMP/cmp.json &&
+	 [ ! -s $TEST_TMP/cmpjf.out ]"
 run cmpbad compare --results "$S" --baseline sloppy A
 check "compare --baseline of a missing value: error" rc_is cmpbad 1
 run cmpnone compare --results "$S" no-such-run
