@@ -521,3 +521,24 @@ const char *ib_datadir(void)
 		snprintf(dir, sizeof(dir), "%s", PKGDATADIR);
 	return dir;
 }
+
+void fmt_duration(char *buf, size_t len, double s)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+	else
+		snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+void fmt_clock_in(char *buf, size_t len, double s)
+{
+	time_t t = time(NULL) + (time_t)s;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm))
+		strftime(buf, len, s < 86400 ? "%H:%M" : "%a %H:%M", &tm);
+	else
+		snprintf(buf, len, "?");
+}

@@ -132,4 +132,9 @@ const char *ib_datadir(void);
 /* Directory of the running executable (sibling programs live there). */
 const char *ib_bindir(void);
 
+/* @s seconds as "42s", "3m07s" or "2h05m", for progress lines. */
+void fmt_duration(char *buf, size_t len, double s);
+/* The local time @s seconds from now, "14:05" (or "Tue 14:05"), for ETAs. */
+void fmt_clock_in(char *buf, size_t len, double s);
+
 #endif /* IB_UTIL_H */

@@ -843,6 +843,24 @@ static void flow_args_free(struct flow_args *a)
 	argv_free(&a->gate_opts);
 }
 
+/* "[3/10] 7m12s so far, about 16m48s left (until 14:05)" */
+static void progress(size_t done, size_t total, uint64_t t0)
+{
+	double spent = (now_ms() - t0) / 1000.0, left;
+	char s[16], l[16], at[16];
+
+	if (!done) {
+		pr_info("[1/%zu]", total);
+		return;
+	}
+	left = spent / done * (total - done);
+	fmt_duration(s, sizeof(s), spent);
+	fmt_duration(l, sizeof(l), left);
+	fmt_clock_in(at, sizeof(at), left);
+	pr_info("[%zu/%zu] %s so far, about %s left (until %s)", done + 1,
+		total, s, l, at);
+}
+
 int cmd_commits(int argc, char **argv)
 {
 	struct flow_args a;
@@ -852,6 +870,7 @@ int cmd_commits(int argc, char **argv)
 	size_t n = 0, unjudged = 0, regressed = 0;
 	char sha[41];
 	int rc, code = EXIT_USAGE;
+	uint64_t t0;
 
 	rc = parse_flow_args(argc, argv, &a, commits_usage);
 	if (rc) {
@@ -915,8 +934,9 @@ int cmd_commits(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto summary;
 	}
+	t0 = now_ms();
 	for (size_t i = 0; i < n; i++) {
-		pr_info("[%zu/%zu]", i + 1, n);
+		progress(i, n, t0);
 		if (measure(&f, &base, &cs[i])) {
 			unjudged++;
 			continue;
@@ -971,8 +991,8 @@ static void bisect_usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"exit status: 0 the first bad commit was found, 1 an operation failed\n"
-		"(a build, run or git command), 2 usage, or B does not regress against\n"
-		"A, 3 bisect could not decide (skipped commits), 130 interrupted\n");
+		"(a build, run or git command), 2 usage, 3 no first bad commit: B does\n"
+		"not regress against A, or skipped commits left it open; 130 interrupted\n");
 }
 
 static volatile pid_t bisect_pgrp;
@@ -1031,6 +1051,34 @@ static char *bisect_repo(const struct flow *f)
 	return repo;
 }
 
+/*
+ * Say how long bisecting good..bad should take: git bisect tests about
+ * log2 of the commits between them, each costing what the bad end did
+ * (a build, a paired run and a gate).
+ */
+static void bisect_estimate(const struct flow *f, const char *good,
+			    const char *bad, double step_s)
+{
+	char *range = xasprintf("%s..%s", good, bad);
+	char *argv[] = { "git", "-C", f->tree, "rev-list", "--count", range, NULL };
+	char *count = spawn_capture_line(argv, NULL);
+	unsigned long n = count ? strtoul(count, NULL, 10) : 0;
+	unsigned int steps = 0;
+	char each[16], all[16], at[16];
+
+	while ((1ul << steps) < n)
+		steps++;
+	if (n > 1) {
+		fmt_duration(each, sizeof(each), step_s);
+		fmt_duration(all, sizeof(all), steps * step_s);
+		fmt_clock_in(at, sizeof(at), steps * step_s);
+		pr_info("%lu commits between good and bad: about %u steps of about %s (the bad end's build, run and gate): %s, until %s",
+			n, steps, each, all, at);
+	}
+	free(count);
+	free(range);
+}
+
 int cmd_bisect(int argc, char **argv)
 {
 	struct flow_args a;
@@ -1040,6 +1088,8 @@ int cmd_bisect(int argc, char **argv)
 	char *path, *found;
 	struct argv s = { 0 };
 	int rc, code = EXIT_USAGE;
+	double step_s = 0;
+	uint64_t t0;
 
 	rc = parse_flow_args(argc, argv, &a, bisect_usage);
 	if (rc) {
@@ -1081,17 +1131,20 @@ int cmd_bisect(int argc, char **argv)
 		goto out;
 	}
 	pr_info("[bad] measuring the bad end");
+	t0 = now_ms();
 	if (measure(&f, &good, &bad)) {
 		pr_err("the bad commit %.12s could not be measured", bad.sha);
 		goto out;
 	}
+	step_s = (now_ms() - t0) / 1000.0;
 	rc = gate(&f, &good, &bad);
 	if (rc != GATE_REGRESSED) {
 		pr_err("the gate does not find %.12s regressed against %.12s (exit %d, %s/gate-%.12s.txt): nothing to bisect",
 		       bad.sha, good.sha, rc, f.dir, bad.sha);
-		code = EXIT_USAGE;
+		code = EXIT_UNDECIDED;
 		goto out;
 	}
+	bisect_estimate(&f, gsha, bsha, step_s);
 	repo = bisect_repo(&f);
 	if (!repo)
 		goto out;

@@ -262,16 +262,6 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 
 /* --- progress --------------------------------------------------------- */
 
-static void fmt_duration(char *buf, size_t len, double s)
-{
-	if (s < 60)
-		snprintf(buf, len, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-	else
-		snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-}
-
 /*
  * One line, redrawn: a bar, cells finished of the total, failures, the
  * boot under way, elapsed time and an ETA from this invocation's pace.
