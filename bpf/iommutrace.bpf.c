@@ -330,8 +330,10 @@ static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 	}
 	ud = t->unmap_depth;
 	if (role == IT_ROLE_DMA_UNMAP) {
-		t->clear_ts[IT_IDX(ud, IT_DEPTH)] = 0;
-		t->queued[IT_IDX(ud, IT_DEPTH)] = 0;
+		if (ud < IT_DEPTH) {
+			t->clear_ts[IT_IDX(ud, IT_DEPTH)] = 0;
+			t->queued[IT_IDX(ud, IT_DEPTH)] = 0;
+		}
 		t->unmap_depth = ud + 1;
 	} else if (role == IT_ROLE_FQ_TIMEOUT) {
 		t->timeout_depth++;
@@ -446,7 +448,7 @@ static __always_inline int on_exit(__u32 fn)
 	} else if (role == IT_ROLE_DMA_UNMAP) {
 		__u64 *clear = &t->clear_ts[IT_IDX(ud - 1, IT_DEPTH)];
 
-		if (ud > 0 && *clear) {
+		if (ud > 0 && ud <= IT_DEPTH && *clear) {
 			stat_inc(IT_STAT_UNMAP_UNCOVERED);
 			*clear = 0;
 		}
