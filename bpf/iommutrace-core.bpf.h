@@ -6,7 +6,7 @@
  * come from vmlinux.h (Debian 6.1 BTF); CO-RE relocates each access to the
  * running kernel's layout, and bpf_core_field_exists() guards members that
  * older kernels lack.  Each helper cites the commit its member exists for.
- * Checked against the BTF of Debian 6.1.0-50 and 6.12.95.
+ * Checked against the BTF of Debian 6.1.0-50, 6.12.95 and 7.2.13.
  */
 #ifndef IOMMUTRACE_CORE_BPF_H
 #define IOMMUTRACE_CORE_BPF_H
@@ -73,6 +73,22 @@ static __always_inline __u64 fq_timer_domain(void *timer)
 	cookie = (void *)((char *)timer -
 			  bpf_core_field_offset(struct iommu_dma_cookie, fq_timer));
 	return cookie_fq_domain(cookie);
+}
+
+/*
+ * dmar_domain_to_domain - &dmar_domain->domain, the struct iommu_domain the
+ * core passes around, for cache_tag_flush_range(struct dmar_domain *, ...),
+ * the IOTLB-sync fallback of Intel kernels (intel_iommu_tlb_sync() calls
+ * it since commit a600ccd0a347 "iommu/vt-d: Use cache_tag_flush_range()
+ * in tlb_sync", v6.10).
+ * struct dmar_domain has embedded its iommu_domain since v3.x; the offset
+ * is relocated.  0 where the type does not exist.
+ */
+static __always_inline __u64 dmar_domain_to_domain(struct dmar_domain *dd)
+{
+	if (!dd || !bpf_core_field_exists(struct dmar_domain, domain))
+		return 0;
+	return (__u64)dd + bpf_core_field_offset(struct dmar_domain, domain);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "exitcodes.h"
 #include "hist.h"
 #include "iommutrace-run.h"
 #include "log.h"
@@ -203,8 +204,8 @@ int it_run_loop(const struct it_opts *o, struct it_run *run,
 int it_run_exit_status(const struct it_run *run)
 {
 	if (run->child)
-		return run->child_status < 0 ? IT_EXIT_FAILED : run->child_status;
-	return IT_EXIT_OK;
+		return run->child_status < 0 ? EXIT_ERROR : run->child_status;
+	return EXIT_OK;
 }
 
 /**

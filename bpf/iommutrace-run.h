@@ -13,12 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define IT_JSON_SCHEMA		"iommubench.iommutrace/1"
-
-#define IT_EXIT_OK		0
-#define IT_EXIT_FAILED		1
-#define IT_EXIT_USAGE		2
-#define IT_EXIT_ENVIRONMENT	3
+#define IT_JSON_SCHEMA		"iommubench.iommutrace/2"
 
 struct it_opts {
 	bool json;

@@ -5,7 +5,8 @@
  *
  * A private tracefs instance ("iommutrace-<pid>") gets iommu:map and
  * iommu:unmap, and intel_iommu:qi_submit and dma:dma_map_page /
- * dma:dma_unmap_page where the kernel has them.  Raw events are read
+ * dma:dma_unmap_page (dma:dma_map_phys / dma:dma_unmap_phys from v6.18)
+ * where the kernel has them.  Raw events are read
  * every 20 ms, and the report has per-event counts, size distributions
  * and IOVA reuse: how often, and how soon, an unmapped IOVA is mapped
  * again.  The instance is removed at the end, also after errors.
@@ -22,6 +23,7 @@
 #include <json-c/json.h>
 #include <tracefs.h>
 
+#include "exitcodes.h"
 #include "hist.h"
 #include "iommutrace-run.h"
 #include "json.h"
@@ -34,6 +36,8 @@ enum tf_ev {
 	TF_QI_SUBMIT,
 	TF_DMA_MAP_PAGE,
 	TF_DMA_UNMAP_PAGE,
+	TF_DMA_MAP_PHYS,
+	TF_DMA_UNMAP_PHYS,
 	TF_NR_EV,
 };
 
@@ -45,6 +49,9 @@ static const struct {
 	[TF_QI_SUBMIT] = { "intel_iommu", "qi_submit", NULL },
 	[TF_DMA_MAP_PAGE] = { "dma", "dma_map_page", "size" },
 	[TF_DMA_UNMAP_PAGE] = { "dma", "dma_unmap_page", "size" },
+	/* renamed by "dma-mapping: rename trace_dma_*map_page to trace_dma_*map_phys" (v6.18) */
+	[TF_DMA_MAP_PHYS] = { "dma", "dma_map_phys", "size" },
+	[TF_DMA_UNMAP_PHYS] = { "dma", "dma_unmap_phys", "size" },
 };
 
 #define TF_NR_SIZES	32
@@ -294,29 +301,29 @@ int iommutrace_tracefs_main(const struct it_opts *o)
 	struct tf_reader *r = &reader;
 	struct it_run run = { .out = NULL };
 	char name[64];
-	int ret = IT_EXIT_FAILED, n = 0;
+	int ret = EXIT_ERROR, n = 0;
 
 	if (o->device) {
 		pr_err("--device is not supported with --tracefs: iommu:map/unmap carry no device");
-		return IT_EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	if (it_check_iommu())
-		return IT_EXIT_ENVIRONMENT;
+		return EXIT_ENVIRONMENT;
 	r->o = o;
 	hist_init(&r->total.reuse);
 	hist_init(&r->interval.reuse);
 	r->iovas = calloc(1UL << TF_IOVA_BITS, sizeof(*r->iovas));
 	if (!r->iovas)
-		return IT_EXIT_FAILED;
+		return EXIT_ERROR;
 	if (!tracefs_tracing_dir()) {
 		pr_err("no tracefs: mount it on /sys/kernel/tracing (kernel needs CONFIG_FTRACE)");
-		ret = IT_EXIT_ENVIRONMENT;
+		ret = EXIT_ENVIRONMENT;
 		goto out;
 	}
 	r->tep = tracefs_local_events_system(NULL, systems);
 	if (!r->tep) {
 		pr_err("cannot parse the event formats under %s", tracefs_tracing_dir());
-		ret = IT_EXIT_ENVIRONMENT;
+		ret = EXIT_ENVIRONMENT;
 		goto out;
 	}
 	snprintf(name, sizeof(name), "iommutrace-%d", (int)getpid());
@@ -345,7 +352,7 @@ int iommutrace_tracefs_main(const struct it_opts *o)
 	}
 	if (!r->enabled[TF_MAP] || !r->enabled[TF_UNMAP]) {
 		pr_err("the iommu:map and iommu:unmap tracepoints are missing (kernel without CONFIG_IOMMU_API tracing)");
-		ret = IT_EXIT_ENVIRONMENT;
+		ret = EXIT_ENVIRONMENT;
 		goto out;
 	}
 	tracefs_trace_on(r->inst);

@@ -2,21 +2,23 @@
 /*
  * iommutrace.bpf.c - latency of the IOMMU DMA paths and the exposure window
  *
- * Every probed function (enum it_fn) has four programs: fentry/fexit and
- * kprobe/kretprobe.  User space loads one pair per function or none, so
- * the same object serves kernels with and without BTF for a function.
+ * Every row of IT_PROBES (iommutrace-probes.h: a kernel function in the
+ * role it plays for one path) has four programs: fentry/fexit and
+ * kprobe/kretprobe.  User space loads one pair per row or none, so the
+ * same object serves kernels with and without BTF for a function, and
+ * kernels where a function was renamed or inlined (its fallback rows).
  *
  * Entry pushes a timestamp on a per-task stack (one per function, LIFO:
  * an interrupt that runs the same function on the same task returns
  * before the task resumes), exit pops it and records the latency in the
  * function's histogram (<iommubench/hist-bucket.h> buckets, per CPU).
- * The outermost DMA-API and flush functions also push a context (device,
- * domain, --device match) that nested functions inherit.
+ * DMA-API and flush-queue functions also push a context (device, domain,
+ * --device match) that nested functions inherit.
  *
  * Exposure window (docs/iommutrace.md): strict unmaps are measured here,
  * from the return of iommu_unmap_fast() to the return of the driver's
- * iotlb_sync in the same __iommu_dma_unmap(); lazy unmaps and flush-queue
- * flushes go to the ring buffer and user space pairs them per domain.
+ * iotlb_sync in the same DMA unmap; lazy unmaps and flush-queue flushes
+ * go to the ring buffer and user space pairs them per domain.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,7 +31,7 @@
 const volatile bool filter_on = false;
 const volatile char filter_dev[IT_DEV_NAME_LEN] = {};
 /* bit per enum it_fn: the attached symbol has the C arguments (no clone) */
-const volatile __u32 args_ok = 0;
+const volatile __u64 args_ok = 0;
 
 /* next free device slot */
 __u32 next_dev = 0;
@@ -56,7 +58,10 @@ struct it_ctx {
 struct it_task {
 	__u8 depth[IT_NR_FN];
 	__u8 ctx_depth;
-	__u64 clear_ts[IT_DEPTH];	/* strict: per __iommu_dma_unmap frame */
+	__u8 unmap_depth;		/* open DMA-unmap frames (any row) */
+	__u8 timeout_depth;		/* open fq_flush_timeout() frames */
+	__u8 queued[IT_DEPTH];		/* per DMA-unmap frame: gather queued */
+	__u64 clear_ts[IT_DEPTH];	/* strict: per DMA-unmap frame */
 	struct it_ctx ctx[IT_CTX_DEPTH];
 	struct it_frame f[IT_NR_FN][IT_DEPTH];
 };
@@ -228,38 +233,40 @@ static __always_inline bool domain_matches(__u64 domain)
 	return domain && bpf_map_lookup_elem(&filter_domains, &domain);
 }
 
-static __always_inline bool fn_has_dev(__u32 fn)
+/* roles that open a context for the functions they call */
+static __always_inline bool role_opens_ctx(int role)
 {
-	return fn == IT_FN_DMA_UNMAP || fn == IT_FN_DMA_MAP_PAGE ||
-	       fn == IT_FN_DMA_MAP_SG;
+	return role == IT_ROLE_DMA_UNMAP || role == IT_ROLE_DMA_MAP ||
+	       role == IT_ROLE_FQ_FLUSH || role == IT_ROLE_FQ_TIMEOUT;
 }
 
-/* functions whose first argument is the struct iommu_domain */
-static __always_inline bool fn_has_domain(__u32 fn)
+/* the struct iommu_domain a row's first argument names, or 0 */
+static __always_inline __u64 arg_domain(int argk, __u64 a0)
 {
-	return (fn >= IT_FN_UNMAP_FAST && fn <= IT_FN_FLUSH_VIRTIO);
-}
-
-/* functions that open a context for the functions they call */
-static __always_inline bool fn_opens_ctx(__u32 fn)
-{
-	return fn_has_dev(fn) || fn == IT_FN_FQ_FLUSH || fn == IT_FN_FQ_TIMEOUT;
-}
-
-static __always_inline bool fn_is_sync(__u32 fn)
-{
-	return fn >= IT_FN_SYNC_INTEL && fn <= IT_FN_SYNC_VIRTIO;
+	switch (argk) {
+	case IT_ARG_DOMAIN:
+		return a0;
+	case IT_ARG_DMAR_DOMAIN:
+		return dmar_domain_to_domain((void *)a0);
+	case IT_ARG_COOKIE:
+		return cookie_fq_domain((void *)a0);
+	case IT_ARG_TIMER:
+		return fq_timer_domain((void *)a0);
+	default:
+		return 0;
+	}
 }
 
 static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 {
+	int role = it_role_of(fn), argk = it_arg_of(fn);
 	struct it_ctx top = {};
 	bool have_top = false;
 	struct it_frame *fr;
 	struct it_task *t;
 	__u64 domain = 0;
-	__u32 dev = IT_NO_DEV, match, d, cd;
-	bool args = args_ok & (1U << fn);
+	__u32 dev = IT_NO_DEV, match, d, cd, ud;
+	bool args = args_ok & (1ULL << fn);
 
 	if (fn >= IT_NR_FN)
 		return 0;
@@ -279,7 +286,7 @@ static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 		have_top = true;
 	}
 
-	if (fn_has_dev(fn) && args && a0) {
+	if (argk == IT_ARG_DEV && args && a0) {
 		struct it_devinfo *di = device_info(a0);
 
 		if (di) {
@@ -288,12 +295,8 @@ static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 		}
 		match = !filter_on || (di && di->match);
 	} else {
-		if (fn_has_domain(fn) && args)
-			domain = a0;
-		else if (fn == IT_FN_FQ_FLUSH && args)
-			domain = cookie_fq_domain((void *)a0);
-		else if (fn == IT_FN_FQ_TIMEOUT && args)
-			domain = fq_timer_domain((void *)a0);
+		if (args)
+			domain = arg_domain(argk, a0);
 		if (have_top) {
 			dev = top.dev;
 			if (!domain)
@@ -303,7 +306,7 @@ static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 			domain_matches(domain);
 	}
 
-	if (fn_opens_ctx(fn)) {
+	if (role_opens_ctx(role)) {
 		if (cd < IT_CTX_DEPTH) {
 			struct it_ctx *c = &t->ctx[IT_IDX(cd, IT_CTX_DEPTH)];
 
@@ -313,11 +316,24 @@ static __always_inline int on_entry(__u32 fn, __u64 a0, __u64 a1)
 		}
 		t->ctx_depth = cd + 1;
 	}
-	if (fn == IT_FN_DMA_UNMAP)
-		t->clear_ts[IT_IDX(d, IT_DEPTH)] = 0;
+	ud = t->unmap_depth;
+	if (role == IT_ROLE_DMA_UNMAP) {
+		if (ud < IT_DEPTH) {
+			t->clear_ts[IT_IDX(ud, IT_DEPTH)] = 0;
+			t->queued[IT_IDX(ud, IT_DEPTH)] = 0;
+		}
+		t->unmap_depth = ud + 1;
+	} else if (role == IT_ROLE_FQ_TIMEOUT) {
+		t->timeout_depth++;
+	}
 
 	fr = &t->f[fn][IT_IDX(d, IT_DEPTH)];
 	fr->arg = a1;
+	if (role == IT_ROLE_FQ_FLUSH_ALL)
+		/* the two callers of the inlined fq_flush_iotlb() */
+		fr->arg = t->timeout_depth > 0 ||
+			  (ud > 0 && ud <= IT_DEPTH &&
+			   t->queued[IT_IDX(ud - 1, IT_DEPTH)]);
 	fr->domain = domain;
 	fr->dev = dev;
 	fr->match = match;
@@ -348,9 +364,11 @@ static __always_inline void emit(__u32 type, __u32 dev, __u64 ts, __u64 end,
 static __always_inline int on_exit(__u32 fn)
 {
 	__u64 now = bpf_ktime_get_ns(), ts, delta;
+	int role = it_role_of(fn), dfn = it_devfn_of(fn);
 	struct it_frame *fr;
 	struct it_task *t;
 	__u32 d, ud;
+	bool timer;
 
 	if (fn >= IT_NR_FN)
 		return 0;
@@ -364,14 +382,22 @@ static __always_inline int on_exit(__u32 fn)
 	t->depth[fn] = d;
 	if (d >= IT_DEPTH)	/* its entry was counted as too deep */
 		return 0;
-	if (fn_opens_ctx(fn) && t->ctx_depth)
+	if (role_opens_ctx(role) && t->ctx_depth)
 		t->ctx_depth--;
+	ud = t->unmap_depth;
+	timer = t->timeout_depth > 0;
+	if (role == IT_ROLE_DMA_UNMAP && ud)
+		t->unmap_depth = ud - 1;
+	else if (role == IT_ROLE_FQ_TIMEOUT && t->timeout_depth)
+		t->timeout_depth--;
 	fr = &t->f[fn][IT_IDX(d, IT_DEPTH)];
 	ts = fr->ts;
 	if (!ts)
 		return 0;
 	fr->ts = 0;
 	delta = now - ts;
+	if (role == IT_ROLE_FQ_FLUSH_ALL && !fr->arg)
+		return 0;	/* a flush_iotlb_all outside the flush queue */
 	if (!fr->match) {
 		stat_inc(IT_STAT_FILTERED);
 		return 0;
@@ -382,23 +408,24 @@ static __always_inline int on_exit(__u32 fn)
 		struct it_dev_counts *dc;
 		__u32 dev = fr->dev;
 
-		if (fn_has_dev(fn))
-			hist_add(IT_HIST_DEV(dev, fn), delta);
+		if (dfn >= 0)
+			hist_add(IT_HIST_DEV(dev, dfn), delta);
 		dc = bpf_map_lookup_elem(&dev_counts, &dev);
 		if (dc)
 			__sync_fetch_and_add(&dc->calls[fn], 1);
 	}
 
-	ud = t->depth[IT_FN_DMA_UNMAP];
-	if (fn == IT_FN_UNMAP_FAST) {
+	if (role == IT_ROLE_UNMAP_FAST) {
 		if (iotlb_gather_queued((void *)fr->arg)) {
 			/* lazy: the flush queue will invalidate it */
 			stat_inc(IT_STAT_UNMAP_QUEUED);
 			emit(IT_EV_UNMAP, fr->dev, now, 0, fr->domain, 0, 0);
+			if (ud > 0 && ud <= IT_DEPTH)
+				t->queued[IT_IDX(ud - 1, IT_DEPTH)] = 1;
 		} else if (ud > 0 && ud <= IT_DEPTH) {
 			t->clear_ts[IT_IDX(ud - 1, IT_DEPTH)] = now;
 		}
-	} else if (fn_is_sync(fn)) {
+	} else if (role == IT_ROLE_SYNC) {
 		__u64 *clear = &t->clear_ts[IT_IDX(ud - 1, IT_DEPTH)];
 
 		if (ud > 0 && ud <= IT_DEPTH && *clear) {
@@ -406,16 +433,14 @@ static __always_inline int on_exit(__u32 fn)
 			*clear = 0;
 			stat_inc(IT_STAT_UNMAP_SYNCED);
 		}
-	} else if (fn == IT_FN_DMA_UNMAP) {
-		__u64 *clear = &t->clear_ts[IT_IDX(d, IT_DEPTH)];
+	} else if (role == IT_ROLE_DMA_UNMAP) {
+		__u64 *clear = &t->clear_ts[IT_IDX(ud - 1, IT_DEPTH)];
 
-		if (*clear) {
+		if (ud > 0 && ud <= IT_DEPTH && *clear) {
 			stat_inc(IT_STAT_UNMAP_UNCOVERED);
 			*clear = 0;
 		}
-	} else if (fn == IT_FN_FQ_FLUSH) {
-		bool timer = t->depth[IT_FN_FQ_TIMEOUT] > 0;
-
+	} else if (role == IT_ROLE_FQ_FLUSH || role == IT_ROLE_FQ_FLUSH_ALL) {
 		stat_inc(timer ? IT_STAT_FQ_FLUSH_TIMER : IT_STAT_FQ_FLUSH_FULL);
 		emit(IT_EV_FLUSH, fr->dev, ts, now, fr->domain, timer, 0);
 	}
@@ -423,53 +448,50 @@ static __always_inline int on_exit(__u32 fn)
 }
 
 /*
- * One set of programs per function.  fentry reads only the arguments the
- * function has (the verifier checks the count against BTF).
+ * One set of programs per row of IT_PROBES.  fentry reads only the
+ * arguments the function has (the verifier checks the count against
+ * BTF): the first, and the gather (fourth) of iommu_unmap_fast().
  */
-#define IT_PROBES(name, fn, ENTRY_ARGS, KPROBE_ARGS)			\
+#define IT_A1_FENTRY_UNMAP_FAST		ctx[3]
+#define IT_A1_KPROBE_UNMAP_FAST		PT_REGS_PARM4(ctx)
+#define IT_A1_FENTRY_DMA_UNMAP		0
+#define IT_A1_KPROBE_DMA_UNMAP		0
+#define IT_A1_FENTRY_DMA_MAP		0
+#define IT_A1_KPROBE_DMA_MAP		0
+#define IT_A1_FENTRY_SYNC		0
+#define IT_A1_KPROBE_SYNC		0
+#define IT_A1_FENTRY_FQ_FLUSH		0
+#define IT_A1_KPROBE_FQ_FLUSH		0
+#define IT_A1_FENTRY_FQ_FLUSH_ALL	0
+#define IT_A1_KPROBE_FQ_FLUSH_ALL	0
+#define IT_A1_FENTRY_FQ_TIMEOUT		0
+#define IT_A1_KPROBE_FQ_TIMEOUT		0
+#define IT_A1_FENTRY_COUNT		0
+#define IT_A1_KPROBE_COUNT		0
+
+#define IT_X_PROGS(id, path, chain, rank, sym, role, arg, needs)	\
 SEC("fentry")								\
-int fentry_##name(__u64 *ctx)						\
+int fentry_##id(__u64 *ctx)						\
 {									\
-	return on_entry(fn, ENTRY_ARGS);				\
+	return on_entry(IT_FN_##id, ctx[0], IT_A1_FENTRY_##role);	\
 }									\
 SEC("fexit")								\
-int fexit_##name(__u64 *ctx)						\
+int fexit_##id(__u64 *ctx)						\
 {									\
-	return on_exit(fn);						\
+	return on_exit(IT_FN_##id);					\
 }									\
 SEC("kprobe")								\
-int kprobe_##name(struct pt_regs *ctx)					\
+int kprobe_##id(struct pt_regs *ctx)					\
 {									\
-	return on_entry(fn, KPROBE_ARGS);				\
+	return on_entry(IT_FN_##id, PT_REGS_PARM1(ctx),			\
+			IT_A1_KPROBE_##role);				\
 }									\
 SEC("kretprobe")							\
-int kretprobe_##name(struct pt_regs *ctx)				\
+int kretprobe_##id(struct pt_regs *ctx)					\
 {									\
-	return on_exit(fn);						\
+	return on_exit(IT_FN_##id);					\
 }
 
-#define A0	ctx[0], 0
-#define A0_3	ctx[0], ctx[3]
-#define K0	PT_REGS_PARM1(ctx), 0
-#define K0_3	PT_REGS_PARM1(ctx), PT_REGS_PARM4(ctx)
-
-IT_PROBES(dma_unmap, IT_FN_DMA_UNMAP, A0, K0)
-IT_PROBES(dma_map_page, IT_FN_DMA_MAP_PAGE, A0, K0)
-IT_PROBES(dma_map_sg, IT_FN_DMA_MAP_SG, A0, K0)
-IT_PROBES(unmap_fast, IT_FN_UNMAP_FAST, A0_3, K0_3)
-IT_PROBES(iommu_unmap, IT_FN_IOMMU_UNMAP, A0, K0)
-IT_PROBES(sync_intel, IT_FN_SYNC_INTEL, A0, K0)
-IT_PROBES(sync_amd, IT_FN_SYNC_AMD, A0, K0)
-IT_PROBES(sync_arm, IT_FN_SYNC_ARM, A0, K0)
-IT_PROBES(sync_virtio, IT_FN_SYNC_VIRTIO, A0, K0)
-IT_PROBES(flush_intel, IT_FN_FLUSH_INTEL, A0, K0)
-IT_PROBES(flush_amd, IT_FN_FLUSH_AMD, A0, K0)
-IT_PROBES(flush_arm, IT_FN_FLUSH_ARM, A0, K0)
-IT_PROBES(flush_virtio, IT_FN_FLUSH_VIRTIO, A0, K0)
-IT_PROBES(fq_flush, IT_FN_FQ_FLUSH, A0, K0)
-IT_PROBES(fq_timeout, IT_FN_FQ_TIMEOUT, A0, K0)
-IT_PROBES(iova_alloc, IT_FN_IOVA_ALLOC, A0, K0)
-IT_PROBES(iova_free, IT_FN_IOVA_FREE, A0, K0)
-IT_PROBES(qi_submit, IT_FN_QI_SUBMIT, A0, K0)
+IT_PROBES(IT_X_PROGS)
 
 char LICENSE[] SEC("license") = "GPL";

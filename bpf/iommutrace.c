@@ -9,21 +9,25 @@
  * (docs/iommutrace.md).  --tracefs reads the iommu tracepoints instead
  * (iommutrace-tracefs.c), for kernels where BPF is not available.
  *
- * main(): parse → checks → resolve attach points → open → rodata →
- * choose programs → load → attach → loop → report → cleanup.
+ * What is traced is one table, IT_PATHS/IT_PROBES in iommutrace-probes.h:
+ * each path and the kernel functions that may stand for it, in order of
+ * preference.  main(): parse → resolve attach points (kallsyms, BTF) →
+ * checks → open → rodata → choose programs → load → attach → loop →
+ * report → cleanup.  --list stops after resolving.
  *
- * Exit status: the workload's in wrapper mode, else 0; 1 tracing failed,
- * 2 usage, 3 environment (not root, no BTF, no BPF, no IOMMU).
+ * Exit status (lib/exitcodes.h): the workload's in wrapper mode, else 0;
+ * 1 tracing failed, 2 usage, 3 environment (not root, no BTF, no BPF, no
+ * IOMMU, or a path named in --paths cannot attach on this kernel).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -32,12 +36,14 @@
 #include <json-c/json.h>
 #include <linux/types.h>
 
+#include "exitcodes.h"
 #include "hist.h"
 #include "iommutrace.h"
 #include "iommutrace-run.h"
 #include "iommutrace.skel.h"
 #include "json.h"
 #include "log.h"
+#include "opt.h"
 #include "util.h"
 
 /* how a function gets probed */
@@ -53,45 +59,73 @@ static const char *const mech_names[] = {
 	[IT_MECH_KPROBE] = "kprobe",
 };
 
-/*
- * The attach table.  @prog is the suffix of the four programs in
- * iommutrace.bpf.c; @path groups functions in the report.
- */
+static const char *const role_names[] = {
+	[IT_ROLE_DMA_UNMAP] = "dma_unmap",
+	[IT_ROLE_DMA_MAP] = "dma_map",
+	[IT_ROLE_UNMAP_FAST] = "unmap_fast",
+	[IT_ROLE_SYNC] = "sync",
+	[IT_ROLE_FQ_FLUSH] = "fq_flush",
+	[IT_ROLE_FQ_FLUSH_ALL] = "flush_all_in_flush_queue",
+	[IT_ROLE_FQ_TIMEOUT] = "fq_timeout",
+	[IT_ROLE_COUNT] = "count",
+};
+
+/* The table of iommutrace-probes.h, for user space. */
+struct it_path_desc {
+	const char *name;
+	const char *doc;
+};
+
+#define IT_P_DESC(id, nm, d)	[IT_PATH_##id] = { .name = nm, .doc = d },
+static const struct it_path_desc it_paths[IT_NR_PATH] = {
+	IT_PATHS(IT_P_DESC)
+};
+#undef IT_P_DESC
+
 struct it_fn_desc {
 	const char *func;
-	const char *prog;
-	const char *path;
+	enum it_path path;
+	int chain, rank;
+	enum it_role role;
+	enum it_arg arg;
+	unsigned int needs;	/* IT_NEED() mask */
 };
 
+#define IT_X_DESC(id, p, c, r, sym, rl, a, n)				\
+	[IT_FN_##id] = { .func = sym, .path = IT_PATH_##p, .chain = c,	\
+			 .rank = r, .role = IT_ROLE_##rl, .arg = IT_ARG_##a, \
+			 .needs = (n) },
 static const struct it_fn_desc it_fns[IT_NR_FN] = {
-	[IT_FN_DMA_UNMAP]    = { "__iommu_dma_unmap", "dma_unmap", "dma_unmap" },
-	[IT_FN_DMA_MAP_PAGE] = { "iommu_dma_map_page", "dma_map_page", "dma_map" },
-	[IT_FN_DMA_MAP_SG]   = { "iommu_dma_map_sg", "dma_map_sg", "dma_map" },
-	[IT_FN_UNMAP_FAST]   = { "iommu_unmap_fast", "unmap_fast", "iommu_unmap_fast" },
-	[IT_FN_IOMMU_UNMAP]  = { "__iommu_unmap", "iommu_unmap", "__iommu_unmap" },
-	[IT_FN_SYNC_INTEL]   = { "intel_iommu_tlb_sync", "sync_intel", "iotlb_sync" },
-	[IT_FN_SYNC_AMD]     = { "amd_iommu_iotlb_sync", "sync_amd", "iotlb_sync" },
-	[IT_FN_SYNC_ARM]     = { "arm_smmu_iotlb_sync", "sync_arm", "iotlb_sync" },
-	[IT_FN_SYNC_VIRTIO]  = { "viommu_iotlb_sync", "sync_virtio", "iotlb_sync" },
-	[IT_FN_FLUSH_INTEL]  = { "intel_flush_iotlb_all", "flush_intel", "flush_all" },
-	[IT_FN_FLUSH_AMD]    = { "amd_iommu_flush_iotlb_all", "flush_amd", "flush_all" },
-	[IT_FN_FLUSH_ARM]    = { "arm_smmu_flush_iotlb_all", "flush_arm", "flush_all" },
-	[IT_FN_FLUSH_VIRTIO] = { "viommu_flush_iotlb_all", "flush_virtio", "flush_all" },
-	[IT_FN_FQ_FLUSH]     = { "fq_flush_iotlb", "fq_flush", "fq_flush" },
-	[IT_FN_FQ_TIMEOUT]   = { "fq_flush_timeout", "fq_timeout", "fq_flush_timeout" },
-	[IT_FN_IOVA_ALLOC]   = { "alloc_iova_fast", "iova_alloc", "iova_alloc" },
-	[IT_FN_IOVA_FREE]    = { "free_iova_fast", "iova_free", "iova_free" },
-	[IT_FN_QI_SUBMIT]    = { "qi_submit_sync", "qi_submit", "qi_submit" },
+	IT_PROBES(IT_X_DESC)
 };
+#undef IT_X_DESC
 
-/* report order of the paths */
-static const char *const it_paths[] = {
-	"dma_unmap", "dma_map", "iommu_unmap_fast", "__iommu_unmap",
-	"iotlb_sync", "flush_all", "fq_flush", "fq_flush_timeout",
-	"iova_alloc", "iova_free", "qi_submit",
-};
+/* the four programs of a row in the skeleton */
+static void row_progs(struct iommutrace_bpf *skel, int fn,
+		      struct bpf_program *p[4])
+{
+	switch (fn) {
+#define IT_X_PROGS(id, p_, c, r, sym, rl, a, n)				\
+	case IT_FN_##id:						\
+		p[0] = skel->progs.fentry_##id;				\
+		p[1] = skel->progs.fexit_##id;				\
+		p[2] = skel->progs.kprobe_##id;				\
+		p[3] = skel->progs.kretprobe_##id;			\
+		break;
+	IT_PROBES(IT_X_PROGS)
+#undef IT_X_PROGS
+	default:
+		p[0] = p[1] = p[2] = p[3] = NULL;
+	}
+}
 
-/* where one function stands */
+/*
+ * Where one row stands.  @status: "attached", "resolved" (chosen, not
+ * attached yet, or --list), "missing" (not on this kernel), "not chosen"
+ * (on this kernel, but a preferred candidate of its chain is too),
+ * "failed" (chosen, did not attach), "not selected" (its path is not in
+ * --paths and no chosen row needs it).
+ */
 struct it_point {
 	bool in_kallsyms;		/* exact name */
 	char module[64];		/* "" for vmlinux */
@@ -100,10 +134,25 @@ struct it_point {
 	bool force_kprobe;		/* fentry failed to attach */
 	enum it_mech mech;
 	const char *symbol;		/* what was attached */
-	const char *status;		/* "attached", "missing", "failed" */
-	char reason[160];
+	const char *status;
+	char reason[200];
 	struct bpf_link *links[2];
 	struct bpf_program *progs[2];
+};
+
+/*
+ * Where one path stands.  @requested: named in --paths, so that not
+ * attaching it is an error; @wanted: selected (--paths, or every path by
+ * default) or needed by a chosen row of a selected path; @status:
+ * "attached" (at least one row attached), "resolved" (--list: at least
+ * one row would be attached), "missing", "failed", "not selected".
+ */
+struct it_pathst {
+	bool requested, wanted;
+	bool fallback;			/* a candidate of rank > 0 is used */
+	unsigned int needed_by;		/* IT_NEED() mask of the paths */
+	const char *status;
+	char reason[400];
 };
 
 /* sums over the CPUs of everything the BPF side counts */
@@ -143,6 +192,7 @@ struct it_tracer {
 	struct iommutrace_bpf *skel;
 	struct ring_buffer *rb;
 	struct it_point pt[IT_NR_FN];
+	struct it_pathst ps[IT_NR_PATH];
 	struct it_expo expo;
 	struct it_snap prev, cur;
 	int ncpus;
@@ -150,168 +200,169 @@ struct it_tracer {
 	void *percpu_buf;
 };
 
+/* --- options ------------------------------------------------------------ */
+
 static struct it_opts opts = {
 	.ringbuf_mb = 8,
 };
 
-/* --paths: report paths to probe (default: all) */
+/* --paths: the paths named (default: every path, none required) */
 static const char *paths_arg;
+static bool opt_verbose, opt_quiet;
 
-static bool path_selected(const char *path)
+static int path_index(const char *name, size_t n)
 {
-	const char *p = paths_arg;
-	size_t n = strlen(path);
+	for (int k = 0; k < IT_NR_PATH; k++)
+		if (strlen(it_paths[k].name) == n &&
+		    !strncmp(name, it_paths[k].name, n))
+			return k;
+	return -1;
+}
 
-	if (!p)
-		return true;
-	while (*p) {
-		if (!strncmp(p, path, n) && (p[n] == ',' || !p[n]))
+static bool path_named(int k)
+{
+	size_t n = strlen(it_paths[k].name);
+
+	for (const char *p = paths_arg; p && *p; p += strcspn(p, ",")) {
+		if (*p == ',')
+			p++;
+		if (!strncmp(p, it_paths[k].name, n) && (p[n] == ',' || !p[n]))
 			return true;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
 	}
 	return false;
 }
 
-static const char usage[] =
-"Usage: iommutrace [OPTIONS] [-- COMMAND [ARG...]]\n"
-"\n"
-"Latency of the IOMMU DMA paths (unmap, map, IOTLB sync, flush queue, IOVA\n"
-"allocator) and the exposure window of unmapped buffers, with eBPF.\n"
-"With COMMAND, trace while it runs and exit with its status.\n"
-"\n"
-"  -d, --duration SEC     stop after SEC seconds (decimals allowed)\n"
-"  -i, --interval SEC     also report every SEC seconds\n"
-"  -D, --device BDF       only DMA of this device (e.g. 0000:00:04.0)\n"
-"  -j, --json             JSON, one object per line (docs/iommutrace-json.md)\n"
-"  -o, --output FILE      write the report to FILE instead of stdout\n"
-"  -H, --histograms       print histograms in the text report\n"
-"  -p, --paths LIST       probe only these paths (comma-separated, see the\n"
-"                         report); the exposure window needs dma_unmap,\n"
-"                         iommu_unmap_fast, iotlb_sync, fq_flush, fq_flush_timeout\n"
-"  -T, --tracefs          read the iommu tracepoints (no BPF)\n"
-"  -l, --list             show the attach points and exit\n"
-"      --ringbuf-mb N     ring buffer size for exposure events (default 8)\n"
-"  -v, --verbose          debug messages (libbpf's too)\n"
-"  -q, --quiet            errors only\n"
-"  -h, --help             this help\n";
-
-static int parse_seconds(const char *s, uint64_t *ns)
+static int cb_seconds(const struct opt *o, const char *arg)
 {
 	char *end;
 	double v;
 
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e6)
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0) || v > 1e6) {
+		fprintf(stderr, "iommutrace: --%s: '%s' is not a number of seconds (above 0, at most 1e6)\n",
+			o->long_name, arg);
 		return -1;
-	*ns = (uint64_t)(v * 1e9);
+	}
+	*(uint64_t *)o->value = (uint64_t)(v * 1e9);
 	return 0;
 }
 
+static int cb_device(const struct opt *o, const char *arg)
+{
+	if (!*arg || strlen(arg) >= IT_DEV_NAME_LEN) {
+		fprintf(stderr, "iommutrace: --%s: '%s' is not a device name (1 to %d characters, e.g. 0000:00:04.0)\n",
+			o->long_name, arg, IT_DEV_NAME_LEN - 1);
+		return -1;
+	}
+	*(const char **)o->value = arg;
+	return 0;
+}
+
+static int cb_paths(const struct opt *o, const char *arg)
+{
+	for (const char *q = arg;; q++) {
+		size_t n = strcspn(q, ",");
+
+		if (path_index(q, n) < 0) {
+			fprintf(stderr, "iommutrace: --%s: '%.*s' is not a path (--list shows them)\n",
+				o->long_name, (int)n, q);
+			return -1;
+		}
+		q += n;
+		if (!*q)
+			break;
+	}
+	*(const char **)o->value = arg;
+	return 0;
+}
+
+static int cb_ringbuf(const struct opt *o, const char *arg)
+{
+	long long v;
+
+	if (opt_parse_ll("--ringbuf-mb", arg, 1, 1024, &v))
+		return -1;
+	if (v & (v - 1)) {
+		fprintf(stderr, "iommutrace: --%s: %s is not a power of two\n",
+			o->long_name, arg);
+		return -1;
+	}
+	*(unsigned int *)o->value = (unsigned int)v;
+	return 0;
+}
+
+static const struct opt it_options[] = {
+	OPT_CALLBACK('d', "duration", &opts.duration_ns, "SEC",
+		     "stop after SEC seconds (decimals allowed)", cb_seconds),
+	OPT_CALLBACK('i', "interval", &opts.interval_ns, "SEC",
+		     "also report every SEC seconds", cb_seconds),
+	OPT_CALLBACK('D', "device", &opts.device, "BDF",
+		     "only DMA of this device (e.g. 0000:00:04.0)", cb_device),
+	OPT_BOOL('j', "json", &opts.json,
+		 "JSON, one object per line (docs/iommutrace-json.md)"),
+	OPT_STRING('o', "output", &opts.output, "FILE",
+		   "write the report to FILE instead of stdout"),
+	OPT_BOOL('H', "histograms", &opts.hists,
+		 "print histograms in the text report"),
+	OPT_CALLBACK('p', "paths", &paths_arg, "LIST",
+		     "trace only these paths (comma-separated); each must attach",
+		     cb_paths),
+	OPT_BOOL('T', "tracefs", &opts.tracefs,
+		 "read the iommu tracepoints (no BPF)"),
+	OPT_BOOL('l', "list", &opts.list,
+		 "show what each path would attach to here, and exit"),
+	OPT_CALLBACK(0, "ringbuf-mb", &opts.ringbuf_mb, "N",
+		     "ring buffer size for exposure events (default 8)",
+		     cb_ringbuf),
+	OPT_BOOL('v', "verbose", &opt_verbose, "debug messages (libbpf's too)"),
+	OPT_BOOL('q', "quiet", &opt_quiet, "errors only"),
+	OPT_END(),
+};
+
+static const char *const it_usage[] = {
+	"iommutrace [OPTIONS] [-- COMMAND [ARG...]]",
+	"iommutrace --list [--paths LIST]",
+	NULL,
+};
+
+static const struct opt_cmd it_cmd = {
+	.name = "iommutrace",
+	.usage = it_usage,
+	.about = "Latency of the IOMMU DMA paths (unmap, map, IOTLB sync, flush queue, IOVA\n"
+		 "allocator) and the exposure window of unmapped buffers, with eBPF.\n"
+		 "With COMMAND, trace while it runs and exit with its status.",
+	.opts = it_options,
+	.min_args = 0,
+	.max_args = OPT_ARGS_ANY,
+	.stop_at_arg = true,
+	.footer = "The exposure window needs dma_unmap, iommu_unmap_fast, iotlb_sync,\n"
+		  "fq_flush and fq_flush_timeout.  iommutrace(1), docs/iommutrace.md.",
+};
+
+/* Returns 0, -1 after --help or --version, or EXIT_USAGE. */
 static int parse_args(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "device", required_argument, NULL, 'D' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "histograms", no_argument, NULL, 'H' },
-		{ "tracefs", no_argument, NULL, 'T' },
-		{ "paths", required_argument, NULL, 'p' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "ringbuf-mb", required_argument, NULL, 'R' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int c;
+	int i = opt_parse(&it_cmd, argc, argv);
 
-	while ((c = getopt_long(argc, argv, "+d:i:D:jo:Hp:Tlvqh", longopts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_seconds(optarg, &opts.duration_ns))
-				goto bad_value;
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &opts.interval_ns))
-				goto bad_value;
-			break;
-		case 'D':
-			if (strlen(optarg) >= IT_DEV_NAME_LEN)
-				goto bad_value;
-			opts.device = optarg;
-			break;
-		case 'j':
-			opts.json = true;
-			break;
-		case 'o':
-			opts.output = optarg;
-			break;
-		case 'H':
-			opts.hists = true;
-			break;
-		case 'T':
-			opts.tracefs = true;
-			break;
-		case 'p':
-			for (const char *q = optarg; q; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL) {
-				size_t k, n = strcspn(q, ",");
-
-				for (k = 0; k < ARRAY_SIZE(it_paths); k++)
-					if (strlen(it_paths[k]) == n &&
-					    !strncmp(q, it_paths[k], n))
-						break;
-				if (k == ARRAY_SIZE(it_paths)) {
-					pr_err("--paths: unknown path '%.*s'", (int)n, q);
-					return -1;
-				}
-			}
-			paths_arg = optarg;
-			break;
-		case 'l':
-			opts.list = true;
-			break;
-		case 'R':
-			opts.ringbuf_mb = strtoul(optarg, NULL, 10);
-			if (opts.ringbuf_mb < 1 || opts.ringbuf_mb > 1024 ||
-			    (opts.ringbuf_mb & (opts.ringbuf_mb - 1))) {
-				pr_err("--ringbuf-mb: a power of two from 1 to 1024");
-				return -1;
-			}
-			break;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'q':
-			log_set_level(LOG_ERR);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(IT_EXIT_OK);
-		default:
-			fputs(usage, stderr);
-			return -1;
-		}
+	if (i == OPT_HELP)
+		return -1;
+	if (i < 0)
+		return EXIT_USAGE;
+	if (i < argc) {
+		if (strcmp(argv[i - 1], "--"))
+			return opt_usage_error(&it_cmd,
+					       "unexpected argument '%s' (a command goes after --)",
+					       argv[i]);
+		opts.cmd = &argv[i];
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
-			pr_err("unexpected argument '%s' (a command goes after --)",
-			       argv[optind]);
-			return -1;
-		}
-		opts.cmd = &argv[optind];
-	}
+	if (opt_verbose)
+		log_set_level(LOG_DEBUG);
+	else if (opt_quiet)
+		log_set_level(LOG_ERR);
+	if (opts.list && (opts.cmd || opts.tracefs))
+		return opt_usage_error(&it_cmd, "--list takes no command and no --tracefs");
 	return 0;
-
-bad_value:
-	pr_err("bad value for -%c: '%s'", c, optarg);
-	return -1;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -335,13 +386,26 @@ static bool is_clone_of(const char *sym, const char *name)
 	       strcmp(sym + n, ".cold");
 }
 
+/*
+ * The symbol table: /proc/kallsyms, or the file $IOMMUTRACE_KALLSYMS
+ * names (tests use it to stand for a kernel that lacks functions).
+ */
+static const char *kallsyms_path(void)
+{
+	const char *p = getenv("IOMMUTRACE_KALLSYMS");
+
+	return p && *p ? p : "/proc/kallsyms";
+}
+
 static void read_kallsyms(struct it_point *pt)
 {
+	const char *path = kallsyms_path();
 	char line[512], name[128], mod[128];
-	FILE *f = fopen("/proc/kallsyms", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f) {
-		pr_warn("cannot read /proc/kallsyms: %s", strerror(errno));
+		pr_warn("cannot read %s: %s: every function counts as missing",
+			path, strerror(errno));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -369,21 +433,114 @@ static bool btf_has_func(struct btf *btf, const char *name)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
 }
 
-/*
- * resolve_points - look every function up in /proc/kallsyms and BTF
- * (vmlinux, or the module's own BTF) and pick fentry, kprobe or nothing.
- */
-static void resolve_points(struct it_point *pt, struct btf *vmlinux)
+static bool present(const struct it_point *p)
 {
-	read_kallsyms(pt);
+	return p->in_kallsyms || p->clone[0];
+}
+
+/* pick fentry or kprobe for a row that is on the kernel */
+static void choose_mech(struct it_point *p, const struct it_fn_desc *fd,
+			const char *why)
+{
+	p->status = "resolved";
+	if (p->in_kallsyms && p->in_btf && !p->force_kprobe) {
+		p->mech = IT_MECH_FENTRY;
+		p->symbol = fd->func;
+		snprintf(p->reason, sizeof(p->reason), "%s", why);
+	} else if (p->in_kallsyms) {
+		p->mech = IT_MECH_KPROBE;
+		p->symbol = fd->func;
+		snprintf(p->reason, sizeof(p->reason), "%s%s%s", why,
+			 *why ? "; " : "", p->force_kprobe ?
+			 "fentry failed: kprobe" : "not in BTF: kprobe");
+	} else {
+		p->mech = IT_MECH_KPROBE;
+		p->symbol = p->clone;
+		snprintf(p->reason, sizeof(p->reason),
+			 "%s%sonly the compiler clone %s exists: kprobe, arguments not used",
+			 why, *why ? "; " : "", p->clone);
+	}
+}
+
+/*
+ * resolve_chain - choose the rows of one chain of path @k: the lowest
+ * rank with a function on this kernel, every present row of that rank.
+ * Returns the IT_NEED() mask of the chosen rows' needs.
+ */
+static unsigned int resolve_chain(struct it_tracer *t, int k, int chain)
+{
+	char preferred[200] = "";
+	unsigned int needs = 0;
+	int best = -1;
+
 	for (int i = 0; i < IT_NR_FN; i++) {
-		struct it_point *p = &pt[i];
+		const struct it_fn_desc *fd = &it_fns[i];
+
+		if ((int)fd->path != k || fd->chain != chain ||
+		    !present(&t->pt[i]))
+			continue;
+		if (best < 0 || fd->rank < best)
+			best = fd->rank;
+	}
+	for (int i = 0; i < IT_NR_FN; i++) {
+		const struct it_fn_desc *fd = &it_fns[i];
+		struct it_point *p = &t->pt[i];
+
+		if ((int)fd->path != k || fd->chain != chain)
+			continue;
+		if (!present(p)) {
+			p->status = "missing";
+			snprintf(p->reason, sizeof(p->reason),
+				 "not in %s (inlined, renamed, or its module is not loaded)",
+				 kallsyms_path());
+			if (best < 0 || fd->rank < best)
+				snprintf(preferred + strlen(preferred),
+					 sizeof(preferred) - strlen(preferred),
+					 "%s%s", preferred[0] ? ", " : "",
+					 fd->func);
+		} else if (fd->rank == best) {
+			char why[300] = "";
+
+			if (best > 0)
+				snprintf(why, sizeof(why),
+					 "fallback: %s missing", preferred);
+			choose_mech(p, fd, why);
+			needs |= fd->needs;
+			if (best > 0)
+				t->ps[k].fallback = true;
+		} else {
+			p->status = "not chosen";
+			snprintf(p->reason, sizeof(p->reason),
+				 "a preferred candidate of its chain is on this kernel");
+		}
+	}
+	return needs;
+}
+
+/*
+ * resolve_points - look every row up in kallsyms and BTF (vmlinux, or the
+ * module's own BTF), then choose per path and chain.  A chosen row may
+ * need other paths (a fallback's context): those are resolved too.
+ */
+static void resolve_points(struct it_tracer *t, struct btf *vmlinux)
+{
+	unsigned int need = 0, done = 0;
+
+	for (int i = 0; i < IT_NR_FN; i++) {
+		struct it_point *p = &t->pt[i];
+
+		p->in_kallsyms = false;
+		p->module[0] = p->clone[0] = '\0';
+	}
+	read_kallsyms(t->pt);
+	for (int i = 0; i < IT_NR_FN; i++) {
+		struct it_point *p = &t->pt[i];
 		struct btf *mod = NULL;
 
-		p->status = "missing";
 		p->mech = IT_MECH_NONE;
 		p->symbol = NULL;
-		p->reason[0] = '\0';
+		p->status = "not selected";
+		snprintf(p->reason, sizeof(p->reason), "its path is not in --paths");
 		if (p->module[0] && vmlinux) {
 			mod = btf__load_module_btf(p->module, vmlinux);
 			if (libbpf_get_error(mod))
@@ -392,67 +549,127 @@ static void resolve_points(struct it_point *pt, struct btf *vmlinux)
 		p->in_btf = p->in_kallsyms &&
 			    btf_has_func(mod ? mod : vmlinux, it_fns[i].func);
 		btf__free(mod);
-		if (!path_selected(it_fns[i].path)) {
-			p->status = "not selected";
-			snprintf(p->reason, sizeof(p->reason), "not in --paths");
-			continue;
-		}
-		if (p->in_kallsyms && p->in_btf && !p->force_kprobe) {
-			p->mech = IT_MECH_FENTRY;
-			p->symbol = it_fns[i].func;
-		} else if (p->in_kallsyms) {
-			p->mech = IT_MECH_KPROBE;
-			p->symbol = it_fns[i].func;
-			if (!p->force_kprobe)
-				snprintf(p->reason, sizeof(p->reason),
-					 "not in BTF: kprobe");
-		} else if (p->clone[0]) {
-			p->mech = IT_MECH_KPROBE;
-			p->symbol = p->clone;
-			snprintf(p->reason, sizeof(p->reason),
-				 "only the compiler clone %s exists: kprobe, arguments not used",
-				 p->clone);
-		} else {
-			snprintf(p->reason, sizeof(p->reason),
-				 "not in /proc/kallsyms (inlined, renamed, or its driver is not loaded)");
-		}
-		if (p->mech != IT_MECH_NONE)
-			p->status = "resolved";
 	}
+	for (int k = 0; k < IT_NR_PATH; k++) {
+		struct it_pathst *ps = &t->ps[k];
+
+		ps->requested = paths_arg && path_named(k);
+		ps->wanted = !paths_arg || ps->requested;
+		ps->fallback = false;
+		ps->needed_by = 0;
+		if (ps->wanted)
+			need |= 1U << k;
+	}
+	/* each round resolves the paths the previous one found needed */
+	while (need & ~done) {
+		unsigned int todo = need & ~done;
+
+		for (int k = 0; k < IT_NR_PATH; k++) {
+			if (!(todo & (1U << k)))
+				continue;
+			done |= 1U << k;
+			t->ps[k].wanted = true;
+			for (int c = 0; c < 8; c++) {
+				unsigned int n = resolve_chain(t, k, c);
+
+				for (int j = 0; j < IT_NR_PATH; j++)
+					if ((n & (1U << j)) && j != k)
+						t->ps[j].needed_by |= 1U << k;
+				need |= n;
+			}
+		}
+	}
+}
+
+/*
+ * path_verdict - a path's status and reason from its rows' (after
+ * resolving, or after attaching)
+ */
+static void path_verdict(struct it_tracer *t, int k)
+{
+	struct it_pathst *ps = &t->ps[k];
+	struct strbuf sb = STRBUF_INIT;
+	int used = 0, failed = 0;
+
+	if (!ps->wanted) {
+		ps->status = "not selected";
+		snprintf(ps->reason, sizeof(ps->reason), "not in --paths");
+		return;
+	}
+	for (int i = 0; i < IT_NR_FN; i++) {
+		const struct it_point *p = &t->pt[i];
+
+		if ((int)it_fns[i].path != k)
+			continue;
+		if (!strcmp(p->status, "attached") || !strcmp(p->status, "resolved"))
+			used++;
+		if (!strcmp(p->status, "failed")) {
+			failed++;
+			strbuf_addf(&sb, "%s%s: %s", sb.len ? "; " : "",
+				    it_fns[i].func, p->reason);
+		}
+	}
+	if (used) {
+		bool attached = false;
+
+		for (int i = 0; i < IT_NR_FN; i++)
+			if ((int)it_fns[i].path == k &&
+			    !strcmp(t->pt[i].status, "attached"))
+				attached = true;
+		ps->status = attached ? "attached" : "resolved";
+		if (ps->fallback) {
+			strbuf_release(&sb);
+			for (int i = 0; i < IT_NR_FN; i++)
+				if ((int)it_fns[i].path == k && it_fns[i].rank > 0 &&
+				    (t->pt[i].mech != IT_MECH_NONE))
+					strbuf_addf(&sb, "%s%s", sb.len ? ", " : "using ",
+						    it_fns[i].func);
+			for (int i = 0; i < IT_NR_FN; i++)
+				if ((int)it_fns[i].path == k && it_fns[i].rank == 0 &&
+				    !strcmp(t->pt[i].status, "missing"))
+					strbuf_addf(&sb, "; %s is not on this kernel",
+						    it_fns[i].func);
+		}
+	} else if (failed) {
+		ps->status = "failed";
+	} else {
+		ps->status = "missing";
+		strbuf_release(&sb);
+		strbuf_addf(&sb, "no candidate on this kernel:");
+		for (int i = 0; i < IT_NR_FN; i++)
+			if ((int)it_fns[i].path == k)
+				strbuf_addf(&sb, " %s", it_fns[i].func);
+		strbuf_addf(&sb, " (none in %s)", kallsyms_path());
+	}
+	snprintf(ps->reason, sizeof(ps->reason), "%s", sb.len ? sb.buf : "");
+	strbuf_release(&sb);
 }
 
 static void choose_programs(struct it_tracer *t)
 {
 	struct bpf_object *obj = t->skel->obj;
-	struct bpf_program *prog;
-	char name[64];
-	__u32 args_ok = 0;
+	struct bpf_program *prog, *p4[4];
+	__u64 args_ok = 0;
 
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, false);
 	for (int i = 0; i < IT_NR_FN; i++) {
 		struct it_point *p = &t->pt[i];
-		const char *kind[2];
+		int base = p->mech == IT_MECH_FENTRY ? 0 : 2;
 
 		p->progs[0] = p->progs[1] = NULL;
 		if (p->mech == IT_MECH_NONE)
 			continue;
-		kind[0] = p->mech == IT_MECH_FENTRY ? "fentry" : "kprobe";
-		kind[1] = p->mech == IT_MECH_FENTRY ? "fexit" : "kretprobe";
+		row_progs(t->skel, i, p4);
 		for (int k = 0; k < 2; k++) {
-			snprintf(name, sizeof(name), "%s_%s", kind[k], it_fns[i].prog);
-			prog = bpf_object__find_program_by_name(obj, name);
-			if (!prog) {
-				pr_err("internal: no BPF program %s", name);
-				continue;
-			}
-			bpf_program__set_autoload(prog, true);
+			p->progs[k] = p4[base + k];
+			bpf_program__set_autoload(p->progs[k], true);
 			if (p->mech == IT_MECH_FENTRY)
-				bpf_program__set_attach_target(prog, 0, p->symbol);
-			p->progs[k] = prog;
+				bpf_program__set_attach_target(p->progs[k], 0,
+							       p->symbol);
 		}
 		if (p->symbol == it_fns[i].func)
-			args_ok |= 1U << i;
+			args_ok |= 1ULL << i;
 	}
 	t->skel->rodata->args_ok = args_ok;
 }
@@ -473,10 +690,6 @@ static int attach_points(struct it_tracer *t)
 		if (p->mech == IT_MECH_NONE)
 			continue;
 		for (int k = 0; k < 2 && !err; k++) {
-			if (!p->progs[k]) {
-				err = -ENOENT;
-				break;
-			}
 			if (p->mech == IT_MECH_FENTRY)
 				p->links[k] = bpf_program__attach(p->progs[k]);
 			else
@@ -497,8 +710,6 @@ static int attach_points(struct it_tracer *t)
 		if (p->mech == IT_MECH_FENTRY) {
 			p->force_kprobe = true;
 			fentry_failed++;
-			snprintf(p->reason, sizeof(p->reason),
-				 "fentry failed (%s): kprobe", strerror(-err));
 			continue;
 		}
 		p->status = "failed";
@@ -508,22 +719,6 @@ static int attach_points(struct it_tracer *t)
 	return fentry_failed;
 }
 
-static void report_points(const struct it_point *pt, FILE *f)
-{
-	for (int i = 0; i < IT_NR_FN; i++) {
-		const struct it_point *p = &pt[i];
-
-		if (!strcmp(p->status, "attached") || !strcmp(p->status, "resolved"))
-			fprintf(f, "  %-26s %-16s %-7s %s%s%s\n", it_fns[i].func,
-				it_fns[i].path, mech_names[p->mech],
-				p->module[0] ? "[" : "", p->module,
-				p->module[0] ? "]" : "");
-		else
-			fprintf(f, "  %-26s %-16s %-7s %s\n", it_fns[i].func,
-				it_fns[i].path, p->status, p->reason);
-	}
-}
-
 static void destroy_links(struct it_tracer *t)
 {
 	for (int i = 0; i < IT_NR_FN; i++)
@@ -531,6 +726,63 @@ static void destroy_links(struct it_tracer *t)
 			bpf_link__destroy(t->pt[i].links[k]);
 			t->pt[i].links[k] = NULL;
 		}
+}
+
+static bool path_attached(const struct it_tracer *t, int k)
+{
+	return !strcmp(t->ps[k].status, "attached");
+}
+
+/* every path of IT_NEED() mask @need attached */
+static bool paths_attached(const struct it_tracer *t, unsigned int need)
+{
+	for (int k = 0; k < IT_NR_PATH; k++)
+		if ((need & (1U << k)) && !path_attached(t, k))
+			return false;
+	return true;
+}
+
+/*
+ * --list: per path, what it would attach to on this kernel and why.
+ * '+' would be attached, '-' is not on this kernel, '.' is on it but not
+ * used (a preferred candidate is, or the path is not selected).
+ */
+static void print_list(struct it_tracer *t, FILE *f)
+{
+	struct utsname u;
+
+	uname(&u);
+	fprintf(f, "iommutrace: attach points on %s (%s; nothing is loaded by --list)\n",
+		u.release, kallsyms_path());
+	for (int k = 0; k < IT_NR_PATH; k++) {
+		const struct it_pathst *ps = &t->ps[k];
+		const char *verdict = !strcmp(ps->status, "resolved") ?
+			(ps->fallback ? "would attach (fallback)" : "would attach") :
+			ps->status;
+
+		fprintf(f, "\n%s: %s", it_paths[k].name, verdict);
+		if (ps->needed_by && !ps->requested && paths_arg)
+			fprintf(f, " (needed by a selected path)");
+		fprintf(f, "\n    %s\n", it_paths[k].doc);
+		if (ps->reason[0] && strcmp(ps->status, "not selected"))
+			fprintf(f, "    %s\n", ps->reason);
+		for (int i = 0; i < IT_NR_FN; i++) {
+			const struct it_point *p = &t->pt[i];
+			const struct it_fn_desc *fd = &it_fns[i];
+			bool used = p->mech != IT_MECH_NONE;
+			char what[64];
+
+			if ((int)fd->path != k)
+				continue;
+			snprintf(what, sizeof(what), "%s%s%s%s",
+				 used ? mech_names[p->mech] : p->status,
+				 p->module[0] ? " [" : "", p->module,
+				 p->module[0] ? "]" : "");
+			fprintf(f, "  %c %-26s %-20s %s\n",
+				used ? '+' : present(p) ? '.' : '-', fd->func,
+				what, p->reason);
+		}
+	}
 }
 
 /* --- reading the maps ------------------------------------------------- */
@@ -785,18 +1037,16 @@ static void device_names(struct it_tracer *t, struct it_devname *names)
 				 names[i].shared);
 }
 
-/* histograms of one path: the functions' merged, for each window */
-static void path_hist(struct it_tracer *t, const char *path, bool final,
-		      struct hist *h, unsigned int *nfn)
+
+/* histograms of one path: its attached rows' merged, for each window */
+static void path_hist(struct it_tracer *t, int k, bool final, struct hist *h)
 {
 	struct hist one;
 
 	hist_init(h);
-	*nfn = 0;
 	for (int i = 0; i < IT_NR_FN; i++) {
-		if (strcmp(it_fns[i].path, path))
+		if ((int)it_fns[i].path != k || !t->pt[i].links[0])
 			continue;
-		(*nfn)++;
 		to_hist(&t->cur.h[IT_HIST_FN(i)],
 			final ? NULL : &t->prev.h[IT_HIST_FN(i)], &one);
 		hist_merge(h, &one);
@@ -808,12 +1058,117 @@ static __u64 stat_of(struct it_tracer *t, bool final, enum it_stat s)
 	return t->cur.stats[s] - (final ? 0 : t->prev.stats[s]);
 }
 
+/* @v as JSON, or null unless every path of @need attached */
+static struct json_object *u64_if(struct it_tracer *t, unsigned int need,
+				  __u64 v)
+{
+	return paths_attached(t, need) ? json_object_new_uint64(v) : NULL;
+}
+
+static int jadd_null(struct json_object *obj, const char *key,
+		     struct json_object *v_or_null)
+{
+	if (json_object_object_add(obj, key, v_or_null)) {
+		json_object_put(v_or_null);
+		return -1;
+	}
+	return 0;
+}
+
+/* "attach": one object per row of the table */
+static struct json_object *json_attach(struct it_tracer *t)
+{
+	struct json_object *attach = json_object_new_array(), *o;
+	int err = 0;
+
+	for (int i = 0; attach && i < IT_NR_FN; i++) {
+		const struct it_point *p = &t->pt[i];
+		const struct it_fn_desc *fd = &it_fns[i];
+
+		o = json_object_new_object();
+		if (!o || json_object_array_add(attach, o)) {
+			json_object_put(o);
+			err = -1;
+			break;
+		}
+		err |= jadd(o, "function", json_object_new_string(fd->func));
+		err |= jadd(o, "path", json_object_new_string(it_paths[fd->path].name));
+		err |= jadd(o, "chain", json_object_new_int(fd->chain));
+		err |= jadd(o, "rank", json_object_new_int(fd->rank));
+		err |= jadd(o, "role", json_object_new_string(role_names[fd->role]));
+		err |= jadd(o, "status", json_object_new_string(p->status));
+		err |= jadd_null(o, "mechanism", p->links[0] ?
+			json_object_new_string(mech_names[p->mech]) : NULL);
+		err |= jadd_null(o, "symbol", p->links[0] ?
+			json_object_new_string(p->symbol) : NULL);
+		err |= jadd_null(o, "module", p->module[0] ?
+			json_object_new_string(p->module) : NULL);
+		err |= jadd_null(o, "reason", p->reason[0] ?
+			json_object_new_string(p->reason) : NULL);
+	}
+	if (err) {
+		json_object_put(attach);
+		return NULL;
+	}
+	return attach;
+}
+
+/* "path_status": per path, whether and to what it attached, and why */
+static struct json_object *json_path_status(struct it_tracer *t)
+{
+	struct json_object *all = json_object_new_object(), *o, *fns, *by;
+	int err = 0;
+
+	for (int k = 0; all && k < IT_NR_PATH; k++) {
+		const struct it_pathst *ps = &t->ps[k];
+
+		o = json_object_new_object();
+		if (jadd(all, it_paths[k].name, o)) {
+			err = -1;
+			break;
+		}
+		err |= jadd(o, "status", json_object_new_string(ps->status));
+		err |= jadd(o, "requested", json_object_new_boolean(ps->requested));
+		by = json_object_new_array();
+		err |= jadd(o, "needed_by", by);
+		for (int j = 0; by && j < IT_NR_PATH; j++)
+			if (ps->needed_by & (1U << j))
+				err |= json_object_array_add(by,
+					json_object_new_string(it_paths[j].name));
+		err |= jadd(o, "fallback", json_object_new_boolean(ps->fallback));
+		fns = json_object_new_array();
+		err |= jadd(o, "functions", fns);
+		for (int i = 0; fns && i < IT_NR_FN; i++)
+			if ((int)it_fns[i].path == k && t->pt[i].links[0])
+				err |= json_object_array_add(fns,
+					json_object_new_string(t->pt[i].symbol));
+		err |= jadd_null(o, "reason", ps->reason[0] ?
+			json_object_new_string(ps->reason) : NULL);
+	}
+	if (err) {
+		json_object_put(all);
+		return NULL;
+	}
+	return all;
+}
+
+/* the same function in two rows is counted once per device, first row */
+static bool first_row_of(const struct it_tracer *t, int fn)
+{
+	for (int i = 0; i < fn; i++)
+		if (t->pt[i].links[0] && !strcmp(it_fns[i].func, it_fns[fn].func))
+			return false;
+	return true;
+}
+
 static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 				      bool final, unsigned int index,
 				      uint64_t from, uint64_t to)
 {
-	struct json_object *obj, *attach, *paths, *o, *devs, *x;
+	struct json_object *obj, *paths, *o, *devs, *x;
 	struct it_devname names[IT_MAX_DEV];
+	bool strict_ok = paths_attached(t, IT_NEEDS_STRICT_WINDOW);
+	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
 	struct hist h, *ex;
 	__u64 rt, rc;
 	int err = 0;
@@ -821,37 +1176,22 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	obj = it_json_head(t->o, "bpf", final, index, from, to);
 	if (!obj)
 		return NULL;
-
-	attach = json_object_new_array();
-	err |= jadd(obj, "attach", attach);
-	for (int i = 0; attach && i < IT_NR_FN; i++) {
-		const struct it_point *p = &t->pt[i];
-
-		o = json_object_new_object();
-		if (!o || json_object_array_add(attach, o))
-			goto fail;
-		err |= jadd(o, "function", json_object_new_string(it_fns[i].func));
-		err |= jadd(o, "path", json_object_new_string(it_fns[i].path));
-		err |= jadd(o, "status", json_object_new_string(p->status));
-		err |= json_object_object_add(o, "mechanism", p->links[0] ?
-			json_object_new_string(mech_names[p->mech]) : NULL);
-		err |= json_object_object_add(o, "symbol", p->links[0] ?
-			json_object_new_string(p->symbol) : NULL);
-		err |= json_object_object_add(o, "module", p->module[0] ?
-			json_object_new_string(p->module) : NULL);
-		err |= json_object_object_add(o, "reason", p->reason[0] ?
-			json_object_new_string(p->reason) : NULL);
-	}
+	err |= jadd_null(obj, "error", NULL);
+	err |= jadd(obj, "attach", json_attach(t));
+	err |= jadd(obj, "path_status", json_path_status(t));
 
 	paths = json_object_new_object();
 	err |= jadd(obj, "paths", paths);
-	for (size_t k = 0; paths && k < ARRAY_SIZE(it_paths); k++) {
+	for (int k = 0; paths && k < IT_NR_PATH; k++) {
 		struct json_object *fns;
-		unsigned int nfn;
 
-		path_hist(t, it_paths[k], final, &h, &nfn);
+		if (!path_attached(t, k)) {
+			err |= jadd_null(paths, it_paths[k].name, NULL);
+			continue;
+		}
+		path_hist(t, k, final, &h);
 		o = json_object_new_object();
-		if (jadd(paths, it_paths[k], o))
+		if (jadd(paths, it_paths[k].name, o))
 			goto fail;
 		err |= jadd_u64(o, "calls", hist_count(&h));
 		err |= jadd_hist(o, "latency", &h);
@@ -860,8 +1200,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		for (int i = 0; fns && i < IT_NR_FN; i++) {
 			struct json_object *f;
 
-			if (strcmp(it_fns[i].path, it_paths[k]) ||
-			    !t->pt[i].links[0])
+			if ((int)it_fns[i].path != k || !t->pt[i].links[0])
 				continue;
 			to_hist(&t->cur.h[IT_HIST_FN(i)],
 				final ? NULL : &t->prev.h[IT_HIST_FN(i)], &h);
@@ -876,8 +1215,10 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	o = json_object_new_object();
 	err |= jadd(obj, "fq_flush", o);
 	if (o) {
-		err |= jadd_u64(o, "timer", stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER));
-		err |= jadd_u64(o, "queue_full", stat_of(t, final, IT_STAT_FQ_FLUSH_FULL));
+		err |= jadd_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
+			stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
+		err |= jadd_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
+			stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
 	}
 
 	o = json_object_new_object();
@@ -886,15 +1227,20 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
 			final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
 		ex = final ? &t->expo.total : &t->expo.interval;
-		err |= jadd_u64(o, "unmaps_synced", stat_of(t, final, IT_STAT_UNMAP_SYNCED));
-		err |= jadd_u64(o, "unmaps_queued", stat_of(t, final, IT_STAT_UNMAP_QUEUED));
-		err |= jadd_u64(o, "unmaps_sync_not_seen",
-				stat_of(t, final, IT_STAT_UNMAP_UNCOVERED));
-		err |= jadd_hist(o, "strict", &h);
-		err |= jadd_hist(o, "lazy", ex);
-		err |= jadd_u64(o, "lazy_pending", expo_pending(&t->expo));
-		err |= jadd_u64(o, "lazy_late_events", t->expo.late);
-		err |= jadd_u64(o, "lazy_unmatched", t->expo.unmatched);
+		err |= jadd_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+			stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
+		err |= jadd_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
+			stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
+		err |= jadd_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+			stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
+		err |= jadd_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
+		err |= jadd_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
+		err |= jadd_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+			expo_pending(&t->expo)));
+		err |= jadd_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+			t->expo.late));
+		err |= jadd_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+			t->expo.unmatched));
 	}
 
 	device_names(t, names);
@@ -912,11 +1258,13 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		err |= jadd_u64(o, "devices_in_slot", names[d].shared);
 		dp = json_object_new_object();
 		err |= jadd(o, "paths", dp);
-		for (int f = 0; dp && f < IT_NR_DEV_FN; f++) {
-			if (!t->pt[f].links[0])
+		for (int f = 0; dp && f < IT_NR_FN; f++) {
+			int dfn = it_devfn_of(f);
+
+			if (dfn < 0 || !t->pt[f].links[0])
 				continue;
-			to_hist(&t->cur.h[IT_HIST_DEV(d, f)],
-				final ? NULL : &t->prev.h[IT_HIST_DEV(d, f)], &h);
+			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
+				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
 			x = json_object_new_object();
 			if (jadd(dp, it_fns[f].func, x))
 				goto fail;
@@ -926,12 +1274,13 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		calls = json_object_new_object();
 		err |= jadd(o, "calls", calls);
 		for (int f = 0; calls && f < IT_NR_FN; f++)
-			if (t->pt[f].links[0])
+			if (t->pt[f].links[0] && first_row_of(t, f))
 				err |= jadd_u64(calls, it_fns[f].func,
 						t->cur.dev[d].calls[f] -
 						(final ? 0 : t->prev.dev[d].calls[f]));
-		err |= jadd_hist(o, "exposure_window_lazy",
-				 final ? &t->expo.dev_total[d] : &t->expo.dev_interval[d]);
+		err |= jadd_null(o, "exposure_window_lazy", lazy_ok ?
+				 hist_to_json(final ? &t->expo.dev_total[d] :
+					      &t->expo.dev_interval[d]) : NULL);
 	}
 
 	o = json_object_new_object();
@@ -942,7 +1291,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		err |= jadd(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
 		err |= jadd_u64(o, "events", rc);
 		err |= jadd_u64(o, "run_time_ns", rt);
-		err |= json_object_object_add(o, "ns_per_event", rc && t->stats_fd >= 0 ?
+		err |= jadd_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
 			json_object_new_double((double)rt / rc) : NULL);
 		err |= jadd_u64(o, "recursion_misses",
 				t->cur.misses - (final ? 0 : t->prev.misses));
@@ -961,6 +1310,79 @@ fail:
 	return NULL;
 }
 
+/*
+ * write_error_record - with --json, the one record of a run that did not
+ * trace: the head, "error", and where the paths stand when they are known.
+ * A caller reading the output (iommubench's agent) gets the reason.
+ */
+static void write_error_record(struct it_tracer *t, const char *msg,
+			       bool with_paths)
+{
+	struct it_run run = { .child_status = -1 };
+	struct json_object *obj;
+	int err = 0;
+	FILE *f;
+
+	if (!t->o->json)
+		return;
+	obj = it_json_head(t->o, "bpf", true, 0, 0, 0);
+	if (!obj)
+		return;
+	err |= jadd(obj, "error", json_object_new_string(msg));
+	if (with_paths) {
+		err |= jadd(obj, "attach", json_attach(t));
+		err |= jadd(obj, "path_status", json_path_status(t));
+	}
+	err |= it_json_workload(obj, t->o, &run, true);
+	f = t->o->output ? fopen(t->o->output, "w") : stdout;
+	if (!f) {
+		pr_err("cannot write %s: %s", t->o->output, strerror(errno));
+	} else if (!err) {
+		json_print_compact(f, obj);
+	}
+	if (f && f != stdout)
+		fclose(f);
+	else if (f)
+		fflush(f);
+	json_object_put(obj);
+}
+
+/* pr_err @msg, and write it as the error record */
+static void fail_with(struct it_tracer *t, bool with_paths, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail_with(struct it_tracer *t, bool with_paths, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	pr_err("%s", msg ? msg : fmt);
+	write_error_record(t, msg ? msg : fmt, with_paths);
+	free(msg);
+}
+
+/*
+ * requested_missing - a path named in --paths that is not (about to be)
+ * attached; the message names each with its reason.  Returns true and
+ * fills @sb if there is one.
+ */
+static bool requested_missing(struct it_tracer *t, struct strbuf *sb)
+{
+	for (int k = 0; k < IT_NR_PATH; k++) {
+		const struct it_pathst *ps = &t->ps[k];
+
+		if (!ps->requested || !strcmp(ps->status, "attached") ||
+		    !strcmp(ps->status, "resolved"))
+			continue;
+		strbuf_addf(sb, "%spath %s %s: %s", sb->len ? "; " : "",
+			    it_paths[k].name, ps->status, ps->reason);
+	}
+	return sb->len > 0;
+}
+
 static void print_row(FILE *f, const char *name, const struct hist *h)
 {
 	char a[16], b[16], c[16], d[16], e[16];
@@ -974,13 +1396,17 @@ static void print_row(FILE *f, const char *name, const struct hist *h)
 		it_fmt_ns(e, sizeof(e), hist_count(h) ? (double)hist_max(h) : NAN));
 }
 
+static void print_absent(FILE *f, const char *name, const char *why)
+{
+	fprintf(f, "%-22s %10s  (%s)\n", name, "-", why);
+}
+
 static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 		       bool final, unsigned int index, uint64_t from, uint64_t to)
 {
-	static struct hist paths[ARRAY_SIZE(it_paths)];
+	static struct hist paths[IT_NR_PATH];
 	struct it_devname names[IT_MAX_DEV];
 	struct hist h, *ex;
-	unsigned int nfn;
 	__u64 rt, rc;
 
 	if (final)
@@ -991,20 +1417,34 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 		fprintf(f, "\n--- interval %u (%.2f s) ---\n", index, (to - from) / 1e9);
 	fprintf(f, "%-22s %10s %10s %10s %10s %10s %10s\n", "path", "calls",
 		"mean", "p50", "p90", "p99", "max");
-	for (size_t k = 0; k < ARRAY_SIZE(it_paths); k++) {
-		path_hist(t, it_paths[k], final, &paths[k], &nfn);
-		print_row(f, it_paths[k], &paths[k]);
+	for (int k = 0; k < IT_NR_PATH; k++) {
+		hist_init(&paths[k]);
+		if (!path_attached(t, k)) {
+			if (t->ps[k].wanted)
+				print_absent(f, it_paths[k].name, "not attached");
+			continue;
+		}
+		path_hist(t, k, final, &paths[k]);
+		print_row(f, it_paths[k].name, &paths[k]);
 	}
-	fprintf(f, "fq_flush: %llu timer-driven, %llu queue full\n",
-		(unsigned long long)stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER),
-		(unsigned long long)stat_of(t, final, IT_STAT_FQ_FLUSH_FULL));
+	if (paths_attached(t, IT_NEEDS_FQ_COUNTS))
+		fprintf(f, "fq_flush: %llu timer-driven, %llu queue full\n",
+			(unsigned long long)stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER),
+			(unsigned long long)stat_of(t, final, IT_STAT_FQ_FLUSH_FULL));
 
 	fprintf(f, "\nexposure window (unmap -> IOTLB invalidation covering it)\n");
 	to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
 		final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
 	ex = final ? &t->expo.total : &t->expo.interval;
-	print_row(f, "strict (iotlb_sync)", &h);
-	print_row(f, "lazy (fq flush)", ex);
+	if (paths_attached(t, IT_NEEDS_STRICT_WINDOW))
+		print_row(f, "strict (iotlb_sync)", &h);
+	else
+		print_absent(f, "strict (iotlb_sync)",
+			     "needs dma_unmap, iommu_unmap_fast, iotlb_sync");
+	if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
+		print_row(f, "lazy (fq flush)", ex);
+	else
+		print_absent(f, "lazy (fq flush)", "needs iommu_unmap_fast, fq_flush");
 	if (final && expo_pending(&t->expo))
 		fprintf(f, "lazy unmaps not yet flushed at the end: %llu\n",
 			(unsigned long long)expo_pending(&t->expo));
@@ -1014,21 +1454,24 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 		if (!names[d].shared)
 			continue;
 		fprintf(f, "\ndevice %s\n", names[d].name);
-		for (int fn = 0; fn < IT_NR_DEV_FN; fn++) {
-			if (!t->pt[fn].links[0])
+		for (int fn = 0; fn < IT_NR_FN; fn++) {
+			int dfn = it_devfn_of(fn);
+
+			if (dfn < 0 || !t->pt[fn].links[0])
 				continue;
-			to_hist(&t->cur.h[IT_HIST_DEV(d, fn)],
-				final ? NULL : &t->prev.h[IT_HIST_DEV(d, fn)], &h);
+			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
+				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
 			print_row(f, it_fns[fn].func, &h);
 		}
-		print_row(f, "exposure (lazy)",
-			  final ? &t->expo.dev_total[d] : &t->expo.dev_interval[d]);
+		if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
+			print_row(f, "exposure (lazy)",
+				  final ? &t->expo.dev_total[d] : &t->expo.dev_interval[d]);
 	}
 
 	if (t->o->hists) {
-		for (size_t k = 0; k < ARRAY_SIZE(it_paths); k++)
+		for (int k = 0; k < IT_NR_PATH; k++)
 			if (hist_count(&paths[k]))
-				it_print_log2(f, &paths[k], it_paths[k]);
+				it_print_log2(f, &paths[k], it_paths[k].name);
 		if (hist_count(ex))
 			it_print_log2(f, ex, "exposure window (lazy)");
 	}
@@ -1041,6 +1484,14 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 	fprintf(f, ", %llu lost, %llu missed\n",
 		(unsigned long long)stat_of(t, final, IT_STAT_RB_LOST),
 		(unsigned long long)(t->cur.misses - (final ? 0 : t->prev.misses)));
+	if (final) {
+		for (int k = 0; k < IT_NR_PATH; k++)
+			if (t->ps[k].wanted && (!path_attached(t, k) ||
+						t->ps[k].fallback))
+				fprintf(f, "path %s: %s%s%s\n", it_paths[k].name,
+					t->ps[k].status, t->ps[k].reason[0] ?
+					": " : "", t->ps[k].reason);
+	}
 	if (final && run->child && run->child_status >= 0)
 		fprintf(f, "workload %s exited with status %d\n", t->o->cmd[0],
 			run->child_status);
@@ -1090,6 +1541,7 @@ static int tracer_report(void *ctx, struct it_run *run, bool final,
 	return err;
 }
 
+
 /* --- main --------------------------------------------------------------- */
 
 static int open_and_load(struct it_tracer *t)
@@ -1119,68 +1571,135 @@ static int open_and_load(struct it_tracer *t)
 	return 0;
 }
 
+static void resolve_all(struct it_tracer *t, struct btf *vmlinux)
+{
+	resolve_points(t, vmlinux);
+	for (int k = 0; k < IT_NR_PATH; k++)
+		path_verdict(t, k);
+}
+
+/* --list: needs neither root nor an IOMMU nor BPF, only the symbols */
+static int list_main(struct it_tracer *t, struct btf *vmlinux)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = EXIT_OK;
+
+	if (!vmlinux)
+		pr_warn("no kernel BTF (/sys/kernel/btf/vmlinux): every function would get a kprobe");
+	resolve_all(t, vmlinux);
+	print_list(t, stdout);
+	if (requested_missing(t, &sb)) {
+		pr_err("%s", sb.buf);
+		ret = EXIT_ENVIRONMENT;
+	}
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* say what is not traced, and which fallbacks stand in */
+static void report_resolution(struct it_tracer *t)
+{
+	for (int k = 0; k < IT_NR_PATH; k++) {
+		const struct it_pathst *ps = &t->ps[k];
+
+		if (!ps->wanted)
+			continue;
+		if (!path_attached(t, k))
+			pr_info("path %s not traced: %s: %s", it_paths[k].name,
+				ps->status, ps->reason);
+		else if (ps->fallback)
+			pr_info("path %s: %s", it_paths[k].name, ps->reason);
+	}
+	for (int i = 0; i < IT_NR_FN; i++)
+		if (t->pt[i].links[0])
+			pr_debug("%s (%s): %s %s", it_fns[i].func,
+				 it_paths[it_fns[i].path].name,
+				 mech_names[t->pt[i].mech], t->pt[i].symbol);
+}
+
 int main(int argc, char **argv)
 {
 	static struct it_tracer tracer;
 	struct it_tracer *t = &tracer;
 	const struct it_run_ops ops = { tracer_poll, tracer_report };
 	struct it_run run = { .out = NULL };
+	struct strbuf why = STRBUF_INIT;
 	struct btf *vmlinux = NULL;
-	int err = IT_EXIT_FAILED, round;
+	int err = EXIT_ERROR, round;
 
 	log_init(argv[0]);
-	if (parse_args(argc, argv))
-		return IT_EXIT_USAGE;
+	err = parse_args(argc, argv);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	err = EXIT_ERROR;
 	t->o = &opts;
 	t->stats_fd = -1;
 
-	if (it_check_root())
-		return IT_EXIT_ENVIRONMENT;
-	if (opts.tracefs)
+	if (opts.tracefs) {
+		if (it_check_root())
+			return EXIT_ENVIRONMENT;
 		return iommutrace_tracefs_main(&opts);
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		pr_err("no BTF: /sys/kernel/btf/vmlinux is missing (kernel built without CONFIG_DEBUG_INFO_BTF); use --tracefs");
-		return IT_EXIT_ENVIRONMENT;
 	}
-	if (it_check_iommu())
-		return IT_EXIT_ENVIRONMENT;
 	libbpf_set_print(libbpf_print);
-
-	vmlinux = btf__load_vmlinux_btf();
-	if (libbpf_get_error(vmlinux)) {
-		pr_err("cannot load the kernel's BTF: %s",
-		       strerror(-libbpf_get_error(vmlinux)));
-		return IT_EXIT_ENVIRONMENT;
+	if (!access("/sys/kernel/btf/vmlinux", R_OK)) {
+		vmlinux = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux)) {
+			pr_warn("cannot load the kernel's BTF: %s",
+				strerror(-libbpf_get_error(vmlinux)));
+			vmlinux = NULL;
+		}
 	}
+	if (opts.list) {
+		err = list_main(t, vmlinux);
+		goto cleanup;
+	}
+
+	if (it_check_root()) {
+		write_error_record(t, "must be run as root", false);
+		err = EXIT_ENVIRONMENT;
+		goto cleanup;
+	}
+	if (!vmlinux) {
+		fail_with(t, false, "no BTF: /sys/kernel/btf/vmlinux is missing or unreadable (kernel built without CONFIG_DEBUG_INFO_BTF); use --tracefs");
+		err = EXIT_ENVIRONMENT;
+		goto cleanup;
+	}
+	if (it_check_iommu()) {
+		write_error_record(t, "no IOMMU: /sys/kernel/iommu_groups is empty", false);
+		err = EXIT_ENVIRONMENT;
+		goto cleanup;
+	}
+
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		pr_err("cannot count the possible CPUs");
 		goto cleanup;
 	}
 	t->percpu_buf = calloc(t->ncpus, sizeof(struct it_hist));
+	if (!t->percpu_buf)
+		goto cleanup;
 	for (int i = 0; i < IT_MAX_DEV; i++) {
 		hist_init(&t->expo.dev_total[i]);
 		hist_init(&t->expo.dev_interval[i]);
 	}
 	hist_init(&t->expo.total);
 	hist_init(&t->expo.interval);
-	if (!t->percpu_buf)
-		goto cleanup;
 
 	/* open, load and attach; fentry that will not attach: kprobe */
 	for (round = 0; round < 3; round++) {
-		resolve_points(t->pt, vmlinux);
-		if (opts.list && round == 0) {
-			printf("attach points on this kernel (before loading):\n");
-			report_points(t->pt, stdout);
+		resolve_all(t, vmlinux);
+		if (requested_missing(t, &why)) {
+			fail_with(t, true, "%s", why.buf);
+			err = EXIT_ENVIRONMENT;
+			goto cleanup;
 		}
 		if (open_and_load(t)) {
 			bool retried = false;
 
 			if (errno == EPERM || errno == ENOSYS) {
-				pr_err("cannot load BPF programs: %s (no BPF: kernel without CONFIG_BPF_SYSCALL, or kernel.unprivileged_bpf/lockdown forbids it); use --tracefs",
-				       strerror(errno));
-				err = IT_EXIT_ENVIRONMENT;
+				fail_with(t, false, "cannot load BPF programs: %s (no BPF: kernel without CONFIG_BPF_SYSCALL, or kernel.unprivileged_bpf/lockdown forbids it); use --tracefs",
+					  strerror(errno));
+				err = EXIT_ENVIRONMENT;
 				goto cleanup;
 			}
 			for (int i = 0; i < IT_NR_FN && round == 0; i++)
@@ -1193,8 +1712,8 @@ int main(int argc, char **argv)
 					strerror(errno));
 				continue;
 			}
-			pr_err("loading the BPF programs failed: %s (-v shows the verifier log)",
-			       strerror(errno));
+			fail_with(t, false, "loading the BPF programs failed: %s (-v shows the verifier log)",
+				  strerror(errno));
 			goto cleanup;
 		}
 		if (!attach_points(t))
@@ -1204,24 +1723,17 @@ int main(int argc, char **argv)
 		t->skel = NULL;
 	}
 	if (!t->skel) {
-		pr_err("could not attach the probes");
+		fail_with(t, false, "could not attach the probes");
 		goto cleanup;
 	}
-	if (opts.list) {
-		printf("attached:\n");
-		report_points(t->pt, stdout);
-		err = IT_EXIT_OK;
+	for (int k = 0; k < IT_NR_PATH; k++)
+		path_verdict(t, k);
+	if (requested_missing(t, &why)) {
+		fail_with(t, true, "%s", why.buf);
+		err = EXIT_ENVIRONMENT;
 		goto cleanup;
 	}
-	for (int i = 0; i < IT_NR_FN; i++)
-		if (!strcmp(t->pt[i].status, "not selected"))
-			continue;
-		else if (strcmp(t->pt[i].status, "attached"))
-			pr_info("%s (%s): %s, skipped: %s", it_fns[i].func,
-				it_fns[i].path, t->pt[i].status, t->pt[i].reason);
-		else
-			pr_debug("%s: %s %s", it_fns[i].func,
-				 mech_names[t->pt[i].mech], t->pt[i].symbol);
+	report_resolution(t);
 
 	t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (t->stats_fd < 0)
@@ -1245,6 +1757,7 @@ int main(int argc, char **argv)
 	err = it_run_exit_status(&run);
 
 cleanup:
+	strbuf_release(&why);
 	it_run_cleanup(&run);
 	ring_buffer__free(t->rb);
 	destroy_links(t);

@@ -10,33 +10,8 @@
 
 #include <iommubench/hist-bucket.h>
 
-/*
- * Probed kernel functions.  Each has its own fentry/fexit and
- * kprobe/kretprobe programs; user space picks one pair or none.  The
- * order is the order of the report and of the attach table in
- * iommutrace.c (it_fns[]).
- */
-enum it_fn {
-	IT_FN_DMA_UNMAP,	/* __iommu_dma_unmap(dev, addr, size) */
-	IT_FN_DMA_MAP_PAGE,	/* iommu_dma_map_page(dev, page, ...) */
-	IT_FN_DMA_MAP_SG,	/* iommu_dma_map_sg(dev, sg, ...) */
-	IT_FN_UNMAP_FAST,	/* iommu_unmap_fast(domain, iova, size, gather) */
-	IT_FN_IOMMU_UNMAP,	/* __iommu_unmap(domain, iova, size, gather) */
-	IT_FN_SYNC_INTEL,	/* ops->iotlb_sync(domain, gather) */
-	IT_FN_SYNC_AMD,
-	IT_FN_SYNC_ARM,
-	IT_FN_SYNC_VIRTIO,
-	IT_FN_FLUSH_INTEL,	/* ops->flush_iotlb_all(domain) */
-	IT_FN_FLUSH_AMD,
-	IT_FN_FLUSH_ARM,
-	IT_FN_FLUSH_VIRTIO,
-	IT_FN_FQ_FLUSH,		/* fq_flush_iotlb(cookie) */
-	IT_FN_FQ_TIMEOUT,	/* fq_flush_timeout(timer) */
-	IT_FN_IOVA_ALLOC,	/* alloc_iova_fast(iovad, ...) */
-	IT_FN_IOVA_FREE,	/* free_iova_fast(iovad, ...) */
-	IT_FN_QI_SUBMIT,	/* qi_submit_sync(iommu, desc, count, options) */
-	IT_NR_FN,
-};
+/* paths, probed functions and their roles: the one table */
+#include "iommutrace-probes.h"
 
 /* devices with their own histograms; later ones share the last slot */
 #define IT_MAX_DEV		8
@@ -47,11 +22,11 @@ enum it_fn {
 
 /*
  * Histogram slots of the per-CPU "hists" map: one per function, one per
- * (device, device-carrying function), one for the strict exposure window.
+ * (device, device-carrying function: enum it_devfn), one for the strict
+ * exposure window.
  */
-#define IT_NR_DEV_FN		3	/* DMA_UNMAP, DMA_MAP_PAGE, DMA_MAP_SG */
 #define IT_HIST_FN(fn)		(fn)
-#define IT_HIST_DEV(dev, fn)	(IT_NR_FN + (dev) * IT_NR_DEV_FN + (fn))
+#define IT_HIST_DEV(dev, dfn)	(IT_NR_FN + (dev) * IT_NR_DEV_FN + (dfn))
 #define IT_HIST_EXPOSURE_SYNC	(IT_NR_FN + IT_MAX_DEV * IT_NR_DEV_FN)
 #define IT_NR_HIST		(IT_HIST_EXPOSURE_SYNC + 1)
 
@@ -74,7 +49,7 @@ struct it_hist {
 
 /* Counters of the per-CPU "stats" map. */
 enum it_stat {
-	IT_STAT_FQ_FLUSH_TIMER,		/* fq_flush_iotlb() under fq_flush_timeout() */
+	IT_STAT_FQ_FLUSH_TIMER,		/* a flush-queue flush under fq_flush_timeout() */
 	IT_STAT_FQ_FLUSH_FULL,		/* ... from queue_iova(): a queue was full */
 	IT_STAT_UNMAP_QUEUED,		/* DMA unmaps left to the flush queue */
 	IT_STAT_UNMAP_SYNCED,		/* DMA unmaps followed by an iotlb_sync */
@@ -108,9 +83,9 @@ enum it_event_type {
  * struct it_event - ring buffer record for the lazy exposure window
  * @type: enum it_event_type
  * @dev: device slot (IT_MAX_DEV: none)
- * @ts_ns: UNMAP: when iommu_unmap_fast() returned; FLUSH: entry of
- *	fq_flush_iotlb()
- * @end_ns: FLUSH: return of fq_flush_iotlb(); UNMAP: 0
+ * @ts_ns: UNMAP: when iommu_unmap_fast() returned; FLUSH: entry of the
+ *	fq_flush path's function (fq_flush_iotlb() or its fallback)
+ * @end_ns: FLUSH: its return; UNMAP: 0
  * @domain: struct iommu_domain pointer, only compared for equality
  * @iova: UNMAP: IOVA unmapped; FLUSH: 1 if timer-driven
  * @size: UNMAP: bytes unmapped

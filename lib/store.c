@@ -575,9 +575,42 @@ static void hist_metrics(struct json_object *h, const char *prefix,
 	}
 }
 
+/*
+ * Did the tracer attach @path?  Schema 2 says so in path_status; schema 1
+ * documents only list the functions ("attach"), and wrote zeros for a
+ * path none of whose functions attached.  A document with neither (a
+ * synthetic one) is taken at its word.
+ */
+static bool trace_path_attached(struct json_object *t, const char *path)
+{
+	struct json_object *a = jpath(t, "attach");
+	char key[96];
+	const char *st;
+
+	snprintf(key, sizeof(key), "path_status.%s.status", path);
+	st = jstr(t, key);
+	if (st)
+		return !strcmp(st, "attached");
+	if (!a || !json_object_is_type(a, json_type_array))
+		return true;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		const char *p = jstr(e, "path"), *s = jstr(e, "status");
+
+		if (p && s && !strcmp(p, path) && !strcmp(s, "attached"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * iommutrace's metrics.  A metric whose path did not attach is left out,
+ * never stored as 0: the trace had nothing to count with.
+ */
 static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
 {
 	struct json_object *paths = jpath(t, "paths");
+	bool fq = trace_path_attached(t, "fq_flush");
 	double dur_ns = 0, v;
 	char name[96];
 
@@ -586,7 +619,8 @@ static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
 		json_object_object_foreach(paths, path, p) {
 			double calls;
 
-			if (!num(p, "calls", &calls) || calls <= 0)
+			if (!trace_path_attached(t, path) ||
+			    !num(p, "calls", &calls) || calls <= 0)
 				continue;
 			if (dur_ns > 0) {
 				snprintf(name, sizeof(name), "trace.%s.rate", path);
@@ -596,15 +630,16 @@ static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
 			hist_metrics(jpath(p, "latency"), name, fn, arg);
 		}
 	}
-	if (dur_ns > 0 && num(t, "fq_flush.timer", &v))
+	if (fq && dur_ns > 0 && num(t, "fq_flush.timer", &v))
 		fn(arg, "trace.fq_flush.timer_rate", v / (dur_ns / 1e9), "calls/s");
-	if (dur_ns > 0 && num(t, "fq_flush.queue_full", &v))
+	if (fq && dur_ns > 0 && num(t, "fq_flush.queue_full", &v))
 		fn(arg, "trace.fq_flush.queue_full_rate", v / (dur_ns / 1e9),
 		   "calls/s");
 	hist_metrics(jpath(t, "exposure_window.strict"),
 		     "trace.exposure.strict", fn, arg);
-	hist_metrics(jpath(t, "exposure_window.lazy"),
-		     "trace.exposure.lazy", fn, arg);
+	if (fq)
+		hist_metrics(jpath(t, "exposure_window.lazy"),
+			     "trace.exposure.lazy", fn, arg);
 	if (num(t, "overhead.ns_per_event", &v))
 		fn(arg, "trace.overhead.ns_per_event", v, "ns");
 }

@@ -149,6 +149,14 @@ static int run_traced(char *const cmd[], struct json_object *wl,
 			argv_free(&a);
 			return -1;
 		}
+		/* it did not trace (a path of tracer_paths cannot attach...) */
+		if (json_get_string(trace, "error")) {
+			strbuf_addf(why, "iommutrace (status %d): %s", st,
+				    json_get_string(trace, "error"));
+			json_object_put(trace);
+			argv_free(&a);
+			return -1;
+		}
 		json_object_object_add(cell, "iommutrace", trace);
 	}
 	argv_free(&a);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The result index (lib/store.c): every SQLite failure is an error that
- * names the index file, a busy index is waited for and then fails, and a
- * cell is never lost for one metric that is not a number.
+ * names the index file, a busy index is waited for and then fails, a
+ * cell is never lost for one metric that is not a number, and a traced
+ * path that did not attach stores no metric.
  */
 #include "config.h"
 
@@ -239,6 +240,46 @@ static void test_nan(void)
 	json_object_put(c1);
 }
 
+static void collect(void *arg, const char *name, double v, const char *unit)
+{
+	struct strbuf *sb = arg;
+
+	(void)unit;
+	strbuf_addf(sb, "%s=%g ", name, v);
+}
+
+/*
+ * The trace of a kernel where the flush-queue flush did not attach (7.2,
+ * fq_flush_iotlb inlined): its counts are not zeros to store.  Schema 1
+ * documents wrote 0 for them (only "attach" says the path was missing);
+ * schema 2 ones write null and say so in path_status.
+ */
+static void test_trace_missing_path(void)
+{
+	static const char *const files[] = {
+		ABS_TOP_SRCDIR "/tests/fixtures/cell-trace-v1-nofq.json",
+		ABS_TOP_SRCDIR "/tests/fixtures/cell-trace-v2-nofq.json",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		struct json_object *c = json_read_file(files[i]);
+		struct strbuf sb = STRBUF_INIT;
+
+		cell_metrics(c, collect, &sb);
+		printf("# %s: %s\n", strrchr(files[i], '/') + 1, sb.buf ? sb.buf : "");
+		ok(c && sb.buf && strstr(sb.buf, "trace.dma_unmap.rate=2000 ") &&
+		   strstr(sb.buf, "trace.dma_unmap.p50=900 "),
+		   "trace v%zu: the attached path's metrics are indexed", i + 1);
+		ok(sb.buf && !strstr(sb.buf, "fq_flush.timer_rate") &&
+		   !strstr(sb.buf, "fq_flush.queue_full_rate") &&
+		   !strstr(sb.buf, "trace.fq_flush.") &&
+		   !strstr(sb.buf, "exposure.lazy"),
+		   "trace v%zu: a path that did not attach stores no metric, not 0", i + 1);
+		strbuf_release(&sb);
+		json_object_put(c);
+	}
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -308,6 +349,7 @@ int main(void)
 	test_busy();
 	unlink(index_path);
 	test_nan();
+	test_trace_missing_path();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);
