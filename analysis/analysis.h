@@ -199,6 +199,12 @@ int an_compare_build(struct an_dataset *ds, enum an_dim by,
 		     const char *baseline, double level, uint64_t seed,
 		     struct an_compare *c);
 void an_compare_free(struct an_compare *c);
+/*
+ * an_filter_metrics - keep only the series whose metric matches one of the
+ * globs @pat; -1, naming it, when a pattern matches nothing (a typo would
+ * otherwise give an empty table).  No pattern keeps everything.
+ */
+int an_filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat);
 int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
 		     const char *run_id);
 /*
