@@ -32,6 +32,8 @@ static void apt_opts(struct argv *a)
 	argv_pushf(a, "-o=Dir::Etc::SourceParts=%s/sources.list.d", apt_root);
 	argv_pushf(a, "-o=Dir::State::Lists=%s/lists", apt_root);
 	argv_pushf(a, "-o=Dir::Cache=%s/cache", apt_root);
+	/* Kept even where the system turns it off: apt-cache reads it in ms. */
+	argv_push(a, "-o=Dir::Cache::pkgcache=pkgcache.bin");
 	argv_push(a, "-o=Dir::State::status=/dev/null");
 	argv_push(a, "-o=Debug::NoLocking=1");
 	argv_push(a, "-o=APT::Sandbox::User=root");
