@@ -237,6 +237,16 @@ char *apt_stanza_field(const char *stanza, const char *name)
 	return NULL;
 }
 
+bool apt_version_gt(const char *a, const char *b)
+{
+	char *argv[] = { "dpkg", "--compare-versions", (char *)a, "gt",
+			 (char *)b, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	o.quiet = true;
+	return spawn_run(argv, &o) == 0;
+}
+
 int apt_download(const char *dir, char *const pkgs[])
 {
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;

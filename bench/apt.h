@@ -27,6 +27,9 @@ char *apt_stanza_field(const char *stanza, const char *name);
 /* apt_next_stanza - the stanza after @stanza, or NULL. */
 const char *apt_next_stanza(const char *stanza);
 
+/* Whether Debian version @a is newer than @b (dpkg --compare-versions). */
+bool apt_version_gt(const char *a, const char *b);
+
 /* Download "pkg=version" entries into @dir with apt-get download. */
 int apt_download(const char *dir, char *const pkgs[]);
 
