@@ -172,10 +172,9 @@ static bool have_program(const char *name)
 
 /* --- sources -------------------------------------------------------- */
 
-
 /*
- * Download linux-source-<series> (the newest version the machine's release
- * or its backports offer) and extract its tarball into @dir.
+ * Download linux-source-<series> (the newest version any suite of the
+ * private apt view offers, bench/apt.h) and extract its tarball into @dir.
  */
 static int fetch_linux_source(const char *series, const char *dir)
 {
@@ -199,8 +198,7 @@ static int fetch_linux_source(const char *series, const char *dir)
 		}
 	}
 	if (!best) {
-		pr_err("%s: not found in the apt sources of %s or %s-backports",
-		       pkg, apt_codename(), apt_codename());
+		pr_err("%s: not found in %s", pkg, apt_suites());
 		goto out;
 	}
 	pr_info("fetching %s %s", pkg, best);
