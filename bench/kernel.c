@@ -718,6 +718,32 @@ out:
 }
 
 /*
+ * Out-of-tree modules are built with the compiler the kernel was built
+ * with, which its config names (CONFIG_CC_VERSION_TEXT): say so when this
+ * machine cannot run it.
+ */
+static void check_compiler(const char *config, const char *name)
+{
+	static const char key[] = "\nCONFIG_CC_VERSION_TEXT=\"";
+	char *text = read_file(config, NULL);
+	const char *p = text ? strstr(text, key) : NULL;
+	char cc[128];
+
+	if (p && sscanf(p + strlen(key), "%127[^ \"]", cc) == 1) {
+		char *argv[] = { cc, "--version", NULL };
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		o.out_fd = SPAWN_DEVNULL;
+		o.err_fd = SPAWN_DEVNULL;
+		o.quiet = true;
+		if (spawn_run(argv, &o))
+			pr_warn("%s was built with %s, which this machine lacks: out-of-tree modules (dmabench.ko) cannot be built for it here",
+				name, cc);
+	}
+	free(text);
+}
+
+/*
  * Fetch "debian:@what" (a series or a suite) into <cache>/kernels/
  * debian-@what/.  A cached kernel is kept: without @refresh a newer one
  * is only reported; with it the lists are updated and a different version
@@ -840,6 +866,13 @@ static int fetch_debian(const char *what, bool refresh)
 	}
 	pr_info("%s: %s (%s from %s) in %s", name, pick.release, pick.version,
 		pick.suite, final);
+	if (nhdr) {
+		char *config = xasprintf("%s/config", final);
+
+		if (config)
+			check_compiler(config, name);
+		free(config);
+	}
 	ret = 0;
 out:
 	if (ret && stage)
