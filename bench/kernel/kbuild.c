@@ -172,20 +172,9 @@ static bool have_program(const char *name)
 
 /* --- sources -------------------------------------------------------- */
 
-
-static bool version_gt(const char *a, const char *b)
-{
-	char *argv[] = { "dpkg", "--compare-versions", (char *)a, "gt",
-			 (char *)b, NULL };
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-
-	o.quiet = true;
-	return spawn_run(argv, &o) == 0;
-}
-
 /*
- * Download linux-source-<series> (the newest version the machine's release
- * or its backports offer) and extract its tarball into @dir.
+ * Download linux-source-<series> (the newest version any suite of the
+ * private apt view offers, bench/apt.h) and extract its tarball into @dir.
  */
 static int fetch_linux_source(const char *series, const char *dir)
 {
@@ -201,7 +190,7 @@ static int fetch_linux_source(const char *series, const char *dir)
 	for (st = show; st; st = apt_next_stanza(st)) {
 		char *ver = apt_stanza_field(st, "Version");
 
-		if (ver && (!best || version_gt(ver, best))) {
+		if (ver && (!best || apt_version_gt(ver, best))) {
 			free(best);
 			best = ver;
 		} else {
@@ -209,8 +198,7 @@ static int fetch_linux_source(const char *series, const char *dir)
 		}
 	}
 	if (!best) {
-		pr_err("%s: not found in the apt sources of %s or %s-backports",
-		       pkg, apt_codename(), apt_codename());
+		pr_err("%s: not found in %s", pkg, apt_suites());
 		goto out;
 	}
 	pr_info("fetching %s %s", pkg, best);

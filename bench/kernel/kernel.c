@@ -2,14 +2,20 @@
 /*
  * iommubench kernel fetch|list: Debian's kernel packages as data.
  *
- * "debian:6.1" is the newest linux-image-amd64 of the machine's release,
- * "debian:6.12" the one from its backports; each is fetched with its
- * headers (for out-of-tree modules), unpacked and depmod'ed into
- * <cache>/kernels/debian-<series>/, then renamed into place so a reader
- * never sees half a kernel.
+ * "debian:<series>" ("6.1", "7.2") is the newest generic amd64 kernel
+ * image of that series in the machine's own release, else in any suite of
+ * the private apt view (bench/apt.h); "debian:<suite>" ("sid", "trixie") is the image the suite's
+ * linux-image-amd64 depends on, newest across the suite and its -updates
+ * and -security suites.  The image -- one package with vmlinuz and modules,
+ * or the split layout of newer kernels where linux-image-<release> only
+ * depends on linux-binary-, linux-modules- and linux-base-<release> -- is
+ * fetched with its headers (for out-of-tree modules), unpacked and
+ * depmod'ed into <cache>/kernels/debian-<series|suite>/, then renamed into
+ * place so a reader never sees half a kernel.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apt.h"
@@ -44,6 +49,7 @@ void kernel_free(struct kernel *k)
 	free(k->release);
 	free(k->version);
 	free(k->source);
+	free(k->suite);
 	free(k->vmlinuz);
 	free(k->config);
 	free(k->moddir);
@@ -77,6 +83,7 @@ static int kernel_load(const char *dir, struct kernel *k)
 	k->release = dup_or_null(json_get_string(obj, "release"));
 	k->version = dup_or_null(json_get_string(obj, "version"));
 	k->source = dup_or_null(json_get_string(obj, "source"));
+	k->suite = dup_or_null(json_get_string(obj, "suite"));
 	json_object_put(obj);
 	if (!k->dir || !k->name || !k->release) {
 		pr_err("%s: needs \"name\" and \"release\"", meta);
@@ -117,83 +124,360 @@ int kernel_config(const struct kernel *k, const char *opt)
 	return val;
 }
 
-/* Pick "linux-image-<release> (= <version>)" out of a Depends line. */
-static int parse_image_dep(const char *depends, char **release, char **version)
-{
-	char name[256], ver[128];
+/* One dependency of a Depends line: "name (op version)". */
+struct dep {
+	char name[256];
+	char op[3];		/* "=", ">=", ... or "" when unversioned */
+	char version[128];
+	bool alt;		/* one of alternatives ("a | b") */
+};
 
-	if (sscanf(depends, "linux-image-%255[^ ] (= %127[^)])", name, ver) != 2)
+/* Parse the dependency at *@p into @d and step past it; -1 at the end. */
+static int next_dep(const char **p, struct dep *d)
+{
+	const char *s = *p;
+	size_t len;
+	char buf[512];
+
+	s += strspn(s, " ,");
+	if (!*s)
 		return -1;
-	*release = strdup(name);
-	*version = strdup(ver);
+	len = strcspn(s, ",");
+	*p = s + len;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, s);
+	memset(d, 0, sizeof(*d));
+	d->alt = strchr(buf, '|') != NULL;
+	if (sscanf(buf, "%255s (%2[<>=] %127[^)])", d->name, d->op,
+		   d->version) < 1)
+		return next_dep(p, d);
 	return 0;
 }
 
-/* Headers and kbuild packages named in a linux-headers-* Depends line. */
-static int header_deps(const char *depends, struct argv *pkgs)
+static void argv_push_once(struct argv *a, const char *s)
 {
-	char *copy = strdup(depends), *tok, *save;
-
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char name[256], ver[128];
-		int n;
-
-		tok = strtrim(tok);
-		if (!str_has_prefix(tok, "linux-headers-") &&
-		    !str_has_prefix(tok, "linux-kbuild-"))
-			continue;
-		n = sscanf(tok, "%255[^ ] (= %127[^)])", name, ver);
-		if (n == 2)
-			argv_pushf(pkgs, "%s=%s", name, ver);
-		else if (n >= 1)
-			argv_push(pkgs, name);
-	}
-	free(copy);
-	return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], s))
+			return;
+	argv_push(a, s);
 }
 
 struct debian_pick {
-	char *release;
-	char *version;
-	char *suite;
+	char *release;		/* "7.2.13+deb14-amd64" */
+	char *version;		/* "7.2.13-1" */
+	char *suite;		/* the suite offering it: "sid" */
 };
 
-static int pick_debian(const char *series, struct debian_pick *pick)
+static void pick_free(struct debian_pick *pick)
 {
-	char *prefix = xasprintf("%s.", series);
-	char *show = apt_show("linux-image-amd64");
-	const char *st;
+	free(pick->release);
+	free(pick->version);
+	free(pick->suite);
+	memset(pick, 0, sizeof(*pick));
+}
+
+/*
+ * The Depends line of @pkg at @version, or NULL (an empty string when it
+ * depends on nothing).
+ */
+static char *depends_of(const char *pkg, const char *version)
+{
+	char *spec = xasprintf("%s=%s", pkg, version);
+	char *show = spec ? apt_show(spec) : NULL;
+	char *deps = NULL;
+
+	if (show) {
+		deps = apt_stanza_field(show, "Depends");
+		if (!deps)
+			deps = strdup("");
+	}
+	free(spec);
+	free(show);
+	return deps;
+}
+
+/*
+ * From @pkg at pick->version to the kernel image it stands for: a
+ * metapackage (linux-image-amd64, linux-image-6.12-amd64) depends on
+ * "linux-image-<release> (= <version>)"; the image itself does not.
+ */
+static int resolve_image(const char *pkg, struct debian_pick *pick)
+{
+	char *name = strdup(pkg);
+
+	for (int depth = 0; name && depth < 4; depth++) {
+		char *deps = depends_of(name, pick->version);
+		const char *p = deps;
+		char *next = NULL;
+		struct dep d;
+
+		if (!deps)
+			break;
+		while (!next && !next_dep(&p, &d))
+			if (!d.alt && str_has_prefix(d.name, "linux-image-") &&
+			    !strcmp(d.op, "=") &&
+			    !strcmp(d.version, pick->version))
+				next = strdup(d.name);
+		free(deps);
+		if (!next) {
+			pick->release = strdup(name + strlen("linux-image-"));
+			free(name);
+			return pick->release ? 0 : -1;
+		}
+		free(name);
+		name = next;
+	}
+	pr_err("%s %s: cannot tell which kernel image it stands for", pkg,
+	       pick->version);
+	free(name);
+	return -1;
+}
+
+/*
+ * Move the entries of @v that @keep accepts to its front, in order;
+ * returns how many.  The others stay behind them, to be freed with all.
+ */
+static size_t keep_first(struct apt_pkgver *v, size_t n,
+			 bool (*keep)(const struct apt_pkgver *, const char *),
+			 const char *arg)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct apt_pkgver t;
+
+		if (!keep(&v[i], arg))
+			continue;
+		t = v[kept];
+		v[kept++] = v[i];
+		v[i] = t;
+	}
+	return kept;
+}
+
+/* @suite is @release or one of its -updates, -security ... suites. */
+static bool suite_of(const char *suite, const char *release)
+{
+	size_t n = strlen(release);
+
+	return !strncmp(suite, release, n) && (!suite[n] || suite[n] == '-');
+}
+
+static bool from_own_release(const struct apt_pkgver *v, const char *unused)
+{
+	(void)unused;
+	return suite_of(v->suite, apt_codename());
+}
+
+/* The suite itself or its -updates or -security suite, not -backports. */
+static bool from_suite(const struct apt_pkgver *v, const char *suite)
+{
+	const char *rest;
+
+	if (!suite_of(v->suite, suite))
+		return false;
+	rest = v->suite + strlen(suite);
+	return !*rest || !strcmp(rest, "-updates") || !strcmp(rest, "-security");
+}
+
+/* Take the newest of @v (the first of equals) into @pick. */
+static int pick_newest(const struct apt_pkgver *v, size_t n,
+		       struct debian_pick *pick)
+{
+	const struct apt_pkgver *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (!best || apt_version_gt(v[i].version, best->version))
+			best = &v[i];
+	if (!best)
+		return -1;
+	pick->version = strdup(best->version);
+	pick->suite = strdup(best->suite);
+	if (!pick->version || !pick->suite)
+		return -1;
+	return resolve_image(best->pkg, pick);
+}
+
+/* @s starts with @series, followed by a version separator. */
+static bool in_series(const char *s, const char *series)
+{
+	size_t n = strlen(series);
+
+	return !strncmp(s, series, n) && s[n] && strchr(".-+~", s[n]);
+}
+
+static bool version_in_series(const struct apt_pkgver *v, const char *series)
+{
+	return in_series(v->version, series);
+}
+
+/*
+ * Whether @pkg is a generic amd64 image of @series:
+ * linux-image-<series>...-amd64 whose word before "-amd64" is a version or
+ * ABI number, not a flavour (cloud, rt).  Debug and unsigned packages end
+ * otherwise.
+ */
+static bool series_image(const char *pkg, const char *series)
+{
+	const char *rel = pkg + strlen("linux-image-"), *w;
+
+	if (!str_has_prefix(pkg, "linux-image-") || !in_series(rel, series) ||
+	    !str_has_suffix(rel, "-amd64"))
+		return false;
+	w = rel + strlen(rel) - strlen("-amd64");
+	while (w > rel && w[-1] != '-')
+		w--;
+	return isdigit((unsigned char)*w);
+}
+
+/*
+ * debian:<series>: the newest image of the series that the machine's own
+ * release offers (its -updates, -security and -backports suites included),
+ * else the newest in any suite of the view.  A kernel built for the
+ * machine's release was built with the machine's compiler, and its
+ * headers' kbuild tools run on its C library: out-of-tree modules
+ * (dmabench.ko) build against them here.  A newer release's kernel needs
+ * that release's compiler.
+ */
+static int pick_series(const char *series, struct debian_pick *pick)
+{
+	struct argv names = { 0 }, images = { 0 };
+	struct apt_pkgver *v = NULL;
+	char *prefix = xasprintf("linux-image-%s", series);
+	size_t n = 0, kept = 0, own = 0;
 	int ret = -1;
 
-	if (!show || !prefix)
+	if (!prefix || apt_pkgnames(prefix, &names))
 		goto out;
-	for (st = show; st; st = apt_next_stanza(st)) {
-		char *ver = apt_stanza_field(st, "Version");
-		char *dep = apt_stanza_field(st, "Depends");
-		bool match = ver && str_has_prefix(ver, prefix);
-
-		if (match && dep && !parse_image_dep(dep, &pick->release,
-						     &pick->version)) {
-			pick->suite = strstr(ver, "bpo") ?
-				xasprintf("%s-backports", apt_codename()) :
-				strdup(apt_codename());
-			ret = 0;
-		}
-		free(ver);
-		free(dep);
-		if (!ret)
-			break;
+	for (size_t i = 0; i < names.n; i++)
+		if (series_image(names.v[i], series))
+			argv_push(&images, names.v[i]);
+	if (images.n && apt_madison(images.v, &v, &n))
+		goto out;
+	kept = keep_first(v, n, version_in_series, series);
+	if (!kept) {
+		pr_err("no Debian kernel of series %s in %s", series,
+		       apt_suites());
+		goto out;
 	}
-	if (ret)
-		pr_err("no linux-image-amd64 %sx in %s or %s-backports", prefix,
-		       apt_codename(), apt_codename());
+	/* The machine's own release first. */
+	own = keep_first(v, kept, from_own_release, NULL);
+	ret = pick_newest(v, own ? own : kept, pick);
 out:
+	apt_pkgvers_free(v, n);
+	argv_free(&names);
+	argv_free(&images);
 	free(prefix);
-	free(show);
 	return ret;
+}
+
+/*
+ * debian:<suite>: what the suite's linux-image-amd64 depends on, newest
+ * across the suite and its -updates and -security suites.
+ */
+static int pick_suite(const char *suite, struct debian_pick *pick)
+{
+	char *pkgs[] = { "linux-image-amd64", NULL };
+	struct apt_pkgver *v = NULL;
+	char *name = NULL;
+	size_t n = 0, kept = 0;
+	int ret = -1;
+
+	if (apt_add_suite(suite, &name))
+		return -1;
+	if (apt_madison(pkgs, &v, &n))
+		goto out;
+	kept = keep_first(v, n, from_suite, name);
+	if (!kept) {
+		pr_err("suite %s has no linux-image-amd64", name);
+		goto out;
+	}
+	ret = pick_newest(v, kept, pick);
+out:
+	apt_pkgvers_free(v, n);
+	free(name);
+	return ret;
+}
+
+/* @what is a series ("6.1") or a suite ("sid"), as kernel_debian_spec(). */
+static int pick_debian(const char *what, struct debian_pick *pick)
+{
+	int ret = isdigit((unsigned char)what[0]) ? pick_series(what, pick) :
+						    pick_suite(what, pick);
+
+	if (ret)
+		pick_free(pick);
+	return ret;
+}
+
+/*
+ * The packages of the image: itself and what it depends on at exactly its
+ * version that is named after its release -- nothing for the older
+ * layout (one package with vmlinuz and modules), linux-binary-, -modules-
+ * and -base-<release> for the split one.
+ */
+static int image_packages(const struct debian_pick *pick, struct argv *pkgs)
+{
+	char *img = xasprintf("linux-image-%s", pick->release);
+	char *deps = img ? depends_of(img, pick->version) : NULL;
+	const char *p = deps;
+	struct dep d;
+
+	if (!deps) {
+		free(img);
+		return -1;
+	}
+	argv_pushf(pkgs, "%s=%s", img, pick->version);
+	while (!next_dep(&p, &d))
+		if (!d.alt && !strcmp(d.op, "=") &&
+		    !strcmp(d.version, pick->version) &&
+		    strstr(d.name, pick->release))
+			argv_pushf(pkgs, "%s=%s", d.name, d.version);
+	free(deps);
+	free(img);
+	return 0;
+}
+
+/*
+ * The headers for out-of-tree modules: linux-headers-<release> and the
+ * linux-headers-* (common) and linux-kbuild-* packages it depends on, all
+ * at the image's version (they come from the same source upload).
+ * Returns how many were added: 0 when the view has no headers for it.
+ */
+static size_t header_packages(const struct debian_pick *pick,
+			      struct argv *pkgs)
+{
+	char *hdr = xasprintf("linux-headers-%s", pick->release);
+	char *one[] = { hdr, NULL };
+	struct apt_pkgver *v = NULL;
+	size_t n = 0, before = pkgs->n;
+	char *deps = NULL;
+	const char *p;
+	bool found = false;
+	struct dep d;
+
+	if (!hdr || apt_madison(one, &v, &n))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		found |= !strcmp(v[i].version, pick->version);
+	if (!found || !(deps = depends_of(hdr, pick->version)))
+		goto out;
+	argv_pushf(pkgs, "%s=%s", hdr, pick->version);
+	for (p = deps; !next_dep(&p, &d);) {
+		char *spec;
+
+		if (d.alt || (!str_has_prefix(d.name, "linux-headers-") &&
+			      !str_has_prefix(d.name, "linux-kbuild-")))
+			continue;
+		spec = xasprintf("%s=%s", d.name, pick->version);
+		if (spec)
+			argv_push_once(pkgs, spec);
+		free(spec);
+	}
+out:
+	apt_pkgvers_free(v, n);
+	free(deps);
+	free(hdr);
+	return pkgs->n - before;
 }
 
 /* Point an absolute link into /usr at the copy under @root. */
@@ -269,19 +553,20 @@ out:
 }
 
 
-static int write_meta(const char *stage, const char *name,
+static int write_meta(const char *stage, const char *name, const char *what,
 		      const struct debian_pick *pick, char *const pkgs[])
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
 	char *path = xasprintf("%s/kernel.json", stage);
-	char when[32];
-	time_t now = time(NULL);
+	char *when = iso8601_now();
+	char *spec = xasprintf("debian:%s", what);
 	int ret;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	json_object_object_add(o, "name", json_object_new_string(name));
 	json_object_object_add(o, "source", json_object_new_string("debian"));
+	json_object_object_add(o, "spec",
+			       json_object_new_string(spec ? spec : what));
 	json_object_object_add(o, "release",
 			       json_object_new_string(pick->release));
 	json_object_object_add(o, "version",
@@ -290,28 +575,196 @@ static int write_meta(const char *stage, const char *name,
 	for (size_t i = 0; pkgs[i]; i++)
 		json_object_array_add(arr, json_object_new_string(pkgs[i]));
 	json_object_object_add(o, "packages", arr);
-	json_object_object_add(o, "fetched", json_object_new_string(when));
+	json_object_object_add(o, "fetched",
+			       json_object_new_string(when ? when : ""));
 	ret = json_write_file(path, o);
 	json_object_put(o);
 	free(path);
+	free(when);
+	free(spec);
 	return ret;
 }
 
-static int fetch_debian(const char *series, bool refresh)
+/*
+ * The downloaded .deb of "name=version": apt-get download names it
+ * <name>_<version>_<arch>.deb with ':' written as %3a.
+ */
+static char *deb_path(const char *debs, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	struct strbuf sb = STRBUF_INIT;
+	char *path = NULL;
+	glob_t g;
+
+	if (!eq)
+		return NULL;
+	strbuf_addf(&sb, "%s/%.*s_", debs, (int)(eq - spec), spec);
+	for (const char *c = eq + 1; *c; c++)
+		if (*c == ':')
+			strbuf_adds(&sb, "%3a");
+		else
+			strbuf_addch(&sb, *c);
+	strbuf_adds(&sb, "_*.deb");
+	if (sb.buf && !glob(sb.buf, 0, NULL, &g)) {
+		if (g.gl_pathc == 1)
+			path = strdup(g.gl_pathv[0]);
+		globfree(&g);
+	}
+	if (!path)
+		pr_err("%s: downloaded package not found", sb.buf ? sb.buf : spec);
+	strbuf_release(&sb);
+	return path;
+}
+
+/*
+ * The first of @cands ("boot/vmlinuz-%s": relative to @stage/root, %s the
+ * release) that exists, with @inside in it when given.  Caller frees.
+ */
+static char *find_staged(const char *stage, const char *release,
+			 const char *const cands[], const char *inside)
+{
+	for (size_t i = 0; cands[i]; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		char *probe;
+		bool hit;
+
+		strbuf_addf(&sb, "%s/root/", stage);
+		for (const char *c = cands[i]; *c; c++)
+			if (c[0] == '%' && c[1] == 's')
+				strbuf_adds(&sb, release), c++;
+			else
+				strbuf_addch(&sb, *c);
+		if (!sb.buf)
+			return NULL;
+		probe = inside ? xasprintf("%s/%s", sb.buf, inside) :
+				 strdup(sb.buf);
+		hit = probe && path_exists(probe);
+		free(probe);
+		if (hit)
+			return strbuf_detach(&sb);
+		strbuf_release(&sb);
+	}
+	return NULL;
+}
+
+/*
+ * Move vmlinuz, config and the modules out of the unpacked packages into
+ * the kernel directory's shape.  The older layout has /boot/vmlinuz-R,
+ * /boot/config-R and /lib/modules/R; the split one keeps vmlinuz, config
+ * and System.map in /usr/lib/modules/R beside the modules.
+ */
+static int place_kernel(const char *stage, const char *release)
+{
+	static const char *const vmlinuz[] = {
+		"boot/vmlinuz-%s", "usr/lib/modules/%s/vmlinuz",
+		"lib/modules/%s/vmlinuz", NULL,
+	};
+	static const char *const config[] = {
+		"boot/config-%s", "usr/lib/modules/%s/config",
+		"lib/modules/%s/config", NULL,
+	};
+	static const char *const moddir[] = {
+		"lib/modules/%s", "usr/lib/modules/%s", NULL,
+	};
+	char *img = find_staged(stage, release, vmlinuz, NULL);
+	char *cfg = find_staged(stage, release, config, NULL);
+	char *mods = find_staged(stage, release, moddir, "modules.order");
+	char *to = NULL, *link = NULL;
+	int ret = -1;
+
+	if (!img || !cfg || !mods) {
+		pr_err("%s/root: unexpected package layout: no %s for %s",
+		       stage, !img ? "vmlinuz" : !cfg ? "config" : "modules",
+		       release);
+		goto out;
+	}
+	to = xasprintf("%s/vmlinuz", stage);
+	if (!to || rename(img, to))
+		goto fail;
+	free(to);
+	to = xasprintf("%s/config", stage);
+	if (!to || rename(cfg, to))
+		goto fail;
+	free(to);
+	to = xasprintf("%s/lib/modules", stage);
+	if (!to || mkdir_p(to, 0755))
+		goto fail;
+	free(to);
+	to = xasprintf("%s/lib/modules/%s", stage, release);
+	if (!to || rename(mods, to))
+		goto fail;
+	/* The headers package's build/source links point into /usr/src. */
+	link = xasprintf("%s/build", to);
+	if (!link)
+		goto fail;
+	unlink(link);
+	if (symlink("../../../build", link))
+		goto fail;
+	free(link);
+	link = xasprintf("%s/source", to);
+	if (link)
+		unlink(link);
+	ret = 0;
+	goto out;
+fail:
+	pr_err("%s: %s", to ? to : stage, strerror(errno));
+out:
+	free(img);
+	free(cfg);
+	free(mods);
+	free(to);
+	free(link);
+	return ret;
+}
+
+/*
+ * Out-of-tree modules are built with the compiler the kernel was built
+ * with, which its config names (CONFIG_CC_VERSION_TEXT): say so when this
+ * machine cannot run it.
+ */
+static void check_compiler(const char *config, const char *name)
+{
+	static const char key[] = "\nCONFIG_CC_VERSION_TEXT=\"";
+	char *text = read_file(config, NULL);
+	const char *p = text ? strstr(text, key) : NULL;
+	char cc[128];
+
+	if (p && sscanf(p + strlen(key), "%127[^ \"]", cc) == 1) {
+		char *argv[] = { cc, "--version", NULL };
+		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+		o.out_fd = SPAWN_DEVNULL;
+		o.err_fd = SPAWN_DEVNULL;
+		o.quiet = true;
+		if (spawn_run(argv, &o))
+			pr_warn("%s was built with %s, which this machine lacks: out-of-tree modules (dmabench.ko) cannot be built for it here",
+				name, cc);
+	}
+	free(text);
+}
+
+/*
+ * Fetch "debian:@what" (a series or a suite) into <cache>/kernels/
+ * debian-@what/.  A cached kernel is kept: without @refresh a newer one
+ * is only reported; with it the lists are updated and a different version
+ * replaces the cached one.
+ */
+static int fetch_debian(const char *what, bool refresh)
 {
 	struct debian_pick pick = { 0 };
 	struct argv pkgs = { 0 }, cmd = { 0 };
 	char *kdir = kernels_dir(), *name = NULL, *final = NULL;
-	char *stage = NULL, *debs = NULL, *hshow = NULL, *lock = NULL;
-	struct kernel old;
-	const char *st;
+	char *stage = NULL, *debs = NULL, *lock = NULL;
+	struct kernel old = { 0 };
+	bool cached = false;
+	size_t nhdr;
 	int lockfd = -1, ret = -1;
 
-	name = xasprintf("debian-%s", series);
+	name = xasprintf("debian-%s", what);
 	final = xasprintf("%s/%s", kdir, name);
 	lock = xasprintf("%s/.%s.lock", kdir, name);
-	if (mkdir_p(kdir, 0755)) {
-		pr_err("%s: %s", kdir, strerror(errno));
+	if (!kdir || !name || !final || !lock || mkdir_p(kdir, 0755)) {
+		pr_err("%s: %s", kdir ? kdir : "kernels", strerror(errno));
 		goto out;
 	}
 	lockfd = lock_path(lock);
@@ -319,126 +772,76 @@ static int fetch_debian(const char *series, bool refresh)
 		pr_err("%s: %s", lock, strerror(errno));
 		goto out;
 	}
-	if (!refresh && path_exists(final)) {
-		pr_info("%s is cached in %s (--refresh looks for a newer one)",
-			name, final);
+	cached = path_exists(final) && !kernel_load(final, &old);
+	if (apt_init(refresh) || pick_debian(what, &pick)) {
+		if (cached && !refresh) {
+			pr_warn("%s is cached in %s (%s); could not look for a newer one",
+				name, final, old.version ? old.version : "?");
+			ret = 0;
+		}
+		goto out;
+	}
+	if (cached && old.version && !strcmp(old.version, pick.version)) {
+		pr_info("%s is current: %s %s from %s", name, pick.release,
+			pick.version, pick.suite);
 		ret = 0;
 		goto out;
 	}
-	if (apt_init(refresh) || pick_debian(series, &pick))
+	if (cached && !refresh) {
+		if (!old.version || apt_version_gt(pick.version, old.version))
+			pr_warn("%s is cached with %s (%s); %s (%s) from %s is newer: 'iommubench kernel fetch --refresh debian:%s' replaces it",
+				name, old.version ? old.version : "?",
+				old.suite ? old.suite : "?", pick.version,
+				pick.release, pick.suite, what);
+		else
+			pr_info("%s is cached with %s; debian:%s now names %s from %s",
+				name, old.version, what, pick.version,
+				pick.suite);
+		ret = 0;
 		goto out;
-	if (path_exists(final) && !kernel_load(final, &old)) {
-		bool same = old.version && !strcmp(old.version, pick.version);
-
-		kernel_free(&old);
-		if (same) {
-			pr_info("%s is current (%s)", name, pick.version);
-			ret = 0;
-			goto out;
-		}
 	}
 	pr_info("fetching %s: linux-image-%s %s from %s", name, pick.release,
 		pick.version, pick.suite);
 
-	argv_pushf(&pkgs, "linux-image-%s=%s", pick.release, pick.version);
-	{
-		char *hpkg = xasprintf("linux-headers-%s", pick.release);
-
-		argv_pushf(&pkgs, "%s=%s", hpkg, pick.version);
-		hshow = apt_show(hpkg);
-		free(hpkg);
-	}
-	for (st = hshow; st; st = apt_next_stanza(st)) {
-		char *ver = apt_stanza_field(st, "Version");
-		char *dep = apt_stanza_field(st, "Depends");
-
-		if (ver && dep && !strcmp(ver, pick.version))
-			header_deps(dep, &pkgs);
-		free(ver);
-		free(dep);
-	}
-	if (pkgs.n < 3)
+	if (image_packages(&pick, &pkgs))
+		goto out;
+	nhdr = header_packages(&pick, &pkgs);
+	if (!nhdr)
 		pr_warn("headers for %s not found: out-of-tree modules cannot be built for it",
 			pick.release);
 
 	debs = xasprintf("%s/debs", cache_dir());
 	stage = xasprintf("%s/.%s.tmp", kdir, name);
-	if (mkdir_p(debs, 0755) || rm_rf(stage) || mkdir_p(stage, 0755)) {
-		pr_err("%s: %s", stage, strerror(errno));
+	if (!debs || !stage || mkdir_p(debs, 0755) || rm_rf(stage) ||
+	    mkdir_p(stage, 0755)) {
+		pr_err("%s: %s", stage ? stage : kdir, strerror(errno));
 		goto out;
 	}
 	if (apt_download(debs, pkgs.v))
 		goto out;
 	for (size_t i = 0; i < pkgs.n; i++) {
-		char *pkg = strdup(pkgs.v[i]), *eq = strchr(pkg, '=');
-		char *pattern;
-		glob_t g;
+		char *deb = deb_path(debs, pkgs.v[i]);
 
-		if (eq)
-			*eq = '\0';
-		/* apt-get download escapes ':' in versions as %3a. */
-		pattern = xasprintf("%s/%s_*.deb", debs, pkg);
-		free(pkg);
-		if (glob(pattern, 0, NULL, &g) || !g.gl_pathc) {
-			pr_err("%s: downloaded package not found", pattern);
-			free(pattern);
+		if (!deb)
 			goto out;
-		}
 		argv_free(&cmd);
 		argv_push(&cmd, "dpkg-deb");
 		argv_push(&cmd, "-x");
-		/* Several versions may be cached: the last sorts newest. */
-		argv_push(&cmd, g.gl_pathv[g.gl_pathc - 1]);
+		argv_push(&cmd, deb);
 		argv_pushf(&cmd, "%s/root", stage);
-		globfree(&g);
-		free(pattern);
+		free(deb);
 		if (spawn_check(cmd.v, NULL))
 			goto out;
 	}
-	{
-		char *from, *to;
-		int err = 0;
-
-		from = xasprintf("%s/root/boot/vmlinuz-%s", stage, pick.release);
-		to = xasprintf("%s/vmlinuz", stage);
-		err |= rename(from, to);
-		free(from);
-		free(to);
-		from = xasprintf("%s/root/boot/config-%s", stage, pick.release);
-		to = xasprintf("%s/config", stage);
-		err |= rename(from, to);
-		free(from);
-		free(to);
-		to = xasprintf("%s/lib/modules", stage);
-		err |= mkdir_p(to, 0755);
-		free(to);
-		from = xasprintf("%s/root/lib/modules/%s", stage, pick.release);
-		to = xasprintf("%s/lib/modules/%s", stage, pick.release);
-		err |= rename(from, to);
-		free(from);
-		if (!err) {
-			/* The headers package's absolute build/source links. */
-			from = xasprintf("%s/build", to);
-			unlink(from);
-			err |= symlink("../../../build", from);
-			free(from);
-			from = xasprintf("%s/source", to);
-			unlink(from);
-			free(from);
-		}
-		free(to);
-		if (err) {
-			pr_err("%s: unexpected package layout: %s", stage,
-			       strerror(errno));
-			goto out;
-		}
-	}
-	if (pkgs.n >= 3) {
+	if (place_kernel(stage, pick.release))
+		goto out;
+	if (nhdr) {
 		char *link = xasprintf("%s/build", stage);
 		char *target = xasprintf("root/usr/src/linux-headers-%s",
 					 pick.release);
 
-		if (fix_headers(stage, final, pick.release) ||
+		if (!link || !target ||
+		    fix_headers(stage, final, pick.release) ||
 		    symlink(target, link)) {
 			pr_err("%s: cannot prepare headers: %s", stage,
 			       strerror(errno));
@@ -454,32 +857,54 @@ static int fetch_debian(const char *series, bool refresh)
 	argv_push(&cmd, "-b");
 	argv_push(&cmd, stage);
 	argv_push(&cmd, pick.release);
-	if (spawn_check(cmd.v, NULL) || write_meta(stage, name, &pick, pkgs.v))
+	if (spawn_check(cmd.v, NULL) ||
+	    write_meta(stage, name, what, &pick, pkgs.v))
 		goto out;
 	if (rm_rf(final) || rename(stage, final)) {
 		pr_err("%s: %s", final, strerror(errno));
 		goto out;
 	}
-	pr_info("%s: %s (%s) in %s", name, pick.release, pick.version, final);
+	pr_info("%s: %s (%s from %s) in %s", name, pick.release, pick.version,
+		pick.suite, final);
+	if (nhdr) {
+		char *config = xasprintf("%s/config", final);
+
+		if (config)
+			check_compiler(config, name);
+		free(config);
+	}
 	ret = 0;
 out:
 	if (ret && stage)
 		rm_rf(stage);
 	if (lockfd >= 0)
 		close(lockfd);
+	if (cached)
+		kernel_free(&old);
 	argv_free(&pkgs);
 	argv_free(&cmd);
-	free(pick.release);
-	free(pick.version);
-	free(pick.suite);
+	pick_free(&pick);
 	free(kdir);
 	free(name);
 	free(final);
 	free(stage);
 	free(debs);
-	free(hshow);
 	free(lock);
 	return ret;
+}
+
+/* "6.1", "7": a kernel series. */
+static bool is_series(const char *s)
+{
+	return isdigit((unsigned char)s[0]) &&
+	       strspn(s, "0123456789.") == strlen(s);
+}
+
+/* "sid", "trixie-backports": a Debian suite name. */
+static bool is_suite(const char *s)
+{
+	return islower((unsigned char)s[0]) &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(s);
 }
 
 const char *kernel_debian_series(const char *spec)
@@ -487,33 +912,40 @@ const char *kernel_debian_series(const char *spec)
 	if (!str_has_prefix(spec, "debian:"))
 		return NULL;
 	spec += strlen("debian:");
-	if (!*spec || strspn(spec, "0123456789.") != strlen(spec))
+	return is_series(spec) ? spec : NULL;
+}
+
+const char *kernel_debian_spec(const char *spec)
+{
+	if (!str_has_prefix(spec, "debian:"))
 		return NULL;
-	return spec;
+	spec += strlen("debian:");
+	return is_series(spec) || is_suite(spec) ? spec : NULL;
 }
 
 int kernel_resolve(const char *spec, struct kernel *k)
 {
-	const char *series = kernel_debian_series(spec);
+	const char *what = kernel_debian_spec(spec);
 	char *dir;
 	int ret;
 
-	if (str_has_prefix(spec, "debian:") && !series) {
-		pr_err("kernel '%s': expected debian:<series>, e.g. debian:6.1", spec);
+	if (str_has_prefix(spec, "debian:") && !what) {
+		pr_err("kernel '%s': expected debian:<series> or debian:<suite>, e.g. debian:6.1 or debian:sid",
+		       spec);
 		return -1;
 	}
-	if (strchr(spec, '/') && !series)
+	if (strchr(spec, '/') && !what)
 		return kernel_load(spec, k);
-	if (series) {
-		dir = xasprintf("%s/kernels/debian-%s", cache_dir(), series);
-		if (!path_exists(dir) && fetch_debian(series, false)) {
+	if (what) {
+		dir = xasprintf("%s/kernels/debian-%s", cache_dir(), what);
+		if (!path_exists(dir) && fetch_debian(what, false)) {
 			free(dir);
 			return -1;
 		}
 	} else {
 		dir = xasprintf("%s/kernels/%s", cache_dir(), spec);
 		if (!path_exists(dir)) {
-			pr_err("kernel '%s' is not cached: 'iommubench kernel list' shows what is; debian:<series> fetches",
+			pr_err("kernel '%s' is not cached: 'iommubench kernel list' shows what is; debian:<series> or debian:<suite> fetches",
 			       spec);
 			free(dir);
 			return -1;
@@ -524,10 +956,35 @@ int kernel_resolve(const char *spec, struct kernel *k)
 	return ret;
 }
 
+#define LIST_COLS	6
+
+/* The columns of @k's line in kernel list, or the header's for NULL. */
+static void list_cols(const struct kernel *k, const char *col[LIST_COLS])
+{
+	static const char *const head[LIST_COLS] = {
+		"NAME", "RELEASE", "SOURCE", "SUITE", "VERSION", "PATH",
+	};
+
+	for (size_t c = 0; c < LIST_COLS; c++)
+		col[c] = head[c];
+	if (!k)
+		return;
+	col[0] = k->name;
+	col[1] = k->release;
+	col[2] = k->source ? k->source : "-";
+	col[3] = k->suite ? k->suite : "-";
+	col[4] = k->version ? k->version : "-";
+	col[5] = k->dir;
+}
+
+/* One line per cached kernel, columns as wide as their widest entry. */
 static int kernel_list(void)
 {
 	char *kdir = kernels_dir();
 	struct dirent **ents;
+	struct kernel *ks;
+	const char *col[LIST_COLS];
+	int w[LIST_COLS] = { 0 };
 	int n, shown = 0;
 
 	n = scandir(kdir, &ents, NULL, alphasort);
@@ -541,26 +998,34 @@ static int kernel_list(void)
 		free(kdir);
 		return 1;
 	}
+	ks = calloc(n ? n : 1, sizeof(*ks));
 	for (int i = 0; i < n; i++) {
 		char *dir = xasprintf("%s/%s", kdir, ents[i]->d_name);
 		char *meta = xasprintf("%s/kernel.json", dir);
-		struct kernel k;
 
-		if (ents[i]->d_name[0] != '.' && path_exists(meta) &&
-		    !kernel_load(dir, &k)) {
-			if (!shown++)
-				printf("%-14s %-26s %-8s %-22s %s\n", "NAME",
-				       "RELEASE", "SOURCE", "VERSION", "PATH");
-			printf("%-14s %-26s %-8s %-22s %s\n", k.name,
-			       k.release, k.source ? k.source : "-",
-			       k.version ? k.version : "-", k.dir);
-			kernel_free(&k);
-		}
+		if (ks && ents[i]->d_name[0] != '.' && path_exists(meta) &&
+		    !kernel_load(dir, &ks[shown]))
+			shown++;
 		free(meta);
 		free(dir);
 		free(ents[i]);
 	}
 	free(ents);
+	for (int i = -1; i < shown; i++) {
+		list_cols(i < 0 ? NULL : &ks[i], col);
+		for (size_t c = 0; c < LIST_COLS; c++)
+			if ((int)strlen(col[c]) > w[c])
+				w[c] = strlen(col[c]);
+	}
+	for (int i = -1; shown && i < shown; i++) {
+		list_cols(i < 0 ? NULL : &ks[i], col);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], col[0],
+		       w[1], col[1], w[2], col[2], w[3], col[3], w[4], col[4],
+		       col[5]);
+	}
+	for (int i = 0; i < shown; i++)
+		kernel_free(&ks[i]);
+	free(ks);
 	if (!shown)
 		printf("no kernels cached in %s\n", kdir);
 	free(kdir);
@@ -570,7 +1035,7 @@ static int kernel_list(void)
 static void kernel_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: iommubench kernel fetch [--refresh] debian:<series>...\n"
+		"usage: iommubench kernel fetch [--refresh] debian:<series>|debian:<suite>...\n"
 		"       iommubench kernel build --source debian:<series>|DIR [--series FILE]\n"
 		"                                   [--config FRAG]... [--name NAME]\n"
 		"       iommubench kernel list\n"
@@ -623,14 +1088,14 @@ int cmd_kernel(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (; optind < argc; optind++) {
-		const char *series = kernel_debian_series(argv[optind]);
+		const char *what = kernel_debian_spec(argv[optind]);
 
-		if (!series) {
-			pr_err("cannot fetch '%s': only debian:<series> (e.g. debian:6.1, debian:6.12) is fetchable",
+		if (!what) {
+			pr_err("cannot fetch '%s': only debian:<series> or debian:<suite> (e.g. debian:6.1, debian:7.2, debian:sid) is fetchable",
 			       argv[optind]);
 			return EXIT_USAGE;
 		}
-		if (fetch_debian(series, refresh))
+		if (fetch_debian(what, refresh))
 			ret = EXIT_ERROR;
 	}
 	return ret;

@@ -16,6 +16,7 @@ struct kernel {
 	char *release;		/* uname -r of the kernel */
 	char *version;		/* package or source version, when known */
 	char *source;		/* "debian", "build" ... */
+	char *suite;		/* Debian suite it came from, when known */
 	char *vmlinuz;
 	char *config;
 	char *moddir;		/* <dir>/lib/modules/<release> */
@@ -23,15 +24,21 @@ struct kernel {
 };
 
 /*
- * kernel_resolve - turn a --kernel SPEC into a kernel: "debian:6.1" or
- * "debian:6.12" (fetched on first use), the name of a cached kernel, or a
- * kernel directory.  Returns 0, or -1 after printing why.
+ * kernel_resolve - turn a --kernel SPEC into a kernel: "debian:<series>"
+ * ("debian:6.1", "debian:7.2") or "debian:<suite>" ("debian:sid"), fetched
+ * on first use and used from the cache after; the name of a cached kernel;
+ * or a kernel directory.  Returns 0, or -1 after printing why.
  */
 int kernel_resolve(const char *spec, struct kernel *k);
 void kernel_free(struct kernel *k);
 
 /* The series of a "debian:<series>" spec ("6.1"), or NULL for any other. */
 const char *kernel_debian_series(const char *spec);
+/*
+ * The series or suite of a "debian:<series>" or "debian:<suite>" spec
+ * ("6.1", "sid"), or NULL for any other.
+ */
+const char *kernel_debian_spec(const char *spec);
 
 /* kernel_config - 'y', 'm' or 0 for CONFIG_@opt ("VIRTIO_IOMMU"). */
 int kernel_config(const struct kernel *k, const char *opt);
