@@ -978,7 +978,7 @@ static void list_cols(const struct kernel *k, const char *col[LIST_COLS])
 }
 
 /* One line per cached kernel, columns as wide as their widest entry. */
-static int kernel_list(void)
+int kernel_list(void)
 {
 	char *kdir = kernels_dir();
 	struct dirent **ents;
@@ -1032,73 +1032,15 @@ static int kernel_list(void)
 	return 0;
 }
 
-static void kernel_usage(FILE *f)
+int kernel_fetch(const char *spec, bool refresh)
 {
-	fprintf(f,
-		"usage: iommubench kernel fetch [--refresh] debian:<series>|debian:<suite>...\n"
-		"       iommubench kernel build --source debian:<series>|DIR [--series FILE]\n"
-		"                                   [--config FRAG]... [--name NAME]\n"
-		"       iommubench kernel list\n"
-		"       iommubench kernel path SPEC\n");
-}
+	const char *what = kernel_debian_spec(spec);
 
-int cmd_kernel(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "refresh", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	bool refresh = false;
-	int c, ret = 0;
-
-	if (argc < 2) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
+	if (!what) {
+		errno = EINVAL;
+		return -1;
 	}
-	if (!strcmp(argv[1], "build"))
-		return cmd_kernel_build(argc - 1, argv + 1);
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			refresh = true;
-			break;
-		case 'h':
-			kernel_usage(stdout);
-			return 0;
-		default:
-			kernel_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!strcmp(argv[1], "list"))
-		return kernel_list();
-	if (!strcmp(argv[1], "path") && optind + 1 == argc) {
-		struct kernel k;
-
-		if (kernel_resolve(argv[optind], &k))
-			return EXIT_ERROR;
-		printf("%s\n", k.dir);
-		kernel_free(&k);
-		return 0;
-	}
-	if (strcmp(argv[1], "fetch") || optind == argc) {
-		kernel_usage(stderr);
-		return EXIT_USAGE;
-	}
-	for (; optind < argc; optind++) {
-		const char *what = kernel_debian_spec(argv[optind]);
-
-		if (!what) {
-			pr_err("cannot fetch '%s': only debian:<series> or debian:<suite> (e.g. debian:6.1, debian:7.2, debian:sid) is fetchable",
-			       argv[optind]);
-			return EXIT_USAGE;
-		}
-		if (fetch_debian(what, refresh))
-			ret = EXIT_ERROR;
-	}
-	return ret;
+	return fetch_debian(what, refresh);
 }
 
 /*

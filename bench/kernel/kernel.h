@@ -40,6 +40,15 @@ const char *kernel_debian_series(const char *spec);
  */
 const char *kernel_debian_spec(const char *spec);
 
+/*
+ * kernel_fetch - download a debian:<series> or debian:<suite> kernel into
+ * the cache (again with @refresh); -1 after saying why, or -1 with errno
+ * EINVAL and nothing said when @spec is not a fetchable spec.
+ */
+int kernel_fetch(const char *spec, bool refresh);
+/* kernel_list - print the cached kernels, one per line; 0 or -1. */
+int kernel_list(void);
+
 /* kernel_config - 'y', 'm' or 0 for CONFIG_@opt ("VIRTIO_IOMMU"). */
 int kernel_config(const struct kernel *k, const char *opt);
 

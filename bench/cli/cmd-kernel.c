@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommubench kernel fetch|list|path|build: kernels from Debian's archive or
+ * built from source (bench/kernel/ is the engine).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "kbuild.h"
+#include "kernel.h"
+#include "opt.h"
+#include "util.h"
+
+static bool refresh;
+
+static const struct opt fetch_opts[] = {
+	OPT_BOOL(0, "refresh", &refresh,
+		 "fetch again even when the kernel is cached (a newer version replaces it)"),
+	OPT_END(),
+};
+
+static const struct opt no_opts[] = { OPT_END() };
+
+static const char *const fetch_usage[] = {
+	"iommubench kernel fetch [--refresh] debian:<series>|debian:<suite>...", NULL,
+};
+static const char *const list_usage[] = { "iommubench kernel list", NULL };
+static const char *const path_usage[] = { "iommubench kernel path SPEC", NULL };
+
+static const struct opt_cmd fetch_cmd = {
+	.name = "iommubench kernel fetch",
+	.usage = fetch_usage,
+	.about = "Download Debian's kernel of a series (debian:6.1, debian:6.12, debian:7.2)\n"
+		 "or the default kernel of a suite (debian:sid, debian:trixie), the newest\n"
+		 "across the suite and its updates and security suites, with its headers.",
+	.opts = fetch_opts,
+	.min_args = 1,
+	.max_args = OPT_ARGS_ANY,
+	.args_name = "a kernel spec (debian:<series> or debian:<suite>)",
+};
+static const struct opt_cmd list_cmd = {
+	.name = "iommubench kernel list",
+	.usage = list_usage,
+	.about = "The cached kernels: name, release, source, suite, version, directory.",
+	.opts = no_opts,
+};
+static const struct opt_cmd path_cmd = {
+	.name = "iommubench kernel path",
+	.usage = path_usage,
+	.about = "The directory of kernel SPEC (a debian: spec, a cached name or a directory),\n"
+		 "fetched first if needed.",
+	.opts = no_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.args_name = "SPEC",
+};
+
+static int kernel_fetch_main(int argc, char **argv)
+{
+	int i, ret = 0;
+
+	refresh = false;
+	i = opt_parse(&fetch_cmd, argc, argv);
+	if (i < 0)
+		return opt_exit(i);
+	for (; i < argc; i++) {
+		if (!kernel_fetch(argv[i], refresh))
+			continue;
+		if (errno == EINVAL)
+			return opt_usage_error(&fetch_cmd, "cannot fetch '%s': only debian:<series> or debian:<suite> (e.g. debian:6.1, debian:7.2, debian:sid) is fetchable",
+					       argv[i]);
+		ret = EXIT_ERROR;
+	}
+	return ret;
+}
+
+static int kernel_list_main(int argc, char **argv)
+{
+	int i = opt_parse(&list_cmd, argc, argv);
+
+	if (i < 0)
+		return opt_exit(i);
+	return kernel_list() ? EXIT_ERROR : 0;
+}
+
+static int kernel_path_main(int argc, char **argv)
+{
+	struct kernel k;
+	int i = opt_parse(&path_cmd, argc, argv);
+
+	if (i < 0)
+		return opt_exit(i);
+	if (kernel_resolve(argv[i], &k))
+		return EXIT_ERROR;
+	printf("%s\n", k.dir);
+	kernel_free(&k);
+	return 0;
+}
+
+static const struct subcmd kernel_subs[] = {
+	{ "fetch", kernel_fetch_main, "download Debian's kernel of a series or suite" },
+	{ "build", cmd_kernel_build, "build a kernel from source, with a patch series" },
+	{ "list", kernel_list_main, "the cached kernels" },
+	{ "path", kernel_path_main, "the directory of a kernel" },
+};
+
+static const char *const kernel_usage[] = {
+	"iommubench kernel fetch|build|list|path [options]", NULL,
+};
+
+static const struct opt_cmd kernel_cmd = {
+	.name = "iommubench kernel",
+	.usage = kernel_usage,
+	.subs = kernel_subs,
+	.nsubs = ARRAY_SIZE(kernel_subs),
+	.footer = "'iommubench kernel SUBCOMMAND --help' lists its options.",
+};
+
+int cmd_kernel(int argc, char **argv)
+{
+	return subcmd_run(&kernel_cmd, argc, argv);
+}
