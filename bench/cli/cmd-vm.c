@@ -51,7 +51,7 @@ static int parse_clock(const struct opt *o, const char *arg)
 
 static const struct opt vm_opts[] = {
 	OPT_STRING('k', "kernel", &args.kernel, "SPEC",
-		   "debian:6.1 (default), debian:6.12, a cached name or a directory"),
+		   "debian:6.1 (default), debian:6.12, debian:7.2, debian:sid ..., a cached name or a directory"),
 	OPT_CHOICE('i', "iommu", &args.iommu, "IOMMU", "the vIOMMU (default intel)",
 		   vm_iommu_names),
 	OPT_CHOICE('p', "policy", &args.policy, "POLICY",
