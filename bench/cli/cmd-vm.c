@@ -71,7 +71,7 @@ static const struct opt vm_opts[] = {
 		 "add QEMU's edu device (1234:11e8) at " VM_BDF_EDU),
 	OPT_UINT('c', "cpus", &args.cpus, "N",
 		 "guest CPUs, 1-64 (default 2; 1 with --clock icount)", 1, 64),
-	OPT_UINT('m', "mem", &args.mem_mb, "MB",
+	OPT_UINT(0, "mem", &args.mem_mb, "MB",
 		 "guest memory in MiB, >= 256 (default 1024)", 256, 1 << 20),
 	OPT_CALLBACK(0, "clock", &args.clock, "C",
 		     "host (default) or icount[:SHIFT]: guest time counts instructions",
