@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 
 static const char *log_prog = "iommubench";
 static enum log_level log_level = LOG_INFO;
+static char log_first[512];
+static bool log_first_set;
 
 void log_init(const char *prog)
 {
@@ -36,9 +39,25 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
+	if (level == LOG_ERR && !log_first_set) {
+		va_start(ap, fmt);
+		vsnprintf(log_first, sizeof(log_first), fmt, ap);
+		va_end(ap);
+		log_first_set = true;
+	}
 	fprintf(stderr, "%s: %s", log_prog, level == LOG_WARN ? "warning: " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void log_mark(void)
+{
+	log_first_set = false;
+}
+
+const char *log_first_error(void)
+{
+	return log_first_set ? log_first : NULL;
 }

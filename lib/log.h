@@ -20,6 +20,15 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * log_first_error - the first error printed since log_mark(), without the
+ * program prefix, or NULL when none was: for a caller that records why an
+ * operation failed (a cell's "error") instead of leaving it to the log.
+ * Errors silenced by the level are not counted.  Valid until the next
+ * log_mark().
+ */
+void log_mark(void);
+const char *log_first_error(void);
 
 #define pr_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)

@@ -457,6 +457,35 @@ fail:
 	return -1;
 }
 
+int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id)
+{
+	static const char *const sql[] = {
+		"DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
+		"DELETE FROM cells WHERE run_id = ? AND cell_id = ?",
+	};
+	struct binder b;
+	char what[160];
+
+	snprintf(what, sizeof(what), "removing cell %s", cell_id);
+	if (db_exec(db, "BEGIN IMMEDIATE", what))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		if (prepare(db, sql[i], &b, what))
+			goto fail;
+		bind_text(&b, run_id);
+		bind_text(&b, cell_id);
+		if (step_done(db, &b, what))
+			goto fail;
+	}
+	if (db_exec(db, "COMMIT", what))
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		db_exec(db, "ROLLBACK", what);
+	return -1;
+}
+
 struct json_object *cell_new(const char *boot_id, struct json_object *config,
 			     struct json_object *pc)
 {

@@ -40,6 +40,8 @@ int store_finish_run(sqlite3 *db, const char *run_id, const char *finished);
  */
 int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		   const char *path);
+/* Drop a cell and its metrics from the index (it is about to run again). */
+int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id);
 
 /*
  * cell_new - a cell file's common part: schema, id, boot, config and,

@@ -8,13 +8,16 @@
  * policy the cell claims (reading it back; with the sysfs mechanism,
  * setting it first), run the workload, and write one cell file with the
  * raw workload output, atomically.  A failing cell is written too, with
- * its reason; the agent goes on with the next one.
+ * its reason and its status class (agent.h); the agent goes on with the
+ * next one.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,23 @@
 #include "spawn.h"
 #include "store.h"
 #include "util.h"
+
+/*
+ * How a step of a cell ended when it did not succeed: CELL_FAILED, the
+ * cell's configuration or workload failed; CELL_ERROR, the agent could not
+ * do its own part (a file or directory it needs).  Both come with a reason.
+ */
+enum {
+	CELL_FAILED = -1,
+	CELL_ERROR = -2,
+};
+
+static volatile sig_atomic_t agent_stop;
+
+void agent_interrupt(void)
+{
+	agent_stop = 1;
+}
 
 /* fio variables and their defaults; the workload key is the lower case. */
 static const struct {
@@ -102,6 +122,34 @@ static const char *param(struct json_object *params, const char *key,
 }
 
 /*
+ * Append ": <last line>" of the cell's log @fd to @why: what a failing
+ * program said last ("No space left on device" ...), so that the cell
+ * carries it and not only the log.
+ */
+static void add_last_line(struct strbuf *why, int fd)
+{
+	char buf[512], *end, *line;
+	struct stat st;
+	off_t off = 0;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) || !st.st_size)
+		return;
+	if (st.st_size > (off_t)sizeof(buf) - 1)
+		off = st.st_size - (off_t)(sizeof(buf) - 1);
+	n = pread(fd, buf, sizeof(buf) - 1, off);
+	if (n <= 0)
+		return;
+	for (end = buf + n; end > buf && isspace((unsigned char)end[-1]); end--)
+		;
+	*end = '\0';
+	line = strrchr(buf, '\n');
+	line = line ? line + 1 : buf;
+	if (*line)
+		strbuf_addf(why, ": %s", line);
+}
+
+/*
  * Run @cmd, under iommutrace when the workload asks for the tracer (its
  * report, filtered to @dev, becomes the cell's "iommutrace"); stdout goes
  * to *@out when @out is given, else to the cell's log.  A tracer that
@@ -146,8 +194,9 @@ static int run_traced(char *const cmd[], struct json_object *wl,
 		if (!trace) {
 			strbuf_addf(why, "iommutrace produced no report (status %d)",
 				    st);
+			add_last_line(why, logfd);
 			argv_free(&a);
-			return -1;
+			return CELL_FAILED;
 		}
 		/* it did not trace (a path of tracer_paths cannot attach...) */
 		if (json_get_string(trace, "error")) {
@@ -162,7 +211,8 @@ static int run_traced(char *const cmd[], struct json_object *wl,
 	argv_free(&a);
 	if (st) {
 		strbuf_addf(why, "%s failed (status %d)", cmd[0], st);
-		return -1;
+		add_last_line(why, logfd);
+		return CELL_FAILED;
 	}
 	return 0;
 }
@@ -181,7 +231,7 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 				      job, NULL };
 	struct json_object *res;
 	struct strbuf devs = STRBUF_INIT;
-	int ret = -1;
+	int ret = CELL_FAILED;
 
 	/* After a rebind the driver probes asynchronously: give it 15 s. */
 	for (int i = 0; i < 150; i++) {
@@ -194,8 +244,14 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 		goto out;
 	}
 	blk = xasprintf("/dev/%.*s", (int)strcspn(devs.buf, " "), devs.buf);
-	if (!jobtext || write_file_atomic(job, jobtext, strlen(jobtext))) {
-		strbuf_addf(why, "cannot write the fio job file %s", job);
+	if (!jobtext) {
+		strbuf_addf(why, "the plan has no fio job file");
+		goto out;
+	}
+	if (write_file_atomic(job, jobtext, strlen(jobtext))) {
+		strbuf_addf(why, "cannot write the fio job file %s: %s", job,
+			    strerror(errno));
+		ret = CELL_ERROR;
 		goto out;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fio_vars); i++) {
@@ -208,8 +264,10 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 		setenv(fio_vars[i].var, param(params, key, fio_vars[i].def), 1);
 	}
 	setenv("FILENAME", blk, 1);
-	if (run_traced(argv, wl, dev, trace, logfd, NULL, cell, why))
+	ret = run_traced(argv, wl, dev, trace, logfd, NULL, cell, why);
+	if (ret)
 		goto out;
+	ret = CELL_FAILED;
 	res = json_read_file(out);
 	if (!res) {
 		strbuf_addf(why, "fio wrote no JSON to %s", out);
@@ -240,7 +298,7 @@ static int run_dmabench(struct json_object *wl, const char *dev,
 	struct argv a = { 0 };
 	struct json_object *res;
 	char *copy = strdup(args), *tok, *save, *out = NULL;
-	int ret = -1;
+	int ret;
 
 	argv_push(&a, "dmabench");
 	argv_push(&a, "--device");
@@ -248,11 +306,13 @@ static int run_dmabench(struct json_object *wl, const char *dev,
 	argv_push(&a, "--json");
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
 		argv_push(&a, tok);
-	if (run_traced(a.v, wl, dev, trace, logfd, &out, cell, why))
+	ret = run_traced(a.v, wl, dev, trace, logfd, &out, cell, why);
+	if (ret)
 		goto out;
 	res = json_tokener_parse(out);
 	if (!res) {
 		strbuf_addf(why, "dmabench printed no JSON");
+		ret = CELL_FAILED;
 		goto out;
 	}
 	json_object_object_add(cell, "dmabench", res);
@@ -262,6 +322,36 @@ out:
 	free(trace);
 	free(copy);
 	free(out);
+	return ret;
+}
+
+/*
+ * The cell file @path could not be written (errno says why): write a short
+ * one instead, without the workload's output, with status error and the
+ * reason.  A full disk often still takes that; when it does not, say so.
+ */
+static int record_write_error(struct json_object *cell, const char *path)
+{
+	static const char *const output[] = { "fio", "dmabench", "iommutrace" };
+	const char *id = json_get_string(cell, "id");
+	const char *was = json_get_string(cell, "status");
+	char *msg = xasprintf("cannot write %s: %s (the cell was %s)", path,
+			      strerror(errno), was ? was : "?");
+	int ret;
+
+	if (!msg)
+		return -1;
+	pr_err("cell %s: %s", id, msg);
+	for (size_t i = 0; i < ARRAY_SIZE(output); i++)
+		json_object_object_del(cell, output[i]);
+	json_object_object_add(cell, "status",
+			       json_object_new_string(CELL_STATUS_ERROR));
+	json_object_object_add(cell, "error", json_object_new_string(msg));
+	ret = json_write_file(path, cell);
+	if (ret)
+		pr_err("cell %s: not recorded: %s: %s", id, path,
+		       strerror(errno));
+	free(msg);
 	return ret;
 }
 
@@ -278,6 +368,7 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 	const char *type = json_get_string(wl, "type");
 	const char *dev = json_get_string(wl, "device");
 	const char *mech = json_get_string(plan, "mechanism");
+	const char *status = CELL_STATUS_OK;
 	struct strbuf why = STRBUF_INIT;
 	enum iommu_policy want;
 	char *path = xasprintf("%s/cells/%s.json", outdir, id);
@@ -288,12 +379,18 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 	int logfd, ret;
 
 	pr_info("cell %s", id);
-	mkdir_p(tmpdir, 0755);
-	logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Read back too: a failing program's last words go into the cell. */
+	logfd = open(logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	json_object_object_add(cell, "started", json_object_new_string(started));
-	if (policy_parse(json_get_string(plan, "policy"), &want)) {
+	if (logfd < 0) {
+		strbuf_addf(&why, "cannot create %s: %s", logpath, strerror(errno));
+		ret = CELL_ERROR;
+	} else if (mkdir_p(tmpdir, 0755)) {
+		strbuf_addf(&why, "cannot create %s: %s", tmpdir, strerror(errno));
+		ret = CELL_ERROR;
+	} else if (policy_parse(json_get_string(plan, "policy"), &want)) {
 		strbuf_addf(&why, "plan has no valid policy");
-		ret = -1;
+		ret = CELL_FAILED;
 	} else {
 		ret = ensure_policy(dev, want, mech && !strcmp(mech, "sysfs"),
 				    force, pol, &why);
@@ -305,19 +402,23 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 		ret = run_dmabench(wl, dev, tmpdir, id, logfd, cell, &why);
 	else if (!ret) {
 		strbuf_addf(&why, "unknown workload type %s", type);
-		ret = -1;
+		ret = CELL_FAILED;
 	}
-	json_object_object_add(cell, "status", json_object_new_string(ret ? "failed" : "ok"));
+	if (ret && agent_stop)
+		status = CELL_STATUS_INTERRUPTED;
+	else if (ret)
+		status = ret == CELL_ERROR ? CELL_STATUS_ERROR : CELL_STATUS_FAILED;
+	json_object_object_add(cell, "status", json_object_new_string(status));
 	json_object_object_add(cell, "error", ret ? json_object_new_string(why.buf) : NULL);
 	json_object_object_add(cell, "duration_s",
 			       json_object_new_double((now_ms() - t0) / 1000.0));
 	if (ret)
-		pr_warn("cell %s failed: %s", id, why.buf);
+		pr_warn("cell %s %s: %s", id, status, why.buf);
 	if (logfd >= 0)
 		close(logfd);
 	ret = json_write_file(path, cell);
 	if (ret)
-		pr_err("%s: %s", path, strerror(errno));
+		ret = record_write_error(cell, path);
 	json_object_put(cell);
 	strbuf_release(&why);
 	free(path);
@@ -346,7 +447,8 @@ int agent_run(const char *planpath, const char *outdir, bool force)
 		free(d);
 	}
 	cells = json_object_object_get(plan, "cells");
-	for (size_t i = 0; i < json_object_array_length(cells); i++)
+	for (size_t i = 0; i < json_object_array_length(cells) && !agent_stop;
+	     i++)
 		if (run_cell(plan, json_object_array_get_idx(cells, i), outdir,
 			     force))
 			ret = EXIT_ERROR;

@@ -5,7 +5,10 @@
  * per configuration and round) or on this machine (host mode), and keep a
  * complete record: results/<run-id>/ and the SQLite index beside it.
  * A failed boot or cell is recorded with its reason and logs, and the run
- * goes on; an interrupted run continues with --resume.
+ * goes on.  --resume runs again every cell without a result (no file, an
+ * unreadable one, status error or interrupted: agent.h), keeping the
+ * earlier record under attempts/.  The exit status is 0 only when every
+ * planned cell is ok, recorded and indexed.
  */
 #include "config.h"
 
@@ -60,21 +63,28 @@ struct runner {
 	/* --clock replaces the matrix's clock */
 	struct ib_clock clock;
 	bool clock_set;
-	unsigned int unindexed;
 	uint64_t t0;
 	uint64_t last_draw;
 	bool tty;
 	const char *boot_label;
 	struct json_object *boot_cells;
 	unsigned int boot_seen;
+	/*
+	 * cell id -> its enum cell_state before the run; -> indexed or not;
+	 * -> why its record could not be written
+	 */
+	struct json_object *states;
+	struct json_object *indexed;
+	struct json_object *lost;
 };
 
+/* The signal that stopped the run (SIGINT, SIGTERM), or 0. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
+	agent_interrupt();
 }
 
 static struct json_object *jstr_or_null(const char *s)
@@ -317,15 +327,190 @@ static void tick(void *arg)
 	draw_progress(r, false);
 }
 
-/* --- executing a boot --------------------------------------------------- */
+/* --- the state of the cells ---------------------------------------------- */
+
+/*
+ * What the file of a planned cell holds.  OK and FAILED are results and
+ * stay; everything else is run again by --resume (agent.h has the
+ * statuses).
+ */
+enum cell_state {
+	CELL_MISSING,		/* no file */
+	CELL_UNREADABLE,	/* a file that does not read, parse or fit */
+	CELL_OK,
+	CELL_FAILED,
+	CELL_ERROR,		/* also: no status, or one not known here */
+	CELL_INTERRUPTED,
+	CELL_NSTATES,
+};
 
 static char *cell_path(const struct runner *r, const char *id)
 {
 	return xasprintf("%s/cells/%s.json", r->dir, id);
 }
 
-/* Cells of @boot without a cell file yet (all of them on a fresh run). */
-static struct json_object *pending_cells(const struct runner *r,
+static bool cell_is_result(enum cell_state s)
+{
+	return s == CELL_OK || s == CELL_FAILED;
+}
+
+/* The state a cell record's "status" gives. */
+static enum cell_state status_state(struct json_object *cell)
+{
+	const char *st = json_get_string(cell, "status");
+
+	if (st && !strcmp(st, CELL_STATUS_OK))
+		return CELL_OK;
+	if (st && !strcmp(st, CELL_STATUS_FAILED))
+		return CELL_FAILED;
+	if (st && !strcmp(st, CELL_STATUS_INTERRUPTED))
+		return CELL_INTERRUPTED;
+	return CELL_ERROR;
+}
+
+/*
+ * cell_state - what the cell file @path of cell @id holds; *@cellp gets the
+ * parsed file when it is a cell (the caller puts it), else NULL.  A file
+ * that does not parse says so, naming the file and line.
+ */
+static enum cell_state cell_state(const char *path, const char *id,
+				  struct json_object **cellp)
+{
+	struct json_object *cell;
+
+	*cellp = NULL;
+	if (!path || !path_exists(path))
+		return CELL_MISSING;
+	cell = json_read_file(path);
+	if (!cell)
+		return CELL_UNREADABLE;
+	if (!json_object_is_type(cell, json_type_object) ||
+	    strcmp(json_get_string(cell, "id") ? json_get_string(cell, "id") : "",
+		   id)) {
+		pr_err("%s: not the record of cell %s", path, id);
+		json_object_put(cell);
+		return CELL_UNREADABLE;
+	}
+	*cellp = cell;
+	return status_state(cell);
+}
+
+/* Index @cell; the end of the run counts the cells that are not. */
+static void index_cell(struct runner *r, const char *id,
+		       struct json_object *cell, const char *path)
+{
+	bool ok = r->db && !store_add_cell(r->db, r->run_id, cell, path);
+
+	if (!ok)
+		pr_warn("cell %s is not indexed", id);
+	json_object_object_add(r->indexed, id, json_object_new_boolean(ok));
+}
+
+/*
+ * Before running: count the planned cells, note what each one's file
+ * holds, index the files already there (a run killed mid-boot leaves
+ * cells the agent wrote but the host never indexed) and, when resuming,
+ * say what runs again.
+ */
+static unsigned int survey_cells(struct runner *r)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+	unsigned int n = 0, count[CELL_NSTATES] = { 0 };
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *cells = json_object_object_get(
+			json_object_array_get_idx(boots, b), "cells");
+
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			const char *id = json_get_string(
+				json_object_array_get_idx(cells, c), "id");
+			char *p = cell_path(r, id);
+			struct json_object *cell;
+			enum cell_state s = cell_state(p, id, &cell);
+
+			n++;
+			count[s]++;
+			json_object_object_add(r->states, id,
+					       json_object_new_int(s));
+			if (cell) {
+				index_cell(r, id, cell, p);
+				json_object_put(cell);
+			}
+			if (cell_is_result(s)) {
+				r->skipped++;
+				if (s == CELL_OK)
+					r->done++;
+				else
+					r->failed++;
+			}
+			free(p);
+		}
+	}
+	if (count[CELL_MISSING] < n)
+		pr_info("%u of %u cells have a result (%u ok, %u failed); to run: %u without a record, %u unreadable, %u error, %u interrupted",
+			count[CELL_OK] + count[CELL_FAILED], n, count[CELL_OK],
+			count[CELL_FAILED], count[CELL_MISSING],
+			count[CELL_UNREADABLE], count[CELL_ERROR],
+			count[CELL_INTERRUPTED]);
+	return n;
+}
+
+/* --- executing a boot --------------------------------------------------- */
+
+/*
+ * Keep the record of cell @id, about to run again: move cells/<id>.json
+ * and logs/<id>.log to attempts/<id>.<n>.json and .log, n the first free
+ * number.  Returns the number of the coming attempt (1 for a cell never
+ * recorded), or -1 when the record could not be moved: the cell is then
+ * not run, so that nothing is overwritten.
+ */
+static int keep_attempt(const struct runner *r, const char *id, bool recorded)
+{
+	char *dir = xasprintf("%s/attempts", r->dir), *to = NULL, *from;
+	int n;
+
+	for (n = 1; dir; n++) {
+		free(to);
+		to = xasprintf("%s/%s.%d.json", dir, id, n);
+		if (!to || !path_exists(to))
+			break;
+	}
+	if (!dir || !to) {
+		n = -1;
+		goto out;
+	}
+	if (!recorded)
+		goto out;
+	from = cell_path(r, id);
+	if (!from || mkdir_p(dir, 0755) || rename(from, to)) {
+		pr_err("cell %s: cannot keep its record as %s: %s", id, to,
+		       strerror(errno));
+		free(from);
+		n = -1;
+		goto out;
+	}
+	free(from);
+	from = xasprintf("%s/logs/%s.log", r->dir, id);
+	free(to);
+	to = xasprintf("%s/%s.%d.log", dir, id, n);
+	if (from && to && path_exists(from) && rename(from, to))
+		pr_warn("cell %s: cannot keep its log as %s: %s", id, to,
+			strerror(errno));
+	free(from);
+	n++;
+out:
+	free(to);
+	free(dir);
+	return n;
+}
+
+/*
+ * Cells of @boot that run now: all on a fresh run; on a resumed one those
+ * without a result (missing, unreadable, error, interrupted), each with
+ * its earlier record kept (keep_attempt) and its attempt number.
+ */
+static struct json_object *pending_cells(struct runner *r,
 					 struct json_object *boot)
 {
 	struct json_object *cells = json_object_object_get(boot, "cells");
@@ -333,72 +518,156 @@ static struct json_object *pending_cells(const struct runner *r,
 
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		struct json_object *c = json_object_array_get_idx(cells, i);
-		char *p = cell_path(r, json_get_string(c, "id"));
+		const char *id = json_get_string(c, "id");
+		enum cell_state s = json_object_get_int(
+			json_object_object_get(r->states, id));
+		struct json_object *pc;
+		int attempt;
 
-		if (p && !path_exists(p))
-			json_object_array_add(pending, json_object_get(c));
-		free(p);
+		if (cell_is_result(s))
+			continue;
+		attempt = keep_attempt(r, id, s != CELL_MISSING);
+		if (attempt < 0)
+			continue;
+		/* Until it has a new record the index must not show the old. */
+		if (r->db && store_remove_cell(r->db, r->run_id, id))
+			pr_warn("cell %s: its earlier record stays in the index", id);
+		json_object_object_add(r->indexed, id, json_object_new_boolean(false));
+		pc = json_object_new_object();
+		json_object_object_foreach(c, key, val)
+			json_object_object_add(pc, key, json_object_get(val));
+		json_object_object_add(pc, "attempt", json_object_new_int(attempt));
+		json_object_array_add(pending, pc);
 	}
 	return pending;
 }
 
 /*
- * After a boot: give every planned cell a final file.  A cell the agent
- * wrote gets the boot's record; a missing one is written as failed with
- * the boot's outcome as its reason.  Then index it.
+ * Write @cell to @path and index it.  When it cannot be written, say so
+ * with the result it had (and keep that for the end of the run), and
+ * index the file the agent left if there is one.  Returns the state of
+ * the cell as recorded.
+ */
+static enum cell_state record_cell(struct runner *r, const char *id,
+				   struct json_object *cell, const char *path)
+{
+	struct json_object *old;
+	const char *error = json_get_string(cell, "error");
+	enum cell_state s;
+	char *msg;
+
+	if (!json_write_file(path, cell)) {
+		index_cell(r, id, cell, path);
+		return status_state(cell);
+	}
+	msg = xasprintf("cannot write %s: %s; its result: %s%s%s", path,
+			strerror(errno), json_get_string(cell, "status"),
+			error ? ": " : "", error ? error : "");
+	pr_err("cell %s: %s", id, msg ? msg : strerror(ENOMEM));
+	json_object_object_add(r->lost, id, jstr_or_null(msg));
+	free(msg);
+	s = cell_state(path, id, &old);
+	if (old) {
+		index_cell(r, id, old, path);
+		json_object_put(old);
+	}
+	return s;
+}
+
+/*
+ * After a boot: give every cell that ran a final file.  A cell the agent
+ * wrote keeps the agent's record; one it did not gets a record with
+ * status @boot_status and @boot_error when the boot failed, interrupted
+ * when the run was stopped, else error.  Each gets its attempt number and
+ * the boot's record @vm, and is indexed.
  */
 static void settle_cells(struct runner *r, struct json_object *boot,
 			 struct json_object *pending, struct json_object *vm,
-			 const char *boot_error)
+			 const char *boot_status, const char *boot_error)
 {
 	for (size_t i = 0; i < json_object_array_length(pending); i++) {
 		struct json_object *pc = json_object_array_get_idx(pending, i);
 		const char *id = json_get_string(pc, "id");
-		char *path = cell_path(r, id);
-		struct json_object *cell = NULL;
-		bool ok;
+		const char *status = CELL_STATUS_ERROR, *why = NULL;
+		char *path = cell_path(r, id), *msg = NULL;
+		struct json_object *cell;
+		enum cell_state s;
 
-		if (path_exists(path))
-			cell = json_read_file(path);
+		log_mark();
+		s = cell_state(path, id, &cell);
+		if (s == CELL_UNREADABLE) {
+			msg = xasprintf("the agent's record is unreadable: %s",
+					log_first_error() ? log_first_error() :
+					path);
+			why = msg;
+		} else if (interrupted) {
+			status = CELL_STATUS_INTERRUPTED;
+			msg = xasprintf("the run was stopped (%s) before the cell finished",
+					interrupted == SIGINT ? "SIGINT" :
+					"SIGTERM");
+			why = msg;
+		} else if (boot_error) {
+			status = boot_status;
+			why = boot_error;
+		} else {
+			why = "the agent wrote no result for this cell";
+		}
 		if (!cell) {
 			cell = cell_new(json_get_string(boot, "id"),
 					json_object_object_get(boot, "config"), pc);
-			json_object_object_add(cell, "status", json_object_new_string("failed"));
-			json_object_object_add(cell, "error", json_object_new_string(
-					       boot_error ? boot_error :
-					       "the agent wrote no result for this cell"));
+			json_object_object_add(cell, "status",
+					       json_object_new_string(status));
+			json_object_object_add(cell, "error",
+					       json_object_new_string(why));
 		}
+		json_copy(cell, "attempt", pc, "attempt");
 		if (vm)
 			json_object_object_add(cell, "vm", json_object_get(vm));
-		ok = !strcmp(json_get_string(cell, "status") ?
-			     json_get_string(cell, "status") : "", "ok");
-		if (json_write_file(path, cell))
-			pr_err("%s: %s", path, strerror(errno));
-		if (r->db && store_add_cell(r->db, r->run_id, cell, path)) {
-			pr_warn("cell %s is not indexed", id);
-			r->unindexed++;
-		}
-		if (ok) {
+		s = record_cell(r, id, cell, path);
+		if (s == CELL_OK) {
 			r->done++;
 		} else {
 			r->failed++;
-			if (!r->tty)
-				pr_warn("cell %s failed: %s", id,
+			if (!r->tty && s != CELL_MISSING)
+				pr_warn("cell %s %s: %s", id,
+					json_get_string(cell, "status"),
 					json_get_string(cell, "error"));
 		}
 		json_object_put(cell);
+		free(msg);
 		free(path);
 	}
 }
 
+/*
+ * The name this run of a boot gives its plan and logs: the boot's id, or
+ * <id>.<k> (k = 2, 3 ...) when a resumed run runs the boot again, so that
+ * the logs an earlier attempt's cells point at stay.
+ */
+static char *boot_run_name(const struct runner *r, const char *bid)
+{
+	for (int k = 1; ; k++) {
+		char *name = k == 1 ? strdup(bid) : xasprintf("%s.%d", bid, k);
+		char *plan = name ? xasprintf("%s/plans/%s.json", r->dir, name) :
+			     NULL;
+		bool used = plan && path_exists(plan);
+
+		free(plan);
+		if (!name || !used)
+			return name;
+		free(name);
+	}
+}
+
 static int write_boot_plan(struct runner *r, struct json_object *boot,
-			   struct json_object *pending, char **planrel)
+			   struct json_object *pending, const char *name,
+			   char **planrel)
 {
 	struct json_object *p = json_object_new_object();
 	const char *id = json_get_string(boot, "id");
-	char *path = xasprintf("%s/plans/%s.json", r->dir, id);
 	int ret;
 
+	*planrel = xasprintf("plans/%s.json", name);
 	json_object_object_add(p, "run_id", json_object_new_string(r->run_id));
 	json_object_object_add(p, "boot", json_object_new_string(id));
 	json_copy(p, "policy", boot, "policy");
@@ -406,10 +675,14 @@ static int write_boot_plan(struct runner *r, struct json_object *boot,
 		  "mechanism");
 	json_copy(p, "config", boot, "config");
 	json_object_object_add(p, "cells", json_object_get(pending));
-	ret = json_write_file(path, p);
+	{
+		char *path = *planrel ? xasprintf("%s/%s", r->dir, *planrel) :
+			     NULL;
+
+		ret = path ? json_write_file(path, p) : -1;
+		free(path);
+	}
 	json_object_put(p);
-	free(path);
-	*planrel = xasprintf("plans/%s.json", id);
 	return ret;
 }
 
@@ -445,15 +718,17 @@ static struct ib_clock run_clock(struct json_object *settings)
 }
 
 static int run_boot_vm(struct runner *r, struct json_object *boot,
-		       struct json_object *pending, const char *planrel)
+		       struct json_object *pending, const char *name,
+		       const char *planrel)
 {
 	struct json_object *settings = json_object_object_get(r->manifest, "settings");
 	struct json_object *conf = json_object_object_get(boot, "config");
 	const char *bid = json_get_string(boot, "id");
-	char *logdir = xasprintf("%s/logs/%s", r->dir, bid);
+	char *logdir = xasprintf("%s/logs/%s", r->dir, name);
 	char *argv[] = { "iommubench", "-q", "agent", "--plan", (char *)planrel,
 			 "--out", ".", NULL };
 	struct json_object *vmrec;
+	struct vm_result res;
 	struct vm_config cfg = {
 		.cpus = json_object_get_int(json_object_object_get(settings, "cpus")),
 		.mem_mb = json_object_get_int(json_object_object_get(settings, "mem_mb")),
@@ -470,7 +745,8 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		.tick_arg = r,
 	};
 	const char *mech = json_get_string(conf, "mechanism");
-	char *err = NULL;
+	const char *boot_status = CELL_STATUS_ERROR;
+	char *err = NULL, *first = NULL;
 	int status;
 
 	cfg.mechanism = !strcmp(mech, "sysfs") ? VM_MECH_SYSFS : VM_MECH_CMDLINE;
@@ -479,15 +755,19 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 	if (kernel_resolve(json_get_string(conf, "kernel"), &cfg.kernel)) {
 		err = xasprintf("boot %s: kernel %s unavailable", bid,
 				json_get_string(conf, "kernel"));
-		settle_cells(r, boot, pending, NULL, err);
+		settle_cells(r, boot, pending, NULL, boot_status, err);
 		free(err);
 		free(logdir);
 		return -1;
 	}
 	mkdir_p(logdir, 0755);
-	status = vm_run(&cfg, NULL);
+	/* What vm_run() printed first is why it failed: the cells say it too. */
+	log_mark();
+	status = vm_run(&cfg, &res);
+	if (status && log_first_error())
+		first = strdup(log_first_error());
 	{
-		char *rel = xasprintf("logs/%s", bid);
+		char *rel = xasprintf("logs/%s", name);
 
 		vmrec = vm_record(logdir, rel ? rel : logdir);
 		free(rel);
@@ -497,11 +777,17 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		struct json_object *pv = json_object_object_get(vmrec, "policy_verified");
 		const char *reason = pv ? json_get_string(pv, "reason") : NULL;
 
+		if (!outcome)
+			outcome = res.outcome;
+		if (!reason)
+			reason = first;
+		/* A kernel that does not give the policy is a result. */
+		if (!strcmp(outcome, "policy-mismatch"))
+			boot_status = CELL_STATUS_FAILED;
 		err = xasprintf("boot %s ended with status %d (%s)%s%s", bid, status,
-				outcome ? outcome : "no record",
-				reason ? ": " : "", reason ? reason : "");
+				outcome, reason ? ": " : "", reason ? reason : "");
 	}
-	settle_cells(r, boot, pending, vmrec, err);
+	settle_cells(r, boot, pending, vmrec, boot_status, err);
 	/* The manifest keeps what each boot really ran with. */
 	json_copy(boot, "cmdline", vmrec, "cmdline");
 	json_copy(boot, "accel", vmrec, "accel");
@@ -513,6 +799,7 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 	save_manifest(r);
 	json_object_put(vmrec);
 	kernel_free(&cfg.kernel);
+	free(first);
 	free(err);
 	free(logdir);
 	return status ? -1 : 0;
@@ -521,10 +808,16 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 static int run_boot_host(struct runner *r, struct json_object *boot,
 			 struct json_object *pending, const char *planrel)
 {
-	char *plan = xasprintf("%s/%s", r->dir, planrel);
-	int ret = agent_run(plan, r->dir, r->force);
+	char *plan = xasprintf("%s/%s", r->dir, planrel), *err = NULL;
+	int ret;
 
-	settle_cells(r, boot, pending, NULL, ret ? "the agent failed" : NULL);
+	log_mark();
+	ret = agent_run(plan, r->dir, r->force);
+	if (ret)
+		err = xasprintf("the agent failed: %s", log_first_error() ?
+				log_first_error() : "see its errors");
+	settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, err);
+	free(err);
 	free(plan);
 	return ret;
 }
@@ -538,7 +831,8 @@ static int run_boots(struct runner *r)
 	for (size_t b = 0; b < nboots && !interrupted; b++) {
 		struct json_object *boot = json_object_array_get_idx(boots, b);
 		struct json_object *pending = pending_cells(r, boot);
-		char *planrel = NULL, label[160];
+		const char *bid = json_get_string(boot, "id");
+		char *planrel = NULL, *name, label[160];
 		unsigned int failed_before = r->failed;
 		uint64_t t = now_ms();
 
@@ -546,8 +840,8 @@ static int run_boots(struct runner *r)
 			json_object_put(pending);
 			continue;
 		}
-		snprintf(label, sizeof(label), "%s %s r%d",
-			 json_get_string(boot, "id"), json_get_string(boot, "label"),
+		snprintf(label, sizeof(label), "%s %s r%d", bid,
+			 json_get_string(boot, "label"),
 			 json_object_get_int(json_object_object_get(boot, "rep")));
 		r->boot_label = label;
 		r->boot_cells = pending;
@@ -556,10 +850,17 @@ static int run_boots(struct runner *r)
 			pr_info("[%zu/%zu] %s: %zu cell(s)", b + 1, nboots, label,
 				json_object_array_length(pending));
 		draw_progress(r, true);
-		if (write_boot_plan(r, boot, pending, &planrel)) {
-			pr_err("cannot write the plan of %s", label);
+		name = boot_run_name(r, bid);
+		if (!name || write_boot_plan(r, boot, pending, name, &planrel)) {
+			char *err = xasprintf("cannot write the plan %s/%s: %s",
+					      r->dir, planrel ? planrel : "plans",
+					      strerror(errno));
+
+			pr_err("%s", err);
+			settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, err);
+			free(err);
 		} else if (r->target == TARGET_VM) {
-			run_boot_vm(r, boot, pending, planrel);
+			run_boot_vm(r, boot, pending, name, planrel);
 		} else {
 			run_boot_host(r, boot, pending, planrel);
 		}
@@ -572,6 +873,7 @@ static int run_boots(struct runner *r)
 		draw_progress(r, true);
 		json_object_put(pending);
 		free(planrel);
+		free(name);
 	}
 	if (r->tty)
 		fputc('\n', stderr);
@@ -580,24 +882,107 @@ static int run_boots(struct runner *r)
 
 /* --- the summary --------------------------------------------------------- */
 
-/* The comparison, summary.md and the report: analysis/ is their one home. */
+/* Count cell @id into @count and @unindexed; name it when it is not ok. */
+static void tally_cell(struct runner *r, const char *id,
+		       unsigned int count[CELL_NSTATES], unsigned int *unindexed)
+{
+	char *p = cell_path(r, id);
+	struct json_object *cell, *idx;
+	enum cell_state s = cell_state(p, id, &cell);
+	const char *lost = json_get_string(r->lost, id), *st, *error;
+
+	count[s]++;
+	if (cell && !(json_object_object_get_ex(r->indexed, id, &idx) &&
+		      json_object_get_boolean(idx))) {
+		(*unindexed)++;
+		printf("  %s: not indexed\n", id);
+	}
+	if (s == CELL_MISSING && !interrupted) {
+		printf("  %s: not recorded%s%s\n", id, lost ? ": " : "",
+		       lost ? lost : "");
+	} else if (s == CELL_UNREADABLE) {
+		printf("  %s: unreadable (%s)\n", id, p);
+	} else if (cell && s != CELL_OK) {
+		st = json_get_string(cell, "status");
+		error = json_get_string(cell, "error");
+		printf("  %s: %s: %s\n", id, st ? st : "no status",
+		       error ? error : "no reason given");
+	}
+	if (cell)
+		json_object_put(cell);
+	free(p);
+}
+
+/*
+ * The end of a run: read every planned cell's file again and count what
+ * the run really holds, naming each cell that is not ok.  Nothing counts
+ * as ok that has no file, does not parse or is not indexed.
+ */
+static void tally_cells(struct runner *r, unsigned int count[CELL_NSTATES],
+			unsigned int *unindexed)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *cells = json_object_object_get(
+			json_object_array_get_idx(boots, b), "cells");
+
+		for (size_t c = 0; c < json_object_array_length(cells); c++)
+			tally_cell(r, json_get_string(
+				   json_object_array_get_idx(cells, c), "id"),
+				   count, unindexed);
+	}
+}
+
+/*
+ * Print what the run holds and, from the index, the comparison, summary.md
+ * and the report (analysis/ is their one home).  Returns the exit status:
+ * 0 only when every planned cell is ok, recorded and indexed.
+ */
 static int summarize(struct runner *r)
 {
+	const char *what[CELL_NSTATES] = {
+		[CELL_MISSING] = "not recorded",
+		[CELL_UNREADABLE] = "unreadable",
+		[CELL_FAILED] = "failed",
+		[CELL_ERROR] = "error",
+		[CELL_INTERRUPTED] = "interrupted",
+	};
+	unsigned int count[CELL_NSTATES] = { 0 }, unindexed = 0, redo;
 	char *root = r->dir ? strdup(r->dir) : NULL, *slash;
 	int ret;
 
-	printf("\nrun %s: %u cells ok, %u failed%s\n", r->run_id, r->done,
-	       r->failed, interrupted ? " (interrupted: --resume continues)" : "");
+	printf("\n");
+	tally_cells(r, count, &unindexed);
+	if (interrupted)
+		what[CELL_MISSING] = "not run";
+	printf("run %s: %u of %u cells ok", r->run_id, count[CELL_OK], r->total);
+	for (int s = 0; s < CELL_NSTATES; s++)
+		if (what[s] && count[s])
+			printf(", %u %s", count[s], what[s]);
+	if (unindexed)
+		printf(", %u not indexed", unindexed);
+	redo = r->total - count[CELL_OK] - count[CELL_FAILED];
+	printf("%s\n", interrupted ? " (interrupted: --resume continues)" :
+	       redo ? " (--resume runs the cells without a result again)" : "");
 	if (r->boot_retries)
 		printf("%u boot(s) booted again after a benign boot-time fault (see boot_faults in manifest.json)\n",
 		       r->boot_retries);
-	if (!r->db || !root)
-		return -1;
+	if (unindexed)
+		pr_err("run %s: %u cell(s) not in the index (errors above): 'iommubench run --resume %s' indexes them again",
+		       r->run_id, unindexed, r->run_id);
+	ret = interrupted ? 130 :
+	      count[CELL_OK] == r->total && !unindexed ? 0 : EXIT_ERROR;
+	if (!r->db || !root) {
+		free(root);
+		return EXIT_ERROR;
+	}
 	slash = strrchr(root, '/');
 	if (slash)
 		*slash = '\0';
 	printf("results: %s\n", r->dir);
-	ret = an_run_summary(r->db, slash ? root : ".", r->run_id, r->dir);
+	an_run_summary(r->db, slash ? root : ".", r->run_id, r->dir);
 	free(root);
 	return ret;
 }
@@ -889,47 +1274,6 @@ static int load_run(struct runner *r, const char *root, const char *run)
 	return 0;
 }
 
-static unsigned int count_cells(struct runner *r)
-{
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(r->manifest, "plan"), "boots");
-	unsigned int n = 0;
-
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *cells = json_object_object_get(boot, "cells");
-
-		n += json_object_array_length(cells);
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			char *p = cell_path(r, json_get_string(
-				json_object_array_get_idx(cells, c), "id"));
-			struct json_object *cell = p && path_exists(p) ?
-						   json_read_file(p) : NULL;
-
-			if (cell) {
-				/*
-				 * A run killed mid-boot leaves cells the agent
-				 * wrote but the host never indexed.
-				 */
-				if (r->db && store_add_cell(r->db, r->run_id, cell, p)) {
-					pr_warn("cell %s is not indexed",
-						json_get_string(cell, "id"));
-					r->unindexed++;
-				}
-				r->skipped++;
-				if (!strcmp(json_get_string(cell, "status") ?
-					    json_get_string(cell, "status") : "", "ok"))
-					r->done++;
-				else
-					r->failed++;
-				json_object_put(cell);
-			}
-			free(p);
-		}
-	}
-	return n;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1058,7 +1402,10 @@ int cmd_run(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	r.total = count_cells(&r);
+	r.states = json_object_new_object();
+	r.indexed = json_object_new_object();
+	r.lost = json_object_new_object();
+	r.total = survey_cells(&r);
 	r.t0 = now_ms();
 	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
 	run_boots(&r);
@@ -1071,16 +1418,17 @@ int cmd_run(int argc, char **argv)
 			unfinished = true;
 		free(finished);
 	}
-	summarize(&r);
-	if (r.unindexed)
-		pr_err("run %s: %u cell(s) not in the index (errors above): 'iommubench run --resume %s' indexes them again",
-		       r.run_id, r.unindexed, r.run_id);
-	if (unfinished)
+	ret = summarize(&r);
+	if (unfinished) {
 		pr_err("run %s: its end is not in the index (errors above): 'iommubench run --resume %s' records it",
 		       r.run_id, r.run_id);
-	ret = interrupted ? 130 :
-	      r.failed || r.unindexed || unfinished ? EXIT_ERROR : 0;
+		if (!ret)
+			ret = EXIT_ERROR;
+	}
 out:
+	json_object_put(r.states);
+	json_object_put(r.indexed);
+	json_object_put(r.lost);
 	store_close(r.db);
 	if (r.manifest)
 		json_object_put(r.manifest);
