@@ -21,7 +21,7 @@ plain() {
 }
 
 traced() {
-	iommutrace -q $it_opts --json -o /tmp/it.json -- $fio_cmd > /tmp/fio.out
+	iommutrace -q $it_opts --json /tmp/it.json -- $fio_cmd > /tmp/fio.out
 	awk -F';' '{ print $8 }' /tmp/fio.out
 	grep -o '"overhead":{[^}]*}' /tmp/it.json |
 		sed 's/.*"events":\([0-9]*\).*"ns_per_event":\([0-9.]*\).*/\1 \2/' > /tmp/ov

@@ -292,6 +292,32 @@ static int cb_ringbuf(const struct opt *o, const char *arg)
 	return 0;
 }
 
+/* --json FILE and --output FILE: one report, in one format, to one place */
+static int cb_json(const struct opt *o, const char *arg)
+{
+	struct it_opts *io = o->value;
+
+	if (io->output && !io->json) {
+		pr_err("--json FILE and --output FILE: one report, one place (--json - for standard output)");
+		return -1;
+	}
+	io->json = true;
+	io->output = strcmp(arg, "-") ? arg : NULL;
+	return 0;
+}
+
+static int cb_output(const struct opt *o, const char *arg)
+{
+	struct it_opts *io = o->value;
+
+	if (io->json) {
+		pr_err("--output FILE with --json FILE: the JSON goes to the --json FILE");
+		return -1;
+	}
+	io->output = arg;
+	return 0;
+}
+
 static const struct opt it_options[] = {
 	OPT_CALLBACK('d', "duration", &opts.duration_ns, "SEC",
 		     "stop after SEC seconds (decimals allowed)", cb_seconds),
@@ -299,10 +325,12 @@ static const struct opt it_options[] = {
 		     "also report every SEC seconds", cb_seconds),
 	OPT_CALLBACK('D', "device", &opts.device, "BDF",
 		     "only DMA of this device (e.g. 0000:00:04.0)", cb_device),
-	OPT_BOOL('j', "json", &opts.json,
-		 "JSON, one object per line (docs/iommutrace-json.md)"),
-	OPT_STRING('o', "output", &opts.output, "FILE",
-		   "write the report to FILE instead of stdout"),
+	OPT_CALLBACK('j', "json", &opts, "FILE",
+		     "write the report as JSON, one object per line, to FILE ('-': standard output; docs/iommutrace-json.md)",
+		     cb_json),
+	OPT_CALLBACK('o', "output", &opts, "FILE",
+		     "write the text report to FILE instead of standard output",
+		     cb_output),
 	OPT_BOOL('H', "histograms", &opts.hists,
 		 "print histograms in the text report"),
 	OPT_CALLBACK('p', "paths", &paths_arg, "LIST",
@@ -988,26 +1016,15 @@ static __u64 expo_pending(const struct it_expo *e)
 
 /* --- reports ------------------------------------------------------------ */
 
-static int jadd(struct json_object *obj, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(obj, key, v)) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 static int jadd_u64(struct json_object *obj, const char *key, __u64 v)
 {
-	return jadd(obj, key, json_object_new_uint64(v));
+	return json_add(obj, key, json_object_new_uint64(v));
 }
 
 static int jadd_hist(struct json_object *obj, const char *key,
 		     const struct hist *h)
 {
-	return jadd(obj, key, hist_to_json(h));
+	return json_add(obj, key, hist_to_json(h));
 }
 
 struct it_devname {
@@ -1091,12 +1108,12 @@ static struct json_object *json_attach(struct it_tracer *t)
 			err = -1;
 			break;
 		}
-		err |= jadd(o, "function", json_object_new_string(fd->func));
-		err |= jadd(o, "path", json_object_new_string(it_paths[fd->path].name));
-		err |= jadd(o, "chain", json_object_new_int(fd->chain));
-		err |= jadd(o, "rank", json_object_new_int(fd->rank));
-		err |= jadd(o, "role", json_object_new_string(role_names[fd->role]));
-		err |= jadd(o, "status", json_object_new_string(p->status));
+		err |= json_add(o, "function", json_object_new_string(fd->func));
+		err |= json_add(o, "path", json_object_new_string(it_paths[fd->path].name));
+		err |= json_add(o, "chain", json_object_new_int(fd->chain));
+		err |= json_add(o, "rank", json_object_new_int(fd->rank));
+		err |= json_add(o, "role", json_object_new_string(role_names[fd->role]));
+		err |= json_add(o, "status", json_object_new_string(p->status));
 		err |= jadd_null(o, "mechanism", p->links[0] ?
 			json_object_new_string(mech_names[p->mech]) : NULL);
 		err |= jadd_null(o, "symbol", p->links[0] ?
@@ -1123,21 +1140,21 @@ static struct json_object *json_path_status(struct it_tracer *t)
 		const struct it_pathst *ps = &t->ps[k];
 
 		o = json_object_new_object();
-		if (jadd(all, it_paths[k].name, o)) {
+		if (json_add(all, it_paths[k].name, o)) {
 			err = -1;
 			break;
 		}
-		err |= jadd(o, "status", json_object_new_string(ps->status));
-		err |= jadd(o, "requested", json_object_new_boolean(ps->requested));
+		err |= json_add(o, "status", json_object_new_string(ps->status));
+		err |= json_add(o, "requested", json_object_new_boolean(ps->requested));
 		by = json_object_new_array();
-		err |= jadd(o, "needed_by", by);
+		err |= json_add(o, "needed_by", by);
 		for (int j = 0; by && j < IT_NR_PATH; j++)
 			if (ps->needed_by & (1U << j))
 				err |= json_object_array_add(by,
 					json_object_new_string(it_paths[j].name));
-		err |= jadd(o, "fallback", json_object_new_boolean(ps->fallback));
+		err |= json_add(o, "fallback", json_object_new_boolean(ps->fallback));
 		fns = json_object_new_array();
-		err |= jadd(o, "functions", fns);
+		err |= json_add(o, "functions", fns);
 		for (int i = 0; fns && i < IT_NR_FN; i++)
 			if ((int)it_fns[i].path == k && t->pt[i].links[0])
 				err |= json_object_array_add(fns,
@@ -1177,11 +1194,11 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	if (!obj)
 		return NULL;
 	err |= jadd_null(obj, "error", NULL);
-	err |= jadd(obj, "attach", json_attach(t));
-	err |= jadd(obj, "path_status", json_path_status(t));
+	err |= json_add(obj, "attach", json_attach(t));
+	err |= json_add(obj, "path_status", json_path_status(t));
 
 	paths = json_object_new_object();
-	err |= jadd(obj, "paths", paths);
+	err |= json_add(obj, "paths", paths);
 	for (int k = 0; paths && k < IT_NR_PATH; k++) {
 		struct json_object *fns;
 
@@ -1191,12 +1208,12 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		}
 		path_hist(t, k, final, &h);
 		o = json_object_new_object();
-		if (jadd(paths, it_paths[k].name, o))
+		if (json_add(paths, it_paths[k].name, o))
 			goto fail;
 		err |= jadd_u64(o, "calls", hist_count(&h));
 		err |= jadd_hist(o, "latency", &h);
 		fns = json_object_new_object();
-		err |= jadd(o, "functions", fns);
+		err |= json_add(o, "functions", fns);
 		for (int i = 0; fns && i < IT_NR_FN; i++) {
 			struct json_object *f;
 
@@ -1205,7 +1222,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 			to_hist(&t->cur.h[IT_HIST_FN(i)],
 				final ? NULL : &t->prev.h[IT_HIST_FN(i)], &h);
 			f = json_object_new_object();
-			if (jadd(fns, it_fns[i].func, f))
+			if (json_add(fns, it_fns[i].func, f))
 				goto fail;
 			err |= jadd_u64(f, "calls", hist_count(&h));
 			err |= jadd_hist(f, "latency", &h);
@@ -1213,7 +1230,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	}
 
 	o = json_object_new_object();
-	err |= jadd(obj, "fq_flush", o);
+	err |= json_add(obj, "fq_flush", o);
 	if (o) {
 		err |= jadd_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
 			stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
@@ -1222,7 +1239,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	}
 
 	o = json_object_new_object();
-	err |= jadd(obj, "exposure_window", o);
+	err |= json_add(obj, "exposure_window", o);
 	if (o) {
 		to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
 			final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
@@ -1245,7 +1262,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 
 	device_names(t, names);
 	devs = json_object_new_array();
-	err |= jadd(obj, "devices", devs);
+	err |= json_add(obj, "devices", devs);
 	for (int d = 0; devs && d < IT_MAX_DEV; d++) {
 		struct json_object *dp, *calls;
 
@@ -1254,10 +1271,10 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		o = json_object_new_object();
 		if (!o || json_object_array_add(devs, o))
 			goto fail;
-		err |= jadd(o, "device", json_object_new_string(names[d].name));
+		err |= json_add(o, "device", json_object_new_string(names[d].name));
 		err |= jadd_u64(o, "devices_in_slot", names[d].shared);
 		dp = json_object_new_object();
-		err |= jadd(o, "paths", dp);
+		err |= json_add(o, "paths", dp);
 		for (int f = 0; dp && f < IT_NR_FN; f++) {
 			int dfn = it_devfn_of(f);
 
@@ -1266,13 +1283,13 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
 				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
 			x = json_object_new_object();
-			if (jadd(dp, it_fns[f].func, x))
+			if (json_add(dp, it_fns[f].func, x))
 				goto fail;
 			err |= jadd_u64(x, "calls", hist_count(&h));
 			err |= jadd_hist(x, "latency", &h);
 		}
 		calls = json_object_new_object();
-		err |= jadd(o, "calls", calls);
+		err |= json_add(o, "calls", calls);
 		for (int f = 0; calls && f < IT_NR_FN; f++)
 			if (t->pt[f].links[0] && first_row_of(t, f))
 				err |= jadd_u64(calls, it_fns[f].func,
@@ -1284,11 +1301,11 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	}
 
 	o = json_object_new_object();
-	err |= jadd(obj, "overhead", o);
+	err |= json_add(obj, "overhead", o);
 	if (o) {
 		rt = t->cur.run_time_ns - (final ? 0 : t->prev.run_time_ns);
 		rc = t->cur.run_cnt - (final ? 0 : t->prev.run_cnt);
-		err |= jadd(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
+		err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
 		err |= jadd_u64(o, "events", rc);
 		err |= jadd_u64(o, "run_time_ns", rt);
 		err |= jadd_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
@@ -1328,10 +1345,10 @@ static void write_error_record(struct it_tracer *t, const char *msg,
 	obj = it_json_head(t->o, "bpf", true, 0, 0, 0);
 	if (!obj)
 		return;
-	err |= jadd(obj, "error", json_object_new_string(msg));
+	err |= json_add(obj, "error", json_object_new_string(msg));
 	if (with_paths) {
-		err |= jadd(obj, "attach", json_attach(t));
-		err |= jadd(obj, "path_status", json_path_status(t));
+		err |= json_add(obj, "attach", json_attach(t));
+		err |= json_add(obj, "path_status", json_path_status(t));
 	}
 	err |= it_json_workload(obj, t->o, &run, true);
 	f = t->o->output ? fopen(t->o->output, "w") : stdout;
@@ -1617,81 +1634,60 @@ static void report_resolution(struct it_tracer *t)
 				 mech_names[t->pt[i].mech], t->pt[i].symbol);
 }
 
-int main(int argc, char **argv)
+/* What this machine lacks for BPF tracing: 0, or the exit status after saying so. */
+static int check_environment(struct it_tracer *t, struct btf *vmlinux)
 {
-	static struct it_tracer tracer;
-	struct it_tracer *t = &tracer;
-	const struct it_run_ops ops = { tracer_poll, tracer_report };
-	struct it_run run = { .out = NULL };
-	struct strbuf why = STRBUF_INIT;
-	struct btf *vmlinux = NULL;
-	int err = EXIT_ERROR, round;
-
-	log_init(argv[0]);
-	err = parse_args(argc, argv);
-	if (err)
-		return err < 0 ? EXIT_OK : err;
-	err = EXIT_ERROR;
-	t->o = &opts;
-	t->stats_fd = -1;
-
-	if (opts.tracefs) {
-		if (it_check_root())
-			return EXIT_ENVIRONMENT;
-		return iommutrace_tracefs_main(&opts);
-	}
-	libbpf_set_print(libbpf_print);
-	if (!access("/sys/kernel/btf/vmlinux", R_OK)) {
-		vmlinux = btf__load_vmlinux_btf();
-		if (libbpf_get_error(vmlinux)) {
-			pr_warn("cannot load the kernel's BTF: %s",
-				strerror(-libbpf_get_error(vmlinux)));
-			vmlinux = NULL;
-		}
-	}
-	if (opts.list) {
-		err = list_main(t, vmlinux);
-		goto cleanup;
-	}
-
 	if (it_check_root()) {
 		write_error_record(t, "must be run as root", false);
-		err = EXIT_ENVIRONMENT;
-		goto cleanup;
+		return EXIT_ENVIRONMENT;
 	}
 	if (!vmlinux) {
 		fail_with(t, false, "no BTF: /sys/kernel/btf/vmlinux is missing or unreadable (kernel built without CONFIG_DEBUG_INFO_BTF); use --tracefs");
-		err = EXIT_ENVIRONMENT;
-		goto cleanup;
+		return EXIT_ENVIRONMENT;
 	}
 	if (it_check_iommu()) {
 		write_error_record(t, "no IOMMU: /sys/kernel/iommu_groups is empty", false);
-		err = EXIT_ENVIRONMENT;
-		goto cleanup;
+		return EXIT_ENVIRONMENT;
 	}
+	return 0;
+}
 
+/* The per-CPU read buffer and the exposure histograms; -1 on ENOMEM. */
+static int tracer_alloc(struct it_tracer *t)
+{
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		pr_err("cannot count the possible CPUs");
-		goto cleanup;
+		return -1;
 	}
 	t->percpu_buf = calloc(t->ncpus, sizeof(struct it_hist));
 	if (!t->percpu_buf)
-		goto cleanup;
+		return -1;
 	for (int i = 0; i < IT_MAX_DEV; i++) {
 		hist_init(&t->expo.dev_total[i]);
 		hist_init(&t->expo.dev_interval[i]);
 	}
 	hist_init(&t->expo.total);
 	hist_init(&t->expo.interval);
+	return 0;
+}
 
-	/* open, load and attach; fentry that will not attach: kprobe */
-	for (round = 0; round < 3; round++) {
+/*
+ * Open, load and attach the programs for what resolve_all() chose; an
+ * fentry that will not load falls back to kprobes once.  0, or the exit
+ * status after saying why.
+ */
+static int load_and_attach(struct it_tracer *t, struct btf *vmlinux)
+{
+	struct strbuf why = STRBUF_INIT;
+	int err = EXIT_ERROR;
+
+	for (int round = 0; round < 3; round++) {
 		resolve_all(t, vmlinux);
 		if (requested_missing(t, &why)) {
 			fail_with(t, true, "%s", why.buf);
 			err = EXIT_ENVIRONMENT;
-			goto cleanup;
+			goto out;
 		}
 		if (open_and_load(t)) {
 			bool retried = false;
@@ -1700,7 +1696,7 @@ int main(int argc, char **argv)
 				fail_with(t, false, "cannot load BPF programs: %s (no BPF: kernel without CONFIG_BPF_SYSCALL, or kernel.unprivileged_bpf/lockdown forbids it); use --tracefs",
 					  strerror(errno));
 				err = EXIT_ENVIRONMENT;
-				goto cleanup;
+				goto out;
 			}
 			for (int i = 0; i < IT_NR_FN && round == 0; i++)
 				if (t->pt[i].mech == IT_MECH_FENTRY) {
@@ -1714,7 +1710,7 @@ int main(int argc, char **argv)
 			}
 			fail_with(t, false, "loading the BPF programs failed: %s (-v shows the verifier log)",
 				  strerror(errno));
-			goto cleanup;
+			goto out;
 		}
 		if (!attach_points(t))
 			break;
@@ -1724,17 +1720,74 @@ int main(int argc, char **argv)
 	}
 	if (!t->skel) {
 		fail_with(t, false, "could not attach the probes");
-		goto cleanup;
+		goto out;
 	}
 	for (int k = 0; k < IT_NR_PATH; k++)
 		path_verdict(t, k);
 	if (requested_missing(t, &why)) {
 		fail_with(t, true, "%s", why.buf);
 		err = EXIT_ENVIRONMENT;
-		goto cleanup;
+		goto out;
 	}
 	report_resolution(t);
+	err = 0;
+out:
+	strbuf_release(&why);
+	return err;
+}
 
+static struct btf *load_vmlinux_btf(void)
+{
+	struct btf *vmlinux;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return NULL;
+	vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(vmlinux)) {
+		pr_warn("cannot load the kernel's BTF: %s",
+			strerror(-libbpf_get_error(vmlinux)));
+		return NULL;
+	}
+	return vmlinux;
+}
+
+int main(int argc, char **argv)
+{
+	static struct it_tracer tracer;
+	struct it_tracer *t = &tracer;
+	const struct it_run_ops ops = { tracer_poll, tracer_report };
+	struct it_run run = { .out = NULL };
+	struct btf *vmlinux = NULL;
+	int err;
+
+	log_init(argv[0]);
+	err = parse_args(argc, argv);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	t->o = &opts;
+	t->stats_fd = -1;
+
+	if (opts.tracefs) {
+		if (it_check_root())
+			return EXIT_ENVIRONMENT;
+		return iommutrace_tracefs_main(&opts);
+	}
+	libbpf_set_print(libbpf_print);
+	vmlinux = load_vmlinux_btf();
+	if (opts.list) {
+		err = list_main(t, vmlinux);
+		goto cleanup;
+	}
+	err = check_environment(t, vmlinux);
+	if (err)
+		goto cleanup;
+	err = EXIT_ERROR;
+	if (tracer_alloc(t))
+		goto cleanup;
+	err = load_and_attach(t, vmlinux);
+	if (err)
+		goto cleanup;
+	err = EXIT_ERROR;
 	t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (t->stats_fd < 0)
 		pr_warn("BPF run-time statistics unavailable (%s): no ns per event",
@@ -1757,7 +1810,6 @@ int main(int argc, char **argv)
 	err = it_run_exit_status(&run);
 
 cleanup:
-	strbuf_release(&why);
 	it_run_cleanup(&run);
 	ring_buffer__free(t->rb);
 	destroy_links(t);

@@ -171,7 +171,6 @@ static int run_traced(char *const cmd[], struct json_object *wl,
 		argv_push(&a, "iommutrace");
 		argv_push(&a, "-q");
 		argv_push(&a, "--json");
-		argv_push(&a, "--output");
 		argv_push(&a, tracefile);
 		argv_push(&a, "--device");
 		argv_push(&a, dev);

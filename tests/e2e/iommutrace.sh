@@ -45,7 +45,7 @@ fi
 # $share/NAME.*.json; EXTRA runs after it in the same boot
 trace() {
 	vm "$1" --kernel "$2" --iommu "$3" --policy "$4" --share "$share" -- \
-		"iommutrace --tracefs --json -o /shared/$1.tf.json -- iommutrace --json -o /shared/$1.bpf.json -- $FIO${5:+; $5}"
+		"iommutrace --tracefs --json /shared/$1.tf.json -- iommutrace --json /shared/$1.bpf.json -- $FIO${5:+; $5}"
 }
 
 # calls NAME SRC KEY: first integer after "KEY":{"calls":
@@ -172,7 +172,7 @@ runtime = 1
 INI
 strict 612-intel-strict debian:6.12 intel
 vm 612-noqi --kernel debian:6.12 --iommu intel --policy strict --share "$share" -- \
-	"$KS_NOQI; IOMMUTRACE_KALLSYMS=/tmp/ks-noqi iommutrace --json -o /shared/noqi.json --paths dma_unmap,qi_submit -- touch /shared/noqi.ran; echo rc=\$?;
+	"$KS_NOQI; IOMMUTRACE_KALLSYMS=/tmp/ks-noqi iommutrace --json /shared/noqi.json --paths dma_unmap,qi_submit -- touch /shared/noqi.ran; echo rc=\$?;
 	 IOMMUTRACE_KALLSYMS=/tmp/ks-noqi iommutrace --list --paths qi_submit > /shared/noqi.list; echo list-rc=\$?;
 	 IOMMUTRACE_KALLSYMS=/tmp/ks-noqi iommubench run --target host --device 00:04.0 --results /shared/noqi-res /shared/noqi.ini; echo run-rc=\$?"
 check "requested path missing: iommutrace exits 3" out_has 612-noqi '^rc=3$'
@@ -196,7 +196,7 @@ check "tracer_paths missing: the cell stores no trace metric" \
 # fq_flush_iotlb hidden, the driver's flush_iotlb_all stands for it.
 KS_NOFQ="grep -v ' fq_flush_iotlb\$' /proc/kallsyms > /tmp/ks-nofq"
 lazy 612-intel-lazy debian:6.12 intel \
-	"$KS_NOFQ; IOMMUTRACE_KALLSYMS=/tmp/ks-nofq iommutrace --json -o /shared/612-fb.json -- $FIO"
+	"$KS_NOFQ; IOMMUTRACE_KALLSYMS=/tmp/ks-nofq iommutrace --json /shared/612-fb.json -- $FIO"
 check "612 fq_flush_iotlb hidden: fq_flush attached through intel_flush_iotlb_all" \
 	via_fallback 612-fb.json fq_flush intel_flush_iotlb_all
 check "612 fq_flush_iotlb hidden: flush-queue flushes counted" \

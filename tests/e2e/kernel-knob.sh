@@ -111,7 +111,7 @@ for v in $KERNELS; do
 		vm "t1-$v" --kernel "$K" --iommu intel --testdev \
 			--share "$TEST_TMP/share" \
 			--append 'iommu.policy=lazy@00:04.0;strict@00:05.0' -- \
-			"iommutrace --json -o /shared/t1-$v.json -- sh -c '$FIO; dmabench --device 0000:00:05.0 --ops 3000 -q'"
+			"iommutrace --json /shared/t1-$v.json -- sh -c '$FIO; dmabench --device 0000:00:05.0 --ops 3000 -q'"
 		j="$TEST_TMP/share/t1-$v.json"
 		u4=$(dev_count "$j" 0000:00:04.0 __iommu_dma_unmap)
 		s4=$(dev_count "$j" 0000:00:04.0 intel_iommu_tlb_sync)
