@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "util.h"
 
 const char *const an_verdict_names[] = {
 	[AN_CLEAN] = "clean",
@@ -27,6 +28,28 @@ const char *const an_verdict_names[] = {
 	[AN_TOO_FEW] = "too-few",
 	[AN_MISSING] = "missing",
 };
+
+/*
+ * Rates are better when higher: a unit per second (ops/s, B/s, calls/s)
+ * or, without a unit, a name that says so (.iops, .bw, .rate, _rate:
+ * trace.fq_flush.timer_rate).  Everything else -- latencies in ns,
+ * exposure windows -- is better when lower.
+ */
+bool an_higher_is_better(const char *metric, const char *unit)
+{
+	static const char *const rates[] = { "ops/s", "B/s", "calls/s" };
+	static const char *const names[] = { ".iops", ".bw", ".rate", "_rate" };
+
+	for (size_t i = 0; unit && i < ARRAY_SIZE(rates); i++)
+		if (!strcmp(unit, rates[i]))
+			return true;
+	if (unit && !strcmp(unit, "ns"))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (str_has_suffix(metric, names[i]))
+			return true;
+	return false;
+}
 
 int an_judge(const struct an_gate_opts *o, size_t n,
 	     const double *const *a, const size_t *na,

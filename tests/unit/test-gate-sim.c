@@ -118,6 +118,33 @@ static void table(size_t trials, const struct an_gate_opts *o)
 			}
 }
 
+static void test_direction(void)
+{
+	static const struct {
+		const char *metric, *unit;
+		bool higher;
+	} rules[] = {
+		{ "fio.read.iops", "ops/s", true },
+		{ "fio.read.bw", "B/s", true },
+		{ "trace.dma_unmap.rate", "calls/s", true },
+		{ "trace.fq_flush.timer_rate", "calls/s", true },
+		{ "trace.fq_flush.queue_full_rate", "calls/s", true },
+		{ "dmabench.unmap.p99", "ns", false },
+		{ "x.iops", NULL, true },
+		{ "x.bw", NULL, true },
+		{ "x.rate", NULL, true },
+		{ "x.queue_full_rate", NULL, true },
+		{ "trace.exposure.lazy.p50", NULL, false },
+		{ "fio.read.clat_p50", "", false },
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		ok(an_higher_is_better(rules[i].metric, rules[i].unit) == rules[i].higher,
+		   "direction: %s (unit %s) is %s-is-better", rules[i].metric,
+		   rules[i].unit ? rules[i].unit : "none",
+		   rules[i].higher ? "higher" : "lower");
+}
+
 int main(int argc, char **argv)
 {
 	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
@@ -185,6 +212,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	test_direction();
 	/*
 	 * make check: 4000 trials each.  The binomial standard error of a
 	 * rate of 0.05 is 0.0034, so the bounds allow three of them.
