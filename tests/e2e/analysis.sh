@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 53
+plan 56
 
 S="$TEST_TMP/store"
 synth() {
@@ -73,18 +73,18 @@ check "gate: says how many repetitions it needs" \
 run usage gate --results "$S" --baseline A
 check "gate without --candidate: exit 2" rc_is usage 2
 
-# --- history: 6 kernels, IOPS drop 15 % from the 4th on
-for k in 0 1 2 3 4 5; do
+# --- history: 12 kernels, IOPS drop 15 % from the 7th on
+for k in 0 1 2 3 4 5 6 7 8 9 10 11; do
 	shift=0
-	[ $k -ge 3 ] && shift=-15
+	[ $k -ge 6 ] && shift=-15
 	"$IB" synth-store --results "$TEST_TMP/hist" --run "H$k" --kernels 1 --kernel-base "$k" --seed $((k + 20)) --no-files \
-		--policies 1 --shift "fio.read.iops=$shift" --started "2026-02-0${k}T00:00:00Z" \
+		--policies 1 --shift "fio.read.iops=$shift" --started "2026-02-$((k + 10))T00:00:00Z" \
 		> /dev/null || bail "synth-store H$k"
 done
 run hist history --results "$TEST_TMP/hist" --metric fio.read.iops --plot "$TEST_TMP/trend"
 check "history: exit 0" rc_is hist 0
-check "history: one change point, at the 4th commit" \
-	sh -c "[ \$(grep -c '<- change point' '$TEST_TMP/hist.out') = 1 ] && grep -q '^  4 .*change point: -1[0-9]' '$TEST_TMP/hist.out'"
+check "history: one change point, a strong one, at the 7th commit" \
+	sh -c "[ \$(grep -c '<- ' '$TEST_TMP/hist.out') = 1 ] && grep -q '^  7 .*<- strong change point: -1[0-9]' '$TEST_TMP/hist.out'"
 check "history --plot: trend PNG, SVG and script" \
 	sh -c "ls '$TEST_TMP'/trend/trend-*.png '$TEST_TMP'/trend/trend-*.svg '$TEST_TMP'/trend/trend-*.gp >/dev/null"
 run histnone history --results "$TEST_TMP/hist" --metric no.such.metric
@@ -103,8 +103,9 @@ run rep2 report --results "$S" A2
 check "report without iommutrace: the exposure plot is skipped, and it says why" \
 	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
 
-# === gate statistics: the unit of replication, fail closed, direction,
-# zeros, the minimum effect, FDR (docs/analysis.md).  Every store here is synthetic: no VM.
+# === gate and history statistics: the unit of replication, fail closed,
+# direction, zeros, the minimum effect, FDR; change points
+# (docs/analysis.md).  Every store here is synthetic: no VM.
 G="$TEST_TMP/gs"
 gsynth() {
 	"$IB" synth-store --results "$G" --no-files "$@" > /dev/null 2> "$TEST_TMP/gsynth.err" ||
@@ -206,4 +207,36 @@ check "gate --fdr: Benjamini-Hochberg, said in the output and the JSON" \
 run fdrh gate --results "$S" --baseline A --candidate B --fdr --no-holm
 check "gate --fdr --no-holm: usage error, exit 2" rc_is fdrh 2
 
+# --- history: one value per commit; run-level offsets
+O="$TEST_TMP/offsets"
+k=0
+for off in 6 -5 9 -7 3 -9 8 -4 5 -8 7 -6; do
+	"$IB" synth-store --results "$O" --no-files --run R$k --kernels 1 --kernel-base $k \
+		--seed $((k + 160)) --policies 1 --run-offset $off \
+		--started "2026-03-$((k + 10))T00:00:00Z" > /dev/null || bail "synth-store R$k"
+	k=$((k + 1))
+done
+run hoff history --results "$O" --metric fio.read.iops
+check "history, 12 commits whose runs moved by up to 9 %, no real change: no change point" \
+	sh -c "[ \$(cat '$TEST_TMP/hoff.rc') = 0 ] && [ \$(grep -c '^  [0-9]' '$TEST_TMP/hoff.out') = 12 ] && ! grep -q '<- ' '$TEST_TMP/hoff.out'"
+# paired: each run interleaves a reference kernel (synth:100) with the commit
+P="$TEST_TMP/paired"
+k=1
+for off in 6 -5 9 -7 3 -9 8 -4 5 -8 7 -6; do
+	shift=0
+	[ $k -ge 7 ] && shift=-8
+	"$IB" synth-store --results "$P" --no-files --run P$k --kernel-list 100,$k --shift-kernel $k \
+		--shift "fio.read.iops=$shift" --seed $((k + 180)) --policies 1 --run-offset $off \
+		--started "2026-04-$((k + 10))T00:00:00Z" > /dev/null || bail "synth-store P$k"
+	k=$((k + 1))
+done
+run hpair history --results "$P" --metric fio.read.iops --baseline-kernel synth:100 --format json
+check "history --baseline-kernel: an 8 % drop under run offsets of up to 9 %, found at the 7th commit" \
+	sh -c "[ \$(cat '$TEST_TMP/hpair.rc') = 0 ] &&
+	       [ \"\$(js '$TEST_TMP/hpair.out' '[(i + 1, p[\"change\"]) for i, p in enumerate(d[\"lines\"][0][\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ] &&
+	       [ \"\$(js '$TEST_TMP/hpair.out' 'd[\"schema\"] + \" \" + d[\"value\"]')\" = 'iommubench.history/2 ratio' ]"
+run hnopair history --results "$P" --metric fio.read.iops -k synth:1 -k synth:2 -k synth:3 -k synth:4 -k synth:5 \
+	-k synth:6 -k synth:7 -k synth:8 -k synth:9 -k synth:10 -k synth:11 -k synth:12
+check "history of the same runs without pairing: the offsets hide the drop (no strong change point)" \
+	sh -c "[ \$(cat '$TEST_TMP/hnopair.rc') = 0 ] && ! grep -q 'strong change point' '$TEST_TMP/hnopair.out'"
 finish

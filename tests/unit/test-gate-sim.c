@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test-gate-sim.c - validates the gate's decision rule (analysis/judge.c)
- * by simulation, and
+ * and history's change points (stats_edivisive()) by simulation, and
  * checks the rules that need no simulation: fail closed, the direction
  * of every kind of metric, values that are 0, the minimum effect.
  *
@@ -422,6 +422,104 @@ static void test_options(void)
 	   "--fdr sets Benjamini-Hochberg, and --no-holm with it is refused");
 }
 
+/* --- history: change points ---------------------------------------------- */
+
+#define HN	24
+
+/*
+ * A history of HN commits, one run each with n = 5 repetitions; from
+ * commit @step on the metric is @shift lower.  @run_sd: each run's offset.
+ * @paired: every run also holds a reference kernel's 5 boots, and the
+ * value of a commit is its median over the reference's (history
+ * --baseline-kernel).  Returns the share of trials with a strong change
+ * point (p <= alpha, factor >= 5 %) anywhere, and in *@at_step those with
+ * one at @step exactly.
+ */
+static double history_sim(size_t step, double shift, double run_sd,
+			  bool paired, size_t trials, uint64_t seed,
+			  double *at_step)
+{
+	struct stats_rng r;
+	size_t any = 0, exact = 0;
+
+	stats_rng_seed(&r, seed);
+	for (size_t t = 0; t < trials; t++) {
+		double val[HN], x[HN];
+		struct stats_cp cp[HN];
+		int k;
+		bool hit = false, hit_step = false;
+
+		for (size_t c = 0; c < HN; c++) {
+			double off = exp(run_sd * stats_rng_normal(&r)), v[5], ref[5];
+			double level = c >= step ? 1 - shift : 1;
+
+			for (size_t i = 0; i < 5; i++) {
+				v[i] = 1000 * level * off * exp(0.01 * stats_rng_normal(&r));
+				ref[i] = 1000 * off * exp(0.01 * stats_rng_normal(&r));
+			}
+			val[c] = stats_median(v, 5);
+			if (paired)
+				val[c] /= stats_median(ref, 5);
+			x[c] = log(val[c]);
+		}
+		k = stats_edivisive(x, HN, 2, 0.05, 199, seed * 1000 + t, cp, HN);
+		for (int i = 0; i < k; i++) {
+			size_t from = i ? cp[i - 1].at : 0;
+			size_t to = i + 1 < k ? cp[i + 1].at : HN;
+			double ratio = stats_median(val + cp[i].at, to - cp[i].at) /
+				       stats_median(val + from, cp[i].at - from);
+
+			if (fabs(log(ratio)) < log(1.05) - 1e-12)
+				continue;
+			hit = true;
+			hit_step |= cp[i].at == step;
+		}
+		any += hit;
+		exact += hit_step;
+	}
+	if (at_step)
+		*at_step = (double)exact / trials;
+	return (double)any / trials;
+}
+
+static void test_history(void)
+{
+	double at, any;
+	static const double flat[] = { 1, 1.01, 0.99, 1, 1.02, 0.98 };
+	static const double step[] = { 1, 1.01, 0.99, 1.02, 0.5, 0.51, 0.49, 0.5,
+				       0.52, 0.48, 0.5, 0.51 };
+	struct stats_cp cp[12];
+	double x[12];
+	int k;
+
+	for (size_t i = 0; i < 12; i++)
+		x[i] = log(step[i]);
+	k = stats_edivisive(x, 12, 2, 0.05, 999, 1, cp, 12);
+	ok(k == 1 && cp[0].at == 4 && cp[0].p <= 0.01,
+	   "e-divisive: a halving after 4 of 12 values is one change point at 4 (found %d, at %zu, p %.3g)",
+	   k, k > 0 ? cp[0].at : 0, k > 0 ? cp[0].p : 1.0);
+	for (size_t i = 0; i < 6; i++)
+		x[i] = log(flat[i]);
+	k = stats_edivisive(x, 6, 2, 0.05, 999, 1, cp, 6);
+	ok(k == 0, "e-divisive: no change point in 6 flat values (found %d)", k);
+
+	any = history_sim(HN, 0, 0, false, 400, 71, NULL);
+	ok(any <= 0.05 + 0.033, "history without a change, no run offsets: %.1f%% of histories have a strong change point",
+	   any * 100);
+	any = history_sim(HN, 0, 0.05, false, 400, 72, NULL);
+	ok(any <= 0.05 + 0.033, "history without a change, run offsets of 5%%: %.1f%% of histories have a strong change point",
+	   any * 100);
+	history_sim(12, 0.15, 0, false, 400, 73, &at);
+	ok(at >= 0.95, "a 15%% drop at commit 12 of 24, no run offsets: found there in %.1f%%",
+	   at * 100);
+	history_sim(12, 0.15, 0.03, false, 400, 74, &at);
+	ok(at >= 0.90, "the same drop with run offsets of 3%%: found there in %.1f%%",
+	   at * 100);
+	history_sim(12, 0.08, 0.10, true, 400, 75, &at);
+	ok(at >= 0.90, "an 8%% drop under run offsets of 10%%, paired with a reference kernel: found there in %.1f%%",
+	   at * 100);
+}
+
 int main(int argc, char **argv)
 {
 	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
@@ -643,5 +741,6 @@ int main(int argc, char **argv)
 		ok(holm.fail <= o.alpha, "Holm's family-wise error there: %.1f%%",
 		   holm.fail * 100);
 	}
+	test_history();
 	return tap_done();
 }
