@@ -312,8 +312,8 @@ const struct an_noise_metric *an_noise_find(const struct an_noise *nz,
 
 /*
  * an_run_clock - the clock a run's guest time came from, as its manifest
- * records it (settings.clock: "host" or "icount[:SHIFT]"); "host" when it
- * does not say.  The caller frees it.
+ * records it (settings.clock: "host" or "icount[:SHIFT]", "icount" read as
+ * "icount:0"); "host" when it does not say.  The caller frees it.
  */
 char *an_run_clock(const struct an_run *run);
 

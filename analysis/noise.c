@@ -32,6 +32,11 @@
 
 #define NOISE_SCHEMA	"iommubench.noise/1"
 
+/*
+ * The manifest's settings.clock ("host", "icount", "icount:N"), else a
+ * top-level "clock", else "host": runs made before clocks were recorded
+ * ran on the host's.
+ */
 char *an_run_clock(const struct an_run *run)
 {
 	char *path = xasprintf("%s/manifest.json", run->dir);
@@ -45,7 +50,9 @@ char *an_run_clock(const struct an_run *run)
 		clock = json_get_string(settings, "clock");
 	if (man && !clock)
 		clock = json_get_string(man, "clock");
-	ret = strdup(clock && *clock ? clock : "host");
+	/* "icount" is icount with the default shift, 0 (matrix.md, clock) */
+	ret = strdup(!clock || !*clock ? "host" :
+		     !strcmp(clock, "icount") ? "icount:0" : clock);
 	json_object_put(man);
 	free(path);
 	return ret;
