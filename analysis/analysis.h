@@ -205,6 +205,11 @@ void an_compare_free(struct an_compare *c);
  * otherwise give an empty table).  No pattern keeps everything.
  */
 int an_filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat);
+/*
+ * an_metric_selected - whether @metric matches one of the globs @pat (the
+ * rule an_filter_metrics() applies); no pattern selects every metric.
+ */
+bool an_metric_selected(const char *metric, char *const *pat, size_t npat);
 int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
 		     const char *run_id);
 /*
@@ -221,20 +226,70 @@ enum an_verdict {
 	AN_IMPROVED,		/* significant change in the good direction */
 	AN_REGRESSED,		/* significant change in the bad direction */
 	AN_TOO_FEW,		/* refused: not enough repetitions */
-	AN_MISSING,		/* no counterpart on the other side */
+	AN_MISSING,		/* in the baseline only: cannot judge */
+	AN_FAILED,		/* in the baseline; every candidate cell of its
+				 * configuration failed */
+	AN_UNDECIDED,		/* cannot judge, for the reason in @why */
+	AN_NEW,			/* in the candidate only: nothing to judge */
 };
 
 extern const char *const an_verdict_names[];
 
+/* how a family of tests is adjusted for multiplicity */
+enum an_adjust {
+	AN_ADJ_HOLM,		/* Holm: family-wise error <= alpha (default) */
+	AN_ADJ_BH,		/* Benjamini-Hochberg: false discovery rate */
+	AN_ADJ_NONE,		/* every series at alpha on its own */
+};
+
+extern const char *const an_adjust_names[];
+
+/**
+ * struct an_pair_in - one series pair for the gate
+ * @a: baseline values, @na of them
+ * @b: candidate values, @nb of them
+ * @higher: the metric's direction (an_higher_is_better())
+ * @tau: between-run standard deviation (log scale) of a run's mean: 0
+ *       when the two sides share their runs' noise (boots interleaved in
+ *       one run) or have none (icount clock); NAN when unknown: the pair
+ *       cannot be judged
+ * @tau_df: degrees of freedom of @tau's estimate (INFINITY: known)
+ */
+struct an_pair_in {
+	const double *a;
+	size_t na;
+	const double *b;
+	size_t nb;
+	bool higher;
+	double tau;
+	double tau_df;
+};
+
 /**
  * struct an_judgement - the gate's decision on one series pair
- * @welch: the test (ratio of geometric means, candidate / baseline)
+ * @welch: the test (ratio of geometric means, candidate / baseline; of
+ *         arithmetic means when a value is 0)
  * @p_bad: one-sided p-value in the metric's bad direction, before and
- * @p_adj: after Holm's adjustment over all judged series
- * @effect: signed relative change in the bad direction (+0.12: 12 % worse)
+ * @p_adj: after the family's adjustment (Holm, Benjamini-Hochberg, none)
+ * @p_good: the same in the good direction
+ * @p_adj_good:
+ * @effect_log: change in the bad direction, on the log scale (log 1.12:
+ *              12 % worse as a factor, whatever the metric's direction)
+ * @lo: the interval of the ratio that agrees with the verdict: each end
+ * @hi: a one-sided bound at the level the adjustment gave the test on
+ *      that side, so that the bad side's bound excludes "no change"
+ *      exactly when the adjusted p in the bad direction is <= alpha
+ *      (and likewise for the good side)
+ * @level_lo: the confidence of @lo: 1 - alpha * p / p_adjusted
+ * @level_hi: the confidence of @hi
+ * @clears: regressed or improved, and the bound on that side is beyond
+ *          the minimum effect as well
+ * @within: the whole interval lies within a factor 1 + min_effect of
+ *          "no change"
  * @need: repetitions per side that detect a change of min_effect with
  *        the requested power at the observed dispersion (min_n when the
- *        pair was refused)
+ *        pair was refused; SIZE_MAX: out of reach)
+ * @why: for AN_TOO_FEW, AN_UNDECIDED (and an exact 0 = 0): the reason
  * @verdict: the decision
  */
 struct an_judgement {
@@ -243,40 +298,83 @@ struct an_judgement {
 	double p_good;
 	double p_adj;
 	double p_adj_good;
-	double effect;
+	double effect_log;
+	double lo;
+	double hi;
+	double level_lo;
+	double level_hi;
+	bool clears;
+	bool within;
 	size_t need;
+	const char *why;
 	enum an_verdict verdict;
 };
 
 struct an_gate_opts {
-	double alpha;		/* family-wise error rate, default 0.05 */
-	double min_effect;	/* relative, default 0.05 */
+	double alpha;		/* error rate of the family, default 0.05 */
+	double min_effect;	/* a factor 1 + min_effect, default 0.05 */
 	size_t min_n;		/* repetitions per side, default 5 */
 	double power;		/* for the repetitions asked for, default 0.95 */
-	bool holm;		/* adjust over the family (default true) */
+	enum an_adjust adjust;	/* default Holm */
 };
 
 #define AN_GATE_OPTS_DEFAULT { .alpha = 0.05, .min_effect = 0.05, \
-			       .min_n = 5, .power = 0.95, .holm = true }
+			       .min_n = 5, .power = 0.95, \
+			       .adjust = AN_ADJ_HOLM }
 
 /*
  * an_gate_opt - set the gate option @name ("alpha", "min-effect",
- * "min-reps", "no-holm") from the command-line value @val (NULL for
- * no-holm); -1 after saying what is wrong.  Shared by 'gate' and the
- * commands that pass options on to it.
+ * "min-reps", "no-holm", "fdr") from the command-line value @val (NULL
+ * for the flags); -1 after saying what is wrong.  Shared by 'gate' and
+ * the commands that pass options on to it.
  */
 int an_gate_opt(struct an_gate_opts *o, const char *name, const char *val);
 
+/* "Holm over the 39 judged series", for the outputs */
+const char *an_adjust_desc(char *buf, size_t len,
+			   const struct an_gate_opts *o, size_t n);
+
 /*
- * an_judge - judge @n pairs: @a[i] baseline and @b[i] candidate values of
- * series i, direction @higher[i]; fills @out[i].  Holm's adjustment runs
- * over the pairs that have enough repetitions.  The one decision function
- * of the gate, used by 'iommubench gate' and by the simulation.
+ * an_judge - judge @n pairs @in into @out.  A pair is a regression when
+ * its one-sided p in the bad direction, adjusted over every judged pair,
+ * is <= alpha and it moved by a factor of at least 1 + min_effect in that
+ * direction (the same factor for a rate that drops and a latency that
+ * rises).  The one decision function of the gate, used by 'iommubench
+ * gate' and by the simulation.
  */
 int an_judge(const struct an_gate_opts *o, size_t n,
-	     const double *const *a, const size_t *na,
-	     const double *const *b, const size_t *nb, const bool *higher,
-	     struct an_judgement *out);
+	     const struct an_pair_in *in, struct an_judgement *out);
+
+/*
+ * an_noise - between-run noise per metric, from A/A runs ('iommubench
+ * noise', docs/analysis.md): @tau the log-sd of a run's mean offset, from
+ * @runs runs (tau_df = runs - 1).
+ */
+struct an_noise_metric {
+	char *metric;
+	double tau;
+	size_t runs;
+};
+
+struct an_noise {
+	char *path;
+	char *clock;
+	struct an_noise_metric *m;
+	size_t n;
+};
+
+int an_noise_load(const char *path, struct an_noise *nz);
+void an_noise_free(struct an_noise *nz);
+const struct an_noise_metric *an_noise_find(const struct an_noise *nz,
+					    const char *metric);
+
+/*
+ * an_run_clock - the clock a run's guest time came from, as its manifest
+ * records it (settings.clock), by its ib_clock_name() ("host", "icount:N");
+ * "host" when it does not say.  The caller frees it; NULL after saying
+ * why (a clock that is none of lib/clock.h's, or no memory).
+ */
+char *an_run_clock(const struct an_run *run);
 
 /* --- plots and report ------------------------------------------------------ */
 

@@ -350,6 +350,14 @@ int an_compare_print(FILE *f, const struct an_compare *c, enum an_format fmt,
 	return ferror(f) ? -1 : 0;
 }
 
+bool an_metric_selected(const char *metric, char *const *pat, size_t npat)
+{
+	for (size_t p = 0; p < npat; p++)
+		if (!fnmatch(pat[p], metric, 0))
+			return true;
+	return !npat;
+}
+
 int an_filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat)
 {
 	size_t k = 0;
@@ -359,7 +367,7 @@ int an_filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat)
 		bool any = false;
 
 		for (size_t i = 0; i < ds->n && !any; i++)
-			any = !fnmatch(pat[p], ds->s[i].dim[AN_METRIC], 0);
+			any = an_metric_selected(ds->s[i].dim[AN_METRIC], &pat[p], 1);
 		if (!any) {
 			pr_err("--metric %s: no metric of the run matches", pat[p]);
 			ret = -1;
@@ -368,11 +376,7 @@ int an_filter_metrics(struct an_dataset *ds, char *const *pat, size_t npat)
 	if (!npat || ret)
 		return ret;
 	for (size_t i = 0; i < ds->n; i++) {
-		bool keep = false;
-
-		for (size_t p = 0; p < npat && !keep; p++)
-			keep = !fnmatch(pat[p], ds->s[i].dim[AN_METRIC], 0);
-		if (keep)
+		if (an_metric_selected(ds->s[i].dim[AN_METRIC], pat, npat))
 			ds->s[k++] = ds->s[i];
 		else
 			free(ds->s[i].v);

@@ -32,16 +32,6 @@ int an_dim_parse(const char *s)
 	return -1;
 }
 
-bool an_higher_is_better(const char *metric, const char *unit)
-{
-	if (unit && (!strcmp(unit, "ops/s") || !strcmp(unit, "B/s")))
-		return true;
-	if (unit && !strcmp(unit, "ns"))
-		return false;
-	return str_has_suffix(metric, ".iops") || str_has_suffix(metric, ".bw") ||
-	       str_has_suffix(metric, ".rate");
-}
-
 const char *an_fmt(char *buf, size_t len, double v)
 {
 	static const char sfx[] = " kMGT";

@@ -2,12 +2,24 @@
 /*
  * gate.c - 'iommubench gate': does a candidate run regress against a
  * baseline run?  Per metric verdicts (judge.c), text on stdout, optional
- * Markdown and JUnit XML; exit 0 clean, 1 regression, 2 cannot judge.
+ * Markdown, JSON and JUnit XML; exit 0 clean, 1 regression (or a
+ * configuration whose candidate cells all failed), 2 usage, 3 cannot
+ * judge.
+ *
+ * The unit of replication decides what the gate may do.  Boots of both
+ * sides interleaved in one run (--baseline-kernel/--candidate-kernel)
+ * share the run's noise, and two runs on the icount clock have none
+ * between them: their repetitions are compared directly.  Two separate
+ * runs on the host clock are not: each run's mean moves by an offset of
+ * its own, and the gate judges them only with an estimate of that offset
+ * from A/A runs (--noise, 'iommubench noise'); without one it says that it
+ * cannot judge.  It fails closed: a series of the baseline that the
+ * candidate lacks cannot be judged, and one whose candidate cells all
+ * failed is a failure.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,13 +31,53 @@
 #include "exitcodes.h"
 #include "util.h"
 
-#define GATE_CLEAN	0
-#define GATE_REGRESSED	1
-#define GATE_ERROR	2
+#define GATE_CLEAN	EXIT_OK
+#define GATE_REGRESSED	EXIT_ERROR
+/* no verdict: a series that cannot be judged, or an error on the way */
+#define GATE_ERROR	EXIT_UNDECIDED
+
+static const char *gate_word(int code)
+{
+	switch (code) {
+	case GATE_CLEAN:
+		return "clean";
+	case GATE_REGRESSED:
+		return "regression";
+	default:
+		return "cannot judge";
+	}
+}
+
+/* what the two sides are, and so how they can be compared */
+enum design {
+	D_INTERLEAVED,		/* one run: both sides' boots interleaved */
+	D_ICOUNT,		/* two runs on the same icount clock */
+	D_NOISE,		/* two host-clock runs, noise from --noise */
+	D_UNKNOWN,		/* two host-clock runs, no noise estimate */
+	D_CLOCKS,		/* two runs on different clocks */
+};
+
+static const char *const design_names[] = {
+	[D_INTERLEAVED] = "interleaved",
+	[D_ICOUNT] = "icount",
+	[D_NOISE] = "runs-with-noise",
+	[D_UNKNOWN] = "runs-without-noise",
+	[D_CLOCKS] = "different-clocks",
+};
+
+/* the cells of one configuration of a run, ok or not */
+struct cfg {
+	char *dim[AN_METRIC];
+	size_t ok;
+	size_t failed;
+	char *error;		/* one failed cell's error */
+};
 
 struct pair {
 	const struct an_series *a;	/* baseline */
 	const struct an_series *b;	/* candidate */
+	const struct cfg *failed;	/* AN_FAILED: the candidate's cells */
+	double tau;			/* between-run noise used, or NAN */
 	struct an_judgement j;
 };
 
@@ -33,6 +85,9 @@ struct side {
 	struct an_run run;
 	sqlite3 *db;
 	struct an_dataset ds;
+	struct cfg *cfg;
+	size_t ncfg;
+	char *clock;
 };
 
 /*
@@ -54,21 +109,86 @@ static void keep_kernel(struct an_dataset *ds, const char *kernel)
 	ds->n = k;
 }
 
+/* the cells of @s's run per configuration, ok and failed */
+static int load_cfgs(struct side *s, const char *kernel)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+		"SELECT kernel, iommu, policy, workload, sum(status = 'ok'),"
+		" sum(status <> 'ok'), max(CASE WHEN status <> 'ok' THEN error END)"
+		" FROM cells WHERE run_id = ?1 GROUP BY 1, 2, 3, 4", -1, &st,
+		NULL) != SQLITE_OK) {
+		pr_err("%s/index.sqlite: %s", s->run.root, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, s->run.id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *err = (const char *)sqlite3_column_text(st, 6);
+		struct cfg *c;
+		bool nomem;
+
+		if (kernel && strcmp((const char *)sqlite3_column_text(st, 0) ?: "-",
+				     kernel))
+			continue;
+		if (s->ncfg == cap) {
+			struct cfg *grow = realloc(s->cfg, (cap ? 2 * cap : 64) *
+						   sizeof(*grow));
+
+			if (!grow)
+				goto nomem;
+			s->cfg = grow;
+			cap = cap ? 2 * cap : 64;
+		}
+		c = &s->cfg[s->ncfg++];
+		memset(c, 0, sizeof(*c));
+		nomem = false;
+		for (int d = 0; d < AN_METRIC; d++) {
+			c->dim[d] = strdup((const char *)sqlite3_column_text(st, d) ?: "-");
+			nomem |= !c->dim[d];
+		}
+		c->ok = sqlite3_column_int64(st, 4);
+		c->failed = sqlite3_column_int64(st, 5);
+		c->error = err ? strdup(err) : NULL;
+		if (nomem || (err && !c->error))
+			goto nomem;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		pr_err("%s/index.sqlite: %s", s->run.root, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	pr_err("run %s: %s", s->run.id, strerror(ENOMEM));
+	return -1;
+}
+
 static int load_side(struct side *s, const char *arg, const char *root,
-		     const char *kernel)
+		     const char *kernel, bool baseline)
 {
 	an_dataset_init(&s->ds);
 	if (an_resolve_run(arg, root, &s->run))
 		return -1;
 	s->db = store_open_readonly(s->run.root);
-	if (!s->db || an_load_run(s->db, s->run.id, &s->ds))
+	if (!s->db || an_load_run(s->db, s->run.id, &s->ds) ||
+	    load_cfgs(s, kernel))
 		return -1;
 	if (kernel)
 		keep_kernel(&s->ds, kernel);
-	if (!s->ds.n) {
-		pr_err("run %s: no metrics%s%s in %s/index.sqlite (no ok cells, or no such run)",
-		       s->run.id, kernel ? " of kernel " : "", kernel ? kernel : "",
-		       s->run.root);
+	s->clock = an_run_clock(&s->run);
+	if (!s->clock)
+		return -1;
+	/* a candidate whose cells all failed is judged: it fails */
+	if (!s->ncfg || (baseline && !s->ds.n)) {
+		pr_err("run %s: no %s%s%s in %s/index.sqlite (%s)",
+		       s->run.id, s->ncfg ? "metrics" : "cells",
+		       kernel ? " of kernel " : "", kernel ? kernel : "",
+		       s->run.root, s->ncfg ? "no ok cells" :
+		       kernel ? "no such run, or no such kernel in it" : "no such run");
 		return -1;
 	}
 	return 0;
@@ -76,6 +196,13 @@ static int load_side(struct side *s, const char *arg, const char *root,
 
 static void free_side(struct side *s)
 {
+	for (size_t i = 0; i < s->ncfg; i++) {
+		for (int d = 0; d < AN_METRIC; d++)
+			free(s->cfg[i].dim[d]);
+		free(s->cfg[i].error);
+	}
+	free(s->cfg);
+	free(s->clock);
 	an_dataset_free(&s->ds);
 	if (s->db)
 		sqlite3_close(s->db);
@@ -92,14 +219,6 @@ static size_t nkernels(const struct an_dataset *ds)
 	return ds->n ? 1 : 0;
 }
 
-static bool selected(const struct an_series *s, char **pat, size_t npat)
-{
-	for (size_t p = 0; p < npat; p++)
-		if (!fnmatch(pat[p], s->dim[AN_METRIC], 0))
-			return true;
-	return !npat;
-}
-
 static const char *config_name(char *buf, size_t len, const struct pair *p)
 {
 	const struct an_series *s = p->b ? p->b : p->a;
@@ -109,48 +228,96 @@ static const char *config_name(char *buf, size_t len, const struct pair *p)
 	return buf;
 }
 
+static bool judged(enum an_verdict v)
+{
+	return v == AN_CLEAN || v == AN_IMPROVED || v == AN_REGRESSED;
+}
+
+/* what the interval says about the minimum effect */
+static const char *interval_says(char *buf, size_t len,
+				 const struct an_judgement *j,
+				 const struct an_gate_opts *o)
+{
+	double m = o->min_effect * 100;
+
+	if (j->verdict == AN_REGRESSED)
+		snprintf(buf, len, j->clears ? "worse by a factor of at least %.4g%%" :
+			 "worse, but perhaps by less than %.4g%%", m);
+	else if (j->verdict == AN_IMPROVED)
+		snprintf(buf, len, j->clears ? "better by a factor of at least %.4g%%" :
+			 "better, but perhaps by less than %.4g%%", m);
+	else if (j->within)
+		snprintf(buf, len, "no change of %.4g%% either way", m);
+	else
+		snprintf(buf, len, "a change of %.4g%% is not ruled out", m);
+	return buf;
+}
+
 /* one line of explanation per pair, shared by every output */
 static void explain(char *buf, size_t len, const struct pair *p,
 		    const struct an_gate_opts *o)
 {
 	const struct an_judgement *j = &p->j;
-	char a[32], b[32];
+	char a[32], b[32], says[96], need[32], noise[64] = "";
 
 	switch (j->verdict) {
+	case AN_NEW:
+		snprintf(buf, len, "only in the candidate run: nothing to judge it against");
+		break;
 	case AN_MISSING:
-		snprintf(buf, len, "only in the %s run",
-			 p->a ? "baseline" : "candidate");
+		snprintf(buf, len, "cannot judge: in the baseline run, not in the candidate run");
+		break;
+	case AN_FAILED:
+		snprintf(buf, len, "failed: all %zu candidate cells of this configuration failed%s%s",
+			 p->failed->failed, p->failed->error ? ": " : "",
+			 p->failed->error ? p->failed->error : "");
 		break;
 	case AN_TOO_FEW:
 		snprintf(buf, len, "refused: %zu baseline and %zu candidate repetitions, the gate needs at least %zu per side",
 			 p->a->n, p->b->n, j->need);
 		break;
+	case AN_UNDECIDED:
+		snprintf(buf, len, "cannot judge: %s", j->why);
+		break;
 	default:
-		snprintf(buf, len, "%s -> %s (%+.1f%%, %.0f%% CI %+.1f%% .. %+.1f%%), %s is %s; p(worse) %.2g, Holm %.2g; %zu+%zu repetitions, %zu per side would detect %.0f%% with %.0f%% power",
+		if (j->need == SIZE_MAX)
+			snprintf(need, sizeof(need), "no number of repetitions");
+		else
+			snprintf(need, sizeof(need), "%zu per side", j->need);
+		if (p->tau > 0)
+			snprintf(noise, sizeof(noise), "; between-run noise %.2g%%",
+				 (exp(p->tau) - 1) * 100);
+		snprintf(buf, len, "%s -> %s (%+.1f%%, interval %+.1f%% .. %+.1f%% at %.4g%% / %.4g%% one-sided, adjusted%s): %s; %s is %s; p(worse) %.2g, adjusted %.2g%s; %zu+%zu repetitions, %s would detect %.4g%% with %.0f%% power",
 			 an_fmt_unit(a, sizeof(a), stats_median(p->a->v, p->a->n),
 				     p->a->unit, p->a->dim[AN_METRIC]),
 			 an_fmt_unit(b, sizeof(b), stats_median(p->b->v, p->b->n),
 				     p->b->unit, p->b->dim[AN_METRIC]),
-			 (j->welch.ratio - 1) * 100, 95.0,
-			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100,
+			 (j->welch.ratio - 1) * 100,
+			 (j->lo - 1) * 100, (j->hi - 1) * 100,
+			 j->level_lo * 100, j->level_hi * 100,
+			 j->welch.raw ? ", of means: the series holds a 0" : "",
+			 j->why ? j->why : interval_says(says, sizeof(says), j, o),
 			 p->b->dim[AN_METRIC],
 			 an_higher_is_better(p->b->dim[AN_METRIC], p->b->unit) ?
 			 "higher-is-better" : "lower-is-better",
-			 j->p_bad, j->p_adj, p->a->n, p->b->n, j->need,
+			 j->p_bad, j->p_adj, noise, p->a->n, p->b->n, need,
 			 o->min_effect * 100, o->power * 100);
 	}
 }
 
 static void print_junit(FILE *f, const struct pair *p, size_t n,
 			const struct an_gate_opts *o, const char *ra,
-			const char *rb)
+			const char *rb, const char *design)
 {
-	size_t fail = 0, err = 0;
-	char cfg[256], msg[512];
+	size_t fail = 0, err = 0, judged_n = 0;
+	char cfg[256], msg[1024], adj[128];
 
 	for (size_t i = 0; i < n; i++) {
-		fail += p[i].j.verdict == AN_REGRESSED;
-		err += p[i].j.verdict == AN_TOO_FEW;
+		enum an_verdict v = p[i].j.verdict;
+
+		fail += v == AN_REGRESSED || v == AN_FAILED;
+		err += v == AN_TOO_FEW || v == AN_MISSING || v == AN_UNDECIDED;
+		judged_n += judged(v);
 	}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites>\n<testsuite name=\"iommubench gate ");
@@ -160,10 +327,15 @@ static void print_junit(FILE *f, const struct pair *p, size_t n,
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, fail, err);
 	fprintf(f, "<properties><property name=\"alpha\" value=\"%g\"/>"
 		"<property name=\"min_effect\" value=\"%g\"/>"
-		"<property name=\"test\" value=\"Welch t on logs, one-sided, Holm\"/></properties>\n",
+		"<property name=\"test\" value=\"Welch t on logs, one-sided, ",
 		o->alpha, o->min_effect);
+	fput_markup(f, an_adjust_desc(adj, sizeof(adj), o, judged_n));
+	fputs("\"/><property name=\"replication\" value=\"", f);
+	fput_markup(f, design);
+	fputs("\"/></properties>\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
+		enum an_verdict v = p[i].j.verdict;
 
 		explain(msg, sizeof(msg), &p[i], o);
 		fputs("<testcase classname=\"", f);
@@ -171,17 +343,21 @@ static void print_junit(FILE *f, const struct pair *p, size_t n,
 		fputs("\" name=\"", f);
 		fput_markup(f, s->dim[AN_METRIC]);
 		fputs("\">", f);
-		if (p[i].j.verdict == AN_REGRESSED || p[i].j.verdict == AN_TOO_FEW ||
-		    p[i].j.verdict == AN_MISSING) {
-			const char *tag = p[i].j.verdict == AN_REGRESSED ? "failure" :
-					  p[i].j.verdict == AN_TOO_FEW ? "error" : "skipped";
+		if (!judged(v)) {
+			/* fail closed: only a series new in the candidate is skipped */
+			const char *tag = v == AN_FAILED ? "failure" :
+					  v == AN_NEW ? "skipped" : "error";
 
 			fprintf(f, "<%s message=\"", tag);
 			fput_markup(f, msg);
 			fprintf(f, "\"/>");
+		} else if (v == AN_REGRESSED) {
+			fputs("<failure message=\"", f);
+			fput_markup(f, msg);
+			fputs("\"/>", f);
 		} else {
 			fputs("<system-out>", f);
-			fput_markup(f, an_verdict_names[p[i].j.verdict]);
+			fput_markup(f, an_verdict_names[v]);
 			fputs(": ", f);
 			fput_markup(f, msg);
 			fputs("</system-out>", f);
@@ -201,7 +377,13 @@ static const char *verdict_mark(enum an_verdict v)
 	case AN_TOO_FEW:
 		return "REFUSED";
 	case AN_MISSING:
-		return "missing";
+		return "MISSING";
+	case AN_FAILED:
+		return "FAILED";
+	case AN_UNDECIDED:
+		return "UNDECIDED";
+	case AN_NEW:
+		return "new";
 	default:
 		return "clean";
 	}
@@ -213,27 +395,35 @@ static int verdict_rank(enum an_verdict v)
 	switch (v) {
 	case AN_REGRESSED:
 		return 0;
-	case AN_TOO_FEW:
+	case AN_FAILED:
 		return 1;
-	case AN_MISSING:
+	case AN_TOO_FEW:
 		return 2;
-	case AN_IMPROVED:
+	case AN_MISSING:
 		return 3;
-	default:
+	case AN_UNDECIDED:
 		return 4;
+	case AN_IMPROVED:
+		return 5;
+	case AN_NEW:
+		return 6;
+	default:
+		return 7;
 	}
 }
+
+#define NR_RANKS	8
 
 static bool underpowered(const struct pair *p)
 {
 	const struct an_judgement *j = &p->j;
 
-	return j->verdict != AN_MISSING && j->verdict != AN_TOO_FEW &&
-	       (j->need > p->a->n || j->need > p->b->n);
+	return judged(j->verdict) && (j->need > p->a->n || j->need > p->b->n);
 }
 
 struct tally {
-	size_t regressed, improved, clean, cannot, underpowered;
+	size_t regressed, failed, improved, clean, cannot, new, judged;
+	size_t underpowered;
 };
 
 static void count(const struct pair *p, size_t n, struct tally *t)
@@ -244,15 +434,22 @@ static void count(const struct pair *p, size_t n, struct tally *t)
 		case AN_REGRESSED:
 			t->regressed++;
 			break;
+		case AN_FAILED:
+			t->failed++;
+			break;
 		case AN_IMPROVED:
 			t->improved++;
 			break;
 		case AN_CLEAN:
 			t->clean++;
 			break;
+		case AN_NEW:
+			t->new++;
+			break;
 		default:
 			t->cannot++;
 		}
+		t->judged += judged(p[i].j.verdict);
 		t->underpowered += underpowered(&p[i]);
 	}
 }
@@ -261,12 +458,16 @@ static void count(const struct pair *p, size_t n, struct tally *t)
 static const char *counts(char *buf, size_t len, const struct tally *t,
 			  size_t n)
 {
-	char imp[32] = "";
+	char fail[32] = "", imp[32] = "", new[32] = "";
 
+	if (t->failed)
+		snprintf(fail, sizeof(fail), "%zu failed, ", t->failed);
 	if (t->improved)
 		snprintf(imp, sizeof(imp), "%zu improved, ", t->improved);
-	snprintf(buf, len, "%zu regressed, %s%zu clean, %zu cannot judge of %zu",
-		 t->regressed, imp, t->clean, t->cannot, n);
+	if (t->new)
+		snprintf(new, sizeof(new), ", %zu new", t->new);
+	snprintf(buf, len, "%zu regressed, %s%s%zu clean, %zu cannot judge%s of %zu",
+		 t->regressed, fail, imp, t->clean, t->cannot, new, n);
 	return buf;
 }
 
@@ -277,7 +478,7 @@ static size_t *report_order(const struct pair *p, size_t n)
 
 	if (!ix)
 		return NULL;
-	for (int rank = 0; rank <= 4; rank++)
+	for (int rank = 0; rank < NR_RANKS; rank++)
 		for (size_t i = 0; i < n; i++)
 			if (verdict_rank(p[i].j.verdict) == rank)
 				ix[k++] = i;
@@ -292,12 +493,47 @@ static void reps_needed(char *buf, size_t len, size_t need)
 		snprintf(buf, len, "%zu per side", need);
 }
 
+/* the p column's header: the adjustment by name */
+static const char *p_header(const struct an_gate_opts *o)
+{
+	switch (o->adjust) {
+	case AN_ADJ_HOLM:
+		return "p (Holm)";
+	case AN_ADJ_BH:
+		return "p (BH)";
+	default:
+		return "p (unadjusted)";
+	}
+}
+
+/*
+ * The remark on a judged pair: what the interval says about the minimum
+ * effect when the verdict is a change, why a 0 = 0 is clean, and the
+ * repetitions an underpowered one would need.
+ */
+static const char *remark(char *buf, size_t len, const struct pair *q,
+			  const struct an_gate_opts *o)
+{
+	const struct an_judgement *j = &q->j;
+	char says[96] = "", need[32];
+
+	if (j->verdict == AN_REGRESSED || j->verdict == AN_IMPROVED)
+		interval_says(says, sizeof(says), j, o);
+	else if (j->why)
+		snprintf(says, sizeof(says), "%s", j->why);
+	reps_needed(need, sizeof(need), j->need);
+	snprintf(buf, len, "%s%s%s%s%s", says,
+		 *says && underpowered(q) ? "; " : "",
+		 underpowered(q) ? "underpowered (needs " : "",
+		 underpowered(q) ? need : "", underpowered(q) ? ")" : "");
+	return buf;
+}
+
 static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 			const struct an_gate_opts *o, const char *ra,
-			const char *rb, int code)
+			const char *rb, int code, const char *design)
 {
-	static const char *const codes[] = { "clean", "regression", "cannot judge" };
-	char cfg[256], msg[512], ratio[64], tot[128], need[32];
+	char cfg[256], msg[1024], ratio[64], tot[160], adj[128], note[192];
 	size_t *ix = report_order(p, n);
 	struct an_table t;
 	struct tally tl;
@@ -307,16 +543,17 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 		return -1;
 	count(p, n, &tl);
 	counts(tot, sizeof(tot), &tl, n);
+	an_adjust_desc(adj, sizeof(adj), o, tl.judged);
 	an_table_init(&t, "lllrrrlrrl");
 	if (md)
-		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d): %s. Welch t-test on logs, one-sided in each metric's bad direction, Holm-adjusted over %s; a regression needs p <= %g and a change of at least %.1f%%.\n\n"
-			"| verdict | configuration | metric | baseline -> candidate | change | 95%% CI | p (Holm) | n |\n|---|---|---|---:|---:|---|---:|---|\n",
-			rb, ra, codes[code], code, tot, o->holm ? "the family" : "nothing",
-			o->alpha, o->min_effect * 100);
+		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d): %s. Welch t-test on logs, one-sided in each metric's bad direction, adjusted by %s; a regression needs an adjusted p <= %g and a change by a factor of at least %.1f%%. Replication: %s. Intervals: each end a one-sided bound at the level the adjustment gave that side.\n\n"
+			"| verdict | configuration | metric | baseline -> candidate | change | interval (adjusted) | %s | n |\n|---|---|---|---:|---:|---|---:|---|\n",
+			rb, ra, gate_word(code), code, tot, adj, o->alpha,
+			o->min_effect * 100, design, p_header(o));
 	else {
-		fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n",
-			rb, ra, o->alpha, o->min_effect * 100,
-			o->holm ? "Holm over all judged metrics" : "no multiplicity adjustment");
+		fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n"
+			"gate: replication: %s\n",
+			rb, ra, o->alpha, o->min_effect * 100, adj, design);
 		an_table_row(&t);
 		an_table_cell(&t, "verdict");
 		an_table_cell(&t, "configuration");
@@ -324,8 +561,8 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 		an_table_cell(&t, "baseline");
 		an_table_cell(&t, "candidate");
 		an_table_cell(&t, "change");
-		an_table_cell(&t, "95%% CI");
-		an_table_cell(&t, "p (Holm)");
+		an_table_cell(&t, "interval (adjusted)");
+		an_table_cell(&t, "%s", p_header(o));
 		an_table_cell(&t, "n");
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -336,7 +573,7 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 		char a[32], b[32];
 
 		config_name(cfg, sizeof(cfg), q);
-		if (j->verdict == AN_MISSING || j->verdict == AN_TOO_FEW) {
+		if (!judged(j->verdict)) {
 			explain(msg, sizeof(msg), q, o);
 			if (md) {
 				fprintf(f, "| %s | %s | %s | | | | | %s |\n",
@@ -360,20 +597,17 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 			continue;
 		}
 		snprintf(ratio, sizeof(ratio), "[%+.1f%%, %+.1f%%]",
-			 (j->welch.lo - 1) * 100, (j->welch.hi - 1) * 100);
+			 (j->lo - 1) * 100, (j->hi - 1) * 100);
 		an_fmt_unit(a, sizeof(a), stats_median(q->a->v, q->a->n),
 			    q->a->unit, metric);
 		an_fmt_unit(b, sizeof(b), stats_median(q->b->v, q->b->n),
 			    q->b->unit, metric);
-		reps_needed(need, sizeof(need), j->need);
+		remark(note, sizeof(note), q, o);
 		if (md) {
-			fprintf(f, "| %s | %s | %s | %s -> %s | %+.1f%% | %s | %.2g | %zu+%zu%s%s%s |\n",
+			fprintf(f, "| %s | %s | %s | %s -> %s | %+.1f%% | %s | %.2g | %zu+%zu%s%s |\n",
 				verdict_mark(j->verdict), cfg, metric, a, b,
 				(j->welch.ratio - 1) * 100, ratio, j->p_adj,
-				q->a->n, q->b->n,
-				underpowered(q) ? ", underpowered (needs " : "",
-				underpowered(q) ? need : "",
-				underpowered(q) ? ")" : "");
+				q->a->n, q->b->n, *note ? ", " : "", note);
 			continue;
 		}
 		an_table_row(&t);
@@ -386,16 +620,19 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 		an_table_cell(&t, "%s", ratio);
 		an_table_cell(&t, "%.2g", j->p_adj);
 		an_table_cell(&t, "%zu+%zu", q->a->n, q->b->n);
-		if (underpowered(q))
-			an_table_cell(&t, "underpowered (needs %s)", need);
+		if (*note)
+			an_table_cell(&t, "%s", note);
 	}
 	ret = md ? 0 : an_table_print(&t, f, "  ");
+	if (tl.judged && !md)
+		fprintf(f, "\ninterval (adjusted): each end is a one-sided bound at the confidence the adjustment gave its side; it lies beyond 0 exactly when the adjusted p on that side is <= %g.\n",
+			o->alpha);
 	if (tl.underpowered)
 		fprintf(f, "\nunderpowered (%zu of %zu series): at the dispersion these runs show, their repetitions would detect a change of %.1f%% with less than %.0f%% probability; in parentheses, the repetitions per side that would. A clean verdict on such a series is weak evidence that nothing changed.\n",
 			tl.underpowered, n,
 			o->min_effect * 100, o->power * 100);
 	if (!md)
-		fprintf(f, "gate: %s: %s\n", codes[code], tot);
+		fprintf(f, "gate: %s: %s\n", gate_word(code), tot);
 	an_table_free(&t);
 	free(ix);
 	return ret || ferror(f) ? -1 : 0;
@@ -408,30 +645,36 @@ static struct json_object *jnum(double v)
 
 /* The machine-readable report (schema iommubench.gate/1, docs/analysis.md). */
 static int write_json(const char *path, const struct pair *p, size_t n,
-		      const struct an_gate_opts *o, const char *ra,
-		      const char *rb, const char *ka, const char *kb, int code)
+		      const struct an_gate_opts *o, const struct side *A,
+		      const struct side *B, const char *ka, const char *kb,
+		      int code, enum design dz, const char *noise)
 {
-	static const char *const codes[] = { "clean", "regression", "cannot judge" };
 	struct json_object *root = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
-	char msg[512];
+	char msg[1024];
 	int ret;
 
 	json_object_object_add(root, "schema", json_object_new_string("iommubench.gate/1"));
-	json_object_object_add(root, "baseline", json_object_new_string(ra));
-	json_object_object_add(root, "candidate", json_object_new_string(rb));
+	json_object_object_add(root, "baseline", json_object_new_string(A->run.id));
+	json_object_object_add(root, "candidate", json_object_new_string(B->run.id));
 	json_object_object_add(root, "baseline_kernel", ka ? json_object_new_string(ka) : NULL);
 	json_object_object_add(root, "candidate_kernel", kb ? json_object_new_string(kb) : NULL);
-	json_object_object_add(root, "verdict", json_object_new_string(codes[code]));
+	json_object_object_add(root, "verdict", json_object_new_string(gate_word(code)));
 	json_object_object_add(root, "exit", json_object_new_int(code));
 	json_object_object_add(root, "alpha", json_object_new_double(o->alpha));
 	json_object_object_add(root, "min_effect", json_object_new_double(o->min_effect));
-	json_object_object_add(root, "holm", json_object_new_boolean(o->holm));
+	json_object_object_add(root, "holm", json_object_new_boolean(o->adjust == AN_ADJ_HOLM));
+	json_object_object_add(root, "adjustment", json_object_new_string(an_adjust_names[o->adjust]));
+	json_object_object_add(root, "replication", json_object_new_string(design_names[dz]));
+	json_object_object_add(root, "clock_baseline", json_object_new_string(A->clock));
+	json_object_object_add(root, "clock_candidate", json_object_new_string(B->clock));
+	json_object_object_add(root, "noise", dz == D_NOISE ? json_object_new_string(noise) : NULL);
 	for (size_t i = 0; i < n; i++) {
 		const struct an_judgement *j = &p[i].j;
 		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
 		struct json_object *e = json_object_new_object();
-		bool judged = j->verdict != AN_MISSING && j->verdict != AN_TOO_FEW;
+		bool done = judged(j->verdict);
+		bool decided = j->verdict == AN_REGRESSED || j->verdict == AN_IMPROVED;
 
 		for (int d = AN_KERNEL; d < AN_NR_DIMS; d++)
 			json_object_object_add(e, an_dim_names[d],
@@ -448,12 +691,27 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 				       jnum(stats_median(p[i].a->v, p[i].a->n)) : NULL);
 		json_object_object_add(e, "median_candidate", p[i].b ?
 				       jnum(stats_median(p[i].b->v, p[i].b->n)) : NULL);
-		json_object_object_add(e, "ratio", judged ? jnum(j->welch.ratio) : NULL);
-		json_object_object_add(e, "ratio_lo", judged ? jnum(j->welch.lo) : NULL);
-		json_object_object_add(e, "ratio_hi", judged ? jnum(j->welch.hi) : NULL);
-		json_object_object_add(e, "p_worse", judged ? jnum(j->p_bad) : NULL);
-		json_object_object_add(e, "p_holm", judged ? jnum(j->p_adj) : NULL);
-		json_object_object_add(e, "reps_needed", judged || j->verdict == AN_TOO_FEW ?
+		json_object_object_add(e, "scale", done ? json_object_new_string(
+				       j->welch.raw ? "values" : "log") : NULL);
+		json_object_object_add(e, "ratio", done ? jnum(j->welch.ratio) : NULL);
+		json_object_object_add(e, "ratio_lo", done ? jnum(j->welch.lo) : NULL);
+		json_object_object_add(e, "ratio_hi", done ? jnum(j->welch.hi) : NULL);
+		json_object_object_add(e, "interval_lo", done ? jnum(j->lo) : NULL);
+		json_object_object_add(e, "interval_hi", done ? jnum(j->hi) : NULL);
+		json_object_object_add(e, "interval_level_lo", done ? jnum(j->level_lo) : NULL);
+		json_object_object_add(e, "interval_level_hi", done ? jnum(j->level_hi) : NULL);
+		json_object_object_add(e, "clears_min_effect", decided ?
+				       json_object_new_boolean(j->clears) : NULL);
+		json_object_object_add(e, "within_min_effect", done ?
+				       json_object_new_boolean(j->within) : NULL);
+		json_object_object_add(e, "p_worse", done ? jnum(j->p_bad) : NULL);
+		json_object_object_add(e, "p_adjusted", done ? jnum(j->p_adj) : NULL);
+		json_object_object_add(e, "p_holm", done && o->adjust == AN_ADJ_HOLM ?
+				       jnum(j->p_adj) : NULL);
+		json_object_object_add(e, "p_better", done ? jnum(j->p_good) : NULL);
+		json_object_object_add(e, "p_better_adjusted", done ? jnum(j->p_adj_good) : NULL);
+		json_object_object_add(e, "between_run_sd", done ? jnum(p[i].tau) : NULL);
+		json_object_object_add(e, "reps_needed", done || j->verdict == AN_TOO_FEW ?
 				       json_object_new_int64(j->need == SIZE_MAX ? -1 :
 							     (int64_t)j->need) : NULL);
 		explain(msg, sizeof(msg), &p[i], o);
@@ -464,39 +722,6 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 	ret = json_write_file(path, root);
 	json_object_put(root);
 	return ret;
-}
-
-int an_gate_opt(struct an_gate_opts *o, const char *name, const char *val)
-{
-	char *end = NULL;
-
-	if (!strcmp(name, "alpha")) {
-		o->alpha = strtod(val, &end);
-		if (*end || !(o->alpha > 0 && o->alpha < 0.5)) {
-			pr_err("--alpha %s: a number in (0, 0.5)", val);
-			return -1;
-		}
-	} else if (!strcmp(name, "min-effect")) {
-		o->min_effect = strtod(val, &end) / 100;
-		if (*end == '%')
-			end++;
-		if (*end || !(o->min_effect >= 0 && o->min_effect < 10)) {
-			pr_err("--min-effect %s: a percentage, e.g. 5", val);
-			return -1;
-		}
-	} else if (!strcmp(name, "min-reps")) {
-		o->min_n = strtoul(val, &end, 10);
-		if (*end || o->min_n < 2) {
-			pr_err("--min-reps %s: at least 2", val);
-			return -1;
-		}
-	} else if (!strcmp(name, "no-holm")) {
-		o->holm = false;
-	} else {
-		pr_err("--%s: not an option of the gate", name);
-		return -1;
-	}
-	return 0;
 }
 
 static void gate_usage(FILE *f)
@@ -511,15 +736,82 @@ static void gate_usage(FILE *f)
 		"                          only that kernel's series of the run (both may\n"
 		"                          name one run that interleaved two kernels)\n"
 		"  -m, --metric PATTERN    metrics to judge, a glob (repeatable; default all)\n"
-		"      --alpha X           family-wise false-alarm rate (default 0.05)\n"
-		"      --min-effect P      smallest change that counts, in %% (default 5)\n"
+		"      --noise FILE        between-run noise from A/A runs ('iommubench noise'):\n"
+		"                          needed to judge two separate runs on the host clock\n"
+		"      --alpha X           false-alarm rate of the family (default 0.05)\n"
+		"      --min-effect P      smallest change that counts, a factor in %% (default 5)\n"
 		"      --min-reps N        repetitions per side below which the gate refuses (default 5)\n"
+		"      --fdr               Benjamini-Hochberg (false discovery rate) instead of\n"
+		"                          Holm (family-wise error): for large families\n"
 		"      --no-holm           judge every metric at alpha on its own\n"
 		"      --junit FILE        JUnit XML\n"
 		"      --markdown FILE     Markdown summary\n"
 		"      --json FILE         machine-readable verdicts (iommubench.gate/1)\n"
 		"\n"
-		"exit status: 0 clean, 1 regression, 2 error or too few repetitions\n");
+		"exit status: 0 clean, 1 regression or a configuration that failed in the\n"
+		"candidate, 2 usage, 3 cannot judge (too few repetitions, a series missing\n"
+		"in the candidate, separate host-clock runs without --noise, an input it\n"
+		"could not read or an output it could not write)\n");
+}
+
+/* the configuration of @s in @side, or NULL */
+static const struct cfg *find_cfg(const struct side *side,
+				  const struct an_series *s, bool kernel)
+{
+	for (size_t i = 0; i < side->ncfg; i++) {
+		const struct cfg *c = &side->cfg[i];
+		int d = kernel ? AN_KERNEL : AN_IOMMU;
+
+		for (; d < AN_METRIC; d++)
+			if (strcmp(c->dim[d], s->dim[d]))
+				break;
+		if (d == AN_METRIC)
+			return c;
+	}
+	return NULL;
+}
+
+/* "boots interleaved in one run", and so on */
+static enum design replication(const struct side *A, const struct side *B,
+			       const struct an_noise *nz, char *buf,
+			       size_t len)
+{
+	if (!strcmp(A->run.dir, B->run.dir)) {
+		snprintf(buf, len, "boots of both sides interleaved in run %s: no between-run noise%s",
+			 A->run.id, nz->path ? " (--noise not needed, not used)" : "");
+		return D_INTERLEAVED;
+	}
+	if (strcmp(A->clock, B->clock)) {
+		snprintf(buf, len, "baseline timed by the %s clock, candidate by %s: not comparable",
+			 A->clock, B->clock);
+		return D_CLOCKS;
+	}
+	if (str_has_prefix(A->clock, "icount")) {
+		snprintf(buf, len, "two runs on the %s clock (guest time counts instructions): no between-run noise%s",
+			 A->clock, nz->path ? " (--noise not needed, not used)" : "");
+		return D_ICOUNT;
+	}
+	if (nz->path) {
+		snprintf(buf, len, "two separate runs on the %s clock; between-run noise from %s",
+			 A->clock, nz->path);
+		return D_NOISE;
+	}
+	snprintf(buf, len, "two separate runs on the %s clock and no estimate of the noise between runs (--noise)",
+		 A->clock);
+	return D_UNKNOWN;
+}
+
+/* why a pair with no noise estimate could not be judged */
+static const char *no_noise_why(enum design dz)
+{
+	switch (dz) {
+	case D_CLOCKS:
+		return "the runs were timed by different clocks";
+	case D_NOISE:
+		return "two separate runs and no between-run noise for this metric in the --noise file";
+	default:
+		return "two separate runs on the host clock and no estimate of the noise between them (--noise FILE from 'iommubench noise' on A/A runs; or interleave both sides in one run)";
+	}
 }
 
 int cmd_gate(int argc, char **argv)
@@ -533,6 +825,8 @@ int cmd_gate(int argc, char **argv)
 		{ "min-effect", required_argument, NULL, 'E' },
 		{ "min-reps", required_argument, NULL, 'N' },
 		{ "no-holm", no_argument, NULL, 'H' },
+		{ "fdr", no_argument, NULL, 'F' },
+		{ "noise", required_argument, NULL, 'n' },
 		{ "junit", required_argument, NULL, 'j' },
 		{ "markdown", required_argument, NULL, 'M' },
 		{ "json", required_argument, NULL, 'J' },
@@ -543,17 +837,18 @@ int cmd_gate(int argc, char **argv)
 	};
 	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
 	const char *root = NULL, *ra = NULL, *rb = NULL, *junit = NULL, *md = NULL;
-	const char *jpath = NULL, *ka = NULL, *kb = NULL;
-	char *la = NULL, *lb = NULL;
+	const char *jpath = NULL, *ka = NULL, *kb = NULL, *npath = NULL;
+	char *la = NULL, *lb = NULL, design[512];
 	struct side A, B;
+	struct an_noise nz = { 0 };
 	struct pair *p = NULL;
-	size_t np = 0, judged = 0;
-	const double **va = NULL, **vb = NULL;
-	size_t *na = NULL, *nb = NULL;
-	bool *hi = NULL, match_kernel;
+	size_t np = 0, judged_n = 0;
+	struct an_pair_in *in = NULL;
 	struct an_judgement *jj = NULL;
+	enum design dz;
 	char *pat[64];
 	size_t npat = 0;
+	bool match_kernel;
 	int ch, li = 0, code = GATE_ERROR;
 
 	while ((ch = getopt_long(argc, argv, "r:a:b:m:h", opts, &li)) != -1) {
@@ -570,7 +865,7 @@ int cmd_gate(int argc, char **argv)
 		case 'm':
 			if (npat == ARRAY_SIZE(pat)) {
 				pr_err("too many --metric");
-				return GATE_ERROR;
+				return EXIT_USAGE;
 			}
 			pat[npat++] = optarg;
 			break;
@@ -578,8 +873,12 @@ int cmd_gate(int argc, char **argv)
 		case 'E':
 		case 'N':
 		case 'H':
+		case 'F':
 			if (an_gate_opt(&o, opts[li].name, optarg))
-				return GATE_ERROR;
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			npath = optarg;
 			break;
 		case 'j':
 			junit = optarg;
@@ -601,22 +900,33 @@ int cmd_gate(int argc, char **argv)
 			return 0;
 		default:
 			gate_usage(stderr);
-			return GATE_ERROR;
+			return EXIT_USAGE;
 		}
 	}
 	if (!ra || !rb || optind != argc) {
 		gate_usage(stderr);
-		return GATE_ERROR;
+		return EXIT_USAGE;
 	}
 	memset(&A, 0, sizeof(A));
 	memset(&B, 0, sizeof(B));
-	if (load_side(&A, ra, root, ka) || load_side(&B, rb, root, kb))
+	if (npath && an_noise_load(npath, &nz))
 		goto out;
+	if (load_side(&A, ra, root, ka, true) || load_side(&B, rb, root, kb, false))
+		goto out;
+	/* a pattern that matches nothing of the baseline is a typo, said so */
+	if (an_filter_metrics(&A.ds, pat, npat))
+		goto out;
+	dz = replication(&A, &B, &nz, design, sizeof(design));
+	if (dz == D_NOISE && strcmp(nz.clock, A.clock)) {
+		pr_err("%s: noise measured on the %s clock, the runs are on %s",
+		       nz.path, nz.clock, A.clock);
+		goto out;
+	}
 	/* one kernel each: the candidate kernel against the baseline kernel */
-	match_kernel = !(nkernels(&A.ds) == 1 && nkernels(&B.ds) == 1);
+	match_kernel = !(nkernels(&A.ds) <= 1 && nkernels(&B.ds) <= 1);
 	an_sort(&A.ds, AN_POLICY);
 	an_sort(&B.ds, AN_POLICY);
-	p = calloc(A.ds.n + B.ds.n, sizeof(*p));
+	p = calloc(A.ds.n + B.ds.n + 1, sizeof(*p));
 	if (!p)
 		goto out;
 	/* merge-join: both sides are sorted in the same key order */
@@ -624,75 +934,111 @@ int cmd_gate(int argc, char **argv)
 		const struct an_series *sa = i < A.ds.n ? &A.ds.s[i] : NULL;
 		const struct an_series *sb = k < B.ds.n ? &B.ds.s[k] : NULL;
 		int r = !sa ? 1 : !sb ? -1 : an_key_cmp(sa, sb, AN_POLICY, match_kernel);
+		struct pair *q = &p[np];
 
 		if (r <= 0)
 			i++;
 		if (r >= 0)
 			k++;
-		if ((r <= 0 && !selected(sa, pat, npat)) ||
-		    (r > 0 && !selected(sb, pat, npat)))
+		/* the baseline is filtered already; a new series may not be */
+		if (r > 0 && !an_metric_selected(sb->dim[AN_METRIC], pat, npat))
 			continue;
-		p[np].a = r <= 0 ? sa : NULL;
-		p[np].b = r >= 0 ? sb : NULL;
-		p[np++].j.verdict = r ? AN_MISSING : AN_CLEAN;
+		q->a = r <= 0 ? sa : NULL;
+		q->b = r >= 0 ? sb : NULL;
+		q->tau = NAN;
+		q->j.verdict = AN_CLEAN;
+		if (r > 0) {
+			q->j.verdict = AN_NEW;
+		} else if (r < 0) {
+			/* fail closed: the candidate lost what the baseline had */
+			const struct cfg *c = find_cfg(&B, sa, match_kernel);
+
+			q->j.verdict = c && !c->ok && c->failed ? AN_FAILED : AN_MISSING;
+			q->failed = c;
+		}
+		np++;
 	}
-	va = calloc(np + 1, sizeof(*va));
-	vb = calloc(np + 1, sizeof(*vb));
-	na = calloc(np + 1, sizeof(*na));
-	nb = calloc(np + 1, sizeof(*nb));
-	hi = calloc(np + 1, sizeof(*hi));
-	jj = calloc(np + 1, sizeof(*jj));
-	if (!va || !vb || !na || !nb || !hi || !jj)
+	in = calloc(np, sizeof(*in));
+	jj = calloc(np, sizeof(*jj));
+	if (!in || !jj)
 		goto out;
 	for (size_t i = 0; i < np; i++) {
-		if (p[i].j.verdict == AN_MISSING)
+		const struct an_noise_metric *nm;
+		struct an_pair_in *x = &in[judged_n];
+
+		if (p[i].j.verdict != AN_CLEAN)
 			continue;
-		va[judged] = p[i].a->v;
-		na[judged] = p[i].a->n;
-		vb[judged] = p[i].b->v;
-		nb[judged] = p[i].b->n;
-		hi[judged++] = an_higher_is_better(p[i].a->dim[AN_METRIC],
-						   p[i].a->unit);
+		x->a = p[i].a->v;
+		x->na = p[i].a->n;
+		x->b = p[i].b->v;
+		x->nb = p[i].b->n;
+		x->higher = an_higher_is_better(p[i].a->dim[AN_METRIC],
+						p[i].a->unit);
+		x->tau = NAN;
+		x->tau_df = INFINITY;
+		if (dz == D_INTERLEAVED || dz == D_ICOUNT) {
+			x->tau = 0;
+		} else if (dz == D_NOISE) {
+			nm = an_noise_find(&nz, p[i].a->dim[AN_METRIC]);
+			if (nm) {
+				x->tau = nm->tau;
+				x->tau_df = nm->runs - 1;
+			}
+		}
+		p[i].tau = x->tau;
+		judged_n++;
 	}
-	if (!judged) {
-		pr_err("no metric of %s has a counterpart in %s%s", rb, ra,
-		       npat ? " (among the --metric patterns)" : "");
-		goto out;
-	}
-	if (an_judge(&o, judged, va, na, vb, nb, hi, jj))
+	if (an_judge(&o, judged_n, in, jj))
 		goto out;
 	code = GATE_CLEAN;
 	for (size_t i = 0, k = 0; i < np; i++) {
-		if (p[i].j.verdict == AN_MISSING)
-			continue;
-		p[i].j = jj[k++];
-		if (p[i].j.verdict == AN_REGRESSED)
+		if (p[i].j.verdict == AN_CLEAN) {
+			p[i].j = jj[k++];
+			if (p[i].j.verdict == AN_UNDECIDED && isnan(p[i].tau))
+				p[i].j.why = no_noise_why(dz);
+		}
+		if (p[i].j.verdict == AN_REGRESSED || p[i].j.verdict == AN_FAILED)
 			code = GATE_REGRESSED;
 	}
-	for (size_t i = 0; i < np; i++)
-		if (p[i].j.verdict == AN_TOO_FEW && code == GATE_CLEAN) {
+	for (size_t i = 0; i < np && code == GATE_CLEAN; i++) {
+		switch (p[i].j.verdict) {
+		case AN_TOO_FEW:
 			pr_err("too few repetitions to judge: the gate needs at least %zu per side (see the REFUSED lines)",
 			       o.min_n);
 			code = GATE_ERROR;
+			break;
+		case AN_MISSING:
+			pr_err("cannot judge: the candidate lacks series of the baseline (see the MISSING lines)");
+			code = GATE_ERROR;
+			break;
+		case AN_UNDECIDED:
+			pr_err("cannot judge: %s", p[i].j.why);
+			code = GATE_ERROR;
+			break;
+		default:
+			break;
 		}
+	}
 	/* name the kernels when one run holds both sides */
 	la = ka ? xasprintf("%s (kernel %s)", A.run.id, ka) : strdup(A.run.id);
 	lb = kb ? xasprintf("%s (kernel %s)", B.run.id, kb) : strdup(B.run.id);
-	print_report(stdout, false, p, np, &o, la, lb, code);
-	/* each file whole or not at all; a failed one is an error */
+	print_report(stdout, false, p, np, &o, la, lb, code, design);
+	/* each file whole or not at all; a failed one leaves no verdict */
 	if (md) {
 		struct afile af;
 		FILE *f = afile_open(&af, md);
 
-		if (f)
-			print_report(f, true, p, np, &o, la, lb, code);
+		if (f && print_report(f, true, p, np, &o, la, lb, code, design)) {
+			afile_abort(&af);
+			f = NULL;
+		}
 		if (!f || afile_commit(&af)) {
 			pr_err("--markdown %s: %s", md, strerror(errno));
 			code = GATE_ERROR;
 		}
 	}
-	if (jpath && write_json(jpath, p, np, &o, A.run.id, B.run.id, ka, kb,
-				code)) {
+	if (jpath && write_json(jpath, p, np, &o, &A, &B, ka, kb, code, dz,
+				nz.path)) {
 		pr_err("--json %s: %s", jpath, strerror(errno));
 		code = GATE_ERROR;
 	}
@@ -701,7 +1047,7 @@ int cmd_gate(int argc, char **argv)
 		FILE *f = afile_open(&af, junit);
 
 		if (f)
-			print_junit(f, p, np, &o, la, lb);
+			print_junit(f, p, np, &o, la, lb, design);
 		if (!f || afile_commit(&af)) {
 			pr_err("--junit %s: %s", junit, strerror(errno));
 			code = GATE_ERROR;
@@ -712,13 +1058,10 @@ int cmd_gate(int argc, char **argv)
 out:
 	free(la);
 	free(lb);
-	free(va);
-	free(vb);
-	free(na);
-	free(nb);
-	free(hi);
+	free(in);
 	free(jj);
 	free(p);
+	an_noise_free(&nz);
 	free_side(&A);
 	free_side(&B);
 	return code;

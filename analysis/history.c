@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * history.c - 'iommubench history': one metric per kernel commit across
- * every run of the index, with change points
+ * history.c - 'iommubench history': a metric (or the metrics a glob
+ * matches) per kernel commit across every run of the index, with change
+ * points
  *
- * Change points: a sliding-window two-sample test.  At every boundary
- * between consecutive commits, the repetitions of the W commits before it
- * are compared with those of the W commits after it by Welch's t-test on
- * the logarithms (two-sided), Holm-adjusted over the boundaries of the
- * line; a boundary is a change point when the adjusted p <= alpha, the
- * ratio moved by at least min_effect, and it has the largest |t| among
- * the candidate boundaries within W of it.  Why not e-divisive: see
- * docs/analysis.md.
+ * One value per commit: the median of its repetitions, or, with
+ * --baseline-kernel K, the median of its repetitions each divided by the
+ * median of K's repetitions in the same run (the paired ratio of runs that
+ * interleave a reference kernel's boots with the commit's).  The
+ * repetitions of one run are not independent evidence about a commit --
+ * they share the run's offset -- so they are reduced to one value before
+ * any test.
+ *
+ * Change points: e-divisive means (stats_edivisive()) on the logarithms of
+ * those values, each split accepted by a permutation test.  A change point
+ * is strong when its p <= --alpha and the values moved by a factor of at
+ * least 1 + --min-effect between the segments around it; weak when it was
+ * found at --weak-alpha but is not strong.  docs/analysis.md says why.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +32,28 @@
 #include "log.h"
 #include "util.h"
 #include "exitcodes.h"
+#include "opt.h"
 
 struct hopts {
-	const char *metric;
+	char *metric;			/* a metric, or a glob of metrics */
 	char *kernels[32];
 	size_t nkernels;
 	const char *policy;
 	const char *iommu;
 	const char *workload;
-	size_t window;
+	const char *base_kernel;	/* --baseline-kernel: paired ratios */
+	bool several;			/* --metric matched several metrics */
 	double alpha;
+	double weak_alpha;
 	double min_effect;
+	size_t perms;
+	uint64_t seed;
 	const char *plot_dir;
 	enum an_format fmt;
 };
+
+/* segments shorter than this are not split off: one commit is no change */
+#define HIST_MIN_SEGMENT	2
 
 static bool kernel_selected(const struct hopts *o, const char *kernel,
 			    const char *release, const char *version)
@@ -53,16 +68,40 @@ static bool kernel_selected(const struct hopts *o, const char *kernel,
 	return false;
 }
 
-static int load_history(sqlite3 *db, const struct hopts *o,
-			struct an_dataset *ds)
+static bool kernel_is(const char *want, const char *kernel,
+		      const char *release, const char *version)
 {
+	return (kernel && !strcmp(kernel, want)) ||
+	       (release && !strcmp(release, want)) ||
+	       (version && !strcmp(version, want));
+}
+
+/*
+ * One row of the metric: a cell's value with its configuration, commit
+ * key and run.  @base: the row is of the --baseline-kernel.
+ */
+typedef int (*row_fn)(void *arg, const char *const dim[], const char *unit,
+		      const char *key, const char *run, bool base,
+		      double value);
+
+static int scan(sqlite3 *db, const struct hopts *o, row_fn fn, void *arg)
+{
+	/* a metric's name finds its rows by the index; a glob reads them all */
+	bool glob = strpbrk(o->metric, "*?[\\") != NULL;
 	sqlite3_stmt *st;
-	double row = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
+	if (sqlite3_prepare_v2(db, glob ?
 		"SELECT c.kernel, c.iommu, c.policy, c.workload, m.metric, m.unit,"
-		" m.value, c.kernel_commit, c.kernel_version, c.kernel_release"
+		" m.value, c.kernel_commit, c.kernel_version, c.kernel_release, c.run_id"
+		" FROM metrics m JOIN cells c ON c.run_id = m.run_id AND c.cell_id = m.cell_id"
+		" JOIN runs r ON r.run_id = c.run_id"
+		" WHERE ?1 IS NOT NULL AND c.status = 'ok'"
+		"  AND (?2 IS NULL OR c.policy = ?2) AND (?3 IS NULL OR c.iommu = ?3)"
+		"  AND (?4 IS NULL OR c.workload = ?4)"
+		" ORDER BY r.started, r.run_id, c.seq" :
+		"SELECT c.kernel, c.iommu, c.policy, c.workload, m.metric, m.unit,"
+		" m.value, c.kernel_commit, c.kernel_version, c.kernel_release, c.run_id"
 		" FROM metrics m JOIN cells c ON c.run_id = m.run_id AND c.cell_id = m.cell_id"
 		" JOIN runs r ON r.run_id = c.run_id"
 		" WHERE m.metric = ?1 AND c.status = 'ok'"
@@ -79,108 +118,213 @@ static int load_history(sqlite3 *db, const struct hopts *o,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *dim[AN_NR_DIMS], *commit, *ver, *rel;
 		char key[256];
-		struct an_series *s;
+		bool base;
 
 		for (int d = 0; d < AN_NR_DIMS; d++)
 			dim[d] = (const char *)sqlite3_column_text(st, d);
+		if (glob && !an_metric_selected(dim[AN_METRIC], &o->metric, 1))
+			continue;
 		commit = (const char *)sqlite3_column_text(st, 7);
 		ver = (const char *)sqlite3_column_text(st, 8);
 		rel = (const char *)sqlite3_column_text(st, 9);
-		if (!kernel_selected(o, dim[AN_KERNEL], rel, ver))
+		base = o->base_kernel &&
+		       kernel_is(o->base_kernel, dim[AN_KERNEL], rel, ver);
+		if (!base && !kernel_selected(o, dim[AN_KERNEL], rel, ver))
 			continue;
 		/* a commit when the kernel has one, else its package version */
 		snprintf(key, sizeof(key), "%s", commit && *commit ? commit :
 			 ver && *ver ? ver : rel ? rel : dim[AN_KERNEL]);
 		/* the line is (iommu, policy, workload): the kernel is the x axis */
 		dim[AN_KERNEL] = "*";
-		s = an_add(ds, dim, (const char *)sqlite3_column_text(st, 5), key,
-			   sqlite3_column_double(st, 6));
-		if (!s) {
+		if (fn(arg, dim, (const char *)sqlite3_column_text(st, 5), key,
+		       (const char *)sqlite3_column_text(st, 10), base,
+		       sqlite3_column_double(st, 6))) {
 			sqlite3_finalize(st);
 			return -1;
 		}
-		if (row < s->order)
-			s->order = row;
-		row++;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* the pooled values of points [from, to) */
-static size_t pool(struct an_series *const *pt, size_t from, size_t to,
-		   double *buf)
-{
-	size_t n = 0;
-
-	for (size_t i = from; i < to; i++) {
-		memcpy(buf + n, pt[i]->v, pt[i]->n * sizeof(double));
-		n += pt[i]->n;
+	if (rc != SQLITE_DONE) {
+		pr_err("index: %s", sqlite3_errmsg(db));
+		return -1;
 	}
-	return n;
+	return 0;
 }
 
-struct cp {
-	double t;
-	double p;
-	double ratio;
-	bool change;
+struct load {
+	struct an_dataset *ds;		/* the points: one series per commit */
+	struct an_dataset base;		/* --baseline-kernel: one per run */
+	double *base_median;		/* of base.s[i] */
+	double row;
+	size_t unpaired;		/* values of runs without the baseline */
 };
 
-static int change_points(struct an_series *const *pt, size_t n,
-			 const struct hopts *o, struct cp *cp)
+static int add_point(struct load *l, const char *const dim[],
+		     const char *unit, const char *key, double v)
 {
-	size_t total = 0, m = 0;
-	double *a, *b, *p;
+	struct an_series *s = an_add(l->ds, dim, unit, key, v);
 
-	for (size_t i = 0; i < n; i++)
-		total += pt[i]->n;
-	a = malloc((total + 1) * sizeof(*a));
-	b = malloc((total + 1) * sizeof(*b));
-	p = malloc((n + 1) * sizeof(*p));
-	if (!a || !b || !p) {
-		free(a);
-		free(b);
-		free(p);
+	if (!s)
+		return -1;
+	if (l->row < s->order)
+		s->order = l->row;
+	l->row++;
+	return 0;
+}
+
+static int row_plain(void *arg, const char *const dim[], const char *unit,
+		     const char *key, const char *run, bool base, double v)
+{
+	(void)run;
+	(void)base;
+	return add_point(arg, dim, unit, key, v);
+}
+
+/* pass 1 of the paired history: the baseline kernel's values per run */
+static int row_base(void *arg, const char *const dim[], const char *unit,
+		    const char *key, const char *run, bool base, double v)
+{
+	struct load *l = arg;
+
+	(void)key;
+	if (!base)
+		return 0;
+	return an_add(&l->base, dim, unit, run, v) ? 0 : -1;
+}
+
+/* pass 2: every other kernel's values over that median of their run */
+static int row_paired(void *arg, const char *const dim[], const char *unit,
+		      const char *key, const char *run, bool base, double v)
+{
+	struct load *l = arg;
+
+	(void)unit;	/* a ratio has none */
+	if (base)
+		return 0;
+	for (size_t i = 0; i < l->base.n; i++) {
+		const struct an_series *b = &l->base.s[i];
+
+		if (strcmp(b->commit, run) ||
+		    strcmp(b->dim[AN_METRIC], dim[AN_METRIC]) ||
+		    strcmp(b->dim[AN_IOMMU], dim[AN_IOMMU]) ||
+		    strcmp(b->dim[AN_POLICY], dim[AN_POLICY]) ||
+		    strcmp(b->dim[AN_WORKLOAD], dim[AN_WORKLOAD]))
+			continue;
+		if (!(l->base_median[i] > 0))
+			break;
+		return add_point(l, dim, "ratio", key, v / l->base_median[i]);
+	}
+	l->unpaired++;
+	return 0;
+}
+
+static int load_history(sqlite3 *db, const struct hopts *o,
+			struct an_dataset *ds)
+{
+	struct load l = { .ds = ds };
+	int ret = -1;
+
+	an_dataset_init(&l.base);
+	if (!o->base_kernel)
+		return scan(db, o, row_plain, &l);
+	if (scan(db, o, row_base, &l))
+		goto out;
+	if (!l.base.n) {
+		pr_err("no ok cell of kernel %s has metric %s: nothing to take ratios to",
+		       o->base_kernel, o->metric);
+		goto out;
+	}
+	l.base_median = malloc(l.base.n * sizeof(*l.base_median));
+	if (!l.base_median)
+		goto out;
+	for (size_t i = 0; i < l.base.n; i++)
+		l.base_median[i] = stats_median(l.base.s[i].v, l.base.s[i].n);
+	if (scan(db, o, row_paired, &l))
+		goto out;
+	if (l.unpaired)
+		pr_warn("%zu values left out: their run has no ok cell of kernel %s in the same configuration",
+			l.unpaired, o->base_kernel);
+	ret = 0;
+out:
+	free(l.base_median);
+	an_dataset_free(&l.base);
+	return ret;
+}
+
+/* what history found at a point */
+enum cp_kind {
+	CP_NONE,
+	CP_WEAK,
+	CP_STRONG,
+};
+
+static const char *const cp_names[] = { "", "weak", "strong" };
+
+struct cp {
+	enum cp_kind kind;
+	double p;
+	double ratio;		/* median of the segment after / before */
+};
+
+/* the median of points [from, to) */
+static double seg_median(const double *val, size_t from, size_t to)
+{
+	return stats_median(val + from, to - from);
+}
+
+static int change_points(const double *val, size_t n, const struct hopts *o,
+			 uint64_t seed, struct cp *cp)
+{
+	struct stats_cp *found = calloc(n + 1, sizeof(*found));
+	double *x = malloc((n + 1) * sizeof(*x)), min_log;
+	bool logs = true;
+	int k;
+
+	if (!found || !x) {
+		free(found);
+		free(x);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t lo = i > o->window ? i - o->window : 0;
-		size_t hi = i + o->window < n ? i + o->window : n;
-		size_t na, nb;
-		struct stats_welch w;
-
-		cp[i] = (struct cp){ .t = 0, .p = 1, .ratio = NAN };
-		if (!i)
-			continue;
-		na = pool(pt, lo, i, a);
-		nb = pool(pt, i, hi, b);
-		if (stats_welch_log(a, na, b, nb, 0.95, &w))
-			continue;
-		cp[i].t = w.t;
-		cp[i].p = 2 * fmin(w.p_greater, w.p_less);
-		cp[i].ratio = w.ratio;
+		cp[i] = (struct cp){ .kind = CP_NONE, .p = NAN, .ratio = NAN };
+		logs &= val[i] > 0;
 	}
-	for (size_t i = 1; i < n; i++)
-		p[m++] = cp[i].p;
-	stats_holm(p, m);
-	for (size_t i = 1; i < n; i++)
-		cp[i].p = p[i - 1];
-	for (size_t i = 1; i < n; i++) {
-		bool best = cp[i].p <= o->alpha &&
-			    fabs(cp[i].ratio - 1) >= o->min_effect;
-
-		for (size_t j = i > o->window ? i - o->window : 1;
-		     best && j < n && j <= i + o->window; j++)
-			if (j != i && cp[j].p <= o->alpha &&
-			    fabs(cp[j].t) > fabs(cp[i].t))
-				best = false;
-		cp[i].change = best;
+	/* on logs: a halving and a doubling are the same distance */
+	for (size_t i = 0; i < n; i++)
+		x[i] = logs ? log(val[i]) : val[i];
+	k = stats_edivisive(x, n, HIST_MIN_SEGMENT, o->weak_alpha, o->perms,
+			    seed, found, n);
+	if (k < 0) {
+		free(found);
+		free(x);
+		return -1;
 	}
-	free(a);
-	free(b);
-	free(p);
+	min_log = log1p(o->min_effect) - 1e-12;
+	for (int i = 0; i < k; i++) {
+		size_t at = found[i].at;
+		size_t from = i ? found[i - 1].at : 0;
+		size_t to = i + 1 < k ? found[i + 1].at : n;
+		double before = seg_median(val, from, at);
+		double after = seg_median(val, at, to);
+		struct cp *c = &cp[at];
+
+		c->p = found[i].p;
+		c->ratio = after / before;
+		c->kind = c->p <= o->alpha && before > 0 && after > 0 &&
+			  fabs(log(c->ratio)) >= min_log ? CP_STRONG : CP_WEAK;
+	}
+	free(found);
+	free(x);
 	return 0;
+}
+
+/* a point's value: a median in its unit, a ratio (--baseline-kernel) bare */
+static const char *point_fmt(char *buf, size_t len, double v,
+			     const struct an_series *s, const struct hopts *o)
+{
+	if (o->base_kernel)
+		return an_fmt(buf, len, v);
+	return an_fmt_unit(buf, len, v, s->unit, s->dim[AN_METRIC]);
 }
 
 static int line_out(FILE *f, struct an_series *const *pt, size_t n,
@@ -191,29 +335,51 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 	struct cp *cp = calloc(n, sizeof(*cp));
 	const char **label = calloc(n, sizeof(*label));
 	bool *mark = calloc(n, sizeof(*mark));
+	double *val = calloc(n + 1, sizeof(*val));
 	const struct an_series *s = pt[0];
 	struct json_object *jl = NULL, *jp = NULL;
-	char a[32], b[32], c[32], name[256], title[256];
+	char a[32], b[32], c[32], name[256], title[256], line[256];
 	struct an_table t;
 	int ret = -1;
 
 	an_table_init(&t, "rlrrlrl");
-	if (!ci || !cp || !label || !mark || change_points(pt, n, o, cp))
+	if (!ci || !cp || !label || !mark || !val)
+		goto out;
+	/* one value per commit */
+	for (size_t i = 0; i < n; i++) {
+		stats_median_ci(pt[i]->v, pt[i]->n, 0.95, 1, &ci[i]);
+		val[i] = ci[i].est;
+	}
+	/* a line's permutations do not depend on the other lines */
+	snprintf(line, sizeof(line), "%s/%s/%s", s->dim[AN_IOMMU],
+		 s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
+	if (change_points(val, n, o, o->seed ^ str_hash(line, STR_HASH_INIT), cp))
 		goto out;
 	if (o->fmt == AN_TEXT) {
-		fprintf(f, "\n%s / %s / %s\n", s->dim[AN_IOMMU],
+		if (o->several)
+			fprintf(f, "\n%s (%s%s%s is better): ", s->dim[AN_METRIC],
+				o->base_kernel ? "" : s->unit,
+				o->base_kernel ? "" : ", ",
+				an_higher_is_better(s->dim[AN_METRIC],
+						    o->base_kernel ? NULL : s->unit) ?
+				"higher" : "lower");
+		else
+			fputc('\n', f);
+		fprintf(f, "%s / %s / %s\n", s->dim[AN_IOMMU],
 			s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
 		an_table_row(&t);
 		an_table_cell(&t, "#");
 		an_table_cell(&t, "commit");
 		an_table_cell(&t, "n");
-		an_table_cell(&t, "median");
+		an_table_cell(&t, "%s", o->base_kernel ? "ratio" : "median");
 		an_table_cell(&t, "95%% CI");
 		an_table_cell(&t, "vs prev");
 	}
 	if (o->fmt == AN_JSON) {
 		jl = json_object_new_object();
 		jp = json_object_new_array();
+		json_object_object_add(jl, "metric", json_object_new_string(s->dim[AN_METRIC]));
+		json_object_object_add(jl, "unit", json_object_new_string(s->unit));
 		json_object_object_add(jl, "iommu", json_object_new_string(s->dim[AN_IOMMU]));
 		json_object_object_add(jl, "policy", json_object_new_string(s->dim[AN_POLICY]));
 		json_object_object_add(jl, "workload", json_object_new_string(s->dim[AN_WORKLOAD]));
@@ -223,47 +389,51 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		char commit[16];
 
-		stats_median_ci(pt[i]->v, pt[i]->n, 0.95, 1, &ci[i]);
 		label[i] = pt[i]->commit;
-		mark[i] = cp[i].change;
+		mark[i] = cp[i].kind == CP_STRONG;
 		snprintf(commit, sizeof(commit), "%.12s", pt[i]->commit);
 		if (o->fmt == AN_TEXT) {
-			const char *m = s->dim[AN_METRIC];
-
 			an_table_row(&t);
 			an_table_cell(&t, "%zu", i + 1);
 			an_table_cell(&t, "%s", commit);
 			an_table_cell(&t, "%zu", pt[i]->n);
-			an_table_cell(&t, "%s", an_fmt_unit(a, sizeof(a), ci[i].est,
-							    s->unit, m));
+			an_table_cell(&t, "%s", point_fmt(a, sizeof(a), ci[i].est, s, o));
 			an_table_cell(&t, "[%s, %s]",
-				      an_fmt_unit(b, sizeof(b), ci[i].lo, s->unit, m),
-				      an_fmt_unit(c, sizeof(c), ci[i].hi, s->unit, m));
+				      point_fmt(b, sizeof(b), ci[i].lo, s, o),
+				      point_fmt(c, sizeof(c), ci[i].hi, s, o));
 			if (i)
 				an_table_cell(&t, "%+.1f%%",
 					      (ci[i].est / ci[i - 1].est - 1) * 100);
 			else
 				an_table_cell(&t, "%s", "");
-			if (cp[i].change)
-				an_table_cell(&t, "<- change point: %+.1f%% (window %zu, Holm p %.2g)",
-					      (cp[i].ratio - 1) * 100, o->window,
-					      cp[i].p);
+			if (cp[i].kind)
+				an_table_cell(&t, "<- %s change point: %+.1f%% (p %.2g)",
+					      cp_names[cp[i].kind],
+					      (cp[i].ratio - 1) * 100, cp[i].p);
 		} else if (o->fmt == AN_CSV) {
-			fprintf(f, "%s,%s,%s,%s,%zu,%s,%zu,%.10g,%.10g,%.10g,%s,%.4g\n",
+			fprintf(f, "%s,%s,%s,%s,%zu,%s,%zu,%.10g,%.10g,%.10g,%s,",
 				s->dim[AN_METRIC], s->dim[AN_IOMMU], s->dim[AN_POLICY],
 				s->dim[AN_WORKLOAD], i + 1, pt[i]->commit, pt[i]->n,
-				ci[i].est, ci[i].lo, ci[i].hi,
-				cp[i].change ? "change" : "", i ? cp[i].p : 1.0);
+				ci[i].est, ci[i].lo, ci[i].hi, cp_names[cp[i].kind]);
+			if (cp[i].kind)
+				fprintf(f, "%.4g,%.6g", cp[i].p, cp[i].ratio);
+			else
+				fputc(',', f);
+			fputc('\n', f);
 		} else {
 			struct json_object *o2 = json_object_new_object();
 
 			json_object_object_add(o2, "commit", json_object_new_string(pt[i]->commit));
 			json_object_object_add(o2, "n", json_object_new_int64(pt[i]->n));
-			json_object_object_add(o2, "median", json_object_new_double(ci[i].est));
+			json_object_object_add(o2, "value", json_object_new_double(ci[i].est));
 			json_object_object_add(o2, "ci_lo", json_object_new_double(ci[i].lo));
 			json_object_object_add(o2, "ci_hi", json_object_new_double(ci[i].hi));
-			json_object_object_add(o2, "change_point", json_object_new_boolean(cp[i].change));
-			json_object_object_add(o2, "p_holm", i ? json_object_new_double(cp[i].p) : NULL);
+			json_object_object_add(o2, "change", cp[i].kind ?
+					       json_object_new_string(cp_names[cp[i].kind]) : NULL);
+			json_object_object_add(o2, "p", cp[i].kind ?
+					       json_object_new_double(cp[i].p) : NULL);
+			json_object_object_add(o2, "change_ratio", cp[i].kind ?
+					       json_object_new_double(cp[i].ratio) : NULL);
 			json_object_array_add(jp, o2);
 		}
 	}
@@ -295,6 +465,7 @@ out:
 	free(cp);
 	free(label);
 	free(mark);
+	free(val);
 	return ret;
 }
 
@@ -303,16 +474,37 @@ static void history_usage(FILE *f)
 	fprintf(f,
 		"usage: iommubench history --metric M [options]\n"
 		"\n"
-		"  -m, --metric M        the metric (as in 'iommubench compare')\n"
-		"  -r, --results DIR     results root (default: results)\n"
-		"  -k, --kernel K        only kernels with this spec, release or version\n"
-		"                        (repeatable)\n"
+		"  -m, --metric M          the metric, or a glob of metrics (as in\n"
+		"                          'iommubench compare'): a line per metric\n"
+		"  -r, --results DIR       results root (default: results)\n"
+		"  -k, --kernel K          only kernels with this spec, release or version\n"
+		"                          (repeatable)\n"
 		"      --policy P, --iommu I, --workload W   only these lines\n"
-		"      --window W        commits on each side of a boundary (default 3)\n"
-		"      --alpha X         change-point significance after Holm (default 0.05)\n"
-		"      --min-effect P    smallest change that counts, %% (default 5)\n"
-		"      --plot DIR        trend plots (gnuplot PNG, SVG, script) into DIR\n"
-		"      --format F        text (default), csv or json\n");
+		"      --baseline-kernel K one value per commit is its ratio to kernel K's\n"
+		"                          boots in the same run (runs that interleave K)\n"
+		"      --alpha X           strong change points: permutation p <= X (0.05)\n"
+		"      --weak-alpha X      weak change points: p <= X (default 0.1)\n"
+		"      --min-effect P      strong change points move by a factor of at least\n"
+		"                          P %% (default 5)\n"
+		"      --permutations N    permutations per test (default 999)\n"
+		"      --seed N            of the permutations (default 1)\n"
+		"      --plot DIR          trend plots (gnuplot PNG, SVG, script) into DIR\n"
+		"      --format F          text (default), csv or json\n");
+}
+
+/* a number in (@lo, @hi) from option @name's @val; -1 after saying why */
+static int num_opt(const char *name, const char *val, double lo, double hi,
+		   double *out)
+{
+	char *end;
+	double v = strtod(val, &end);
+
+	if (end == val || *end || !(v > lo && v < hi)) {
+		pr_err("--%s %s: a number between %g and %g", name, val, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 int cmd_history(int argc, char **argv)
@@ -324,24 +516,30 @@ int cmd_history(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "iommu", required_argument, NULL, 'I' },
 		{ "workload", required_argument, NULL, 'W' },
-		{ "window", required_argument, NULL, 'w' },
+		{ "baseline-kernel", required_argument, NULL, 'B' },
 		{ "alpha", required_argument, NULL, 'a' },
+		{ "weak-alpha", required_argument, NULL, 'w' },
 		{ "min-effect", required_argument, NULL, 'e' },
+		{ "permutations", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct hopts o = { .window = 3, .alpha = 0.05, .min_effect = 0.05 };
+	struct hopts o = { .alpha = 0.05, .weak_alpha = 0.1, .min_effect = 0.05,
+			   .perms = 999, .seed = 1 };
 	const char *root = "results";
 	struct json_object *jroot = NULL, *jlines = NULL;
 	char **plots = NULL;
 	size_t nplots = 0;
 	struct an_dataset ds;
 	sqlite3 *db;
-	int ch, ret = EXIT_ERROR;
+	double x;
+	long long ll;
+	int ch, li = 0, ret = EXIT_ERROR;
 
-	while ((ch = getopt_long(argc, argv, "m:r:k:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:r:k:h", opts, &li)) != -1) {
 		switch (ch) {
 		case 'm':
 			o.metric = optarg;
@@ -365,18 +563,31 @@ int cmd_history(int argc, char **argv)
 		case 'W':
 			o.workload = optarg;
 			break;
-		case 'w':
-			o.window = strtoul(optarg, NULL, 10);
-			if (!o.window) {
-				pr_err("--window: at least 1");
-				return EXIT_USAGE;
-			}
+		case 'B':
+			o.base_kernel = optarg;
 			break;
 		case 'a':
-			o.alpha = strtod(optarg, NULL);
+			if (num_opt(opts[li].name, optarg, 0, 1, &o.alpha))
+				return EXIT_USAGE;
+			break;
+		case 'w':
+			if (num_opt(opts[li].name, optarg, 0, 1, &o.weak_alpha))
+				return EXIT_USAGE;
 			break;
 		case 'e':
-			o.min_effect = strtod(optarg, NULL) / 100;
+			if (num_opt(opts[li].name, optarg, -1e-9, 1000, &x))
+				return EXIT_USAGE;
+			o.min_effect = x / 100;
+			break;
+		case 'n':
+			if (opt_parse_ll("--permutations", optarg, 19, 1000000, &ll))
+				return EXIT_USAGE;
+			o.perms = ll;
+			break;
+		case 's':
+			if (opt_parse_ll("--seed", optarg, 0, LLONG_MAX, &ll))
+				return EXIT_USAGE;
+			o.seed = ll;
 			break;
 		case 'p':
 			o.plot_dir = optarg;
@@ -398,8 +609,13 @@ int cmd_history(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!o.metric || optind != argc || !(o.alpha > 0 && o.alpha < 1)) {
+	if (!o.metric || optind != argc) {
 		history_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o.weak_alpha < o.alpha) {
+		pr_err("--weak-alpha %g is below --alpha %g: weak change points are the less certain ones",
+		       o.weak_alpha, o.alpha);
 		return EXIT_USAGE;
 	}
 	if (o.plot_dir && mkdir_p(o.plot_dir, 0755)) {
@@ -414,33 +630,62 @@ int cmd_history(int argc, char **argv)
 		goto out;
 	if (!ds.n) {
 		pr_err("no ok cell in %s/index.sqlite has metric %s%s", root, o.metric,
-		       o.nkernels || o.policy || o.iommu || o.workload ?
+		       o.nkernels || o.policy || o.iommu || o.workload || o.base_kernel ?
 		       " (with these filters)" : "");
 		goto out;
 	}
-	/* lines: (iommu, policy, workload); points in first-seen order */
+	/* lines: (metric, iommu, policy, workload); points in first-seen order */
 	an_sort(&ds, AN_KERNEL);
-	if (o.fmt == AN_TEXT)
-		printf("%s (%s, %s is better) per kernel commit; change points: Welch t on logs, %zu commits each side, Holm, alpha %g, min effect %.0f%%\n",
-		       o.metric, ds.s[0].unit,
-		       an_higher_is_better(o.metric, ds.s[0].unit) ? "higher" : "lower",
-		       o.window, o.alpha, o.min_effect * 100);
-	else if (o.fmt == AN_CSV)
-		printf("metric,iommu,policy,workload,index,commit,n,median,ci_lo,ci_hi,change,p_holm\n");
-	else {
+	for (size_t i = 1; i < ds.n; i++)
+		o.several |= ds.s[i].dim[AN_METRIC] != ds.s[0].dim[AN_METRIC];
+	if (o.fmt == AN_TEXT) {
+		const char *m = ds.s[0].dim[AN_METRIC];
+
+		if (o.several)
+			printf("%s: one line per metric, vIOMMU, policy and workload, ",
+			       o.metric);
+		if (o.base_kernel && o.several)
+			printf("per kernel commit as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
+			       o.base_kernel, o.base_kernel);
+		else if (o.several)
+			printf("per kernel commit (median of its repetitions)\n");
+		else if (o.base_kernel)
+			printf("%s (%s is better) per kernel commit, as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
+			       m, an_higher_is_better(m, NULL) ? "higher" : "lower",
+			       o.base_kernel, o.base_kernel);
+		else
+			printf("%s (%s, %s is better) per kernel commit (median of its repetitions)\n",
+			       m, ds.s[0].unit,
+			       an_higher_is_better(m, ds.s[0].unit) ? "higher" : "lower");
+		printf("change points: e-divisive means on the log of one value per commit, permutation test (%zu permutations, seed %llu); strong: p <= %g and a change by a factor of at least %.4g%%; weak: p <= %g\n",
+		       o.perms, (unsigned long long)o.seed, o.alpha,
+		       o.min_effect * 100, o.weak_alpha);
+	} else if (o.fmt == AN_CSV) {
+		printf("metric,iommu,policy,workload,index,commit,n,value,ci_lo,ci_hi,change,p,change_ratio\n");
+	} else {
 		jroot = json_object_new_object();
 		jlines = json_object_new_array();
-		json_object_object_add(jroot, "schema", json_object_new_string("iommubench.history/1"));
+		json_object_object_add(jroot, "schema", json_object_new_string("iommubench.history/2"));
 		json_object_object_add(jroot, "metric", json_object_new_string(o.metric));
-		json_object_object_add(jroot, "unit", json_object_new_string(ds.s[0].unit));
-		json_object_object_add(jroot, "window", json_object_new_int64(o.window));
+		json_object_object_add(jroot, "unit", o.several ? NULL :
+				       json_object_new_string(ds.s[0].unit));
+		json_object_object_add(jroot, "value", json_object_new_string(
+				       o.base_kernel ? "ratio" : "median"));
+		json_object_object_add(jroot, "baseline_kernel", o.base_kernel ?
+				       json_object_new_string(o.base_kernel) : NULL);
+		json_object_object_add(jroot, "alpha", json_object_new_double(o.alpha));
+		json_object_object_add(jroot, "weak_alpha", json_object_new_double(o.weak_alpha));
+		json_object_object_add(jroot, "min_effect", json_object_new_double(o.min_effect));
+		json_object_object_add(jroot, "permutations", json_object_new_int64(o.perms));
+		json_object_object_add(jroot, "seed", json_object_new_int64(o.seed));
 		json_object_object_add(jroot, "lines", jlines);
 	}
 	for (size_t i = 0; i < ds.n;) {
 		struct an_series **pt;
 		size_t j = i;
 
-		while (j < ds.n && ds.s[j].dim[AN_IOMMU] == ds.s[i].dim[AN_IOMMU] &&
+		while (j < ds.n && ds.s[j].dim[AN_METRIC] == ds.s[i].dim[AN_METRIC] &&
+		       ds.s[j].dim[AN_IOMMU] == ds.s[i].dim[AN_IOMMU] &&
 		       ds.s[j].dim[AN_POLICY] == ds.s[i].dim[AN_POLICY] &&
 		       ds.s[j].dim[AN_WORKLOAD] == ds.s[i].dim[AN_WORKLOAD])
 			j++;
@@ -464,7 +709,7 @@ int cmd_history(int argc, char **argv)
 		else
 			pr_info("plot: %s/%s.png", o.plot_dir, plots[i]);
 	}
-	ret = 0;
+	ret = an_stdout_done() ? EXIT_ERROR : EXIT_OK;
 out:
 	for (size_t i = 0; i < nplots; i++)
 		free(plots[i]);

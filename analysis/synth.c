@@ -9,7 +9,10 @@
  * metrics come from cell_metrics() exactly as for real runs.  Values are
  * log-normal around per-policy medians resembling TCG runs of the default
  * matrix; --sd sets the dispersion (standard deviation of the logs), and
- * --shift METRIC=PCT multiplies one metric's values.
+ * --shift METRIC=PCT multiplies one metric's values.  Values carry no
+ * noise between runs unless --run-offset PCT moves the whole run; the
+ * manifest records the clock given by --clock (none: the host's, as a
+ * real run that does not say).
  */
 #include "config.h"
 
@@ -61,6 +64,14 @@ struct synth {
 	char *shift_pat[16];
 	double shift[16];
 	unsigned int nshift;
+	int shift_kernel;	/* the kernel the shifts apply to, -1: all */
+	int cur_kernel;		/* the kernel of the cell being written */
+	double run_factor;	/* every value of the run, --run-offset */
+	int klist[64];		/* --kernel-list, else kernel_base.. */
+	unsigned int nklist;
+	const char *fail_policy;	/* its cells fail */
+	const char *clock;
+	bool fq_flush;
 	struct stats_rng rng;
 	int kernel_base;
 	const char *started;
@@ -68,6 +79,8 @@ struct synth {
 
 static double shifted(struct synth *s, const char *metric, double v)
 {
+	if (s->shift_kernel >= 0 && s->cur_kernel != s->shift_kernel)
+		return v;
 	for (unsigned int i = 0; i < s->nshift; i++)
 		if (!fnmatch(s->shift_pat[i], metric, 0))
 			v *= 1 + s->shift[i];
@@ -187,6 +200,17 @@ static struct json_object *trace_json(struct synth *s, int pol)
 	json_object_object_add(it, "exposure_window", ex);
 	json_object_object_add(ex, "strict", hist_to_json(&strict));
 	json_object_object_add(ex, "lazy", hist_to_json(&lazy));
+	if (s->fq_flush) {
+		struct json_object *fq = json_object_new_object();
+		/* 8 s; the flush-queue timer fires in lazy mode only */
+		double timer = pol == 1 ? shifted(s, "trace.fq_flush.timer_rate",
+						  lognorm(s, 95, s->sd)) * 8 : 0;
+
+		json_object_object_add(it, "duration_ns", json_object_new_int64(8000000000LL));
+		json_object_object_add(fq, "timer", json_object_new_int64(llround(timer)));
+		json_object_object_add(fq, "queue_full", json_object_new_int64(0));
+		json_object_object_add(it, "fq_flush", fq);
+	}
 	return it;
 }
 
@@ -195,7 +219,8 @@ static int write_run(struct synth *s)
 	char *dir = xasprintf("%s/%s", s->root, s->run), *cdir = xasprintf("%s/cells", dir);
 	char *mpath = NULL;
 	struct json_object *man = json_object_new_object(), *tools, *host;
-	unsigned int seq = 0, ncfg = s->kernels * s->iommus * s->npol;
+	unsigned int nk = s->nklist ? s->nklist : s->kernels;
+	unsigned int seq = 0, ncfg = nk * s->iommus * s->npol;
 	unsigned int *order = calloc(ncfg, sizeof(*order));
 	sqlite3 *db = NULL;
 	int ret = -1;
@@ -215,6 +240,12 @@ static int write_run(struct synth *s)
 	json_object_object_add(man, "started", json_object_new_string(s->started));
 	json_object_object_add(man, "finished", json_object_new_string(s->started));
 	json_object_object_add(man, "target", json_object_new_string("synthetic"));
+	if (s->clock) {
+		struct json_object *settings = json_object_new_object();
+
+		json_object_object_add(settings, "clock", json_object_new_string(s->clock));
+		json_object_object_add(man, "settings", settings);
+	}
 	json_object_object_add(man, "seed", json_object_new_int64((int64_t)s->seed));
 	host = json_object_new_object();
 	json_object_object_add(host, "name", json_object_new_string("synth-store"));
@@ -239,8 +270,14 @@ static int write_run(struct synth *s)
 			unsigned int cfg = order[c];
 			int pol = cfg % s->npol;
 			unsigned int io = cfg / s->npol % s->iommus;
-			unsigned int kn = cfg / s->npol / s->iommus + s->kernel_base;
-			double factor = pow(1 + s->kernel_step, kn - s->kernel_base);
+			unsigned int kx = cfg / s->npol / s->iommus;
+			unsigned int kn = s->nklist ? (unsigned int)s->klist[kx] :
+				kx + s->kernel_base;
+			double factor = pow(1 + s->kernel_step, (int)kn - s->kernel_base) *
+					s->run_factor;
+			bool fail = s->fail_policy && !strcmp(s->fail_policy, policies[pol]);
+
+			s->cur_kernel = kn;
 
 			for (int w = 0; w < 2; w++) {
 				struct json_object *cell = json_object_new_object(), *cf, *wl, *pv;
@@ -277,11 +314,14 @@ static int write_run(struct synth *s)
 				json_object_object_add(cell, "workload", wl);
 				json_object_object_add(cell, "policy_verified", pv);
 				json_object_object_add(cell, "started", json_object_new_string(s->started));
-				json_object_object_add(cell, "status", json_object_new_string("ok"));
-				json_object_object_add(cell, w ? "dmabench" : "fio",
-						       w ? dmabench_json(s, pol, factor) :
-							   fio_json(s, pol, factor));
-				if (s->trace && w)
+				json_object_object_add(cell, "status", json_object_new_string(fail ? "failed" : "ok"));
+				if (fail)
+					json_object_object_add(cell, "error", json_object_new_string("synthetic failure (--fail-policy)"));
+				else
+					json_object_object_add(cell, w ? "dmabench" : "fio",
+							       w ? dmabench_json(s, pol, factor) :
+								   fio_json(s, pol, factor));
+				if (s->trace && w && !fail)
 					json_object_object_add(cell, "iommutrace", trace_json(s, pol));
 				path = xasprintf("%s/%s.json", cdir, id);
 				if (!path || (s->files && json_write_file(path, cell)) ||
@@ -323,12 +363,19 @@ int cmd_synth_store(int argc, char **argv)
 		{ "started", required_argument, NULL, 't' },
 		{ "no-files", no_argument, NULL, 'F' },
 		{ "iommutrace", no_argument, NULL, 'T' },
+		{ "fq-flush", no_argument, NULL, 'Q' },
+		{ "clock", required_argument, NULL, 'c' },
+		{ "run-offset", required_argument, NULL, 'o' },
+		{ "kernel-list", required_argument, NULL, 'l' },
+		{ "shift-kernel", required_argument, NULL, 'X' },
+		{ "fail-policy", required_argument, NULL, 'f' },
 		{ 0 }
 	};
 	struct synth s = {
 		.root = "results", .run = "synthetic", .kernels = 1, .iommus = 1,
 		.npol = 3, .reps = 5, .sd = 0.02, .seed = 1, .files = true,
-		.started = "2026-01-01T00:00:00Z",
+		.started = "2026-01-01T00:00:00Z", .shift_kernel = -1,
+		.run_factor = 1,
 	};
 	int ch;
 
@@ -385,8 +432,33 @@ int cmd_synth_store(int argc, char **argv)
 		case 'T':
 			s.trace = true;
 			break;
+		case 'Q':
+			s.fq_flush = true;
+			break;
+		case 'c':
+			s.clock = optarg;
+			break;
+		case 'o':
+			s.run_factor = 1 + strtod(optarg, NULL) / 100;
+			break;
+		case 'l':
+			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+				if (s.nklist == ARRAY_SIZE(s.klist)) {
+					pr_err("--kernel-list: at most %zu kernels",
+					       ARRAY_SIZE(s.klist));
+					return EXIT_USAGE;
+				}
+				s.klist[s.nklist++] = atoi(t);
+			}
+			break;
+		case 'X':
+			s.shift_kernel = atoi(optarg);
+			break;
+		case 'f':
+			s.fail_policy = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: iommubench synth-store [--results DIR] [--run ID] [--kernels N] [--iommus N] [--policies 1-3] [--reps N] [--sd X] [--seed N] [--shift GLOB=PCT] [--kernel-base N] [--kernel-step PCT] [--started TIME] [--no-files] [--iommutrace]\n");
+			fprintf(stderr, "usage: iommubench synth-store [--results DIR] [--run ID] [--kernels N] [--iommus N] [--policies 1-3] [--reps N] [--sd X] [--seed N] [--shift GLOB=PCT] [--kernel-base N] [--kernel-step PCT] [--kernel-list N,N...] [--shift-kernel N] [--run-offset PCT] [--clock CLOCK] [--fail-policy P] [--started TIME] [--no-files] [--iommutrace [--fq-flush]]\n");
 			return EXIT_USAGE;
 		}
 	}

@@ -666,40 +666,71 @@ double stats_t_quantile(double p, double df)
 
 /* --- Welch's t-test on logs ------------------------------------------------ */
 
-static int log_moments(const double *v, size_t n, double *mean, double *var)
+/* mean and variance of @n values, or of their logs; -1 if one cannot be used */
+static int moments(const double *v, size_t n, bool raw, double *mean,
+		   double *var)
 {
 	double m = 0, ss = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!(v[i] > 0) || isinf(v[i]))
+		if (isnan(v[i]) || isinf(v[i]) || (raw ? v[i] < 0 : !(v[i] > 0)))
 			return -1;
-		m += log(v[i]);
+		m += raw ? v[i] : log(v[i]);
 	}
 	m /= n;
-	for (size_t i = 0; i < n; i++)
-		ss += (log(v[i]) - m) * (log(v[i]) - m);
+	for (size_t i = 0; i < n; i++) {
+		double d = (raw ? v[i] : log(v[i])) - m;
+
+		ss += d * d;
+	}
 	*mean = m;
 	*var = ss / (n - 1);
 	return 0;
 }
 
-int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
-		    double level, struct stats_welch *out)
+/* the ratio of @w at @diff + @q standard errors */
+static double ratio_at(const struct stats_welch *w, double q)
 {
-	double ma, va, mb, vb, sa, sb, se, d, q;
+	double d = w->se > 0 ? w->diff + q * w->se : w->diff;
 
-	if (na < 2 || nb < 2 || bad_level(level) ||
-	    log_moments(a, na, &ma, &va) || log_moments(b, nb, &mb, &vb)) {
+	if (!w->raw)
+		return exp(d);
+	return w->base > 0 ? (w->base + d) / w->base :
+	       d > 0 ? INFINITY : d < 0 ? -INFINITY : NAN;
+}
+
+int stats_welch_runs(const double *a, size_t na, const double *b, size_t nb,
+		     bool raw, double tau, double tau_df, double level,
+		     struct stats_welch *out)
+{
+	double ma, va, mb, vb, sa, sb, se2, sr = 0, d, q, den;
+
+	if (na < 2 || nb < 2 || bad_level(level) || !(tau >= 0) ||
+	    !(tau_df > 0)) {
 		errno = EINVAL;
 		return -1;
 	}
+	if (moments(a, na, raw, &ma, &va) || moments(b, nb, raw, &mb, &vb)) {
+		errno = EDOM;
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->raw = raw;
+	out->base = raw ? ma : 0;
 	sa = va / na;
 	sb = vb / nb;
-	se = sqrt(sa + sb);
+	if (tau > 0)
+		sr = raw ? tau * tau * (ma * ma + mb * mb) : 2 * tau * tau;
+	se2 = sa + sb + sr;
 	d = mb - ma;
-	out->ratio = exp(d);
+	out->diff = d;
+	out->se = sqrt(se2);
+	out->ratio = raw ? (ma > 0 ? mb / ma : mb > 0 ? INFINITY : NAN) : exp(d);
 	out->sd_log = sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2));
-	if (se == 0) {
+	if (raw)
+		out->sd_log = ma > 0 ? out->sd_log / ma :
+			      mb > 0 ? out->sd_log / mb : 0;
+	if (se2 == 0) {
 		out->t = d > 0 ? INFINITY : d < 0 ? -INFINITY : 0;
 		out->df = na + nb - 2;
 		out->lo = out->hi = out->ratio;
@@ -707,15 +738,40 @@ int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
 		out->p_less = d < 0 ? 0 : d > 0 ? 1 : 0.5;
 		return 0;
 	}
-	out->t = d / se;
-	out->df = (sa + sb) * (sa + sb) /
-		  (sa * sa / (na - 1) + sb * sb / (nb - 1));
+	out->t = d / out->se;
+	den = sa * sa / (na - 1) + sb * sb / (nb - 1);
+	if (sr > 0 && !isinf(tau_df))
+		den += sr * sr / tau_df;
+	/* only known variance: the normal distribution */
+	out->df = den > 0 ? se2 * se2 / den : INFINITY;
 	q = stats_t_quantile(1 - (1 - level) / 2, out->df);
-	out->lo = exp(d - q * se);
-	out->hi = exp(d + q * se);
+	out->lo = ratio_at(out, -q);
+	out->hi = ratio_at(out, q);
 	out->p_greater = t_sf(out->t, out->df);
 	out->p_less = t_sf(-out->t, out->df);
 	return 0;
+}
+
+int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
+		    double level, struct stats_welch *out)
+{
+	if (stats_welch_runs(a, na, b, nb, false, 0, INFINITY, level, out)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+double stats_welch_bound(const struct stats_welch *w, double level,
+			 bool upper)
+{
+	double q;
+
+	if (!(level >= 0.5 && level < 1))
+		return NAN;
+	q = isinf(w->df) ? stats_normal_quantile(level) :
+			   stats_t_quantile(level, w->df);
+	return ratio_at(w, upper ? q : -q);
 }
 
 /* t quantiles at integer degrees of freedom, remembered per probability */
@@ -737,29 +793,47 @@ static double t_quantile_int(double p, unsigned int df)
 	return memo[h].x;
 }
 
-size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
-			    double power)
+size_t stats_welch_n_needed_runs(double sd_log, double tau, double effect,
+				 double alpha, double power)
 {
-	double delta = fabs(log(effect)), n, prev = -1;
+	double delta = fabs(log(effect)), n, prev = -1, room;
 
-	if (!(delta > 0) || !(sd_log >= 0) || !(alpha > 0 && alpha < 1) ||
-	    !(power > 0 && power < 1))
+	if (!(delta > 0) || !(sd_log >= 0) || !(tau >= 0) ||
+	    !(alpha > 0 && alpha < 1) || !(power > 0 && power < 1))
 		return SIZE_MAX;
-	if (sd_log == 0)
+	if (sd_log == 0 && tau == 0)
 		return 2;
-	n = 2 * pow((stats_normal_quantile(1 - alpha) +
-		     stats_normal_quantile(power)) * sd_log / delta, 2);
+	/*
+	 * Detectable when (z_alpha + z_power) se <= delta, se^2 =
+	 * 2 sd^2 / n + 2 tau^2: n = 2 sd^2 / ((delta / z)^2 - 2 tau^2).
+	 */
+	room = delta / (stats_normal_quantile(1 - alpha) +
+			stats_normal_quantile(power));
+	room = room * room - 2 * tau * tau;
+	if (!(room > 0))
+		return SIZE_MAX;
+	n = 2 * sd_log * sd_log / room;
 	for (int i = 0; i < 20 && n < 1e9 && ceil(n) != prev; i++) {
 		unsigned int df = 2 * (ceil(n) < 2 ? 2 : ceil(n)) - 2;
 		double z = t_quantile_int(1 - alpha, df) +
 			   t_quantile_int(power, df);
 
 		prev = ceil(n);
-		n = 2 * pow(z * sd_log / delta, 2);
+		room = delta / z;
+		room = room * room - 2 * tau * tau;
+		if (!(room > 0))
+			return SIZE_MAX;
+		n = 2 * sd_log * sd_log / room;
 	}
 	if (!(n < 1e9))
 		return SIZE_MAX;
 	return n < 2 ? 2 : (size_t)ceil(n);
+}
+
+size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
+			    double power)
+{
+	return stats_welch_n_needed_runs(sd_log, 0, effect, alpha, power);
 }
 
 struct pidx {
@@ -799,4 +873,228 @@ int stats_holm(double *p, size_t n)
 	}
 	free(s);
 	return 0;
+}
+
+int stats_bh(double *p, size_t n)
+{
+	struct pidx *s;
+	double run = 1;
+
+	if (!n)
+		return 0;
+	s = malloc(n * sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		s[i].p = isnan(p[i]) ? 1 : p[i];
+		s[i].i = i;
+	}
+	qsort(s, n, sizeof(*s), cmp_pidx);
+	/* from the largest p down: the running minimum of n p_(k) / k */
+	for (size_t k = n; k-- > 0;) {
+		double adj = s[k].p * n / (k + 1);
+
+		if (adj < run)
+			run = adj;
+		p[s[k].i] = run;
+	}
+	free(s);
+	return 0;
+}
+
+/* --- between-run variance ------------------------------------------------------ */
+
+double stats_between_var(const double *const *v, const size_t *n, size_t k,
+			 bool raw)
+{
+	double grand = 0, mm = 0, ms = 0, se2 = 0, scale = 1;
+	double *mean;
+	size_t total = 0;
+
+	if (k < 2)
+		return NAN;
+	if (raw) {
+		for (size_t r = 0; r < k; r++)
+			for (size_t i = 0; i < n[r]; i++) {
+				grand += v[r][i];
+				total++;
+			}
+		if (!(grand > 0))
+			return NAN;
+		scale = total / grand;
+	}
+	mean = malloc(k * sizeof(*mean));
+	if (!mean)
+		return NAN;
+	for (size_t r = 0; r < k; r++) {
+		double m, var;
+
+		if (n[r] < 2 || moments(v[r], n[r], raw, &m, &var)) {
+			free(mean);
+			return NAN;
+		}
+		mean[r] = m * scale;
+		se2 += var * scale * scale / n[r];
+		mm += mean[r];
+	}
+	mm /= k;
+	for (size_t r = 0; r < k; r++)
+		ms += (mean[r] - mm) * (mean[r] - mm);
+	free(mean);
+	return ms / (k - 1) - se2 / k;
+}
+
+/* --- e-divisive means ------------------------------------------------------------ */
+
+/*
+ * The best split of x[s..e) into x[s..t) and x[t..e), both at least @min
+ * long: the t maximising the scaled energy divergence
+ *   Q = m k / (m + k) * (2/(m k) sum |x_i - y_j|
+ *                        - 2/(m (m-1)) sum_{i<i'} |x_i - x_i'|
+ *                        - 2/(k (k-1)) sum_{j<j'} |y_j - y_j'|)
+ * (m = t - s, k = e - t).  The within sums of every prefix and suffix
+ * are built incrementally in @wl and @wr (e - s + 1 each): O((e - s)^2).
+ */
+static double best_split(const double *x, size_t s, size_t e, size_t min,
+			 double *wl, double *wr, size_t *at)
+{
+	size_t len = e - s;
+	double best = -INFINITY;
+
+	*at = 0;
+	if (len < 2 * min)
+		return -INFINITY;
+	wl[0] = 0;
+	for (size_t t = 1; t <= len; t++) {
+		double add = 0;
+
+		for (size_t i = 0; i + 1 < t; i++)
+			add += fabs(x[s + i] - x[s + t - 1]);
+		wl[t] = wl[t - 1] + add;
+	}
+	wr[len] = 0;
+	for (size_t t = len; t-- > 0;) {
+		double add = 0;
+
+		for (size_t j = t + 1; j < len; j++)
+			add += fabs(x[s + t] - x[s + j]);
+		wr[t] = wr[t + 1] + add;
+	}
+	for (size_t t = min; t + min <= len; t++) {
+		double m = t, k = len - t;
+		double between = wl[len] - wl[t] - wr[t];
+		double q = m * k / (m + k) *
+			   (2 * between / (m * k) - 2 * wl[t] / (m * (m - 1)) -
+			    2 * wr[t] / (k * (k - 1)));
+
+		if (q > best) {
+			best = q;
+			*at = s + t;
+		}
+	}
+	return best;
+}
+
+/* the best split over all segments between @bound[0..nb) */
+static double best_of_segments(const double *x, const size_t *bound,
+			       size_t nb, size_t min, double *wl, double *wr,
+			       size_t *at)
+{
+	double best = -INFINITY;
+
+	*at = 0;
+	for (size_t i = 0; i + 1 < nb; i++) {
+		size_t t;
+		double q = best_split(x, bound[i], bound[i + 1], min, wl, wr, &t);
+
+		if (q > best) {
+			best = q;
+			*at = t;
+		}
+	}
+	return best;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_cp(const void *a, const void *b)
+{
+	return cmp_size(&((const struct stats_cp *)a)->at,
+			&((const struct stats_cp *)b)->at);
+}
+
+int stats_edivisive(const double *x, size_t n, size_t min_size, double sig,
+		    size_t perms, uint64_t seed, struct stats_cp *cp,
+		    size_t max)
+{
+	double *wl = NULL, *wr = NULL, *y = NULL;
+	size_t *bound = NULL, nb = 2, found = 0;
+	struct stats_rng r;
+	int ret = -1;
+
+	if (min_size < 2 || !(sig > 0 && sig < 1) || !perms) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (isnan(x[i]) || isinf(x[i])) {
+			errno = EINVAL;
+			return -1;
+		}
+	wl = malloc((n + 1) * sizeof(*wl));
+	wr = malloc((n + 1) * sizeof(*wr));
+	y = malloc((n + 1) * sizeof(*y));
+	bound = malloc((n + 2) * sizeof(*bound));
+	if (!wl || !wr || !y || !bound) {
+		errno = ENOMEM;
+		goto out;
+	}
+	stats_rng_seed(&r, seed);
+	bound[0] = 0;
+	bound[1] = n;
+	while (found < max) {
+		size_t at, t, hits = 0, done = 0;
+		double q = best_of_segments(x, bound, nb, min_size, wl, wr, &at);
+		double p;
+
+		if (!(q > -INFINITY))
+			break;
+		/*
+		 * Permute within each segment; stop early once the split
+		 * cannot reach @sig any more.
+		 */
+		for (; done < perms && (hits + 1.0) / (perms + 1) <= sig; done++) {
+			memcpy(y, x, n * sizeof(*y));
+			for (size_t i = 0; i + 1 < nb; i++)
+				for (size_t j = bound[i + 1] - bound[i]; j > 1; j--) {
+					size_t k = bound[i] + stats_rng_below(&r, j);
+					double tmp = y[bound[i] + j - 1];
+
+					y[bound[i] + j - 1] = y[k];
+					y[k] = tmp;
+				}
+			if (best_of_segments(y, bound, nb, min_size, wl, wr, &t) >=
+			    q - 1e-12 * fabs(q))
+				hits++;
+		}
+		p = (hits + 1.0) / (perms + 1);
+		if (done < perms || p > sig)
+			break;
+		cp[found++] = (struct stats_cp){ .at = at, .p = p, .q = q };
+		bound[nb++] = at;
+		qsort(bound, nb, sizeof(*bound), cmp_size);
+	}
+	qsort(cp, found, sizeof(*cp), cmp_cp);
+	ret = found;
+out:
+	free(wl);
+	free(wr);
+	free(y);
+	free(bound);
+	return ret;
 }

@@ -14,7 +14,12 @@
  *  - the ratio of two medians with the same bootstrap;
  *  - Welch's t-test on the logarithms of the values (a ratio test: a
  *    multiplicative effect becomes a shift) with the ratio of geometric
- *    means and its t interval; Holm's step-down over a family of tests;
+ *    means and its t interval, optionally with a between-run variance
+ *    component (two separate runs); on the values themselves for metrics
+ *    that can be 0;
+ *  - Holm's step-down and Benjamini-Hochberg's step-up over a family;
+ *  - the between-run variance of a series from A/A runs;
+ *  - e-divisive means with a permutation test (change points);
  *  - Student t, normal distribution functions and quantiles.
  *
  * Functions returning double return NaN when the answer does not exist
@@ -107,13 +112,19 @@ int stats_boot_median_mc(const double *v, size_t n, size_t B, uint64_t seed,
 /**
  * struct stats_welch - Welch's t-test on the logarithms of two samples
  * @ratio: exp(mean(log b) - mean(log a)), the ratio of geometric means
+ *         (raw scale: mean(b) / mean(a))
  * @lo: lower bound of its two-sided interval at the requested level
  * @hi: upper bound
  * @t: the t statistic of mean(log b) - mean(log a)
  * @df: Welch-Satterthwaite degrees of freedom
  * @p_greater: one-sided p-value for "b is larger than a"
  * @p_less: one-sided p-value for "b is smaller than a"
- * @sd_log: pooled standard deviation of the logs (dispersion estimate)
+ * @sd_log: pooled standard deviation of the logs (dispersion estimate;
+ *          raw scale: the pooled standard deviation relative to the mean)
+ * @diff: the difference of the means on the test's scale
+ * @se: its standard error, the between-run component included
+ * @base: raw scale: mean(a), what @diff is relative to; 0 on logs
+ * @raw: the test ran on the values, not on their logarithms
  */
 struct stats_welch {
 	double ratio;
@@ -124,6 +135,10 @@ struct stats_welch {
 	double p_greater;
 	double p_less;
 	double sd_log;
+	double diff;
+	double se;
+	double base;
+	bool raw;
 };
 
 /*
@@ -135,6 +150,34 @@ int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
 		    double level, struct stats_welch *out);
 
 /*
+ * stats_welch_runs - Welch's test of @b against @a when the two samples
+ * come from two separate runs, each run's mean carrying an offset of its
+ * own with standard deviation @tau on the log scale (estimated with
+ * @tau_df degrees of freedom; INFINITY when known).  The offsets add
+ * 2 tau^2 to the squared standard error of the difference of log means,
+ * and a term of their own to the Welch-Satterthwaite degrees of freedom.
+ * @tau == 0 is stats_welch_log().
+ *
+ * @raw: test the values themselves (at least 2 per side, >= 0, finite),
+ * for metrics that can be 0: @ratio is then mean(b) / mean(a), the
+ * interval is relative to mean(a), and the offsets add
+ * tau^2 (mean(a)^2 + mean(b)^2) (their first-order effect).
+ * Returns -1 with EINVAL for too few values, EDOM for values the scale
+ * cannot take (<= 0 on logs, < 0 raw).
+ */
+int stats_welch_runs(const double *a, size_t na, const double *b, size_t nb,
+		     bool raw, double tau, double tau_df, double level,
+		     struct stats_welch *out);
+
+/*
+ * stats_welch_bound - the one-sided bound of @w's ratio at confidence
+ * @level (0.5..1): the upper bound when @upper, else the lower bound.
+ * NaN when the raw-scale baseline mean is 0.
+ */
+double stats_welch_bound(const struct stats_welch *w, double level,
+			 bool upper);
+
+/*
  * stats_welch_n_needed - repetitions per side needed for a one-sided
  * Welch test at @alpha to detect a ratio of @effect (1.10 for 10 %) with
  * probability @power, when the logs have standard deviation @sd_log.
@@ -143,6 +186,13 @@ int stats_welch_log(const double *a, size_t na, const double *b, size_t nb,
  */
 size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
 			    double power);
+/*
+ * stats_welch_n_needed_runs - the same for two separate runs whose means
+ * carry offsets of log-sd @tau: repetitions shrink only the within-run
+ * part of the variance, so SIZE_MAX when 2 tau^2 alone hides @effect.
+ */
+size_t stats_welch_n_needed_runs(double sd_log, double tau, double effect,
+				 double alpha, double power);
 
 /*
  * stats_holm - Holm's step-down adjustment of @n p-values in place:
@@ -150,6 +200,55 @@ size_t stats_welch_n_needed(double sd_log, double effect, double alpha,
  * adjusted values with alpha controls the family-wise error rate.
  */
 int stats_holm(double *p, size_t n);
+
+/*
+ * stats_bh - Benjamini-Hochberg's step-up adjustment of @n p-values in
+ * place: adjusted p_(i) = min_{j>=i} min(1, n p_(j) / j).  Comparing the
+ * adjusted values with alpha controls the false discovery rate (the
+ * expected share of false alarms among the series flagged) for
+ * independent or positively dependent tests.
+ */
+int stats_bh(double *p, size_t n);
+
+/*
+ * stats_between_var - the variance of a run's mean offset, from @k >= 2
+ * runs of one series (@v[r] the @n[r] >= 2 values of run r): the
+ * variance of the run means minus the mean of their squared standard
+ * errors (method of moments of the one-way random-effects model).  On
+ * the log scale, or with @raw on values relative to their grand mean
+ * (for series that hold zeros).  Can be negative: an estimate of a
+ * variance near 0; the caller pools before clamping.  NaN when a value
+ * is not usable or the grand mean is 0.
+ */
+double stats_between_var(const double *const *v, const size_t *n, size_t k,
+			 bool raw);
+
+/**
+ * struct stats_cp - a change point found by stats_edivisive()
+ * @at: index of the first value after the change
+ * @p: the permutation p-value of the split when it was accepted
+ * @q: its divergence statistic
+ */
+struct stats_cp {
+	size_t at;
+	double p;
+	double q;
+};
+
+/*
+ * stats_edivisive - change points of @x[0..@n) by hierarchical e-divisive
+ * means (Matteson and James, 2014; energy distance with exponent 1).
+ * Each step splits the segment whose best split has the largest
+ * divergence statistic, and accepts it when a permutation test (@perms
+ * random permutations within the current segments, drawn from @seed)
+ * gives p = (1 + #{permuted statistic >= observed}) / (1 + @perms) <=
+ * @sig; the first rejected split ends the search.  Segments are at least
+ * @min_size (>= 2) long.  Fills at most @max entries of @cp in order of
+ * position; returns their number, or -1 (ENOMEM, EINVAL).
+ */
+int stats_edivisive(const double *x, size_t n, size_t min_size, double sig,
+		    size_t perms, uint64_t seed, struct stats_cp *cp,
+		    size_t max);
 
 /* Distribution functions. */
 double stats_normal_cdf(double x);

@@ -17,6 +17,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_noise(int argc, char **argv);
 int cmd_synth_store(int argc, char **argv);
 
 #endif /* IB_COMMANDS_H */

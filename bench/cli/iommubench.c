@@ -28,6 +28,7 @@ static const struct subcmd commands[] = {
 	{ "report", cmd_report, "an HTML report with plots, and a Markdown summary, of a run" },
 	{ "gate", cmd_gate, "judge a candidate run against a baseline run: exit 1 on regression" },
 	{ "history", cmd_history, "a metric per kernel commit across runs, with change points" },
+	{ "noise", cmd_noise, "the noise between runs, from A/A runs, for gate --noise" },
 	{ "commits", cmd_commits, "build, run and gate every commit of a kernel git range" },
 	{ "bisect", cmd_bisect, "find the commit that regressed a metric (git bisect run + gate)" },
 	/* hidden: one step of 'git bisect run', started by bisect */

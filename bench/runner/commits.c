@@ -46,9 +46,9 @@
 #define BISECT_ABORT	128
 
 /* gate exit codes (analysis/gate.c) */
-#define GATE_CLEAN	0
-#define GATE_REGRESSED	1
-#define GATE_ERROR	2
+#define GATE_CLEAN	EXIT_OK
+#define GATE_REGRESSED	EXIT_ERROR
+#define GATE_ERROR	EXIT_UNDECIDED
 
 enum commit_state {
 	C_PENDING,
@@ -651,7 +651,7 @@ static void common_usage(FILE *f)
 		"                        the baseline kernel's boots with its own)\n"
 		"      --clock C         host or icount[:SHIFT] instead of the matrix's\n"
 		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
-		"      --min-reps N, --no-holm\n");
+		"      --min-reps N, --no-holm, --fdr, --noise FILE\n");
 }
 
 static void commits_usage(FILE *f)
@@ -685,6 +685,8 @@ enum {
 	OPT_MIN_EFFECT,
 	OPT_MIN_REPS,
 	OPT_NO_HOLM,
+	OPT_FDR,
+	OPT_NOISE,
 	OPT_BASE_RUN,
 	OPT_FLOW_DIR,
 	OPT_GOOD_KERNEL,
@@ -709,6 +711,8 @@ static const struct option flow_opts[] = {
 	{ "min-effect", required_argument, NULL, OPT_MIN_EFFECT },
 	{ "min-reps", required_argument, NULL, OPT_MIN_REPS },
 	{ "no-holm", no_argument, NULL, OPT_NO_HOLM },
+	{ "fdr", no_argument, NULL, OPT_FDR },
+	{ "noise", required_argument, NULL, OPT_NOISE },
 	/* bisect-step only */
 	{ "baseline-run", required_argument, NULL, OPT_BASE_RUN },
 	{ "flow-dir", required_argument, NULL, OPT_FLOW_DIR },
@@ -797,12 +801,26 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 		case OPT_MIN_EFFECT:
 		case OPT_MIN_REPS:
 		case OPT_NO_HOLM:
+		case OPT_FDR:
 			/* the gate's options: checked now, used by the gate */
 			if (an_gate_opt(&go, flow_opts[li].name, optarg))
 				return -1;
 			argv_pushf(&a->gate_opts, "--%s%s%s", flow_opts[li].name,
 				   optarg ? "=" : "", optarg ? optarg : "");
 			break;
+		case OPT_NOISE: {
+			struct an_noise nz;
+			char *abs;
+
+			/* checked now; absolute, as bisect's steps run elsewhere */
+			if (an_noise_load(optarg, &nz))
+				return -1;
+			an_noise_free(&nz);
+			abs = realpath(optarg, NULL);
+			argv_pushf(&a->gate_opts, "--noise=%s", abs ? abs : optarg);
+			free(abs);
+			break;
+		}
 		case OPT_BASE_RUN:
 			a->base_run = optarg;
 			break;

@@ -192,6 +192,109 @@ static void test_rng(void)
 	   "normal deviates: mean %.4f, variance %.4f", sum / 100000, ss / 100000);
 }
 
+static void test_bh(void)
+{
+	/* R: p.adjust(c(0.01, 0.04, 0.03, 0.005, 0.5), "BH") */
+	double p[] = { 0.01, 0.04, 0.03, 0.005, 0.5 };
+	static const double want[] = { 0.025, 0.05, 0.05, 0.025, 0.5 };
+	int good = 1;
+
+	stats_bh(p, ARRAY_LEN(p));
+	for (size_t i = 0; i < ARRAY_LEN(p); i++)
+		good &= close_rel(p[i], want[i], 1e-12);
+	ok(good, "Benjamini-Hochberg adjustment");
+}
+
+/* Welch with a between-run component, and on values: by hand */
+static void test_welch_runs(void)
+{
+	static const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 2, 3, 4, 5, 6 };
+	static const double la[] = { 100, 105, 98, 102, 101 };
+	static const double lb[] = { 110, 104, 112, 108, 109 };
+	struct stats_welch w, w0;
+	double va = 0, vb = 0, ma = 0, mb = 0, tau = 0.03, sr, se2, df;
+
+	/* raw: means 3 and 4, variances 2.5: se 1, t 1, df 8 */
+	ok(!stats_welch_runs(a, 5, b, 5, true, 0, INFINITY, 0.95, &w) &&
+	   close_rel(w.t, 1, 1e-12) && close_rel(w.df, 8, 1e-12) &&
+	   close_rel(w.ratio, 4.0 / 3, 1e-12) &&
+	   close_rel(w.p_greater, 1 - stats_t_cdf(1, 8), 1e-12) &&
+	   close_rel(stats_welch_bound(&w, 0.95, true),
+		     (3 + 1 + stats_t_quantile(0.95, 8)) / 3, 1e-12),
+	   "Welch on values: t %g, df %g, ratio of means %g, one-sided bound",
+	   w.t, w.df, w.ratio);
+	/* on logs, with 2 tau^2 added to the variance of the difference */
+	for (size_t i = 0; i < 5; i++) {
+		ma += log(la[i]) / 5;
+		mb += log(lb[i]) / 5;
+	}
+	for (size_t i = 0; i < 5; i++) {
+		va += pow(log(la[i]) - ma, 2) / 4;
+		vb += pow(log(lb[i]) - mb, 2) / 4;
+	}
+	sr = 2 * tau * tau;
+	se2 = va / 5 + vb / 5 + sr;
+	df = se2 * se2 / (pow(va / 5, 2) / 4 + pow(vb / 5, 2) / 4 + sr * sr / 4);
+	ok(!stats_welch_runs(la, 5, lb, 5, false, tau, 4, 0.95, &w) &&
+	   close_rel(w.t, (mb - ma) / sqrt(se2), 1e-12) &&
+	   close_rel(w.df, df, 1e-12) &&
+	   close_rel(w.p_greater, 1 - stats_t_cdf(w.t, df), 1e-9),
+	   "Welch on logs with a between-run sd of 0.03 (4 df): t %g, df %g, p %g",
+	   w.t, w.df, w.p_greater);
+	ok(!stats_welch_runs(la, 5, lb, 5, false, 0, INFINITY, 0.95, &w) &&
+	   !stats_welch_log(la, 5, lb, 5, 0.95, &w0) && w.t == w0.t &&
+	   w.df == w0.df && w.lo == w0.lo && w.hi == w0.hi,
+	   "Welch with no between-run noise is Welch on logs");
+	ok(stats_welch_runs(a, 5, b, 5, false, 0.1, 3, 0.95, &w) == 0 &&
+	   stats_welch_runs((const double[]){ 0, 1 }, 2, b, 5, false, 0, INFINITY,
+			    0.95, &w) == -1 &&
+	   stats_welch_runs((const double[]){ -1, 1 }, 2, b, 5, true, 0,
+			    INFINITY, 0.95, &w) == -1,
+	   "Welch refuses 0 on logs and negative values on values");
+	ok(stats_welch_n_needed_runs(0.02, 0.1, 1.05, 0.05, 0.95) == SIZE_MAX &&
+	   stats_welch_n_needed_runs(0.02, 0, 1.1, 0.05, 0.95) ==
+	   stats_welch_n_needed(0.02, 1.1, 0.05, 0.95),
+	   "repetitions cannot beat a between-run sd of 10%% for a 5%% effect");
+}
+
+static void test_between_var(void)
+{
+	const double e = exp(0.1), ie = exp(-0.1);
+	const double r1[] = { 1, 1, 1 }, r2[] = { e, e, e };
+	const double s1[] = { ie, 1, e }, s2[] = { 1, e, e * e };
+	const double *v[] = { r1, r2 }, *w[] = { s1, s2 };
+	const size_t n[] = { 3, 3 };
+
+	ok(close_rel(stats_between_var(v, n, 2, false), 0.005, 1e-12),
+	   "between-run variance of two constant runs 10%% apart: 0.1^2 / 2");
+	ok(close_rel(stats_between_var(w, n, 2, false), 0.005 - 0.01 / 3, 1e-9),
+	   "between-run variance less the runs' own: %g",
+	   stats_between_var(w, n, 2, false));
+	ok(isnan(stats_between_var(v, n, 1, false)),
+	   "between-run variance of one run: NaN");
+}
+
+static void test_edivisive(void)
+{
+	const double x[] = { 0, 0, 0, 10, 10, 10 };
+	struct stats_cp cp[6];
+	int k = stats_edivisive(x, 6, 2, 0.5, 9999, 3, cp, 6);
+
+	/*
+	 * Q(3) = 3 * 3 / 6 * (2 * 90 / 9 - 0 - 0) = 30.  A permutation
+	 * reaches it when the three 10s end up together at one end:
+	 * 2 * 3! 3! / 6! = 10 % of them.
+	 */
+	ok(k == 1 && cp[0].at == 3 && close_rel(cp[0].q, 30, 1e-12) &&
+	   cp[0].p > 0.09 && cp[0].p < 0.11,
+	   "e-divisive on 0 0 0 10 10 10: split at 3, statistic %g, permutation p %g (exactly 0.1 in the limit)",
+	   k > 0 ? cp[0].q : 0, k > 0 ? cp[0].p : 0);
+	k = stats_edivisive(x, 6, 2, 0.05, 999, 3, cp, 6);
+	ok(k == 0, "the same 6 values at 0.05: no change point can be significant");
+	ok(stats_edivisive(x, 6, 1, 0.05, 999, 3, cp, 6) == -1,
+	   "e-divisive refuses segments of one value");
+}
+
 int main(void)
 {
 	test_median();
@@ -201,5 +304,9 @@ int main(void)
 	test_distributions();
 	test_misc();
 	test_rng();
+	test_bh();
+	test_welch_runs();
+	test_between_var();
+	test_edivisive();
 	return tap_done();
 }
