@@ -266,11 +266,26 @@ out:
 
 static int source_debian(struct kb *kb, const char *series)
 {
+	char *dir = xasprintf("%s/src", cache_dir());
+	char *lock = xasprintf("%s/.linux-source-%s.lock", dir, series);
 	char *stamp;
+	int lockfd, err;
 
-	kb->pristine = xasprintf("%s/src/linux-source-%s", cache_dir(), series);
+	kb->pristine = xasprintf("%s/linux-source-%s", dir, series);
 	stamp = xasprintf("%s/.iommubench-source", kb->pristine);
-	if (!path_exists(stamp) && fetch_linux_source(series, kb->pristine)) {
+	/* Two builds at once (make -j check) must not extract it at once. */
+	lockfd = mkdir_p(dir, 0755) ? -1 : lock_path(lock);
+	if (lockfd < 0)
+		pr_err("%s: %s", lock, strerror(errno));
+	free(dir);
+	free(lock);
+	if (lockfd < 0) {
+		free(stamp);
+		return -1;
+	}
+	err = !path_exists(stamp) && fetch_linux_source(series, kb->pristine);
+	close(lockfd);
+	if (err) {
 		free(stamp);
 		return -1;
 	}
