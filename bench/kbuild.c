@@ -994,6 +994,10 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		pr_err("--check applies a series to a Debian source, not to --rev");
 		goto out;
 	}
+	if (req->check && req->prepare_only) {
+		pr_err("--check and --prepare-only: one or the other");
+		goto out;
+	}
 	if (series ? source_debian(&kb, series) :
 	    req->rev ? source_git(&kb, req->source, req->rev) :
 	    source_dir(&kb, req->source))
@@ -1041,6 +1045,14 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 	unlink(log);
 	if (configure(&kb, log))
 		goto out;
+	if (req->prepare_only) {
+		pr_info("%s and %s/.config are ready; not building (--prepare-only)",
+			kb.work, kb.obj);
+		*kdir = kb.work;
+		kb.work = NULL;
+		ret = 0;
+		goto out;
+	}
 
 	idtext = xasprintf("scheme %s\nsource %s\nseries %s\nconfig %s\n",
 			   KBUILD_SCHEME, kb.src_id, kb.series_hash,
@@ -1098,9 +1110,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: iommubench kernel build --source debian:<series>|DIR\n"
 		"           [--rev REV] [--series FILE] [--config FRAG]...\n"
-		"           [--name NAME] [--jobs N] [--force] [--check]\n"
-		"  --rev    build commit REV of the git tree DIR (in a private clone)\n"
-		"  --check  only check that the series applies to the source\n");
+		"           [--name NAME] [--jobs N] [--force]\n"
+		"           [--check | --prepare-only]\n"
+		"  --rev           build commit REV of the git tree DIR (in a private clone)\n"
+		"  --check         only check that the series applies to the source\n"
+		"  --prepare-only  stop once the source tree and .config are ready;\n"
+		"                  print the source tree\n");
 }
 
 int cmd_kernel_build(int argc, char **argv)
@@ -1114,6 +1129,7 @@ int cmd_kernel_build(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "prepare-only", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1152,6 +1168,9 @@ int cmd_kernel_build(int argc, char **argv)
 			break;
 		case 'C':
 			req.check = true;
+			break;
+		case 'P':
+			req.prepare_only = true;
 			break;
 		case 'h':
 			usage(stdout);
