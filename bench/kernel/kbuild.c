@@ -12,7 +12,9 @@
  *                                or a clone of a git tree at the revision
  *   kbuild/<slot>/obj/           the object tree (make O=), kept between
  *                                builds so a change rebuilds little
- *   kbuild/<slot>/applied/       the patches applied to src/, in order
+ *   kbuild/<slot>/applied/       the patches applied to src/, in order,
+ *                                and state: the record src/ is checked
+ *                                against (prepare_work())
  *   kernels/<name>/              the installed kernel
  *
  * One slot per source ("debian-6.1", "dir-<hash>", "git-<hash>" for
@@ -254,11 +256,26 @@ out:
 
 static int source_debian(struct kb *kb, const char *series)
 {
+	char *dir = xasprintf("%s/src", cache_dir());
+	char *lock = xasprintf("%s/.linux-source-%s.lock", dir, series);
 	char *stamp;
+	int lockfd, err;
 
-	kb->pristine = xasprintf("%s/src/linux-source-%s", cache_dir(), series);
+	kb->pristine = xasprintf("%s/linux-source-%s", dir, series);
 	stamp = xasprintf("%s/.iommubench-source", kb->pristine);
-	if (!path_exists(stamp) && fetch_linux_source(series, kb->pristine)) {
+	/* Two builds at once (make -j check) must not extract it at once. */
+	lockfd = mkdir_p(dir, 0755) ? -1 : lock_path(lock);
+	if (lockfd < 0)
+		pr_err("%s: %s", lock, strerror(errno));
+	free(dir);
+	free(lock);
+	if (lockfd < 0) {
+		free(stamp);
+		return -1;
+	}
+	err = !path_exists(stamp) && fetch_linux_source(series, kb->pristine);
+	close(lockfd);
+	if (err) {
 		free(stamp);
 		return -1;
 	}
@@ -409,20 +426,150 @@ static int read_series(struct kb *kb, const char *series)
 	return 0;
 }
 
-static int patch_cmd(const char *work, const char *file, bool reverse,
-		     bool quiet_fail)
+/* Reverse-apply @file in @work, quietly: the caller decides what a failure means. */
+static int patch_reverse(const char *work, const char *file)
 {
 	char *argv[] = { "patch", "-p1", "-s", "--no-backup-if-mismatch",
-			 "-r", "-", "-i", (char *)file,
-			 reverse ? "-R" : "-N", NULL };
+			 "-r", "-", "-i", (char *)file, "-R", NULL };
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 
 	o.cwd = work;
-	if (quiet_fail) {
-		o.out_fd = SPAWN_DEVNULL;
-		o.err_fd = SPAWN_DEVNULL;
-	}
+	o.out_fd = SPAWN_DEVNULL;
+	o.err_fd = SPAWN_DEVNULL;
 	return spawn_run(argv, &o) ? -1 : 0;
+}
+
+/*
+ * Say, file by file, why patch(1) failed: its lines that name a failed hunk,
+ * a reversed patch or a missing file, each prefixed with the file it was
+ * patching; the chatter around them is left out.
+ */
+static void report_patch_output(char *out)
+{
+	char *line, *save = NULL, *file = NULL;
+
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (str_has_prefix(line, "patching file ") ||
+		    str_has_prefix(line, "checking file ")) {
+			free(file);
+			file = strdup(line + 14);
+			file[strcspn(file, "(")] = '\0';
+			strtrim(file);
+			continue;
+		}
+		if (str_has_prefix(line, "|+++ ")) {
+			/* the header of a patch whose file is missing */
+			char *p = strchr(line + 5, '/');
+
+			free(file);
+			file = strdup(p ? p + 1 : line + 5);
+			file[strcspn(file, "\t")] = '\0';
+			continue;
+		}
+		if (str_has_prefix(line, "can't find file to patch")) {
+			free(file);
+			file = NULL;
+		}
+		if (strstr(line, " succeeded at ") || strstr(line, " out of ") ||
+		    *line == '|' || str_has_prefix(line, "----") ||
+		    str_has_prefix(line, "Hmm...") ||
+		    str_has_prefix(line, "The text leading up to this") ||
+		    str_has_prefix(line, "Perhaps you used the wrong"))
+			continue;
+		pr_err("  %s%s%s", file ? file : "", file ? ": " : "", line);
+	}
+	free(file);
+}
+
+/*
+ * Apply @patch to the tree @dir.  On failure say which patch does not apply
+ * to @what and where (report_patch_output()); -1.
+ */
+static int apply_patch(const char *dir, const char *patch, const char *what)
+{
+	char *argv[] = { "sh", "-c",
+		"exec patch -p1 -N --no-backup-if-mismatch -r - -i \"$1\" 2>&1",
+		"sh", (char *)patch, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *out = NULL;
+	int ret;
+
+	o.cwd = dir;
+	o.quiet = true;
+	ret = spawn_capture(argv, &o, &out);
+	if (ret) {
+		pr_err("%s does not apply to %s:", patch, what);
+		if (out)
+			report_patch_output(out);
+	}
+	free(out);
+	return ret ? -1 : 0;
+}
+
+/* A path patch -p1 may touch: relative, and never out of the tree. */
+static bool tree_path_ok(const char *p)
+{
+	return *p && *p != '/' && strcmp(p, "..") && !str_has_prefix(p, "../") &&
+	       !strstr(p, "/../") && !str_has_suffix(p, "/..");
+}
+
+static void add_path_once(struct argv *a, const char *p)
+{
+	if (!tree_path_ok(p))
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->v[i], p))
+			return;
+	argv_push(a, p);
+}
+
+/*
+ * Add to @out (once each) every file patch -p1 reads or writes for @patch,
+ * relative to the tree: both sides of each "--- "/"+++ " header pair (the
+ * first component stripped, /dev/null left out) and git's "rename"/"copy"
+ * "from"/"to" lines.  -1 if @patch cannot be read.
+ */
+static int patch_paths(const char *patch, struct argv *out)
+{
+	char *text = read_file(patch, NULL), *line, *next;
+
+	if (!text) {
+		pr_err("%s: %s", patch, strerror(errno));
+		return -1;
+	}
+	for (line = text; line && *line; line = next) {
+		static const char *const git[] = { "rename from ", "rename to ",
+						   "copy from ", "copy to " };
+		char *nl = strchr(line, '\n');
+
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(git); i++)
+			if (str_has_prefix(line, git[i]))
+				add_path_once(out, line + strlen(git[i]));
+		/* a header is a "--- " line right before a "+++ " line */
+		if (str_has_prefix(line, "--- ") && next &&
+		    str_has_prefix(next, "+++ ")) {
+			char *hdr[2] = { line + 4, next + 4 };
+			char *nl2 = strchr(next, '\n');
+
+			if (nl2)
+				*nl2 = '\0';
+			for (int h = 0; h < 2; h++) {
+				char *p = hdr[h], *slash;
+
+				p[strcspn(p, "\t")] = '\0';
+				slash = strchr(p, '/');
+				if (strcmp(p, "/dev/null") && slash)
+					add_path_once(out, slash + 1);
+			}
+			next = nl2 ? nl2 + 1 : NULL;
+		}
+	}
+	free(text);
+	return 0;
 }
 
 /* The patches recorded as applied to the work tree, in order. */
@@ -461,6 +608,100 @@ static int write_applied(const struct kb *kb, const char *applied, size_t n)
 	return ret ? -1 : 0;
 }
 
+/*
+ * The state of the work tree as the record keeps it (applied/state): the
+ * source it was copied from, then for each of @paths "<sha256>  <path>", or
+ * "absent  <path>".  NULL if it cannot be computed.
+ */
+static char *tree_state(const struct kb *kb, const struct argv *paths)
+{
+	struct argv a = { 0 };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *sums = NULL, *ret = NULL;
+
+	argv_push(&a, "sh");
+	argv_push(&a, "-c");
+	argv_push(&a, "set -e; cd \"$1\"; shift; for f; do "
+		      "if [ -f \"$f\" ]; then sha256sum -- \"$f\"; "
+		      "else echo \"absent  $f\"; fi; done");
+	argv_push(&a, "sh");
+	argv_push(&a, kb->work);
+	for (size_t i = 0; i < paths->n; i++)
+		argv_push(&a, paths->v[i]);
+	o.quiet = true;
+	if (spawn_capture(a.v, &o, &sums) == 0 && sums)
+		ret = xasprintf("source %s\n%s", kb->src_id, sums);
+	else
+		pr_err("%s: cannot checksum the files the series touch", kb->work);
+	free(sums);
+	argv_free(&a);
+	return ret;
+}
+
+/*
+ * Check the work tree against its record @state: the source it was copied
+ * from and every file a series touched since.  Fills @paths with those
+ * files.  0 if the tree is what the record says; else -1 after saying what
+ * differs (the caller copies the source afresh).
+ */
+static int verify_state(const struct kb *kb, const char *state,
+			struct argv *paths)
+{
+	char *rec = read_file(state, NULL), *now = NULL, *copy = NULL;
+	char *line, *save = NULL, *want = NULL;
+	int ret = -1;
+
+	if (!rec) {
+		pr_warn("%s: no record of what the tree holds (%s: an interrupted build or an older iommubench); copying the source afresh",
+			kb->work, state);
+		return -1;
+	}
+	want = xasprintf("source %s\n", kb->src_id);
+	if (!str_has_prefix(rec, want)) {
+		rec[strcspn(rec, "\n")] = '\0';
+		pr_warn("%s: copied from %s, not %s (%s); copying the source afresh",
+			kb->work, str_has_prefix(rec, "source ") ? rec + 7 : "?",
+			kb->src_id, state);
+		goto out;
+	}
+	copy = strdup(rec + strlen(want));
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = strstr(line, "  ");
+
+		if (p)
+			argv_push(paths, p + 2);
+	}
+	now = tree_state(kb, paths);
+	if (!now)
+		goto out;
+	if (strcmp(now, rec)) {
+		/* name the first file that differs */
+		const char *r = rec, *n = now, *file;
+
+		while (*r && *r == *n) {
+			const char *rl = strchr(r, '\n'), *nl = strchr(n, '\n');
+
+			if (!rl || !nl || rl - r != nl - n ||
+			    memcmp(r, n, rl - r))
+				break;
+			r = rl + 1;
+			n = nl + 1;
+		}
+		file = strstr(r, "  ") ? strstr(r, "  ") + 2 : r;
+		pr_warn("%s: %.*s differs from the record %s; copying the source afresh",
+			kb->work, (int)strcspn(file, "\n"), file, state);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(rec);
+	free(now);
+	free(copy);
+	free(want);
+	return ret;
+}
+
 /* Check the revision out in the private clone and apply the series. */
 static int checkout_rev(struct kb *kb)
 {
@@ -490,13 +731,9 @@ static int checkout_rev(struct kb *kb)
 	}
 	if (spawn_check(clean, NULL))
 		goto out;
-	for (size_t i = 0; i < kb->patches.n; i++) {
-		if (patch_cmd(kb->work, kb->patches.v[i], false, false)) {
-			pr_err("%s does not apply to %s", kb->patches.v[i],
-			       kb->src_id);
+	for (size_t i = 0; i < kb->patches.n; i++)
+		if (apply_patch(kb->work, kb->patches.v[i], kb->src_id))
 			goto out;
-		}
-	}
 	ret = write_applied(kb, applied, kb->patches.n);
 out:
 	free(applied);
@@ -505,19 +742,79 @@ out:
 }
 
 /*
+ * Apply the series to a scratch copy of the files it touches: cheap, and
+ * exactly what applying it to the whole pristine tree would do.
+ */
+static int check_series(const struct kb *kb)
+{
+	char *tmp = xasprintf("%s/kbuild/.check.%d", cache_dir(), (int)getpid());
+	struct argv paths = { 0 };
+	int ret = -1;
+
+	if (rm_rf(tmp) || mkdir_p(tmp, 0755)) {
+		pr_err("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < kb->patches.n; i++)
+		if (patch_paths(kb->patches.v[i], &paths))
+			goto out;
+	for (size_t i = 0; i < paths.n; i++) {
+		char *from = xasprintf("%s/%s", kb->pristine, paths.v[i]);
+		char *to = xasprintf("%s/%s", tmp, paths.v[i]);
+		char *slash = strrchr(to, '/');
+		int err = 0;
+
+		if (path_exists(from)) {
+			*slash = '\0';
+			err = mkdir_p(to, 0755);
+			*slash = '/';
+			err = err ? err : copy_file(from, to, 0644);
+		}
+		if (err)
+			pr_err("%s: %s", to, strerror(errno));
+		free(from);
+		free(to);
+		if (err)
+			goto out;
+	}
+	for (size_t i = 0; i < kb->patches.n; i++)
+		if (apply_patch(tmp, kb->patches.v[i], kb->src_id))
+			goto out;
+	pr_info("%zu patches apply cleanly to %s", kb->patches.n, kb->src_id);
+	ret = 0;
+out:
+	rm_rf(tmp);
+	free(tmp);
+	argv_free(&paths);
+	return ret;
+}
+
+/*
  * Make the work tree hold the pristine source plus exactly kb->patches.
- * A fresh copy gets fresh mtimes (cp without -p), so stale objects in the
- * kept object tree are always rebuilt.
+ *
+ * The tree only ever changes by a series that applies: the series is first
+ * applied to a scratch copy of the files it touches (check_series()), so
+ * one that does not apply fails before the tree is touched.  The record
+ * (applied/state: the source, and a checksum of every file a series
+ * touched since the tree was copied) is dropped before the tree changes
+ * and written once it holds the new series; a tree without a record, or
+ * whose files differ from it, is copied afresh.  A fresh copy gets fresh
+ * mtimes (cp without -p), so stale objects in the kept object tree are
+ * always rebuilt.
  */
 static int prepare_work(struct kb *kb)
 {
 	char *applied = xasprintf("%s/applied", kb->slot);
-	struct argv old = { 0 };
+	char *state = xasprintf("%s/state", applied);
+	struct argv old = { 0 }, paths = { 0 };
 	bool fresh = !path_is_dir(kb->work);
+	char *now = NULL;
 	size_t i;
 	int ret = -1;
 
 	read_applied(applied, &old);
+	if (!fresh && verify_state(kb, state, &paths))
+		fresh = true;
 	if (!fresh) {
 		char *cur = old.n ? sha256_of(old.v, NULL) : strdup("none");
 		bool same = cur && kb->series_hash &&
@@ -528,89 +825,51 @@ static int prepare_work(struct kb *kb)
 			ret = 0;
 			goto out;
 		}
-		for (i = old.n; i > 0; i--) {
-			if (patch_cmd(kb->work, old.v[i - 1], true, true)) {
-				pr_warn("%s: cannot reverse %s; copying the source afresh",
-					kb->work, old.v[i - 1]);
-				fresh = true;
-				break;
-			}
+	}
+	if (kb->patches.n && check_series(kb))
+		goto out;
+	if (unlink(state) && errno != ENOENT) {
+		pr_err("%s: %s", state, strerror(errno));
+		goto out;
+	}
+	for (i = old.n; !fresh && i > 0; i--) {
+		if (patch_reverse(kb->work, old.v[i - 1])) {
+			pr_warn("%s: cannot reverse %s; copying the source afresh",
+				kb->work, old.v[i - 1]);
+			fresh = true;
 		}
 	}
 	if (fresh) {
 		char *cp[] = { "cp", "-R", kb->pristine, kb->work, NULL };
 
 		pr_info("copying %s to %s", kb->pristine, kb->work);
+		argv_free(&paths);
 		if (rm_rf(kb->work) || spawn_check(cp, NULL))
 			goto out;
 	}
 	if (write_applied(kb, applied, 0))
 		goto out;
 	for (i = 0; i < kb->patches.n; i++) {
-		if (patch_cmd(kb->work, kb->patches.v[i], false, false)) {
-			pr_err("%s does not apply to %s", kb->patches.v[i],
-			       kb->src_id);
-			write_applied(kb, applied, i);
+		if (patch_paths(kb->patches.v[i], &paths))
+			goto out;
+		if (apply_patch(kb->work, kb->patches.v[i], kb->src_id)) {
+			pr_err("%s: left without a record; the next build copies the source afresh",
+			       kb->work);
 			goto out;
 		}
 	}
 	if (write_applied(kb, applied, kb->patches.n))
 		goto out;
+	now = tree_state(kb, &paths);
+	if (!now || write_file_atomic(state, now, strlen(now)))
+		goto out;
 	ret = 0;
 out:
 	argv_free(&old);
+	argv_free(&paths);
 	free(applied);
-	return ret;
-}
-
-/*
- * Apply the series to a scratch copy of the files it touches: cheap, and
- * exactly what applying it to the whole tree would do.
- */
-static int check_series(const struct kb *kb)
-{
-	char *tmp = xasprintf("%s/kbuild/.check.%d", cache_dir(), (int)getpid());
-	int ret = -1;
-
-	if (rm_rf(tmp) || mkdir_p(tmp, 0755)) {
-		pr_err("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	for (size_t i = 0; i < kb->patches.n; i++) {
-		char *text = read_file(kb->patches.v[i], NULL), *line, *save = NULL;
-
-		for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *from, *to, *slash;
-
-			if (!str_has_prefix(line, "--- a/"))
-				continue;
-			from = xasprintf("%s/%s", kb->pristine, line + 6);
-			to = xasprintf("%s/%s", tmp, line + 6);
-			slash = strrchr(to, '/');
-			*slash = '\0';
-			mkdir_p(to, 0755);
-			*slash = '/';
-			if (path_exists(from) && !path_exists(to) &&
-			    copy_file(from, to, 0644))
-				pr_warn("%s: %s", from, strerror(errno));
-			free(from);
-			free(to);
-		}
-		free(text);
-	}
-	for (size_t i = 0; i < kb->patches.n; i++) {
-		if (patch_cmd(tmp, kb->patches.v[i], false, false)) {
-			pr_err("%s does not apply to %s", kb->patches.v[i],
-			       kb->src_id);
-			goto out;
-		}
-	}
-	pr_info("%zu patches apply cleanly to %s", kb->patches.n, kb->src_id);
-	ret = 0;
-out:
-	rm_rf(tmp);
-	free(tmp);
+	free(state);
+	free(now);
 	return ret;
 }
 
@@ -967,6 +1226,10 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		pr_err("--check applies a series to a Debian source, not to --rev");
 		goto out;
 	}
+	if (req->check && req->prepare_only) {
+		pr_err("--check and --prepare-only: one or the other");
+		goto out;
+	}
 	if (series ? source_debian(&kb, series) :
 	    req->rev ? source_git(&kb, req->source, req->rev) :
 	    source_dir(&kb, req->source))
@@ -1014,6 +1277,14 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 	unlink(log);
 	if (configure(&kb, log))
 		goto out;
+	if (req->prepare_only) {
+		pr_info("%s and %s/.config are ready; not building (--prepare-only)",
+			kb.work, kb.obj);
+		*kdir = kb.work;
+		kb.work = NULL;
+		ret = 0;
+		goto out;
+	}
 
 	idtext = xasprintf("scheme %s\nsource %s\nseries %s\nconfig %s\n",
 			   KBUILD_SCHEME, kb.src_id, kb.series_hash,
@@ -1071,9 +1342,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: iommubench kernel build --source debian:<series>|DIR\n"
 		"           [--rev REV] [--series FILE] [--config FRAG]...\n"
-		"           [--name NAME] [--jobs N] [--force] [--check]\n"
-		"  --rev    build commit REV of the git tree DIR (in a private clone)\n"
-		"  --check  only check that the series applies to the source\n");
+		"           [--name NAME] [--jobs N] [--force]\n"
+		"           [--check | --prepare-only]\n"
+		"  --rev           build commit REV of the git tree DIR (in a private clone)\n"
+		"  --check         only check that the series applies to the source\n"
+		"  --prepare-only  stop once the source tree and .config are ready;\n"
+		"                  print the source tree\n");
 }
 
 int cmd_kernel_build(int argc, char **argv)
@@ -1087,6 +1361,7 @@ int cmd_kernel_build(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "prepare-only", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1125,6 +1400,9 @@ int cmd_kernel_build(int argc, char **argv)
 			break;
 		case 'C':
 			req.check = true;
+			break;
+		case 'P':
+			req.prepare_only = true;
 			break;
 		case 'h':
 			usage(stdout);

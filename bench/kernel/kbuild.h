@@ -18,13 +18,16 @@ struct kbuild_req {
 	unsigned int jobs;		/* make -j; 0: number of CPUs */
 	bool force;			/* rebuild even if the key is cached */
 	bool check;			/* only check that the series applies */
+	bool prepare_only;		/* stop once the tree and .config are ready */
 };
 
 /*
  * kbuild_build - build (or find cached) the kernel @req describes and
  * return its directory in *@kdir (caller frees).  Returns 0, or -1 after
  * printing why.  With @req->check, only apply the series to a scratch copy
- * of the files it touches (*@kdir stays NULL).
+ * of the files it touches (*@kdir stays NULL).  With @req->prepare_only,
+ * stop once the source tree (series applied) and its .config are ready and
+ * return the source tree's directory in *@kdir instead.
  */
 int kbuild_build(const struct kbuild_req *req, char **kdir);
 
