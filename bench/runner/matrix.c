@@ -49,6 +49,10 @@ struct parser {
 		int line;
 	} seen[MAX_SECTION_KEYS];	/* keys of the current section */
 	unsigned int nseen;
+	struct workload *w;		/* the section's workload, or NULL */
+	bool in_global;
+	int global_line;		/* where [global] is, 0: not yet */
+	bool empty;			/* nothing but comments so far */
 };
 
 static int perr(const struct parser *p, const char *fmt, ...)
@@ -455,14 +459,132 @@ static int plan_size_check(const struct matrix *m)
 	return 0;
 }
 
+/* A "[name]" line (brackets removed): [global] or a new workload. */
+static int parse_section(struct parser *p, struct matrix *m, char *name)
+{
+	struct workload *w;
+
+	p->nseen = 0;
+	p->section = name;
+	p->in_global = !strcmp(name, "global");
+	p->w = NULL;
+	if (p->in_global) {
+		if (p->global_line)
+			return perr(p, "[global] appears twice (first on line %d)",
+				    p->global_line);
+		p->global_line = p->line;
+		return 0;
+	}
+	if (!valid_name(name))
+		return perr(p, "[%s]: a workload name uses letters, digits, '-' and '_'",
+			    name);
+	for (unsigned int i = 0; i < m->nworkloads; i++)
+		if (!strcmp(m->workloads[i].name, name))
+			return perr(p, "[%s] appears twice (first on line %d)",
+				    name, m->workloads[i].line);
+	if (m->nworkloads == MATRIX_MAX_WORKLOADS)
+		return perr(p, "more than %d workloads", MATRIX_MAX_WORKLOADS);
+	w = &m->workloads[m->nworkloads++];
+	w->name = strdup(name);
+	w->line = p->line;
+	w->type = WORKLOAD_FIO;
+	w->tracer = true;	/* the [global] tracer decides */
+	p->w = w;
+	return 0;
+}
+
+/* One line of the file, trimmed: a comment, a section or key = value. */
+static int parse_line(struct parser *p, struct matrix *m, char *line)
+{
+	char *eq, *key, *val;
+
+	if (!*line || *line == '#' || *line == ';')
+		return 0;
+	p->empty = false;
+	if (*line == '[') {
+		char *end = strchr(line, ']');
+
+		if (!end || end[1])
+			return perr(p, "expected [section] or key = value");
+		*end = '\0';
+		return parse_section(p, m, line + 1);
+	}
+	eq = strchr(line, '=');
+	if (!eq)
+		return perr(p, "expected [section] or key = value");
+	*eq = '\0';
+	key = strtrim(line);
+	val = strtrim(eq + 1);
+	if (!*key || !*val)
+		return perr(p, "'%s' needs a value", key);
+	if (!p->in_global && !p->w)
+		return perr(p, "'%s' outside a section: start with [global]", key);
+	if (note_key(p, key))
+		return -1;
+	return p->in_global ? global_key(p, m, key, val) :
+	       workload_key(p, p->w, key, val);
+}
+
+static void matrix_defaults(struct matrix *m)
+{
+	m->repetitions = 5;
+	m->cpus = 2;
+	m->mem_mb = 1024;
+	m->boot_timeout_s = 900;
+	m->max_cells = MATRIX_MAX_CELLS;
+	m->max_boots = MATRIX_MAX_BOOTS;
+	m->disk = strdup("nvme");
+}
+
+/* The icount clock runs one vCPU: cpus follows, or is refused if set higher. */
+static int clock_cpus(const char *path, struct matrix *m)
+{
+	if (m->clock.icount && m->cpus_line && m->cpus > 1) {
+		pr_err("%s:%d: cpus = %u with clock = icount: QEMU counts instructions on one vCPU only (with -smp 2 the guest hangs at SMP bring-up); set cpus = 1",
+		       path, m->cpus_line, m->cpus);
+		return -1;
+	}
+	m->cpus = m->clock.icount ? 1 : m->cpus_line ? m->cpus : 2;
+	return 0;
+}
+
+/* After the last line: defaults of the axes, and what the file as a whole needs. */
+static int matrix_finish(struct parser *p, struct matrix *m)
+{
+	p->line = 0;
+	if (p->empty)
+		return perr(p, "the file is empty: a matrix needs [global] with policies = ... and a workload section");
+	if (!m->nkernels)
+		m->kernels[m->nkernels++] = strdup("debian:6.1");
+	if (!m->niommus)
+		m->iommus[m->niommus++] = strdup("intel");
+	if (!m->npolicies) {
+		p->line = p->global_line;
+		return perr(p, "[global] needs policies = strict lazy identity (or some of them)");
+	}
+	if (!m->nworkloads)
+		return perr(p, "no workload: add a [name] section with type = fio or dmabench");
+	for (unsigned int i = 0; i < m->nworkloads; i++) {
+		struct workload *w = &m->workloads[i];
+
+		w->tracer = w->tracer && m->tracer;
+		if (w->type == WORKLOAD_DMABENCH && !workload_param(w, "args", NULL)) {
+			p->line = w->line;
+			return perr(p, "[%s]: a dmabench workload needs args = ...",
+				    w->name);
+		}
+	}
+	if (plan_size_check(m))
+		return -1;
+	return clock_cpus(p->path, m);
+}
+
 int matrix_parse(const char *path, struct matrix *m)
 {
-	struct parser p = { .path = path };
-	struct workload *w = NULL;
-	bool in_global = false, empty = true;
-	int global_line = 0;
+	struct parser p = { .path = path, .empty = true };
 	char *text, *line, *next, *nul;
 	size_t len;
+	int ret = -1;
 
 	memset(m, 0, sizeof(*m));
 	text = read_file(path, &len);
@@ -478,152 +600,35 @@ int matrix_parse(const char *path, struct matrix *m)
 		for (const char *c = text; c < nul; c++)
 			p.line += *c == '\n';
 		perr(&p, "a NUL byte: a matrix file is text");
-		goto err;
+		goto out;
 	}
 	m->text = strdup(text);
-	m->repetitions = 5;
-	m->cpus = 2;
-	m->mem_mb = 1024;
-	m->boot_timeout_s = 900;
-	m->max_cells = MATRIX_MAX_CELLS;
-	m->max_boots = MATRIX_MAX_BOOTS;
-	m->disk = strdup("nvme");
+	matrix_defaults(m);
 	for (line = text; line; line = next) {
-		char *eq, *key, *val;
-
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		p.line++;
-		line = strtrim(line);
-		if (!*line || *line == '#' || *line == ';')
-			continue;
-		empty = false;
-		if (*line == '[') {
-			char *end = strchr(line, ']');
-
-			if (!end || end[1])
-				goto bad_line;
-			*end = '\0';
-			line++;
-			p.nseen = 0;
-			p.section = line;
-			in_global = !strcmp(line, "global");
-			if (in_global) {
-				if (global_line) {
-					perr(&p, "[global] appears twice (first on line %d)",
-					     global_line);
-					goto err;
-				}
-				global_line = p.line;
-				w = NULL;
-				continue;
-			}
-			if (!valid_name(line)) {
-				perr(&p, "[%s]: a workload name uses letters, digits, '-' and '_'",
-				     line);
-				goto err;
-			}
-			for (unsigned int i = 0; i < m->nworkloads; i++) {
-				if (!strcmp(m->workloads[i].name, line)) {
-					perr(&p, "[%s] appears twice (first on line %d)",
-					     line, m->workloads[i].line);
-					goto err;
-				}
-			}
-			if (m->nworkloads == MATRIX_MAX_WORKLOADS) {
-				perr(&p, "more than %d workloads", MATRIX_MAX_WORKLOADS);
-				goto err;
-			}
-			w = &m->workloads[m->nworkloads++];
-			w->name = strdup(line);
-			w->line = p.line;
-			w->type = WORKLOAD_FIO;
-			w->tracer = true;	/* the [global] tracer decides */
-			continue;
-		}
-		eq = strchr(line, '=');
-		if (!eq)
-			goto bad_line;
-		*eq = '\0';
-		key = strtrim(line);
-		val = strtrim(eq + 1);
-		if (!*key || !*val) {
-			perr(&p, "'%s' needs a value", key);
-			goto err;
-		}
-		if (!in_global && !w) {
-			perr(&p, "'%s' outside a section: start with [global]", key);
-			goto err;
-		}
-		if (note_key(&p, key))
-			goto err;
-		if (in_global) {
-			if (global_key(&p, m, key, val))
-				goto err;
-		} else {
-			if (workload_key(&p, w, key, val))
-				goto err;
-		}
+		if (parse_line(&p, m, strtrim(line)))
+			goto out;
 	}
-	p.line = 0;
-	if (empty) {
-		perr(&p, "the file is empty: a matrix needs [global] with policies = ... and a workload section");
-		goto err;
-	}
-	if (!m->nkernels)
-		m->kernels[m->nkernels++] = strdup("debian:6.1");
-	if (!m->niommus)
-		m->iommus[m->niommus++] = strdup("intel");
-	if (!m->npolicies) {
-		p.line = global_line;
-		perr(&p, "[global] needs policies = strict lazy identity (or some of them)");
-		goto err;
-	}
-	if (!m->nworkloads) {
-		perr(&p, "no workload: add a [name] section with type = fio or dmabench");
-		goto err;
-	}
-	for (unsigned int i = 0; i < m->nworkloads; i++) {
-		w = &m->workloads[i];
-		w->tracer = w->tracer && m->tracer;
-		if (w->type == WORKLOAD_DMABENCH && !workload_param(w, "args", NULL)) {
-			p.line = w->line;
-			perr(&p, "[%s]: a dmabench workload needs args = ...", w->name);
-			goto err;
-		}
-	}
-	if (plan_size_check(m))
-		goto err;
-	if (m->clock.icount) {
-		p.line = m->cpus_line;
-		if (m->cpus_line && m->cpus > 1) {
-			perr(&p, "cpus = %u with clock = icount: QEMU counts instructions on one vCPU only (with -smp 2 the guest hangs at SMP bring-up); set cpus = 1",
-			     m->cpus);
-			goto err;
-		}
-		m->cpus = 1;
-	}
+	ret = matrix_finish(&p, m);
+out:
 	free(text);
-	return 0;
-
-bad_line:
-	perr(&p, "expected [section] or key = value");
-err:
-	free(text);
-	matrix_free(m);
-	return -1;
+	if (ret)
+		matrix_free(m);
+	return ret;
 }
 
 int matrix_set_clock(struct matrix *m, const struct ib_clock *clock)
 {
-	if (clock->icount && m->cpus_line && m->cpus > 1) {
-		pr_err("%s:%d: cpus = %u: the icount clock runs one vCPU only (with -smp 2 the guest hangs at SMP bring-up); set cpus = 1",
-		       m->path, m->cpus_line, m->cpus);
+	struct ib_clock old = m->clock;
+
+	m->clock = *clock;
+	if (clock_cpus(m->path, m)) {
+		m->clock = old;
 		return -1;
 	}
-	m->clock = *clock;
-	m->cpus = clock->icount ? 1 : m->cpus_line ? m->cpus : 2;
 	return 0;
 }
 
