@@ -749,12 +749,110 @@ static void check_compiler(const char *config, const char *name)
  * is only reported; with it the lists are updated and a different version
  * replaces the cached one.
  */
+/*
+ * Whether the cached kernel @old (of @name, for debian:@what) stays as it
+ * is: when it is @pick's version, or without @refresh (saying when @pick
+ * is newer).
+ */
+static bool keep_cached(const char *name, const char *what,
+			const struct kernel *old, const struct debian_pick *pick,
+			bool refresh)
+{
+	if (old->version && !strcmp(old->version, pick->version)) {
+		pr_info("%s is current: %s %s from %s", name, pick->release,
+			pick->version, pick->suite);
+		return true;
+	}
+	if (refresh)
+		return false;
+	if (!old->version || apt_version_gt(pick->version, old->version))
+		pr_warn("%s is cached with %s (%s); %s (%s) from %s is newer: 'iommubench kernel fetch --refresh debian:%s' replaces it",
+			name, old->version ? old->version : "?",
+			old->suite ? old->suite : "?", pick->version,
+			pick->release, pick->suite, what);
+	else
+		pr_info("%s is cached with %s; debian:%s now names %s from %s",
+			name, old->version, what, pick->version, pick->suite);
+	return true;
+}
+
+/* Point @stage/build at the headers, made to work from @final. */
+static int link_headers(const char *stage, const char *final,
+			const char *release)
+{
+	char *link = xasprintf("%s/build", stage);
+	char *target = xasprintf("root/usr/src/linux-headers-%s", release);
+	int ret = -1;
+
+	if (link && target && !fix_headers(stage, final, release) &&
+	    !symlink(target, link))
+		ret = 0;
+	else
+		pr_err("%s: cannot prepare headers: %s", stage, strerror(errno));
+	free(link);
+	free(target);
+	return ret;
+}
+
+/*
+ * Download @pkgs (the first @pkgs->n - @nhdr the image, the rest headers),
+ * unpack them into @stage and make it a kernel directory: vmlinuz,
+ * config, depmod'ed modules, headers, kernel.json.
+ */
+static int assemble_kernel(const char *stage, const char *final,
+			   const char *name, const char *what,
+			   const struct debian_pick *pick,
+			   const struct argv *pkgs, size_t nhdr)
+{
+	char *debs = xasprintf("%s/debs", cache_dir());
+	struct argv cmd = { 0 };
+	int ret = -1;
+
+	if (!debs || mkdir_p(debs, 0755) || rm_rf(stage) ||
+	    mkdir_p(stage, 0755)) {
+		pr_err("%s: %s", stage, strerror(errno));
+		goto out;
+	}
+	if (apt_download(debs, pkgs->v))
+		goto out;
+	for (size_t i = 0; i < pkgs->n; i++) {
+		char *deb = deb_path(debs, pkgs->v[i]);
+
+		if (!deb)
+			goto out;
+		argv_free(&cmd);
+		argv_push(&cmd, "dpkg-deb");
+		argv_push(&cmd, "-x");
+		argv_push(&cmd, deb);
+		argv_pushf(&cmd, "%s/root", stage);
+		free(deb);
+		if (spawn_check(cmd.v, NULL))
+			goto out;
+	}
+	if (place_kernel(stage, pick->release) ||
+	    (nhdr && link_headers(stage, final, pick->release)))
+		goto out;
+	argv_free(&cmd);
+	argv_push(&cmd, "depmod");
+	argv_push(&cmd, "-b");
+	argv_push(&cmd, stage);
+	argv_push(&cmd, pick->release);
+	if (spawn_check(cmd.v, NULL) ||
+	    write_meta(stage, name, what, pick, pkgs->v))
+		goto out;
+	ret = 0;
+out:
+	argv_free(&cmd);
+	free(debs);
+	return ret;
+}
+
 static int fetch_debian(const char *what, bool refresh)
 {
 	struct debian_pick pick = { 0 };
-	struct argv pkgs = { 0 }, cmd = { 0 };
+	struct argv pkgs = { 0 };
 	char *kdir = kernels_dir(), *name = NULL, *final = NULL;
-	char *stage = NULL, *debs = NULL, *lock = NULL;
+	char *stage = NULL, *lock = NULL;
 	struct kernel old = { 0 };
 	bool cached = false;
 	size_t nhdr;
@@ -763,7 +861,8 @@ static int fetch_debian(const char *what, bool refresh)
 	name = xasprintf("debian-%s", what);
 	final = xasprintf("%s/%s", kdir, name);
 	lock = xasprintf("%s/.%s.lock", kdir, name);
-	if (!kdir || !name || !final || !lock || mkdir_p(kdir, 0755)) {
+	stage = xasprintf("%s/.%s.tmp", kdir, name);
+	if (!kdir || !name || !final || !lock || !stage || mkdir_p(kdir, 0755)) {
 		pr_err("%s: %s", kdir ? kdir : "kernels", strerror(errno));
 		goto out;
 	}
@@ -781,84 +880,19 @@ static int fetch_debian(const char *what, bool refresh)
 		}
 		goto out;
 	}
-	if (cached && old.version && !strcmp(old.version, pick.version)) {
-		pr_info("%s is current: %s %s from %s", name, pick.release,
-			pick.version, pick.suite);
-		ret = 0;
-		goto out;
-	}
-	if (cached && !refresh) {
-		if (!old.version || apt_version_gt(pick.version, old.version))
-			pr_warn("%s is cached with %s (%s); %s (%s) from %s is newer: 'iommubench kernel fetch --refresh debian:%s' replaces it",
-				name, old.version ? old.version : "?",
-				old.suite ? old.suite : "?", pick.version,
-				pick.release, pick.suite, what);
-		else
-			pr_info("%s is cached with %s; debian:%s now names %s from %s",
-				name, old.version, what, pick.version,
-				pick.suite);
+	if (cached && keep_cached(name, what, &old, &pick, refresh)) {
 		ret = 0;
 		goto out;
 	}
 	pr_info("fetching %s: linux-image-%s %s from %s", name, pick.release,
 		pick.version, pick.suite);
-
 	if (image_packages(&pick, &pkgs))
 		goto out;
 	nhdr = header_packages(&pick, &pkgs);
 	if (!nhdr)
 		pr_warn("headers for %s not found: out-of-tree modules cannot be built for it",
 			pick.release);
-
-	debs = xasprintf("%s/debs", cache_dir());
-	stage = xasprintf("%s/.%s.tmp", kdir, name);
-	if (!debs || !stage || mkdir_p(debs, 0755) || rm_rf(stage) ||
-	    mkdir_p(stage, 0755)) {
-		pr_err("%s: %s", stage ? stage : kdir, strerror(errno));
-		goto out;
-	}
-	if (apt_download(debs, pkgs.v))
-		goto out;
-	for (size_t i = 0; i < pkgs.n; i++) {
-		char *deb = deb_path(debs, pkgs.v[i]);
-
-		if (!deb)
-			goto out;
-		argv_free(&cmd);
-		argv_push(&cmd, "dpkg-deb");
-		argv_push(&cmd, "-x");
-		argv_push(&cmd, deb);
-		argv_pushf(&cmd, "%s/root", stage);
-		free(deb);
-		if (spawn_check(cmd.v, NULL))
-			goto out;
-	}
-	if (place_kernel(stage, pick.release))
-		goto out;
-	if (nhdr) {
-		char *link = xasprintf("%s/build", stage);
-		char *target = xasprintf("root/usr/src/linux-headers-%s",
-					 pick.release);
-
-		if (!link || !target ||
-		    fix_headers(stage, final, pick.release) ||
-		    symlink(target, link)) {
-			pr_err("%s: cannot prepare headers: %s", stage,
-			       strerror(errno));
-			free(link);
-			free(target);
-			goto out;
-		}
-		free(link);
-		free(target);
-	}
-	argv_free(&cmd);
-	argv_push(&cmd, "depmod");
-	argv_push(&cmd, "-b");
-	argv_push(&cmd, stage);
-	argv_push(&cmd, pick.release);
-	if (spawn_check(cmd.v, NULL) ||
-	    write_meta(stage, name, what, &pick, pkgs.v))
+	if (assemble_kernel(stage, final, name, what, &pick, &pkgs, nhdr))
 		goto out;
 	if (rm_rf(final) || rename(stage, final)) {
 		pr_err("%s: %s", final, strerror(errno));
@@ -882,13 +916,11 @@ out:
 	if (cached)
 		kernel_free(&old);
 	argv_free(&pkgs);
-	argv_free(&cmd);
 	pick_free(&pick);
 	free(kdir);
 	free(name);
 	free(final);
 	free(stage);
-	free(debs);
 	free(lock);
 	return ret;
 }
