@@ -964,6 +964,139 @@ out:
 	return ret;
 }
 
+#define PROGRESS_EVERY_MS	15000
+
+/* Count make's step lines ("  CC      foo.o") in @buf. */
+static size_t count_steps(const char *buf, size_t len, bool *bol)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (*bol && i + 3 < len && buf[i] == ' ' && buf[i + 1] == ' ' &&
+		    buf[i + 2] >= 'A' && buf[i + 2] <= 'Z')
+			n++;
+		*bol = buf[i] == '\n';
+	}
+	return n;
+}
+
+/* The previous build of this slot: its make steps and seconds, or zeros. */
+static void last_build(const struct kb *kb, double *steps, double *secs)
+{
+	char *path = xasprintf("%s/progress.json", kb->slot);
+	struct json_object *o = path && path_exists(path) ? json_read_file(path) : NULL;
+
+	*steps = o ? json_object_get_double(json_object_object_get(o, "steps")) : 0;
+	*secs = o ? json_object_get_double(json_object_object_get(o, "seconds")) : 0;
+	if (o)
+		json_object_put(o);
+	free(path);
+}
+
+static void save_build(const struct kb *kb, size_t steps, double secs)
+{
+	char *path = xasprintf("%s/progress.json", kb->slot);
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "steps", json_object_new_int64(steps));
+	json_object_object_add(o, "seconds", json_object_new_double(secs));
+	if (!path || json_write_file(path, o))
+		pr_warn("%s: cannot record the build's length", path ? path : kb->slot);
+	json_object_put(o);
+	free(path);
+}
+
+/*
+ * "building: 2345 steps, 6m12s so far, about 4m30s left (until 14:05)":
+ * the ETA scales this build's pace to the previous build of the slot; an
+ * incremental build takes fewer steps, so it is an upper bound.
+ */
+static void progress_line(size_t steps, double secs, double last_steps,
+			  double last_secs)
+{
+	char so_far[16], left[16], at[16];
+	double rest;
+
+	fmt_duration(so_far, sizeof(so_far), secs);
+	if (last_steps < 1 || steps < 1) {
+		pr_info("building: %zu make steps, %s so far%s", steps, so_far,
+			last_secs > 0 ? "" : " (no earlier build of this slot to estimate from)");
+		return;
+	}
+	rest = steps >= last_steps ? 0 : secs / steps * (last_steps - steps);
+	fmt_duration(left, sizeof(left), rest);
+	fmt_clock_in(at, sizeof(at), rest);
+	pr_info("building: %zu of about %.0f make steps (%.0f%%), %s so far, about %s left (until %s)",
+		steps, last_steps, 100.0 * steps / last_steps, so_far, left, at);
+}
+
+/*
+ * Run make (@argv, output appended to @log) and say every 15 s how far it
+ * is: the log's make steps against the previous build of the slot.
+ */
+static int make_with_progress(const struct kb *kb, char *const argv[],
+			      const char *log)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	double last_steps, last_secs;
+	uint64_t t0 = now_ms(), shown = t0;
+	size_t steps = 0;
+	bool bol = true;
+	char buf[65536];
+	int fd, rfd, status = -1;
+	ssize_t n;
+	pid_t pid;
+
+	last_build(kb, &last_steps, &last_secs);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	rfd = open(log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || rfd < 0) {
+		pr_err("%s: %s", log, strerror(errno));
+		goto fail;
+	}
+	lseek(rfd, 0, SEEK_END);
+	o.out_fd = fd;
+	o.err_fd = fd;
+	pid = spawn_start(argv, &o);
+	if (pid < 0) {
+		pr_err("make: %s", strerror(errno));
+		goto fail;
+	}
+	while (!spawn_poll(pid, &status)) {
+		sleep_ms(500);
+		while ((n = read(rfd, buf, sizeof(buf))) > 0)
+			steps += count_steps(buf, n, &bol);
+		if (now_ms() - shown >= PROGRESS_EVERY_MS) {
+			shown = now_ms();
+			progress_line(steps, (shown - t0) / 1000.0, last_steps,
+				      last_secs);
+		}
+	}
+	while ((n = read(rfd, buf, sizeof(buf))) > 0)
+		steps += count_steps(buf, n, &bol);
+	close(fd);
+	close(rfd);
+	if (status == 0) {
+		save_build(kb, steps, (now_ms() - t0) / 1000.0);
+		return 0;
+	}
+	{
+		char *cmd = argv_to_string(argv);
+		char *tail[] = { "tail", "-n", "25", (char *)log, NULL };
+
+		pr_err("'%s' failed (exit %d); the end of %s:", cmd, status, log);
+		spawn_run(tail, NULL);
+		free(cmd);
+	}
+	return -1;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (rfd >= 0)
+		close(rfd);
+	return -1;
+}
+
 static int build(struct kb *kb, const char *log, unsigned int jobs)
 {
 	struct argv a = { 0 };
@@ -979,7 +1112,7 @@ static int build(struct kb *kb, const char *log, unsigned int jobs)
 	argv_push(&a, "KBUILD_BUILD_HOST=iommubench");
 	argv_push(&a, "bzImage");
 	argv_push(&a, "modules");
-	ret = run_logged(a.v, NULL, log);
+	ret = make_with_progress(kb, a.v, log);
 	argv_free(&a);
 	if (ret)
 		return -1;
