@@ -345,6 +345,48 @@ const char *an_adjust_desc(char *buf, size_t len,
 int an_judge(const struct an_gate_opts *o, size_t n,
 	     const struct an_pair_in *in, struct an_judgement *out);
 
+/**
+ * struct an_gate_req - what 'iommubench gate' judges and where it writes
+ * @root: results root of runs given by id; NULL: "results"
+ * @baseline: the reference run, an id or a run directory
+ * @candidate: the run under test
+ * @baseline_kernel: only that kernel's series of the baseline, or NULL
+ * @candidate_kernel: likewise of the candidate (both may name one run)
+ * @metrics: globs of the metrics to judge; none: every metric
+ * @nmetrics: how many
+ * @noise: the between-run noise file ('iommubench noise'), or NULL
+ * @junit: JUnit XML to write, or NULL
+ * @markdown: the Markdown summary to write, or NULL
+ * @json: the verdicts as JSON (iommubench.gate/1), or NULL; "-": to
+ *        standard output, instead of the text report
+ * @opts: the test (an_gate_opt())
+ */
+struct an_gate_req {
+	const char *root;
+	const char *baseline;
+	const char *candidate;
+	const char *baseline_kernel;
+	const char *candidate_kernel;
+	char *const *metrics;
+	size_t nmetrics;
+	const char *noise;
+	const char *junit;
+	const char *markdown;
+	const char *json;
+	struct an_gate_opts opts;
+};
+
+/*
+ * an_gate - judge @req->candidate against @req->baseline: the report on
+ * standard output, the files @req asks for.  Returns the gate's exit
+ * status (exitcodes.h): EXIT_OK clean, EXIT_ERROR a regression or a
+ * configuration whose candidate cells all failed, EXIT_UNDECIDED when it
+ * cannot judge (too few repetitions, a missing series, separate host-clock
+ * runs without noise, an input it could not read or an output it could
+ * not write), each said on stderr.
+ */
+int an_gate(const struct an_gate_req *req);
+
 /*
  * an_noise - between-run noise per metric, from A/A runs ('iommubench
  * noise', docs/analysis.md): @tau the log-sd of a run's mean offset, from

@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 76
+plan 78
 
 S="$TEST_TMP/store"
 synth() {
@@ -265,6 +265,14 @@ check "gate --fdr: Benjamini-Hochberg, said in the output and the JSON" \
 	       [ \"\$(js '$TEST_TMP/fdr.json' 'd[\"adjustment\"]')\" = bh ]"
 run fdrh gate --results "$S" --baseline A --candidate B --fdr --no-holm
 check "gate --fdr --no-holm: usage error, exit 2" rc_is fdrh 2
+run galpha gate --results "$S" --baseline A --candidate B --alpha 0.9
+check "gate --alpha 0.9: usage error, exit 2, naming it, with the Try line" \
+	sh -c "[ \$(cat '$TEST_TMP/galpha.rc') = 2 ] && grep -q -- '--alpha 0.9: a number in' '$TEST_TMP/galpha.err' &&
+	       grep -q \"Try 'iommubench gate --help'\" '$TEST_TMP/galpha.err'"
+run gjson gate --results "$S" --baseline A --candidate B --json -
+check "gate --json -: the verdicts on standard output instead of the report" \
+	sh -c "[ \$(cat '$TEST_TMP/gjson.rc') = 1 ] &&
+	       [ \"\$(js '$TEST_TMP/gjson.out' 'd[\"schema\"] + \" \" + d[\"verdict\"]')\" = 'iommubench.gate/1 regression' ]"
 
 # --- history: one value per commit; run-level offsets
 O="$TEST_TMP/offsets"
