@@ -418,6 +418,55 @@ const struct an_noise_metric *an_noise_find(const struct an_noise *nz,
  */
 char *an_run_clock(const struct an_run *run);
 
+/* --- history (history.c) -------------------------------------------------- */
+
+/**
+ * struct an_history_req - what 'iommubench history' shows
+ * @root: results root; NULL: "results"
+ * @metric: a metric, or a glob of metrics (a line per metric)
+ * @kernels: only kernels with one of these specs, releases or versions
+ * @nkernels: how many; none: every kernel
+ * @policy: only lines of this policy, or NULL
+ * @iommu: only lines of this vIOMMU, or NULL
+ * @workload: only lines of this workload, or NULL
+ * @base_kernel: one value per commit is the ratio of its repetitions to
+ *               this kernel's in the same run, or NULL: their median
+ * @alpha: strong change points have a permutation p <= @alpha
+ * @weak_alpha: weak ones p <= @weak_alpha (>= @alpha)
+ * @min_effect: strong ones move by a factor of at least 1 + @min_effect
+ * @perms: permutations per test
+ * @seed: of the permutations
+ * @plot_dir: where the trend plots go, or NULL
+ * @fmt: AN_TEXT or AN_CSV, on standard output
+ * @json: the history as JSON (iommubench.history/2) to this file instead
+ *        ("-": standard output), or NULL
+ */
+struct an_history_req {
+	const char *root;
+	const char *metric;
+	char *const *kernels;
+	size_t nkernels;
+	const char *policy;
+	const char *iommu;
+	const char *workload;
+	const char *base_kernel;
+	double alpha;
+	double weak_alpha;
+	double min_effect;
+	size_t perms;
+	uint64_t seed;
+	const char *plot_dir;
+	enum an_format fmt;
+	const char *json;
+};
+
+/*
+ * an_history - one value per kernel commit across every run of the index,
+ * per line, with change points (docs/analysis.md); 0, or -1 after saying
+ * why (no such metric among the ok cells included).
+ */
+int an_history(const struct an_history_req *req);
+
 /* --- plots and report ------------------------------------------------------ */
 
 /* the colour of @policy in every figure and table ("#rrggbb") */

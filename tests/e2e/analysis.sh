@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 78
+plan 79
 
 S="$TEST_TMP/store"
 synth() {
@@ -118,6 +118,9 @@ check "history --plot: trend PNG, SVG and script" \
 	sh -c "ls '$TEST_TMP'/trend/trend-*.png '$TEST_TMP'/trend/trend-*.svg '$TEST_TMP'/trend/trend-*.gp >/dev/null"
 run histnone history --results "$TEST_TMP/hist" --metric no.such.metric
 check "history of an unknown metric: error" rc_is histnone 1
+run hperm history --results "$TEST_TMP/hist" --metric fio.read.iops --permutations 5
+check "history --permutations 5: usage error, exit 2, the range said" \
+	sh -c "[ \$(cat '$TEST_TMP/hperm.rc') = 2 ] && grep -q -- '--permutations: 5 is out of range (19-1000000)' '$TEST_TMP/hperm.err'"
 
 # --- report
 run rep report --results "$S" A
@@ -297,7 +300,7 @@ for off in 6 -5 9 -7 3 -9 8 -4 5 -8 7 -6; do
 		--started "2026-04-$((k + 10))T00:00:00Z" > /dev/null || bail "synth-store P$k"
 	k=$((k + 1))
 done
-run hpair history --results "$P" --metric fio.read.iops --baseline-kernel synth:100 --format json
+run hpair history --results "$P" --metric fio.read.iops --baseline-kernel synth:100 --json -
 check "history --baseline-kernel: an 8 % drop under run offsets of up to 9 %, found at the 7th commit" \
 	sh -c "[ \$(cat '$TEST_TMP/hpair.rc') = 0 ] &&
 	       [ \"\$(js '$TEST_TMP/hpair.out' '[(i + 1, p[\"change\"]) for i, p in enumerate(d[\"lines\"][0][\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ] &&
@@ -307,11 +310,11 @@ run hnopair history --results "$P" --metric fio.read.iops -k synth:1 -k synth:2 
 check "history of the same runs without pairing: the offsets hide the drop (no strong change point)" \
 	sh -c "[ \$(cat '$TEST_TMP/hnopair.rc') = 0 ] && ! grep -q 'strong change point' '$TEST_TMP/hnopair.out'"
 # --metric is a glob, as in compare: a line per metric it matches
-run hglob history --results "$TEST_TMP/hist" --metric 'fio.read.*' --format json
+run hglob history --results "$TEST_TMP/hist" --metric 'fio.read.*' --json "$TEST_TMP/hglob.json"
 check "history --metric 'fio.read.*': a line per fio.read metric, the IOPS drop still at the 7th commit" \
-	sh -c "[ \$(cat '$TEST_TMP/hglob.rc') = 0 ] &&
-	       [ \"\$(js '$TEST_TMP/hglob.out' 'sorted(set(l[\"metric\"] for l in d[\"lines\"])) == sorted(l[\"metric\"] for l in d[\"lines\"]) and len(d[\"lines\"]) == 5 and all(l[\"metric\"].startswith(\"fio.read.\") for l in d[\"lines\"])')\" = True ] &&
-	       [ \"\$(js '$TEST_TMP/hglob.out' '[(i + 1, p[\"change\"]) for l in d[\"lines\"] if l[\"metric\"] == \"fio.read.iops\" for i, p in enumerate(l[\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ]"
+	sh -c "[ \$(cat '$TEST_TMP/hglob.rc') = 0 ] && [ ! -s '$TEST_TMP/hglob.out' ] &&
+	       [ \"\$(js '$TEST_TMP/hglob.json' 'sorted(set(l[\"metric\"] for l in d[\"lines\"])) == sorted(l[\"metric\"] for l in d[\"lines\"]) and len(d[\"lines\"]) == 5 and all(l[\"metric\"].startswith(\"fio.read.\") for l in d[\"lines\"])')\" = True ] &&
+	       [ \"\$(js '$TEST_TMP/hglob.json' '[(i + 1, p[\"change\"]) for l in d[\"lines\"] if l[\"metric\"] == \"fio.read.iops\" for i, p in enumerate(l[\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ]"
 run gnone gate --results "$S" --baseline A --candidate B --metric 'nosuch*'
 check "gate --metric that matches nothing of the baseline: cannot judge (3), naming the pattern" \
 	sh -c "[ \$(cat '$TEST_TMP/gnone.rc') = 3 ] && grep -q 'nosuch\\*: no metric' '$TEST_TMP/gnone.err'"
