@@ -418,6 +418,32 @@ const struct an_noise_metric *an_noise_find(const struct an_noise *nz,
  */
 char *an_run_clock(const struct an_run *run);
 
+/**
+ * struct an_noise_req - what 'iommubench noise' estimates the noise from
+ * @root: results root of runs given by id; NULL: "results"
+ * @runs: the A/A runs, ids or run directories: at least two, distinct
+ * @nruns: how many
+ * @metrics: globs of the metrics to estimate; none: every metric
+ * @nmetrics: how many
+ * @json: where the estimate goes (iommubench.noise/1); "-": standard
+ *        output, instead of the table
+ */
+struct an_noise_req {
+	const char *root;
+	char *const *runs;
+	size_t nruns;
+	char *const *metrics;
+	size_t nmetrics;
+	const char *json;
+};
+
+/*
+ * an_noise_estimate - the between-run noise per metric from the runs of
+ * @req, pooled over the series every run has: the table on stdout, the
+ * estimate to @req->json.  0, or -1 after saying why.
+ */
+int an_noise_estimate(const struct an_noise_req *req);
+
 /* --- history (history.c) -------------------------------------------------- */
 
 /**

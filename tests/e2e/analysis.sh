@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 79
+plan 80
 
 S="$TEST_TMP/store"
 synth() {
@@ -189,7 +189,7 @@ for off in 3 -2 4 -3 1; do
 	k=$((k + 1))
 	gsynth --run N$k --seed $((110 + k)) --run-offset $off
 done
-run noise noise --results "$G" --out "$TEST_TMP/noise.json" N1 N2 N3 N4 N5
+run noise noise --results "$G" --json "$TEST_TMP/noise.json" N1 N2 N3 N4 N5
 check "noise from 5 A/A runs: exit 0, one estimate per metric" \
 	sh -c "[ \$(cat '$TEST_TMP/noise.rc') = 0 ] && [ \"\$(js '$TEST_TMP/noise.json' 'len(d[\"metrics\"])')\" = 13 ]"
 check "noise: the run offsets (sd 2.9 %) are seen: fio.read.iops 1.5-6 %" \
@@ -201,8 +201,12 @@ echo '{}' > "$TEST_TMP/notnoise.json"
 run cnoise commits --noise "$TEST_TMP/notnoise.json" --tree "$TEST_TMP" --matrix none.ini HEAD~1..HEAD
 check "commits --noise FILE that is no estimate: usage error, exit 2, naming the file" \
 	sh -c "[ \$(cat '$TEST_TMP/cnoise.rc') = 2 ] && grep -q 'notnoise.json: not a noise estimate' '$TEST_TMP/cnoise.err'"
-run noise1 noise --results "$G" --out "$TEST_TMP/n1.json" N1
+run noise1 noise --results "$G" --json "$TEST_TMP/n1.json" N1
 check "noise of one run: usage error, exit 2" rc_is noise1 2
+run noisej noise --results "$G" --metric 'fio.*' --json - N1 N2 N3 N4 N5
+check "noise --json -: the estimate on standard output, instead of the table" \
+	sh -c "[ \$(cat '$TEST_TMP/noisej.rc') = 0 ] &&
+	       [ \"\$(js '$TEST_TMP/noisej.out' 'd[\"schema\"] + \" \" + str(all(m[\"metric\"].startswith(\"fio.\") for m in d[\"metrics\"]))')\" = 'iommubench.noise/1 True' ]"
 run hostn gate --results "$G" --baseline H1 --candidate H2 --noise "$TEST_TMP/noise.json" --json "$TEST_TMP/hostn.json"
 check "gate, two host-clock runs with --noise: judged, clean, exit 0" rc_is hostn 0
 check "gate --noise: the output names the replication and the noise file" \
