@@ -193,8 +193,8 @@ int opt_parse_ll(const char *what, const char *s, long long min,
 	return 0;
 }
 
-static int opt_parse_double(const char *what, const char *s, double min,
-			    double max, double *out)
+int opt_parse_double(const char *what, const char *s, double min, double max,
+		     double *out)
 {
 	char *end;
 	double v;

@@ -123,6 +123,9 @@ void opt_usage(const struct opt_cmd *cmd);
 /* The integer in @s, all of it, within [min, max]; -1 after saying why. */
 int opt_parse_ll(const char *what, const char *s, long long min,
 		 long long max, long long *out);
+/* The real number in @s, all of it, finite, within [min, max]; likewise. */
+int opt_parse_double(const char *what, const char *s, double min, double max,
+		     double *out);
 
 struct subcmd {
 	const char *name;
