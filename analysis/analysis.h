@@ -493,6 +493,69 @@ struct an_history_req {
  */
 int an_history(const struct an_history_req *req);
 
+/* --- synthetic stores (synth.c) ------------------------------------------ */
+
+#define AN_SYNTH_SHIFTS		16	/* --shift patterns of one run */
+#define AN_SYNTH_KERNELS	64	/* --kernel-list entries */
+
+/**
+ * struct an_synth_req - a synthetic run ('iommubench synth-store')
+ * @root: the results root it is indexed in
+ * @run: its run id
+ * @kernels: kernels synth:@kernel_base.. (unless @nklist)
+ * @iommus: vIOMMUs ("intel" when one, else iommu0..)
+ * @npol: policies, 1-3 of strict, lazy, identity
+ * @reps: repetitions of every cell
+ * @sd: dispersion, the standard deviation of the values' logs
+ * @seed: of the values
+ * @files: write the cell files (with histograms), not only the index
+ * @trace: dmabench cells carry an iommutrace object
+ * @fq_flush: with @trace, flush-queue counts too
+ * @kernel_base: the first kernel's number
+ * @kernel_step: every value moves by a factor 1 + @kernel_step per kernel
+ * @shift_pat: metric globs whose values are multiplied by 1 + @shift
+ * @shift: the factors - 1, per pattern
+ * @nshift: how many
+ * @shift_kernel: the kernel the shifts apply to; -1: every kernel
+ * @run_factor: every value of the run is multiplied by it
+ * @klist: the kernels' numbers, instead of @kernel_base..
+ * @nklist: how many; 0: @kernels from @kernel_base
+ * @fail_policy: the cells of this policy fail, or NULL
+ * @clock: the manifest's settings.clock, or NULL (the host's)
+ * @started: the run's start time, ISO 8601
+ */
+struct an_synth_req {
+	const char *root;
+	const char *run;
+	unsigned int kernels;
+	unsigned int iommus;
+	unsigned int npol;
+	unsigned int reps;
+	double sd;
+	uint64_t seed;
+	bool files;
+	bool trace;
+	bool fq_flush;
+	int kernel_base;
+	double kernel_step;
+	const char *shift_pat[AN_SYNTH_SHIFTS];
+	double shift[AN_SYNTH_SHIFTS];
+	unsigned int nshift;
+	int shift_kernel;
+	double run_factor;
+	int klist[AN_SYNTH_KERNELS];
+	unsigned int nklist;
+	const char *fail_policy;
+	const char *clock;
+	const char *started;
+};
+
+/*
+ * an_synth_store - write the run @req describes, in the layout of
+ * results/README, and index it; 0, or -1 after saying why.
+ */
+int an_synth_store(const struct an_synth_req *req);
+
 /* --- plots and report ------------------------------------------------------ */
 
 /* the colour of @policy in every figure and table ("#rrggbb") */

@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 80
+plan 81
 
 S="$TEST_TMP/store"
 synth() {
@@ -24,6 +24,11 @@ synth --run A2 --seed 2 --clock icount:0
 synth --run B --seed 3 --shift 'fio.read.iops=-10' --clock icount:0
 synth --run C --seed 4 --shift 'dmabench.unmap.p99=+20' --clock icount:0
 synth --run F --seed 5 --reps 3 --clock icount:0
+
+run sbad synth-store --results "$TEST_TMP/sbad" --reps 5x
+check "synth-store --reps 5x: usage error, exit 2, nothing written" \
+	sh -c "[ \$(cat '$TEST_TMP/sbad.rc') = 2 ] && grep -q -- \"--reps: '5x' is not a whole number\" '$TEST_TMP/sbad.err' &&
+	       [ ! -e '$TEST_TMP/sbad' ]"
 
 # --- compare
 run cmp compare --results "$S" A
