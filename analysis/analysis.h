@@ -345,6 +345,48 @@ const char *an_adjust_desc(char *buf, size_t len,
 int an_judge(const struct an_gate_opts *o, size_t n,
 	     const struct an_pair_in *in, struct an_judgement *out);
 
+/**
+ * struct an_gate_req - what 'iommubench gate' judges and where it writes
+ * @root: results root of runs given by id; NULL: "results"
+ * @baseline: the reference run, an id or a run directory
+ * @candidate: the run under test
+ * @baseline_kernel: only that kernel's series of the baseline, or NULL
+ * @candidate_kernel: likewise of the candidate (both may name one run)
+ * @metrics: globs of the metrics to judge; none: every metric
+ * @nmetrics: how many
+ * @noise: the between-run noise file ('iommubench noise'), or NULL
+ * @junit: JUnit XML to write, or NULL
+ * @markdown: the Markdown summary to write, or NULL
+ * @json: the verdicts as JSON (iommubench.gate/1), or NULL; "-": to
+ *        standard output, instead of the text report
+ * @opts: the test (an_gate_opt())
+ */
+struct an_gate_req {
+	const char *root;
+	const char *baseline;
+	const char *candidate;
+	const char *baseline_kernel;
+	const char *candidate_kernel;
+	char *const *metrics;
+	size_t nmetrics;
+	const char *noise;
+	const char *junit;
+	const char *markdown;
+	const char *json;
+	struct an_gate_opts opts;
+};
+
+/*
+ * an_gate - judge @req->candidate against @req->baseline: the report on
+ * standard output, the files @req asks for.  Returns the gate's exit
+ * status (exitcodes.h): EXIT_OK clean, EXIT_ERROR a regression or a
+ * configuration whose candidate cells all failed, EXIT_UNDECIDED when it
+ * cannot judge (too few repetitions, a missing series, separate host-clock
+ * runs without noise, an input it could not read or an output it could
+ * not write), each said on stderr.
+ */
+int an_gate(const struct an_gate_req *req);
+
 /*
  * an_noise - between-run noise per metric, from A/A runs ('iommubench
  * noise', docs/analysis.md): @tau the log-sd of a run's mean offset, from
@@ -375,6 +417,144 @@ const struct an_noise_metric *an_noise_find(const struct an_noise *nz,
  * why (a clock that is none of lib/clock.h's, or no memory).
  */
 char *an_run_clock(const struct an_run *run);
+
+/**
+ * struct an_noise_req - what 'iommubench noise' estimates the noise from
+ * @root: results root of runs given by id; NULL: "results"
+ * @runs: the A/A runs, ids or run directories: at least two, distinct
+ * @nruns: how many
+ * @metrics: globs of the metrics to estimate; none: every metric
+ * @nmetrics: how many
+ * @json: where the estimate goes (iommubench.noise/1); "-": standard
+ *        output, instead of the table
+ */
+struct an_noise_req {
+	const char *root;
+	char *const *runs;
+	size_t nruns;
+	char *const *metrics;
+	size_t nmetrics;
+	const char *json;
+};
+
+/*
+ * an_noise_estimate - the between-run noise per metric from the runs of
+ * @req, pooled over the series every run has: the table on stdout, the
+ * estimate to @req->json.  0, or -1 after saying why.
+ */
+int an_noise_estimate(const struct an_noise_req *req);
+
+/* --- history (history.c) -------------------------------------------------- */
+
+/**
+ * struct an_history_req - what 'iommubench history' shows
+ * @root: results root; NULL: "results"
+ * @metric: a metric, or a glob of metrics (a line per metric)
+ * @kernels: only kernels with one of these specs, releases or versions
+ * @nkernels: how many; none: every kernel
+ * @policy: only lines of this policy, or NULL
+ * @iommu: only lines of this vIOMMU, or NULL
+ * @workload: only lines of this workload, or NULL
+ * @base_kernel: one value per commit is the ratio of its repetitions to
+ *               this kernel's in the same run, or NULL: their median
+ * @alpha: strong change points have a permutation p <= @alpha
+ * @weak_alpha: weak ones p <= @weak_alpha (>= @alpha)
+ * @min_effect: strong ones move by a factor of at least 1 + @min_effect
+ * @perms: permutations per test
+ * @seed: of the permutations
+ * @plot_dir: where the trend plots go, or NULL
+ * @fmt: AN_TEXT or AN_CSV, on standard output
+ * @json: the history as JSON (iommubench.history/2) to this file instead
+ *        ("-": standard output), or NULL
+ */
+struct an_history_req {
+	const char *root;
+	const char *metric;
+	char *const *kernels;
+	size_t nkernels;
+	const char *policy;
+	const char *iommu;
+	const char *workload;
+	const char *base_kernel;
+	double alpha;
+	double weak_alpha;
+	double min_effect;
+	size_t perms;
+	uint64_t seed;
+	const char *plot_dir;
+	enum an_format fmt;
+	const char *json;
+};
+
+/*
+ * an_history - one value per kernel commit across every run of the index,
+ * per line, with change points (docs/analysis.md); 0, or -1 after saying
+ * why (no such metric among the ok cells included).
+ */
+int an_history(const struct an_history_req *req);
+
+/* --- synthetic stores (synth.c) ------------------------------------------ */
+
+#define AN_SYNTH_SHIFTS		16	/* --shift patterns of one run */
+#define AN_SYNTH_KERNELS	64	/* --kernel-list entries */
+
+/**
+ * struct an_synth_req - a synthetic run ('iommubench synth-store')
+ * @root: the results root it is indexed in
+ * @run: its run id
+ * @kernels: kernels synth:@kernel_base.. (unless @nklist)
+ * @iommus: vIOMMUs ("intel" when one, else iommu0..)
+ * @npol: policies, 1-3 of strict, lazy, identity
+ * @reps: repetitions of every cell
+ * @sd: dispersion, the standard deviation of the values' logs
+ * @seed: of the values
+ * @files: write the cell files (with histograms), not only the index
+ * @trace: dmabench cells carry an iommutrace object
+ * @fq_flush: with @trace, flush-queue counts too
+ * @kernel_base: the first kernel's number
+ * @kernel_step: every value moves by a factor 1 + @kernel_step per kernel
+ * @shift_pat: metric globs whose values are multiplied by 1 + @shift
+ * @shift: the factors - 1, per pattern
+ * @nshift: how many
+ * @shift_kernel: the kernel the shifts apply to; -1: every kernel
+ * @run_factor: every value of the run is multiplied by it
+ * @klist: the kernels' numbers, instead of @kernel_base..
+ * @nklist: how many; 0: @kernels from @kernel_base
+ * @fail_policy: the cells of this policy fail, or NULL
+ * @clock: the manifest's settings.clock, or NULL (the host's)
+ * @started: the run's start time, ISO 8601
+ */
+struct an_synth_req {
+	const char *root;
+	const char *run;
+	unsigned int kernels;
+	unsigned int iommus;
+	unsigned int npol;
+	unsigned int reps;
+	double sd;
+	uint64_t seed;
+	bool files;
+	bool trace;
+	bool fq_flush;
+	int kernel_base;
+	double kernel_step;
+	const char *shift_pat[AN_SYNTH_SHIFTS];
+	double shift[AN_SYNTH_SHIFTS];
+	unsigned int nshift;
+	int shift_kernel;
+	double run_factor;
+	int klist[AN_SYNTH_KERNELS];
+	unsigned int nklist;
+	const char *fail_policy;
+	const char *clock;
+	const char *started;
+};
+
+/*
+ * an_synth_store - write the run @req describes, in the layout of
+ * results/README, and index it; 0, or -1 after saying why.
+ */
+int an_synth_store(const struct an_synth_req *req);
 
 /* --- plots and report ------------------------------------------------------ */
 

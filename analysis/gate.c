@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gate.c - 'iommubench gate': does a candidate run regress against a
- * baseline run?  Per metric verdicts (judge.c), text on stdout, optional
- * Markdown, JSON and JUnit XML; exit 0 clean, 1 regression (or a
- * configuration whose candidate cells all failed), 2 usage, 3 cannot
- * judge.
+ * gate.c - the engine of 'iommubench gate' (bench/cli/cmd-gate.c): does a
+ * candidate run regress against a baseline run?  Per metric verdicts
+ * (judge.c), text on stdout, optional Markdown, JSON and JUnit XML; the
+ * status 0 clean, 1 regression (or a configuration whose candidate cells
+ * all failed), 3 cannot judge.
  *
  * The unit of replication decides what the gate may do.  Boots of both
  * sides interleaved in one run (--baseline-kernel/--candidate-kernel)
@@ -20,7 +20,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +87,19 @@ struct side {
 	struct cfg *cfg;
 	size_t ncfg;
 	char *clock;
+};
+
+/* one judgement of the gate: its inputs, the pairs and the verdict */
+struct gate {
+	const struct an_gate_req *r;
+	struct side A, B;		/* baseline, candidate */
+	struct an_noise nz;
+	struct pair *p;
+	size_t np;
+	enum design dz;
+	char design[512];		/* the replication, in words */
+	char *la, *lb;			/* the sides' names in the outputs */
+	int code;
 };
 
 /*
@@ -644,11 +656,13 @@ static struct json_object *jnum(double v)
 }
 
 /* The machine-readable report (schema iommubench.gate/1, docs/analysis.md). */
-static int write_json(const char *path, const struct pair *p, size_t n,
-		      const struct an_gate_opts *o, const struct side *A,
-		      const struct side *B, const char *ka, const char *kb,
-		      int code, enum design dz, const char *noise)
+static int write_json(const struct gate *g)
 {
+	const struct an_gate_opts *o = &g->r->opts;
+	const char *ka = g->r->baseline_kernel, *kb = g->r->candidate_kernel;
+	const struct side *A = &g->A, *B = &g->B;
+	const struct pair *p = g->p;
+	size_t n = g->np;
 	struct json_object *root = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
 	char msg[1024];
@@ -659,16 +673,17 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 	json_object_object_add(root, "candidate", json_object_new_string(B->run.id));
 	json_object_object_add(root, "baseline_kernel", ka ? json_object_new_string(ka) : NULL);
 	json_object_object_add(root, "candidate_kernel", kb ? json_object_new_string(kb) : NULL);
-	json_object_object_add(root, "verdict", json_object_new_string(gate_word(code)));
-	json_object_object_add(root, "exit", json_object_new_int(code));
+	json_object_object_add(root, "verdict", json_object_new_string(gate_word(g->code)));
+	json_object_object_add(root, "exit", json_object_new_int(g->code));
 	json_object_object_add(root, "alpha", json_object_new_double(o->alpha));
 	json_object_object_add(root, "min_effect", json_object_new_double(o->min_effect));
 	json_object_object_add(root, "holm", json_object_new_boolean(o->adjust == AN_ADJ_HOLM));
 	json_object_object_add(root, "adjustment", json_object_new_string(an_adjust_names[o->adjust]));
-	json_object_object_add(root, "replication", json_object_new_string(design_names[dz]));
+	json_object_object_add(root, "replication", json_object_new_string(design_names[g->dz]));
 	json_object_object_add(root, "clock_baseline", json_object_new_string(A->clock));
 	json_object_object_add(root, "clock_candidate", json_object_new_string(B->clock));
-	json_object_object_add(root, "noise", dz == D_NOISE ? json_object_new_string(noise) : NULL);
+	json_object_object_add(root, "noise", g->dz == D_NOISE ?
+			       json_object_new_string(g->nz.path) : NULL);
 	for (size_t i = 0; i < n; i++) {
 		const struct an_judgement *j = &p[i].j;
 		const struct an_series *s = p[i].b ? p[i].b : p[i].a;
@@ -719,39 +734,9 @@ static int write_json(const char *path, const struct pair *p, size_t n,
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(root, "series", arr);
-	ret = json_write_file(path, root);
+	ret = json_output(g->r->json, root);
 	json_object_put(root);
 	return ret;
-}
-
-static void gate_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench gate --baseline RUN --candidate RUN [options]\n"
-		"\n"
-		"  -r, --results DIR       results root (default: results)\n"
-		"  -a, --baseline RUN      the reference run (id or directory)\n"
-		"  -b, --candidate RUN     the run under test\n"
-		"      --baseline-kernel K, --candidate-kernel K\n"
-		"                          only that kernel's series of the run (both may\n"
-		"                          name one run that interleaved two kernels)\n"
-		"  -m, --metric PATTERN    metrics to judge, a glob (repeatable; default all)\n"
-		"      --noise FILE        between-run noise from A/A runs ('iommubench noise'):\n"
-		"                          needed to judge two separate runs on the host clock\n"
-		"      --alpha X           false-alarm rate of the family (default 0.05)\n"
-		"      --min-effect P      smallest change that counts, a factor in %% (default 5)\n"
-		"      --min-reps N        repetitions per side below which the gate refuses (default 5)\n"
-		"      --fdr               Benjamini-Hochberg (false discovery rate) instead of\n"
-		"                          Holm (family-wise error): for large families\n"
-		"      --no-holm           judge every metric at alpha on its own\n"
-		"      --junit FILE        JUnit XML\n"
-		"      --markdown FILE     Markdown summary\n"
-		"      --json FILE         machine-readable verdicts (iommubench.gate/1)\n"
-		"\n"
-		"exit status: 0 clean, 1 regression or a configuration that failed in the\n"
-		"candidate, 2 usage, 3 cannot judge (too few repetitions, a series missing\n"
-		"in the candidate, separate host-clock runs without --noise, an input it\n"
-		"could not read or an output it could not write)\n");
 }
 
 /* the configuration of @s in @side, or NULL */
@@ -814,134 +799,34 @@ static const char *no_noise_why(enum design dz)
 	}
 }
 
-int cmd_gate(int argc, char **argv)
+/*
+ * Pair the series of both sides: a merge-join, both sorted in the same key
+ * order.  A series of the baseline alone is missing (or failed, when the
+ * candidate's cells of its configuration all failed), one of the
+ * candidate alone is new; the pairs to judge are marked AN_CLEAN.
+ */
+static int pair_series(struct gate *g)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "baseline", required_argument, NULL, 'a' },
-		{ "candidate", required_argument, NULL, 'b' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "alpha", required_argument, NULL, 'A' },
-		{ "min-effect", required_argument, NULL, 'E' },
-		{ "min-reps", required_argument, NULL, 'N' },
-		{ "no-holm", no_argument, NULL, 'H' },
-		{ "fdr", no_argument, NULL, 'F' },
-		{ "noise", required_argument, NULL, 'n' },
-		{ "junit", required_argument, NULL, 'j' },
-		{ "markdown", required_argument, NULL, 'M' },
-		{ "json", required_argument, NULL, 'J' },
-		{ "baseline-kernel", required_argument, NULL, 'K' },
-		{ "candidate-kernel", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct an_gate_opts o = AN_GATE_OPTS_DEFAULT;
-	const char *root = NULL, *ra = NULL, *rb = NULL, *junit = NULL, *md = NULL;
-	const char *jpath = NULL, *ka = NULL, *kb = NULL, *npath = NULL;
-	char *la = NULL, *lb = NULL, design[512];
-	struct side A, B;
-	struct an_noise nz = { 0 };
-	struct pair *p = NULL;
-	size_t np = 0, judged_n = 0;
-	struct an_pair_in *in = NULL;
-	struct an_judgement *jj = NULL;
-	enum design dz;
-	char *pat[64];
-	size_t npat = 0;
-	bool match_kernel;
-	int ch, li = 0, code = GATE_ERROR;
-
-	while ((ch = getopt_long(argc, argv, "r:a:b:m:h", opts, &li)) != -1) {
-		switch (ch) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'a':
-			ra = optarg;
-			break;
-		case 'b':
-			rb = optarg;
-			break;
-		case 'm':
-			if (npat == ARRAY_SIZE(pat)) {
-				pr_err("too many --metric");
-				return EXIT_USAGE;
-			}
-			pat[npat++] = optarg;
-			break;
-		case 'A':
-		case 'E':
-		case 'N':
-		case 'H':
-		case 'F':
-			if (an_gate_opt(&o, opts[li].name, optarg))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			npath = optarg;
-			break;
-		case 'j':
-			junit = optarg;
-			break;
-		case 'M':
-			md = optarg;
-			break;
-		case 'J':
-			jpath = optarg;
-			break;
-		case 'K':
-			ka = optarg;
-			break;
-		case 'L':
-			kb = optarg;
-			break;
-		case 'h':
-			gate_usage(stdout);
-			return 0;
-		default:
-			gate_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!ra || !rb || optind != argc) {
-		gate_usage(stderr);
-		return EXIT_USAGE;
-	}
-	memset(&A, 0, sizeof(A));
-	memset(&B, 0, sizeof(B));
-	if (npath && an_noise_load(npath, &nz))
-		goto out;
-	if (load_side(&A, ra, root, ka, true) || load_side(&B, rb, root, kb, false))
-		goto out;
-	/* a pattern that matches nothing of the baseline is a typo, said so */
-	if (an_filter_metrics(&A.ds, pat, npat))
-		goto out;
-	dz = replication(&A, &B, &nz, design, sizeof(design));
-	if (dz == D_NOISE && strcmp(nz.clock, A.clock)) {
-		pr_err("%s: noise measured on the %s clock, the runs are on %s",
-		       nz.path, nz.clock, A.clock);
-		goto out;
-	}
+	const struct an_dataset *a = &g->A.ds, *b = &g->B.ds;
 	/* one kernel each: the candidate kernel against the baseline kernel */
-	match_kernel = !(nkernels(&A.ds) <= 1 && nkernels(&B.ds) <= 1);
-	an_sort(&A.ds, AN_POLICY);
-	an_sort(&B.ds, AN_POLICY);
-	p = calloc(A.ds.n + B.ds.n + 1, sizeof(*p));
-	if (!p)
-		goto out;
-	/* merge-join: both sides are sorted in the same key order */
-	for (size_t i = 0, k = 0; i < A.ds.n || k < B.ds.n;) {
-		const struct an_series *sa = i < A.ds.n ? &A.ds.s[i] : NULL;
-		const struct an_series *sb = k < B.ds.n ? &B.ds.s[k] : NULL;
+	bool match_kernel = !(nkernels(a) <= 1 && nkernels(b) <= 1);
+
+	g->p = calloc(a->n + b->n + 1, sizeof(*g->p));
+	if (!g->p)
+		return -1;
+	for (size_t i = 0, k = 0; i < a->n || k < b->n;) {
+		const struct an_series *sa = i < a->n ? &a->s[i] : NULL;
+		const struct an_series *sb = k < b->n ? &b->s[k] : NULL;
 		int r = !sa ? 1 : !sb ? -1 : an_key_cmp(sa, sb, AN_POLICY, match_kernel);
-		struct pair *q = &p[np];
+		struct pair *q = &g->p[g->np];
 
 		if (r <= 0)
 			i++;
 		if (r >= 0)
 			k++;
 		/* the baseline is filtered already; a new series may not be */
-		if (r > 0 && !an_metric_selected(sb->dim[AN_METRIC], pat, npat))
+		if (r > 0 && !an_metric_selected(sb->dim[AN_METRIC], g->r->metrics,
+						 g->r->nmetrics))
 			continue;
 		q->a = r <= 0 ? sa : NULL;
 		q->b = r >= 0 ? sb : NULL;
@@ -951,118 +836,198 @@ int cmd_gate(int argc, char **argv)
 			q->j.verdict = AN_NEW;
 		} else if (r < 0) {
 			/* fail closed: the candidate lost what the baseline had */
-			const struct cfg *c = find_cfg(&B, sa, match_kernel);
+			const struct cfg *c = find_cfg(&g->B, sa, match_kernel);
 
 			q->j.verdict = c && !c->ok && c->failed ? AN_FAILED : AN_MISSING;
 			q->failed = c;
 		}
-		np++;
+		g->np++;
 	}
-	in = calloc(np, sizeof(*in));
-	jj = calloc(np, sizeof(*jj));
+	return 0;
+}
+
+/* The test's input for pair @p: its values and the between-run noise. */
+static void pair_input(const struct gate *g, struct pair *p,
+		       struct an_pair_in *x)
+{
+	const struct an_noise_metric *nm;
+
+	x->a = p->a->v;
+	x->na = p->a->n;
+	x->b = p->b->v;
+	x->nb = p->b->n;
+	x->higher = an_higher_is_better(p->a->dim[AN_METRIC], p->a->unit);
+	x->tau = NAN;
+	x->tau_df = INFINITY;
+	if (g->dz == D_INTERLEAVED || g->dz == D_ICOUNT) {
+		x->tau = 0;
+	} else if (g->dz == D_NOISE) {
+		nm = an_noise_find(&g->nz, p->a->dim[AN_METRIC]);
+		if (nm) {
+			x->tau = nm->tau;
+			x->tau_df = nm->runs - 1;
+		}
+	}
+	p->tau = x->tau;
+}
+
+/* Judge every pair marked AN_CLEAN together (one family); -1 on error. */
+static int judge_pairs(struct gate *g)
+{
+	struct an_pair_in *in = calloc(g->np + 1, sizeof(*in));
+	struct an_judgement *jj = calloc(g->np + 1, sizeof(*jj));
+	size_t n = 0;
+	int ret = -1;
+
 	if (!in || !jj)
 		goto out;
-	for (size_t i = 0; i < np; i++) {
-		const struct an_noise_metric *nm;
-		struct an_pair_in *x = &in[judged_n];
-
-		if (p[i].j.verdict != AN_CLEAN)
-			continue;
-		x->a = p[i].a->v;
-		x->na = p[i].a->n;
-		x->b = p[i].b->v;
-		x->nb = p[i].b->n;
-		x->higher = an_higher_is_better(p[i].a->dim[AN_METRIC],
-						p[i].a->unit);
-		x->tau = NAN;
-		x->tau_df = INFINITY;
-		if (dz == D_INTERLEAVED || dz == D_ICOUNT) {
-			x->tau = 0;
-		} else if (dz == D_NOISE) {
-			nm = an_noise_find(&nz, p[i].a->dim[AN_METRIC]);
-			if (nm) {
-				x->tau = nm->tau;
-				x->tau_df = nm->runs - 1;
-			}
-		}
-		p[i].tau = x->tau;
-		judged_n++;
-	}
-	if (an_judge(&o, judged_n, in, jj))
+	for (size_t i = 0; i < g->np; i++)
+		if (g->p[i].j.verdict == AN_CLEAN)
+			pair_input(g, &g->p[i], &in[n++]);
+	if (an_judge(&g->r->opts, n, in, jj))
 		goto out;
-	code = GATE_CLEAN;
-	for (size_t i = 0, k = 0; i < np; i++) {
-		if (p[i].j.verdict == AN_CLEAN) {
-			p[i].j = jj[k++];
-			if (p[i].j.verdict == AN_UNDECIDED && isnan(p[i].tau))
-				p[i].j.why = no_noise_why(dz);
-		}
-		if (p[i].j.verdict == AN_REGRESSED || p[i].j.verdict == AN_FAILED)
-			code = GATE_REGRESSED;
+	for (size_t i = 0, k = 0; i < g->np; i++) {
+		struct pair *p = &g->p[i];
+
+		if (p->j.verdict != AN_CLEAN)
+			continue;
+		p->j = jj[k++];
+		if (p->j.verdict == AN_UNDECIDED && isnan(p->tau))
+			p->j.why = no_noise_why(g->dz);
 	}
-	for (size_t i = 0; i < np && code == GATE_CLEAN; i++) {
-		switch (p[i].j.verdict) {
+	ret = 0;
+out:
+	free(in);
+	free(jj);
+	return ret;
+}
+
+/*
+ * The verdict: a regression or a failure anywhere is one; else the first
+ * pair that could not be judged makes it "cannot judge", said once.
+ */
+static int verdict(const struct gate *g)
+{
+	for (size_t i = 0; i < g->np; i++)
+		if (g->p[i].j.verdict == AN_REGRESSED ||
+		    g->p[i].j.verdict == AN_FAILED)
+			return GATE_REGRESSED;
+	for (size_t i = 0; i < g->np; i++) {
+		switch (g->p[i].j.verdict) {
 		case AN_TOO_FEW:
 			pr_err("too few repetitions to judge: the gate needs at least %zu per side (see the REFUSED lines)",
-			       o.min_n);
-			code = GATE_ERROR;
-			break;
+			       g->r->opts.min_n);
+			return GATE_ERROR;
 		case AN_MISSING:
 			pr_err("cannot judge: the candidate lacks series of the baseline (see the MISSING lines)");
-			code = GATE_ERROR;
-			break;
+			return GATE_ERROR;
 		case AN_UNDECIDED:
-			pr_err("cannot judge: %s", p[i].j.why);
-			code = GATE_ERROR;
-			break;
+			pr_err("cannot judge: %s", g->p[i].j.why);
+			return GATE_ERROR;
 		default:
 			break;
 		}
 	}
+	return GATE_CLEAN;
+}
+
+/* Write @path whole through @print, or not at all; -1 after saying why. */
+static int write_whole(const struct gate *g, const char *opt, const char *path,
+		       int (*print)(FILE *f, const struct gate *g))
+{
+	struct afile af;
+	FILE *f = afile_open(&af, path);
+
+	if (f && print(f, g)) {
+		afile_abort(&af);
+		f = NULL;
+	}
+	if (!f || afile_commit(&af)) {
+		pr_err("--%s %s: %s", opt, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int print_markdown(FILE *f, const struct gate *g)
+{
+	return print_report(f, true, g->p, g->np, &g->r->opts, g->la, g->lb,
+			    g->code, g->design);
+}
+
+static int print_junit_file(FILE *f, const struct gate *g)
+{
+	print_junit(f, g->p, g->np, &g->r->opts, g->la, g->lb, g->design);
+	return 0;
+}
+
+/*
+ * The outputs: the report on stdout (unless --json takes it), then each
+ * file whole or not at all.  A file that could not be written leaves no
+ * verdict: the gate cannot judge.
+ */
+static void gate_outputs(struct gate *g)
+{
+	const struct an_gate_req *r = g->r;
+	bool json_stdout = r->json && !strcmp(r->json, "-");
+
 	/* name the kernels when one run holds both sides */
-	la = ka ? xasprintf("%s (kernel %s)", A.run.id, ka) : strdup(A.run.id);
-	lb = kb ? xasprintf("%s (kernel %s)", B.run.id, kb) : strdup(B.run.id);
-	print_report(stdout, false, p, np, &o, la, lb, code, design);
-	/* each file whole or not at all; a failed one leaves no verdict */
-	if (md) {
-		struct afile af;
-		FILE *f = afile_open(&af, md);
-
-		if (f && print_report(f, true, p, np, &o, la, lb, code, design)) {
-			afile_abort(&af);
-			f = NULL;
-		}
-		if (!f || afile_commit(&af)) {
-			pr_err("--markdown %s: %s", md, strerror(errno));
-			code = GATE_ERROR;
-		}
-	}
-	if (jpath && write_json(jpath, p, np, &o, &A, &B, ka, kb, code, dz,
-				nz.path)) {
-		pr_err("--json %s: %s", jpath, strerror(errno));
-		code = GATE_ERROR;
-	}
-	if (junit) {
-		struct afile af;
-		FILE *f = afile_open(&af, junit);
-
-		if (f)
-			print_junit(f, p, np, &o, la, lb, design);
-		if (!f || afile_commit(&af)) {
-			pr_err("--junit %s: %s", junit, strerror(errno));
-			code = GATE_ERROR;
-		}
-	}
+	g->la = r->baseline_kernel ? xasprintf("%s (kernel %s)", g->A.run.id,
+					       r->baseline_kernel) :
+		xasprintf("%s", g->A.run.id);
+	g->lb = r->candidate_kernel ? xasprintf("%s (kernel %s)", g->B.run.id,
+						r->candidate_kernel) :
+		xasprintf("%s", g->B.run.id);
+	if (!json_stdout)
+		print_report(stdout, false, g->p, g->np, &r->opts, g->la, g->lb,
+			     g->code, g->design);
+	if (r->markdown && write_whole(g, "markdown", r->markdown, print_markdown))
+		g->code = GATE_ERROR;
+	if (r->json && write_json(g))
+		g->code = GATE_ERROR;
+	if (r->junit && write_whole(g, "junit", r->junit, print_junit_file))
+		g->code = GATE_ERROR;
 	if (an_stdout_done())
-		code = GATE_ERROR;
-out:
-	free(la);
-	free(lb);
-	free(in);
-	free(jj);
-	free(p);
-	an_noise_free(&nz);
-	free_side(&A);
-	free_side(&B);
-	return code;
+		g->code = GATE_ERROR;
+}
+
+/* Read both sides and the noise estimate; -1 after saying why. */
+static int gate_load(struct gate *g)
+{
+	const struct an_gate_req *r = g->r;
+
+	if (r->noise && an_noise_load(r->noise, &g->nz))
+		return -1;
+	if (load_side(&g->A, r->baseline, r->root, r->baseline_kernel, true) ||
+	    load_side(&g->B, r->candidate, r->root, r->candidate_kernel, false))
+		return -1;
+	/* a pattern that matches nothing of the baseline is a typo, said so */
+	if (an_filter_metrics(&g->A.ds, r->metrics, r->nmetrics))
+		return -1;
+	g->dz = replication(&g->A, &g->B, &g->nz, g->design, sizeof(g->design));
+	if (g->dz == D_NOISE && strcmp(g->nz.clock, g->A.clock)) {
+		pr_err("%s: noise measured on the %s clock, the runs are on %s",
+		       g->nz.path, g->nz.clock, g->A.clock);
+		return -1;
+	}
+	an_sort(&g->A.ds, AN_POLICY);
+	an_sort(&g->B.ds, AN_POLICY);
+	return 0;
+}
+
+int an_gate(const struct an_gate_req *req)
+{
+	struct gate g = { .r = req, .code = GATE_ERROR };
+
+	if (!gate_load(&g) && !pair_series(&g) && !judge_pairs(&g)) {
+		g.code = verdict(&g);
+		gate_outputs(&g);
+	}
+	free(g.la);
+	free(g.lb);
+	free(g.p);
+	an_noise_free(&g.nz);
+	free_side(&g.A);
+	free_side(&g.B);
+	return g.code;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * history.c - 'iommubench history': a metric (or the metrics a glob
- * matches) per kernel commit across every run of the index, with change
- * points
+ * history.c - the engine of 'iommubench history' (bench/cli/cmd-history.c):
+ * a metric (or the metrics a glob matches) per kernel commit across every
+ * run of the index, with change points
  *
  * One value per commit: the median of its repetitions, or, with
  * --baseline-kernel K, the median of its repetitions each divided by the
@@ -21,8 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +29,11 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
-#include "exitcodes.h"
-#include "opt.h"
-
-struct hopts {
-	char *metric;			/* a metric, or a glob of metrics */
-	char *kernels[32];
-	size_t nkernels;
-	const char *policy;
-	const char *iommu;
-	const char *workload;
-	const char *base_kernel;	/* --baseline-kernel: paired ratios */
-	bool several;			/* --metric matched several metrics */
-	double alpha;
-	double weak_alpha;
-	double min_effect;
-	size_t perms;
-	uint64_t seed;
-	const char *plot_dir;
-	enum an_format fmt;
-};
 
 /* segments shorter than this are not split off: one commit is no change */
 #define HIST_MIN_SEGMENT	2
 
-static bool kernel_selected(const struct hopts *o, const char *kernel,
+static bool kernel_selected(const struct an_history_req *o, const char *kernel,
 			    const char *release, const char *version)
 {
 	if (!o->nkernels)
@@ -84,10 +62,12 @@ typedef int (*row_fn)(void *arg, const char *const dim[], const char *unit,
 		      const char *key, const char *run, bool base,
 		      double value);
 
-static int scan(sqlite3 *db, const struct hopts *o, row_fn fn, void *arg)
+static int scan(sqlite3 *db, const struct an_history_req *o, row_fn fn, void *arg)
 {
 	/* a metric's name finds its rows by the index; a glob reads them all */
 	bool glob = strpbrk(o->metric, "*?[\\") != NULL;
+	/* the glob as an_metric_selected() takes patterns; it writes none */
+	char *const pat[] = { (char *)o->metric };
 	sqlite3_stmt *st;
 	int rc;
 
@@ -122,7 +102,7 @@ static int scan(sqlite3 *db, const struct hopts *o, row_fn fn, void *arg)
 
 		for (int d = 0; d < AN_NR_DIMS; d++)
 			dim[d] = (const char *)sqlite3_column_text(st, d);
-		if (glob && !an_metric_selected(dim[AN_METRIC], &o->metric, 1))
+		if (glob && !an_metric_selected(dim[AN_METRIC], pat, 1))
 			continue;
 		commit = (const char *)sqlite3_column_text(st, 7);
 		ver = (const char *)sqlite3_column_text(st, 8);
@@ -218,7 +198,7 @@ static int row_paired(void *arg, const char *const dim[], const char *unit,
 	return 0;
 }
 
-static int load_history(sqlite3 *db, const struct hopts *o,
+static int load_history(sqlite3 *db, const struct an_history_req *o,
 			struct an_dataset *ds)
 {
 	struct load l = { .ds = ds };
@@ -272,7 +252,7 @@ static double seg_median(const double *val, size_t from, size_t to)
 	return stats_median(val + from, to - from);
 }
 
-static int change_points(const double *val, size_t n, const struct hopts *o,
+static int change_points(const double *val, size_t n, const struct an_history_req *o,
 			 uint64_t seed, struct cp *cp)
 {
 	struct stats_cp *found = calloc(n + 1, sizeof(*found));
@@ -320,30 +300,171 @@ static int change_points(const double *val, size_t n, const struct hopts *o,
 
 /* a point's value: a median in its unit, a ratio (--baseline-kernel) bare */
 static const char *point_fmt(char *buf, size_t len, double v,
-			     const struct an_series *s, const struct hopts *o)
+			     const struct an_series *s, const struct an_history_req *o)
 {
 	if (o->base_kernel)
 		return an_fmt(buf, len, v);
 	return an_fmt_unit(buf, len, v, s->unit, s->dim[AN_METRIC]);
 }
 
-static int line_out(FILE *f, struct an_series *const *pt, size_t n,
-		    const struct hopts *o, struct json_object *jlines,
-		    char ***plots, size_t *nplots)
+/* where and how the lines go */
+struct hout {
+	const struct an_history_req *o;
+	enum an_format fmt;		/* AN_TEXT, AN_CSV, or AN_JSON (--json) */
+	bool several;			/* --metric matched several metrics */
+	struct json_object *jroot;	/* AN_JSON: the document */
+	struct json_object *jlines;	/* and its lines */
+	char **plots;			/* --plot: the plots drawn */
+	size_t nplots;
+};
+
+/* The table's header of a line, its metric's name first when several. */
+static void text_line_head(const struct hout *h, const struct an_series *s,
+			   struct an_table *t)
 {
-	struct stats_ci *ci = calloc(n, sizeof(*ci));
-	struct cp *cp = calloc(n, sizeof(*cp));
+	const struct an_history_req *o = h->o;
+
+	if (h->several)
+		printf("\n%s (%s%s%s is better): ", s->dim[AN_METRIC],
+		       o->base_kernel ? "" : s->unit, o->base_kernel ? "" : ", ",
+		       an_higher_is_better(s->dim[AN_METRIC],
+					   o->base_kernel ? NULL : s->unit) ?
+		       "higher" : "lower");
+	else
+		putchar('\n');
+	printf("%s / %s / %s\n", s->dim[AN_IOMMU], s->dim[AN_POLICY],
+	       s->dim[AN_WORKLOAD]);
+	an_table_row(t);
+	an_table_cell(t, "#");
+	an_table_cell(t, "commit");
+	an_table_cell(t, "n");
+	an_table_cell(t, "%s", o->base_kernel ? "ratio" : "median");
+	an_table_cell(t, "95%% CI");
+	an_table_cell(t, "vs prev");
+}
+
+/* The JSON object of a line, added to the document; its points array. */
+static struct json_object *json_line(const struct hout *h,
+				     const struct an_series *s)
+{
+	struct json_object *jl = json_object_new_object();
+	struct json_object *jp = json_object_new_array();
+
+	json_object_object_add(jl, "metric", json_object_new_string(s->dim[AN_METRIC]));
+	json_object_object_add(jl, "unit", json_object_new_string(s->unit));
+	json_object_object_add(jl, "iommu", json_object_new_string(s->dim[AN_IOMMU]));
+	json_object_object_add(jl, "policy", json_object_new_string(s->dim[AN_POLICY]));
+	json_object_object_add(jl, "workload", json_object_new_string(s->dim[AN_WORKLOAD]));
+	json_object_object_add(jl, "points", jp);
+	json_object_array_add(h->jlines, jl);
+	return jp;
+}
+
+/* Point @i of a line, in the output's format. */
+static void point_out(const struct hout *h, struct an_series *const *pt,
+		      size_t i, const struct stats_ci *ci, const struct cp *cp,
+		      struct an_table *t, struct json_object *jp)
+{
+	const struct an_series *s = pt[0];
+	char a[32], b[32], c[32];
+	struct json_object *o2;
+
+	if (h->fmt == AN_TEXT) {
+		an_table_row(t);
+		an_table_cell(t, "%zu", i + 1);
+		an_table_cell(t, "%.12s", pt[i]->commit);
+		an_table_cell(t, "%zu", pt[i]->n);
+		an_table_cell(t, "%s", point_fmt(a, sizeof(a), ci[i].est, s, h->o));
+		an_table_cell(t, "[%s, %s]",
+			      point_fmt(b, sizeof(b), ci[i].lo, s, h->o),
+			      point_fmt(c, sizeof(c), ci[i].hi, s, h->o));
+		if (i)
+			an_table_cell(t, "%+.1f%%", (ci[i].est / ci[i - 1].est - 1) * 100);
+		else
+			an_table_cell(t, "%s", "");
+		if (cp[i].kind)
+			an_table_cell(t, "<- %s change point: %+.1f%% (p %.2g)",
+				      cp_names[cp[i].kind],
+				      (cp[i].ratio - 1) * 100, cp[i].p);
+		return;
+	}
+	if (h->fmt == AN_CSV) {
+		printf("%s,%s,%s,%s,%zu,%s,%zu,%.10g,%.10g,%.10g,%s,",
+		       s->dim[AN_METRIC], s->dim[AN_IOMMU], s->dim[AN_POLICY],
+		       s->dim[AN_WORKLOAD], i + 1, pt[i]->commit, pt[i]->n,
+		       ci[i].est, ci[i].lo, ci[i].hi, cp_names[cp[i].kind]);
+		if (cp[i].kind)
+			printf("%.4g,%.6g", cp[i].p, cp[i].ratio);
+		else
+			putchar(',');
+		putchar('\n');
+		return;
+	}
+	o2 = json_object_new_object();
+	json_object_object_add(o2, "commit", json_object_new_string(pt[i]->commit));
+	json_object_object_add(o2, "n", json_object_new_int64(pt[i]->n));
+	json_object_object_add(o2, "value", json_object_new_double(ci[i].est));
+	json_object_object_add(o2, "ci_lo", json_object_new_double(ci[i].lo));
+	json_object_object_add(o2, "ci_hi", json_object_new_double(ci[i].hi));
+	json_object_object_add(o2, "change", cp[i].kind ?
+			       json_object_new_string(cp_names[cp[i].kind]) : NULL);
+	json_object_object_add(o2, "p", cp[i].kind ?
+			       json_object_new_double(cp[i].p) : NULL);
+	json_object_object_add(o2, "change_ratio", cp[i].kind ?
+			       json_object_new_double(cp[i].ratio) : NULL);
+	json_object_array_add(jp, o2);
+}
+
+/* The trend plot of a line into --plot DIR, strong change points marked. */
+static int plot_line(struct hout *h, struct an_series *const *pt, size_t n,
+		     const struct stats_ci *ci, const struct cp *cp)
+{
+	const struct an_series *s = pt[0];
 	const char **label = calloc(n, sizeof(*label));
 	bool *mark = calloc(n, sizeof(*mark));
+	char raw[256], name[256], title[256];
+	size_t k = 0;
+	int ret = -1;
+
+	if (!label || !mark)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		label[i] = pt[i]->commit;
+		mark[i] = cp[i].kind == CP_STRONG;
+	}
+	snprintf(raw, sizeof(raw), "trend-%s-%s-%s-%s", s->dim[AN_METRIC],
+		 s->dim[AN_IOMMU], s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
+	for (size_t i = 0; raw[i] && k + 1 < sizeof(name); i++)
+		name[k++] = (raw[i] >= 'a' && raw[i] <= 'z') ||
+			    (raw[i] >= '0' && raw[i] <= '9') || raw[i] == '-' ?
+			    raw[i] : '_';
+	name[k] = '\0';
+	snprintf(title, sizeof(title), "%s (%s) per kernel commit: %s, %s, %s",
+		 s->dim[AN_METRIC], s->unit, s->dim[AN_IOMMU],
+		 s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
+	ret = an_plot_trend(h->o->plot_dir, name, title, s->unit, n, label, ci,
+			    mark, &h->plots, &h->nplots);
+out:
+	free(label);
+	free(mark);
+	return ret;
+}
+
+/* One line: (metric, iommu, policy, workload), a point per commit. */
+static int line_out(struct hout *h, struct an_series *const *pt, size_t n)
+{
+	const struct an_history_req *o = h->o;
+	struct stats_ci *ci = calloc(n, sizeof(*ci));
+	struct cp *cp = calloc(n, sizeof(*cp));
 	double *val = calloc(n + 1, sizeof(*val));
 	const struct an_series *s = pt[0];
-	struct json_object *jl = NULL, *jp = NULL;
-	char a[32], b[32], c[32], name[256], title[256], line[256];
+	struct json_object *jp = NULL;
+	char line[256];
 	struct an_table t;
 	int ret = -1;
 
 	an_table_init(&t, "rlrrlrl");
-	if (!ci || !cp || !label || !mark || !val)
+	if (!ci || !cp || !val)
 		goto out;
 	/* one value per commit */
 	for (size_t i = 0; i < n; i++) {
@@ -355,367 +476,161 @@ static int line_out(FILE *f, struct an_series *const *pt, size_t n,
 		 s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
 	if (change_points(val, n, o, o->seed ^ str_hash(line, STR_HASH_INIT), cp))
 		goto out;
-	if (o->fmt == AN_TEXT) {
-		if (o->several)
-			fprintf(f, "\n%s (%s%s%s is better): ", s->dim[AN_METRIC],
-				o->base_kernel ? "" : s->unit,
-				o->base_kernel ? "" : ", ",
-				an_higher_is_better(s->dim[AN_METRIC],
-						    o->base_kernel ? NULL : s->unit) ?
-				"higher" : "lower");
-		else
-			fputc('\n', f);
-		fprintf(f, "%s / %s / %s\n", s->dim[AN_IOMMU],
-			s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
-		an_table_row(&t);
-		an_table_cell(&t, "#");
-		an_table_cell(&t, "commit");
-		an_table_cell(&t, "n");
-		an_table_cell(&t, "%s", o->base_kernel ? "ratio" : "median");
-		an_table_cell(&t, "95%% CI");
-		an_table_cell(&t, "vs prev");
-	}
-	if (o->fmt == AN_JSON) {
-		jl = json_object_new_object();
-		jp = json_object_new_array();
-		json_object_object_add(jl, "metric", json_object_new_string(s->dim[AN_METRIC]));
-		json_object_object_add(jl, "unit", json_object_new_string(s->unit));
-		json_object_object_add(jl, "iommu", json_object_new_string(s->dim[AN_IOMMU]));
-		json_object_object_add(jl, "policy", json_object_new_string(s->dim[AN_POLICY]));
-		json_object_object_add(jl, "workload", json_object_new_string(s->dim[AN_WORKLOAD]));
-		json_object_object_add(jl, "points", jp);
-		json_object_array_add(jlines, jl);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char commit[16];
-
-		label[i] = pt[i]->commit;
-		mark[i] = cp[i].kind == CP_STRONG;
-		snprintf(commit, sizeof(commit), "%.12s", pt[i]->commit);
-		if (o->fmt == AN_TEXT) {
-			an_table_row(&t);
-			an_table_cell(&t, "%zu", i + 1);
-			an_table_cell(&t, "%s", commit);
-			an_table_cell(&t, "%zu", pt[i]->n);
-			an_table_cell(&t, "%s", point_fmt(a, sizeof(a), ci[i].est, s, o));
-			an_table_cell(&t, "[%s, %s]",
-				      point_fmt(b, sizeof(b), ci[i].lo, s, o),
-				      point_fmt(c, sizeof(c), ci[i].hi, s, o));
-			if (i)
-				an_table_cell(&t, "%+.1f%%",
-					      (ci[i].est / ci[i - 1].est - 1) * 100);
-			else
-				an_table_cell(&t, "%s", "");
-			if (cp[i].kind)
-				an_table_cell(&t, "<- %s change point: %+.1f%% (p %.2g)",
-					      cp_names[cp[i].kind],
-					      (cp[i].ratio - 1) * 100, cp[i].p);
-		} else if (o->fmt == AN_CSV) {
-			fprintf(f, "%s,%s,%s,%s,%zu,%s,%zu,%.10g,%.10g,%.10g,%s,",
-				s->dim[AN_METRIC], s->dim[AN_IOMMU], s->dim[AN_POLICY],
-				s->dim[AN_WORKLOAD], i + 1, pt[i]->commit, pt[i]->n,
-				ci[i].est, ci[i].lo, ci[i].hi, cp_names[cp[i].kind]);
-			if (cp[i].kind)
-				fprintf(f, "%.4g,%.6g", cp[i].p, cp[i].ratio);
-			else
-				fputc(',', f);
-			fputc('\n', f);
-		} else {
-			struct json_object *o2 = json_object_new_object();
-
-			json_object_object_add(o2, "commit", json_object_new_string(pt[i]->commit));
-			json_object_object_add(o2, "n", json_object_new_int64(pt[i]->n));
-			json_object_object_add(o2, "value", json_object_new_double(ci[i].est));
-			json_object_object_add(o2, "ci_lo", json_object_new_double(ci[i].lo));
-			json_object_object_add(o2, "ci_hi", json_object_new_double(ci[i].hi));
-			json_object_object_add(o2, "change", cp[i].kind ?
-					       json_object_new_string(cp_names[cp[i].kind]) : NULL);
-			json_object_object_add(o2, "p", cp[i].kind ?
-					       json_object_new_double(cp[i].p) : NULL);
-			json_object_object_add(o2, "change_ratio", cp[i].kind ?
-					       json_object_new_double(cp[i].ratio) : NULL);
-			json_object_array_add(jp, o2);
-		}
-	}
-	if (o->fmt == AN_TEXT && an_table_print(&t, f, "  "))
+	if (h->fmt == AN_TEXT)
+		text_line_head(h, s, &t);
+	else if (h->fmt == AN_JSON)
+		jp = json_line(h, s);
+	for (size_t i = 0; i < n; i++)
+		point_out(h, pt, i, ci, cp, &t, jp);
+	if (h->fmt == AN_TEXT && an_table_print(&t, stdout, "  "))
 		goto out;
-	if (o->plot_dir && n > 1) {
-		char raw[256];
-
-		snprintf(raw, sizeof(raw), "trend-%s-%s-%s-%s", s->dim[AN_METRIC],
-			 s->dim[AN_IOMMU], s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
-		size_t k = 0;
-
-		for (size_t i = 0; raw[i] && k + 1 < sizeof(name); i++)
-			name[k++] = (raw[i] >= 'a' && raw[i] <= 'z') ||
-				    (raw[i] >= '0' && raw[i] <= '9') || raw[i] == '-' ?
-				    raw[i] : '_';
-		name[k] = '\0';
-		snprintf(title, sizeof(title), "%s (%s) per kernel commit: %s, %s, %s",
-			 s->dim[AN_METRIC], s->unit, s->dim[AN_IOMMU],
-			 s->dim[AN_POLICY], s->dim[AN_WORKLOAD]);
-		if (an_plot_trend(o->plot_dir, name, title, s->unit, n, label, ci,
-				  mark, plots, nplots))
-			goto out;
-	}
+	if (o->plot_dir && n > 1 && plot_line(h, pt, n, ci, cp))
+		goto out;
 	ret = 0;
 out:
 	an_table_free(&t);
 	free(ci);
 	free(cp);
-	free(label);
-	free(mark);
 	free(val);
 	return ret;
 }
 
-static void history_usage(FILE *f)
+/* What the text says before the lines: what a value is, what a change. */
+static void text_head(const struct hout *h, const struct an_dataset *ds)
 {
-	fprintf(f,
-		"usage: iommubench history --metric M [options]\n"
-		"\n"
-		"  -m, --metric M          the metric, or a glob of metrics (as in\n"
-		"                          'iommubench compare'): a line per metric\n"
-		"  -r, --results DIR       results root (default: results)\n"
-		"  -k, --kernel K          only kernels with this spec, release or version\n"
-		"                          (repeatable)\n"
-		"      --policy P, --iommu I, --workload W   only these lines\n"
-		"      --baseline-kernel K one value per commit is its ratio to kernel K's\n"
-		"                          boots in the same run (runs that interleave K)\n"
-		"      --alpha X           strong change points: permutation p <= X (0.05)\n"
-		"      --weak-alpha X      weak change points: p <= X (default 0.1)\n"
-		"      --min-effect P      strong change points move by a factor of at least\n"
-		"                          P %% (default 5)\n"
-		"      --permutations N    permutations per test (default 999)\n"
-		"      --seed N            of the permutations (default 1)\n"
-		"      --plot DIR          trend plots (gnuplot PNG, SVG, script) into DIR\n"
-		"      --format F          text (default), csv or json\n");
+	const struct an_history_req *o = h->o;
+	const char *m = ds->s[0].dim[AN_METRIC];
+
+	if (h->several)
+		printf("%s: one line per metric, vIOMMU, policy and workload, ",
+		       o->metric);
+	if (o->base_kernel && h->several)
+		printf("per kernel commit as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
+		       o->base_kernel, o->base_kernel);
+	else if (h->several)
+		printf("per kernel commit (median of its repetitions)\n");
+	else if (o->base_kernel)
+		printf("%s (%s is better) per kernel commit, as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
+		       m, an_higher_is_better(m, NULL) ? "higher" : "lower",
+		       o->base_kernel, o->base_kernel);
+	else
+		printf("%s (%s, %s is better) per kernel commit (median of its repetitions)\n",
+		       m, ds->s[0].unit,
+		       an_higher_is_better(m, ds->s[0].unit) ? "higher" : "lower");
+	printf("change points: e-divisive means on the log of one value per commit, permutation test (%zu permutations, seed %llu); strong: p <= %g and a change by a factor of at least %.4g%%; weak: p <= %g\n",
+	       o->perms, (unsigned long long)o->seed, o->alpha,
+	       o->min_effect * 100, o->weak_alpha);
 }
 
-/* a number in (@lo, @hi) from option @name's @val; -1 after saying why */
-static int num_opt(const char *name, const char *val, double lo, double hi,
-		   double *out)
+/* The JSON document (iommubench.history/2) the lines are added to. */
+static void json_head(struct hout *h, const struct an_dataset *ds)
 {
-	char *end;
-	double v = strtod(val, &end);
+	const struct an_history_req *o = h->o;
+	struct json_object *jroot = json_object_new_object();
 
-	if (end == val || *end || !(v > lo && v < hi)) {
-		pr_err("--%s %s: a number between %g and %g", name, val, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	h->jroot = jroot;
+	h->jlines = json_object_new_array();
+	json_object_object_add(jroot, "schema", json_object_new_string("iommubench.history/2"));
+	json_object_object_add(jroot, "metric", json_object_new_string(o->metric));
+	json_object_object_add(jroot, "unit", h->several ? NULL :
+			       json_object_new_string(ds->s[0].unit));
+	json_object_object_add(jroot, "value", json_object_new_string(
+			       o->base_kernel ? "ratio" : "median"));
+	json_object_object_add(jroot, "baseline_kernel", o->base_kernel ?
+			       json_object_new_string(o->base_kernel) : NULL);
+	json_object_object_add(jroot, "alpha", json_object_new_double(o->alpha));
+	json_object_object_add(jroot, "weak_alpha", json_object_new_double(o->weak_alpha));
+	json_object_object_add(jroot, "min_effect", json_object_new_double(o->min_effect));
+	json_object_object_add(jroot, "permutations", json_object_new_int64(o->perms));
+	json_object_object_add(jroot, "seed", json_object_new_int64(o->seed));
+	json_object_object_add(jroot, "lines", h->jlines);
 }
 
-int cmd_history(int argc, char **argv)
+/* Every line of @ds (sorted by line, points in first-seen order). */
+static int lines_out(struct hout *h, const struct an_dataset *ds)
 {
-	static const struct option opts[] = {
-		{ "metric", required_argument, NULL, 'm' },
-		{ "results", required_argument, NULL, 'r' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "iommu", required_argument, NULL, 'I' },
-		{ "workload", required_argument, NULL, 'W' },
-		{ "baseline-kernel", required_argument, NULL, 'B' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "weak-alpha", required_argument, NULL, 'w' },
-		{ "min-effect", required_argument, NULL, 'e' },
-		{ "permutations", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "plot", required_argument, NULL, 'p' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct hopts o = { .alpha = 0.05, .weak_alpha = 0.1, .min_effect = 0.05,
-			   .perms = 999, .seed = 1 };
-	const char *root = "results";
-	struct json_object *jroot = NULL, *jlines = NULL;
-	char **plots = NULL;
-	size_t nplots = 0;
-	struct an_dataset ds;
-	sqlite3 *db;
-	double x;
-	long long ll;
-	int ch, li = 0, ret = EXIT_ERROR;
-
-	while ((ch = getopt_long(argc, argv, "m:r:k:h", opts, &li)) != -1) {
-		switch (ch) {
-		case 'm':
-			o.metric = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		case 'k':
-			if (o.nkernels == ARRAY_SIZE(o.kernels)) {
-				pr_err("too many --kernel");
-				return EXIT_USAGE;
-			}
-			o.kernels[o.nkernels++] = optarg;
-			break;
-		case 'P':
-			o.policy = optarg;
-			break;
-		case 'I':
-			o.iommu = optarg;
-			break;
-		case 'W':
-			o.workload = optarg;
-			break;
-		case 'B':
-			o.base_kernel = optarg;
-			break;
-		case 'a':
-			if (num_opt(opts[li].name, optarg, 0, 1, &o.alpha))
-				return EXIT_USAGE;
-			break;
-		case 'w':
-			if (num_opt(opts[li].name, optarg, 0, 1, &o.weak_alpha))
-				return EXIT_USAGE;
-			break;
-		case 'e':
-			if (num_opt(opts[li].name, optarg, -1e-9, 1000, &x))
-				return EXIT_USAGE;
-			o.min_effect = x / 100;
-			break;
-		case 'n':
-			if (opt_parse_ll("--permutations", optarg, 19, 1000000, &ll))
-				return EXIT_USAGE;
-			o.perms = ll;
-			break;
-		case 's':
-			if (opt_parse_ll("--seed", optarg, 0, LLONG_MAX, &ll))
-				return EXIT_USAGE;
-			o.seed = ll;
-			break;
-		case 'p':
-			o.plot_dir = optarg;
-			break;
-		case 'f':
-			o.fmt = !strcmp(optarg, "csv") ? AN_CSV :
-				!strcmp(optarg, "json") ? AN_JSON :
-				!strcmp(optarg, "text") ? AN_TEXT : AN_MARKDOWN;
-			if (o.fmt == AN_MARKDOWN) {
-				pr_err("--format: text, csv or json");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			history_usage(stdout);
-			return 0;
-		default:
-			history_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!o.metric || optind != argc) {
-		history_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (o.weak_alpha < o.alpha) {
-		pr_err("--weak-alpha %g is below --alpha %g: weak change points are the less certain ones",
-		       o.weak_alpha, o.alpha);
-		return EXIT_USAGE;
-	}
-	if (o.plot_dir && mkdir_p(o.plot_dir, 0755)) {
-		pr_err("%s: %s", o.plot_dir, strerror(errno));
-		return EXIT_ERROR;
-	}
-	db = store_open_readonly(root);
-	if (!db)
-		return EXIT_ERROR;
-	an_dataset_init(&ds);
-	if (load_history(db, &o, &ds))
-		goto out;
-	if (!ds.n) {
-		pr_err("no ok cell in %s/index.sqlite has metric %s%s", root, o.metric,
-		       o.nkernels || o.policy || o.iommu || o.workload || o.base_kernel ?
-		       " (with these filters)" : "");
-		goto out;
-	}
-	/* lines: (metric, iommu, policy, workload); points in first-seen order */
-	an_sort(&ds, AN_KERNEL);
-	for (size_t i = 1; i < ds.n; i++)
-		o.several |= ds.s[i].dim[AN_METRIC] != ds.s[0].dim[AN_METRIC];
-	if (o.fmt == AN_TEXT) {
-		const char *m = ds.s[0].dim[AN_METRIC];
-
-		if (o.several)
-			printf("%s: one line per metric, vIOMMU, policy and workload, ",
-			       o.metric);
-		if (o.base_kernel && o.several)
-			printf("per kernel commit as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
-			       o.base_kernel, o.base_kernel);
-		else if (o.several)
-			printf("per kernel commit (median of its repetitions)\n");
-		else if (o.base_kernel)
-			printf("%s (%s is better) per kernel commit, as a ratio to kernel %s in the same run (median of the commit's repetitions over the median of %s's)\n",
-			       m, an_higher_is_better(m, NULL) ? "higher" : "lower",
-			       o.base_kernel, o.base_kernel);
-		else
-			printf("%s (%s, %s is better) per kernel commit (median of its repetitions)\n",
-			       m, ds.s[0].unit,
-			       an_higher_is_better(m, ds.s[0].unit) ? "higher" : "lower");
-		printf("change points: e-divisive means on the log of one value per commit, permutation test (%zu permutations, seed %llu); strong: p <= %g and a change by a factor of at least %.4g%%; weak: p <= %g\n",
-		       o.perms, (unsigned long long)o.seed, o.alpha,
-		       o.min_effect * 100, o.weak_alpha);
-	} else if (o.fmt == AN_CSV) {
-		printf("metric,iommu,policy,workload,index,commit,n,value,ci_lo,ci_hi,change,p,change_ratio\n");
-	} else {
-		jroot = json_object_new_object();
-		jlines = json_object_new_array();
-		json_object_object_add(jroot, "schema", json_object_new_string("iommubench.history/2"));
-		json_object_object_add(jroot, "metric", json_object_new_string(o.metric));
-		json_object_object_add(jroot, "unit", o.several ? NULL :
-				       json_object_new_string(ds.s[0].unit));
-		json_object_object_add(jroot, "value", json_object_new_string(
-				       o.base_kernel ? "ratio" : "median"));
-		json_object_object_add(jroot, "baseline_kernel", o.base_kernel ?
-				       json_object_new_string(o.base_kernel) : NULL);
-		json_object_object_add(jroot, "alpha", json_object_new_double(o.alpha));
-		json_object_object_add(jroot, "weak_alpha", json_object_new_double(o.weak_alpha));
-		json_object_object_add(jroot, "min_effect", json_object_new_double(o.min_effect));
-		json_object_object_add(jroot, "permutations", json_object_new_int64(o.perms));
-		json_object_object_add(jroot, "seed", json_object_new_int64(o.seed));
-		json_object_object_add(jroot, "lines", jlines);
-	}
-	for (size_t i = 0; i < ds.n;) {
+	for (size_t i = 0; i < ds->n;) {
 		struct an_series **pt;
 		size_t j = i;
+		int ret;
 
-		while (j < ds.n && ds.s[j].dim[AN_METRIC] == ds.s[i].dim[AN_METRIC] &&
-		       ds.s[j].dim[AN_IOMMU] == ds.s[i].dim[AN_IOMMU] &&
-		       ds.s[j].dim[AN_POLICY] == ds.s[i].dim[AN_POLICY] &&
-		       ds.s[j].dim[AN_WORKLOAD] == ds.s[i].dim[AN_WORKLOAD])
+		while (j < ds->n && ds->s[j].dim[AN_METRIC] == ds->s[i].dim[AN_METRIC] &&
+		       ds->s[j].dim[AN_IOMMU] == ds->s[i].dim[AN_IOMMU] &&
+		       ds->s[j].dim[AN_POLICY] == ds->s[i].dim[AN_POLICY] &&
+		       ds->s[j].dim[AN_WORKLOAD] == ds->s[i].dim[AN_WORKLOAD])
 			j++;
 		pt = malloc((j - i) * sizeof(*pt));
 		if (!pt)
-			goto out;
+			return -1;
 		for (size_t k = i; k < j; k++)
-			pt[k - i] = &ds.s[k];
-		if (line_out(stdout, pt, j - i, &o, jlines, &plots, &nplots)) {
-			free(pt);
-			goto out;
-		}
+			pt[k - i] = &ds->s[k];
+		ret = line_out(h, pt, j - i);
 		free(pt);
+		if (ret)
+			return -1;
 		i = j;
 	}
-	if (jroot)
-		json_print(stdout, jroot);
-	for (size_t i = 0; i < nplots; i++) {
-		if (o.fmt == AN_TEXT)
-			printf("plot: %s/%s.png\n", o.plot_dir, plots[i]);
+	return 0;
+}
+
+/* Show the history of @ds; the plots drawn are listed in @h. */
+static int history_out(struct hout *h, struct an_dataset *ds)
+{
+	const struct an_history_req *o = h->o;
+
+	/* lines: (metric, iommu, policy, workload); points in first-seen order */
+	an_sort(ds, AN_KERNEL);
+	for (size_t i = 1; i < ds->n; i++)
+		h->several |= ds->s[i].dim[AN_METRIC] != ds->s[0].dim[AN_METRIC];
+	if (h->fmt == AN_TEXT)
+		text_head(h, ds);
+	else if (h->fmt == AN_CSV)
+		printf("metric,iommu,policy,workload,index,commit,n,value,ci_lo,ci_hi,change,p,change_ratio\n");
+	else
+		json_head(h, ds);
+	if (lines_out(h, ds))
+		return -1;
+	if (h->jroot && json_output(o->json, h->jroot))
+		return -1;
+	for (size_t i = 0; i < h->nplots; i++) {
+		if (h->fmt == AN_TEXT)
+			printf("plot: %s/%s.png\n", o->plot_dir, h->plots[i]);
 		else
-			pr_info("plot: %s/%s.png", o.plot_dir, plots[i]);
+			pr_info("plot: %s/%s.png", o->plot_dir, h->plots[i]);
 	}
-	ret = an_stdout_done() ? EXIT_ERROR : EXIT_OK;
+	return an_stdout_done();
+}
+
+int an_history(const struct an_history_req *req)
+{
+	const char *root = req->root ? req->root : "results";
+	struct hout h = { .o = req, .fmt = req->json ? AN_JSON : req->fmt };
+	struct an_dataset ds;
+	sqlite3 *db;
+	int ret = -1;
+
+	if (req->plot_dir && mkdir_p(req->plot_dir, 0755)) {
+		pr_err("%s: %s", req->plot_dir, strerror(errno));
+		return -1;
+	}
+	db = store_open_readonly(root);
+	if (!db)
+		return -1;
+	an_dataset_init(&ds);
+	if (load_history(db, req, &ds))
+		goto out;
+	if (!ds.n) {
+		pr_err("no ok cell in %s/index.sqlite has metric %s%s", root,
+		       req->metric, req->nkernels || req->policy || req->iommu ||
+		       req->workload || req->base_kernel ? " (with these filters)" : "");
+		goto out;
+	}
+	ret = history_out(&h, &ds);
 out:
-	for (size_t i = 0; i < nplots; i++)
-		free(plots[i]);
-	free(plots);
-	if (jroot)
-		json_object_put(jroot);
+	for (size_t i = 0; i < h.nplots; i++)
+		free(h.plots[i]);
+	free(h.plots);
+	json_object_put(h.jroot);
 	an_dataset_free(&ds);
 	sqlite3_close(db);
 	return ret;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * noise.c - the noise between runs: which clock timed a run, and
- * 'iommubench noise', which estimates from A/A runs (the same matrix run
- * several times) how far the mean of one run moves away from another's,
- * so that the gate can judge two separate runs (docs/analysis.md).
+ * noise.c - the noise between runs: which clock timed a run, and the
+ * engine of 'iommubench noise' (bench/cli/cmd-noise.c), which estimates
+ * from A/A runs (the same matrix run several times) how far the mean of
+ * one run moves away from another's, so that the gate can judge two
+ * separate runs (docs/analysis.md).
  *
  * Model, per series (configuration and metric), on the log scale: a
  * repetition of run r is mu + u_r + e, with u_r ~ N(0, tau^2) shared by
@@ -18,14 +19,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis.h"
 #include "clock.h"
-#include "exitcodes.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
@@ -184,228 +183,231 @@ static bool any_zero(const double *v, size_t n)
 	return false;
 }
 
-static void noise_usage(FILE *f)
+/* one estimate: the runs, per metric the sums, and the JSON document */
+struct noise {
+	const struct an_noise_req *r;
+	struct noise_run *runs;
+	size_t k;		/* runs */
+	char *clock;		/* the runs' one clock */
+	struct noise_acc *acc;
+	size_t nacc;
+	size_t skipped;		/* series not in every run, or all 0 */
+	struct json_object *jroot, *jmetrics, *jseries;
+};
+
+/* Load run @r of @nz; -1 after saying why. */
+static int load_run(struct noise *nz, size_t r)
 {
-	fprintf(f,
-		"usage: iommubench noise [options] --out FILE RUN RUN [RUN...]\n"
-		"\n"
-		"Estimate, from runs of one matrix repeated without changes (A/A), how\n"
-		"far the mean of a run moves between runs: per metric, the standard\n"
-		"deviation of a run's offset on the log scale.  'iommubench gate --noise\n"
-		"FILE' uses it to judge two separate runs on the host clock.\n"
-		"\n"
-		"  -r, --results DIR     results root (default: results)\n"
-		"  -o, --out FILE        where to write the estimate (iommubench.noise/1)\n"
-		"  -m, --metric PATTERN  only these metrics (glob, repeatable)\n"
-		"\n"
-		"exit status: 0 written, 1 an error, 2 usage\n");
+	const struct an_noise_req *req = nz->r;
+	struct noise_run *nr = &nz->runs[r];
+	char *c;
+
+	if (an_resolve_run(req->runs[r], req->root, &nr->run))
+		return -1;
+	nr->db = store_open_readonly(nr->run.root);
+	if (!nr->db || an_load_run(nr->db, nr->run.id, &nr->ds))
+		return -1;
+	if (!nr->ds.n) {
+		pr_err("run %s: no metrics in %s/index.sqlite (no ok cells, or no such run)",
+		       nr->run.id, nr->run.root);
+		return -1;
+	}
+	if (an_filter_metrics(&nr->ds, req->metrics, req->nmetrics))
+		return -1;
+	for (size_t q = 0; q < r; q++)
+		if (!strcmp(nz->runs[q].run.dir, nr->run.dir)) {
+			pr_err("run %s given twice: the estimate needs distinct runs",
+			       nr->run.id);
+			return -1;
+		}
+	c = an_run_clock(&nr->run);
+	if (!c)
+		return -1;
+	if (nz->clock && strcmp(nz->clock, c)) {
+		pr_err("run %s is on clock %s, run %s on %s: A/A runs share one clock",
+		       nz->runs[0].run.id, nz->clock, nr->run.id, c);
+		free(c);
+		return -1;
+	}
+	free(nz->clock);
+	nz->clock = c;
+	an_sort(&nr->ds, AN_POLICY);
+	return 0;
 }
 
-int cmd_noise(int argc, char **argv)
+/* Add series @s's between-run variance @bv to its metric's sum. */
+static int add_series(struct noise *nz, const struct an_series *s, double bv,
+		      bool raw)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "metric", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *root = NULL, *out = NULL;
-	char *pat[64], *clock = NULL;
-	size_t npat = 0, k = 0, nacc = 0, skipped = 0;
-	struct noise_run *runs = NULL;
-	struct noise_acc *acc = NULL;
-	struct json_object *jroot = NULL, *jm, *js, *jr;
-	const double **v = NULL;
-	size_t *n = NULL;
-	struct an_table t;
-	int ch, ret = EXIT_ERROR;
+	struct noise_acc *a = acc_get(&nz->acc, &nz->nacc, s);
+	struct json_object *e;
 
-	an_table_init(&t, "lrr");
-	while ((ch = getopt_long(argc, argv, "r:o:m:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'm':
-			if (npat == ARRAY_SIZE(pat)) {
-				pr_err("too many --metric");
-				return EXIT_USAGE;
-			}
-			pat[npat++] = optarg;
-			break;
-		case 'h':
-			noise_usage(stdout);
-			return EXIT_OK;
-		default:
-			noise_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!out || argc - optind < 2) {
-		pr_err("needs --out FILE and at least two runs");
-		noise_usage(stderr);
-		return EXIT_USAGE;
-	}
-	k = argc - optind;
-	runs = calloc(k, sizeof(*runs));
-	v = calloc(k, sizeof(*v));
-	n = calloc(k, sizeof(*n));
-	if (!runs || !v || !n)
+	if (!a)
+		return -1;
+	a->sum += bv;
+	a->series++;
+	e = json_object_new_object();
+	for (int d = AN_KERNEL; d < AN_NR_DIMS; d++)
+		json_object_object_add(e, an_dim_names[d],
+				       json_object_new_string(s->dim[d]));
+	json_object_object_add(e, "between_var", json_object_new_double(bv));
+	json_object_object_add(e, "scale", json_object_new_string(raw ? "relative" : "log"));
+	json_object_array_add(nz->jseries, e);
+	return 0;
+}
+
+/*
+ * Merge-join the runs' sorted datasets: a series counts when every run has
+ * it (with at least 2 repetitions, not 0 throughout).
+ */
+static int merge_series(struct noise *nz)
+{
+	const double **v = calloc(nz->k, sizeof(*v));
+	size_t *n = calloc(nz->k, sizeof(*n));
+	int ret = -1;
+
+	if (!v || !n)
 		goto out;
-	for (size_t r = 0; r < k; r++) {
-		struct noise_run *nr = &runs[r];
-		char *c;
-
-		an_dataset_init(&nr->ds);
-		if (an_resolve_run(argv[optind + r], root, &nr->run))
-			goto out;
-		nr->db = store_open_readonly(nr->run.root);
-		if (!nr->db || an_load_run(nr->db, nr->run.id, &nr->ds))
-			goto out;
-		if (!nr->ds.n) {
-			pr_err("run %s: no metrics in %s/index.sqlite (no ok cells, or no such run)",
-			       nr->run.id, nr->run.root);
-			goto out;
-		}
-		if (an_filter_metrics(&nr->ds, pat, npat))
-			goto out;
-		for (size_t q = 0; q < r; q++)
-			if (!strcmp(runs[q].run.dir, nr->run.dir)) {
-				pr_err("run %s given twice: the estimate needs distinct runs",
-				       nr->run.id);
-				goto out;
-			}
-		c = an_run_clock(&nr->run);
-		if (!c)
-			goto out;
-		if (clock && strcmp(clock, c)) {
-			pr_err("run %s is on clock %s, run %s on %s: A/A runs share one clock",
-			       runs[0].run.id, clock, nr->run.id, c);
-			free(c);
-			goto out;
-		}
-		free(clock);
-		clock = c;
-		an_sort(&nr->ds, AN_POLICY);
-	}
-	jroot = json_object_new_object();
-	jr = json_object_new_array();
-	jm = json_object_new_array();
-	js = json_object_new_array();
-	json_object_object_add(jroot, "schema", json_object_new_string(NOISE_SCHEMA));
-	json_object_object_add(jroot, "clock", json_object_new_string(clock));
-	for (size_t r = 0; r < k; r++)
-		json_object_array_add(jr, json_object_new_string(runs[r].run.id));
-	json_object_object_add(jroot, "runs", jr);
-	json_object_object_add(jroot, "metrics", jm);
-	json_object_object_add(jroot, "series", js);
-	/* merge-join the k sorted datasets: a series counts when every run has it */
 	for (;;) {
 		const struct an_series *lo = NULL;
 		size_t have = 0;
 		bool raw = false;
 		double bv;
 
-		for (size_t r = 0; r < k; r++) {
-			const struct an_series *s = runs[r].at < runs[r].ds.n ?
-				&runs[r].ds.s[runs[r].at] : NULL;
+		for (size_t r = 0; r < nz->k; r++) {
+			struct noise_run *nr = &nz->runs[r];
+			const struct an_series *s = nr->at < nr->ds.n ? &nr->ds.s[nr->at] : NULL;
 
 			if (s && (!lo || an_key_cmp(s, lo, AN_POLICY, true) < 0))
 				lo = s;
 		}
 		if (!lo)
 			break;
-		for (size_t r = 0; r < k; r++) {
-			const struct an_series *s = runs[r].at < runs[r].ds.n ?
-				&runs[r].ds.s[runs[r].at] : NULL;
+		for (size_t r = 0; r < nz->k; r++) {
+			struct noise_run *nr = &nz->runs[r];
+			const struct an_series *s = nr->at < nr->ds.n ? &nr->ds.s[nr->at] : NULL;
 
 			if (s && !an_key_cmp(s, lo, AN_POLICY, true)) {
 				v[have] = s->v;
 				n[have] = s->n;
 				raw |= any_zero(s->v, s->n);
 				have++;
-				runs[r].at++;
+				nr->at++;
 			}
 		}
-		bv = have == k ? stats_between_var(v, n, k, raw) : NAN;
-		if (isnan(bv)) {
+		bv = have == nz->k ? stats_between_var(v, n, nz->k, raw) : NAN;
+		if (isnan(bv))
 			/* in some runs only, too few repetitions, or all zero */
-			skipped++;
-			continue;
-		}
-		{
-			struct noise_acc *a = acc_get(&acc, &nacc, lo);
-			struct json_object *e = json_object_new_object();
+			nz->skipped++;
+		else if (add_series(nz, lo, bv, raw))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(v);
+	free(n);
+	return ret;
+}
 
-			if (!a) {
-				json_object_put(e);
-				goto out;
-			}
-			a->sum += bv;
-			a->series++;
-			for (int d = AN_KERNEL; d < AN_NR_DIMS; d++)
-				json_object_object_add(e, an_dim_names[d],
-						       json_object_new_string(lo->dim[d]));
-			json_object_object_add(e, "between_var", json_object_new_double(bv));
-			json_object_object_add(e, "scale", json_object_new_string(raw ? "relative" : "log"));
-			json_object_array_add(js, e);
-		}
-	}
-	if (!nacc) {
-		pr_err("no series is in all %zu runs with at least 2 repetitions each%s",
-		       k, npat ? " (among the --metric patterns)" : "");
-		goto out;
-	}
-	printf("between-run noise from %zu runs (clock %s), per metric: the standard deviation of a run's offset\n",
-	       k, clock);
+/* Per metric, the estimate: into the JSON, and the table unless @quiet. */
+static int tabulate(struct noise *nz, bool quiet)
+{
+	struct an_table t;
+	int ret = 0;
+
+	an_table_init(&t, "lrr");
 	an_table_row(&t);
 	an_table_cell(&t, "metric");
 	an_table_cell(&t, "noise");
 	an_table_cell(&t, "series");
-	for (size_t i = 0; i < nacc; i++) {
+	for (size_t i = 0; i < nz->nacc; i++) {
+		const struct noise_acc *a = &nz->acc[i];
 		struct json_object *e = json_object_new_object();
-		double var = acc[i].sum / acc[i].series;
+		double var = a->sum / a->series;
 		double tau = var > 0 ? sqrt(var) : 0;
 
-		json_object_object_add(e, "metric", json_object_new_string(acc[i].metric));
-		json_object_object_add(e, "unit", json_object_new_string(acc[i].unit));
+		json_object_object_add(e, "metric", json_object_new_string(a->metric));
+		json_object_object_add(e, "unit", json_object_new_string(a->unit));
 		json_object_object_add(e, "tau", json_object_new_double(tau));
-		json_object_object_add(e, "runs", json_object_new_int64(k));
-		json_object_object_add(e, "series", json_object_new_int64(acc[i].series));
-		json_object_array_add(jm, e);
+		json_object_object_add(e, "runs", json_object_new_int64(nz->k));
+		json_object_object_add(e, "series", json_object_new_int64(a->series));
+		json_object_array_add(nz->jmetrics, e);
 		an_table_row(&t);
-		an_table_cell(&t, "%s", acc[i].metric);
+		an_table_cell(&t, "%s", a->metric);
 		an_table_cell(&t, "%.2f%%", (exp(tau) - 1) * 100);
-		an_table_cell(&t, "%zu", acc[i].series);
+		an_table_cell(&t, "%zu", a->series);
 	}
-	if (an_table_print(&t, stdout, "  "))
-		goto out;
-	if (skipped)
-		printf("%zu series left out: not in every run, fewer than 2 repetitions in one, or 0 throughout\n",
-		       skipped);
-	if (json_write_file(out, jroot)) {
-		pr_err("%s: %s", out, strerror(errno));
-		goto out;
+	if (!quiet) {
+		printf("between-run noise from %zu runs (clock %s), per metric: the standard deviation of a run's offset\n",
+		       nz->k, nz->clock);
+		ret = an_table_print(&t, stdout, "  ");
+		if (!ret && nz->skipped)
+			printf("%zu series left out: not in every run, fewer than 2 repetitions in one, or 0 throughout\n",
+			       nz->skipped);
 	}
-	printf("noise: %s\n", out);
-	ret = an_stdout_done() ? EXIT_ERROR : EXIT_OK;
-out:
 	an_table_free(&t);
-	json_object_put(jroot);
-	for (size_t r = 0; runs && r < k; r++) {
-		an_dataset_free(&runs[r].ds);
-		if (runs[r].db)
-			sqlite3_close(runs[r].db);
-		an_run_free(&runs[r].run);
+	return ret;
+}
+
+/* The document's head: schema, clock, runs; metrics and series to come. */
+static void json_head(struct noise *nz)
+{
+	struct json_object *jr = json_object_new_array();
+
+	nz->jroot = json_object_new_object();
+	nz->jmetrics = json_object_new_array();
+	nz->jseries = json_object_new_array();
+	json_object_object_add(nz->jroot, "schema", json_object_new_string(NOISE_SCHEMA));
+	json_object_object_add(nz->jroot, "clock", json_object_new_string(nz->clock));
+	for (size_t r = 0; r < nz->k; r++)
+		json_object_array_add(jr, json_object_new_string(nz->runs[r].run.id));
+	json_object_object_add(nz->jroot, "runs", jr);
+	json_object_object_add(nz->jroot, "metrics", nz->jmetrics);
+	json_object_object_add(nz->jroot, "series", nz->jseries);
+}
+
+static int estimate(struct noise *nz)
+{
+	const struct an_noise_req *req = nz->r;
+	bool to_stdout = !strcmp(req->json, "-");
+
+	for (size_t r = 0; r < nz->k; r++) {
+		an_dataset_init(&nz->runs[r].ds);
+		if (load_run(nz, r))
+			return -1;
 	}
-	free(runs);
-	free(acc);
-	free(clock);
-	free(v);
-	free(n);
+	json_head(nz);
+	if (merge_series(nz))
+		return -1;
+	if (!nz->nacc) {
+		pr_err("no series is in all %zu runs with at least 2 repetitions each%s",
+		       nz->k, req->nmetrics ? " (among the --metric patterns)" : "");
+		return -1;
+	}
+	if (tabulate(nz, to_stdout) || json_output(req->json, nz->jroot))
+		return -1;
+	if (!to_stdout)
+		printf("noise: %s\n", req->json);
+	return an_stdout_done();
+}
+
+int an_noise_estimate(const struct an_noise_req *req)
+{
+	struct noise nz = { .r = req, .k = req->nruns };
+	int ret = -1;
+
+	nz.runs = calloc(nz.k + 1, sizeof(*nz.runs));
+	if (nz.runs)
+		ret = estimate(&nz);
+	json_object_put(nz.jroot);
+	for (size_t r = 0; nz.runs && r < nz.k; r++) {
+		an_dataset_free(&nz.runs[r].ds);
+		if (nz.runs[r].db)
+			sqlite3_close(nz.runs[r].db);
+		an_run_free(&nz.runs[r].run);
+	}
+	free(nz.runs);
+	free(nz.acc);
+	free(nz.clock);
 	return ret;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * synth.c - 'iommubench synth-store' (hidden): a synthetic result store
- * for the analysis tests and the speed benchmark (docs/analysis.md)
+ * synth.c - the engine of 'iommubench synth-store' (hidden;
+ * bench/cli/cmd-synth.c): a synthetic result store for the analysis tests
+ * and the speed benchmark (docs/analysis.md)
  *
  * Writes runs in the layout of results/README -- manifest, cell files
  * with fio and dmabench output (histograms included), optionally an
@@ -18,7 +19,6 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +30,6 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
-#include "exitcodes.h"
 #include "store.h"
 
 /* medians per policy: strict, lazy, identity */
@@ -49,41 +48,20 @@ static const struct base base = {
 static const char *const policies[] = { "strict", "lazy", "identity" };
 static const char *const types[] = { "DMA", "DMA-FQ", "identity" };
 
+/* a run being written: the request, and the state of the drawing */
 struct synth {
-	const char *root;
-	const char *run;
-	unsigned int kernels;
-	unsigned int iommus;
-	unsigned int npol;
-	unsigned int reps;
-	double sd;
-	uint64_t seed;
-	bool files;
-	bool trace;
-	double kernel_step;	/* per-kernel drift of everything, for history */
-	char *shift_pat[16];
-	double shift[16];
-	unsigned int nshift;
-	int shift_kernel;	/* the kernel the shifts apply to, -1: all */
-	int cur_kernel;		/* the kernel of the cell being written */
-	double run_factor;	/* every value of the run, --run-offset */
-	int klist[64];		/* --kernel-list, else kernel_base.. */
-	unsigned int nklist;
-	const char *fail_policy;	/* its cells fail */
-	const char *clock;
-	bool fq_flush;
+	const struct an_synth_req *o;
 	struct stats_rng rng;
-	int kernel_base;
-	const char *started;
+	int cur_kernel;		/* the kernel of the cell being written */
 };
 
 static double shifted(struct synth *s, const char *metric, double v)
 {
-	if (s->shift_kernel >= 0 && s->cur_kernel != s->shift_kernel)
+	if (s->o->shift_kernel >= 0 && s->cur_kernel != s->o->shift_kernel)
 		return v;
-	for (unsigned int i = 0; i < s->nshift; i++)
-		if (!fnmatch(s->shift_pat[i], metric, 0))
-			v *= 1 + s->shift[i];
+	for (unsigned int i = 0; i < s->o->nshift; i++)
+		if (!fnmatch(s->o->shift_pat[i], metric, 0))
+			v *= 1 + s->o->shift[i];
 	return v;
 }
 
@@ -106,7 +84,7 @@ static struct json_object *fio_json(struct synth *s, int pol, double factor)
 	struct json_object *fio = json_object_new_object(), *jobs, *job, *rd,
 			   *clat, *pct, *bins;
 	double iops = shifted(s, "fio.read.iops",
-			      lognorm(s, base.fio_iops[pol] * factor, s->sd));
+			      lognorm(s, base.fio_iops[pol] * factor, s->o->sd));
 	double mean = 16e9 / iops;
 	struct hist h;
 	char key[32];
@@ -128,9 +106,9 @@ static struct json_object *fio_json(struct synth *s, int pol, double factor)
 	json_object_object_add(clat, "mean", json_object_new_double(shifted(s, "fio.read.clat_mean", mean)));
 	json_object_object_add(clat, "percentile", pct);
 	json_object_object_add(pct, "50.000000", json_object_new_double(shifted(s, "fio.read.clat_p50", mean * 0.8)));
-	json_object_object_add(pct, "99.000000", json_object_new_double(shifted(s, "fio.read.clat_p99", lognorm(s, mean * 4, s->sd))));
+	json_object_object_add(pct, "99.000000", json_object_new_double(shifted(s, "fio.read.clat_p99", lognorm(s, mean * 4, s->o->sd))));
 	/* fio's json+ bins: value -> count */
-	if (s->files) {
+	if (s->o->files) {
 		draw_hist(s, &h, mean * 0.8, 0.5, 2000);
 		for (uint32_t i = 0; i < IBH_NR_BUCKETS; i++) {
 			if (!h.buckets[i])
@@ -152,8 +130,8 @@ static struct json_object *dmabench_json(struct synth *s, int pol, double factor
 	double rate;
 	char name[64];
 
-	p50[0] = lognorm(s, p50[0], s->sd);
-	p50[1] = lognorm(s, p50[1], s->sd);
+	p50[0] = lognorm(s, p50[0], s->o->sd);
+	p50[1] = lognorm(s, p50[1], s->o->sd);
 	rate = 1e9 / (p50[0] + p50[1] + 400);
 	res = json_object_new_object();
 	ops = json_object_new_object();
@@ -164,7 +142,7 @@ static struct json_object *dmabench_json(struct synth *s, int pol, double factor
 		struct json_object *op = json_object_new_object(), *lat;
 		struct hist h;
 
-		if (s->files) {
+		if (s->o->files) {
 			draw_hist(s, &h, p50[i], 0.25, 3000);
 			lat = hist_to_json(&h);
 		} else {
@@ -200,11 +178,11 @@ static struct json_object *trace_json(struct synth *s, int pol)
 	json_object_object_add(it, "exposure_window", ex);
 	json_object_object_add(ex, "strict", hist_to_json(&strict));
 	json_object_object_add(ex, "lazy", hist_to_json(&lazy));
-	if (s->fq_flush) {
+	if (s->o->fq_flush) {
 		struct json_object *fq = json_object_new_object();
 		/* 8 s; the flush-queue timer fires in lazy mode only */
 		double timer = pol == 1 ? shifted(s, "trace.fq_flush.timer_rate",
-						  lognorm(s, 95, s->sd)) * 8 : 0;
+						  lognorm(s, 95, s->o->sd)) * 8 : 0;
 
 		json_object_object_add(it, "duration_ns", json_object_new_int64(8000000000LL));
 		json_object_object_add(fq, "timer", json_object_new_int64(llround(timer)));
@@ -216,37 +194,37 @@ static struct json_object *trace_json(struct synth *s, int pol)
 
 static int write_run(struct synth *s)
 {
-	char *dir = xasprintf("%s/%s", s->root, s->run), *cdir = xasprintf("%s/cells", dir);
+	char *dir = xasprintf("%s/%s", s->o->root, s->o->run), *cdir = xasprintf("%s/cells", dir);
 	char *mpath = NULL;
 	struct json_object *man = json_object_new_object(), *tools, *host;
-	unsigned int nk = s->nklist ? s->nklist : s->kernels;
-	unsigned int seq = 0, ncfg = nk * s->iommus * s->npol;
+	unsigned int nk = s->o->nklist ? s->o->nklist : s->o->kernels;
+	unsigned int seq = 0, ncfg = nk * s->o->iommus * s->o->npol;
 	unsigned int *order = calloc(ncfg, sizeof(*order));
 	sqlite3 *db = NULL;
 	int ret = -1;
 
 	if (!dir || !cdir || !order || mkdir_p(cdir, 0755)) {
-		pr_err("%s: %s", dir ? dir : s->root, strerror(errno));
+		pr_err("%s: %s", dir ? dir : s->o->root, strerror(errno));
 		goto out;
 	}
-	db = store_open(s->root);
+	db = store_open(s->o->root);
 	if (!db)
 		goto out;
 	/* store_add_cell() makes one transaction per cell: make them cheap */
 	sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY",
 		     NULL, NULL, NULL);
 	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
-	json_object_object_add(man, "run_id", json_object_new_string(s->run));
-	json_object_object_add(man, "started", json_object_new_string(s->started));
-	json_object_object_add(man, "finished", json_object_new_string(s->started));
+	json_object_object_add(man, "run_id", json_object_new_string(s->o->run));
+	json_object_object_add(man, "started", json_object_new_string(s->o->started));
+	json_object_object_add(man, "finished", json_object_new_string(s->o->started));
 	json_object_object_add(man, "target", json_object_new_string("synthetic"));
-	if (s->clock) {
+	if (s->o->clock) {
 		struct json_object *settings = json_object_new_object();
 
-		json_object_object_add(settings, "clock", json_object_new_string(s->clock));
+		json_object_object_add(settings, "clock", json_object_new_string(s->o->clock));
 		json_object_object_add(man, "settings", settings);
 	}
-	json_object_object_add(man, "seed", json_object_new_int64((int64_t)s->seed));
+	json_object_object_add(man, "seed", json_object_new_int64((int64_t)s->o->seed));
 	host = json_object_new_object();
 	json_object_object_add(host, "name", json_object_new_string("synth-store"));
 	json_object_object_add(man, "host", host);
@@ -259,7 +237,7 @@ static int write_run(struct synth *s)
 	for (unsigned int c = 0; c < ncfg; c++)
 		order[c] = c;
 	/* interleaved rounds, shuffled per round, as the runner does */
-	for (unsigned int rep = 1; rep <= s->reps; rep++) {
+	for (unsigned int rep = 1; rep <= s->o->reps; rep++) {
 		for (unsigned int c = ncfg; c > 1; c--) {
 			unsigned int k = stats_rng_below(&s->rng, c), t = order[c - 1];
 
@@ -268,14 +246,14 @@ static int write_run(struct synth *s)
 		}
 		for (unsigned int c = 0; c < ncfg; c++) {
 			unsigned int cfg = order[c];
-			int pol = cfg % s->npol;
-			unsigned int io = cfg / s->npol % s->iommus;
-			unsigned int kx = cfg / s->npol / s->iommus;
-			unsigned int kn = s->nklist ? (unsigned int)s->klist[kx] :
-				kx + s->kernel_base;
-			double factor = pow(1 + s->kernel_step, (int)kn - s->kernel_base) *
-					s->run_factor;
-			bool fail = s->fail_policy && !strcmp(s->fail_policy, policies[pol]);
+			int pol = cfg % s->o->npol;
+			unsigned int io = cfg / s->o->npol % s->o->iommus;
+			unsigned int kx = cfg / s->o->npol / s->o->iommus;
+			unsigned int kn = s->o->nklist ? (unsigned int)s->o->klist[kx] :
+				kx + s->o->kernel_base;
+			double factor = pow(1 + s->o->kernel_step, (int)kn - s->o->kernel_base) *
+					s->o->run_factor;
+			bool fail = s->o->fail_policy && !strcmp(s->o->fail_policy, policies[pol]);
 
 			s->cur_kernel = kn;
 
@@ -288,7 +266,7 @@ static int write_run(struct synth *s)
 				snprintf(commit, sizeof(commit), "%016" PRIx64 "%016" PRIx64 "%08x",
 					 (uint64_t)((kn + 1) * 0x9e3779b97f4a7c15ULL),
 					 (uint64_t)((kn + 7) * 0xbf58476d1ce4e5b9ULL), kn);
-				snprintf(iommu, sizeof(iommu), s->iommus == 1 ? "intel" : "iommu%u", io);
+				snprintf(iommu, sizeof(iommu), s->o->iommus == 1 ? "intel" : "iommu%u", io);
 				snprintf(id, sizeof(id), "%s-%s-%s-%s-r%u", kname, iommu,
 					 policies[pol], w ? "dmabench-single" : "fio-randread", rep);
 				cf = json_object_new_object();
@@ -313,7 +291,7 @@ static int write_run(struct synth *s)
 				json_object_object_add(cell, "config", cf);
 				json_object_object_add(cell, "workload", wl);
 				json_object_object_add(cell, "policy_verified", pv);
-				json_object_object_add(cell, "started", json_object_new_string(s->started));
+				json_object_object_add(cell, "started", json_object_new_string(s->o->started));
 				json_object_object_add(cell, "status", json_object_new_string(fail ? "failed" : "ok"));
 				if (fail)
 					json_object_object_add(cell, "error", json_object_new_string("synthetic failure (--fail-policy)"));
@@ -321,11 +299,11 @@ static int write_run(struct synth *s)
 					json_object_object_add(cell, w ? "dmabench" : "fio",
 							       w ? dmabench_json(s, pol, factor) :
 								   fio_json(s, pol, factor));
-				if (s->trace && w && !fail)
+				if (s->o->trace && w && !fail)
 					json_object_object_add(cell, "iommutrace", trace_json(s, pol));
 				path = xasprintf("%s/%s.json", cdir, id);
-				if (!path || (s->files && json_write_file(path, cell)) ||
-				    store_add_cell(db, s->run, cell, path)) {
+				if (!path || (s->o->files && json_write_file(path, cell)) ||
+				    store_add_cell(db, s->o->run, cell, path)) {
 					free(path);
 					json_object_put(cell);
 					goto out;
@@ -346,126 +324,10 @@ out:
 	return ret;
 }
 
-int cmd_synth_store(int argc, char **argv)
+int an_synth_store(const struct an_synth_req *req)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "run", required_argument, NULL, 'R' },
-		{ "kernels", required_argument, NULL, 'k' },
-		{ "kernel-base", required_argument, NULL, 'K' },
-		{ "kernel-step", required_argument, NULL, 'S' },
-		{ "iommus", required_argument, NULL, 'i' },
-		{ "policies", required_argument, NULL, 'p' },
-		{ "reps", required_argument, NULL, 'n' },
-		{ "sd", required_argument, NULL, 'd' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "shift", required_argument, NULL, 'x' },
-		{ "started", required_argument, NULL, 't' },
-		{ "no-files", no_argument, NULL, 'F' },
-		{ "iommutrace", no_argument, NULL, 'T' },
-		{ "fq-flush", no_argument, NULL, 'Q' },
-		{ "clock", required_argument, NULL, 'c' },
-		{ "run-offset", required_argument, NULL, 'o' },
-		{ "kernel-list", required_argument, NULL, 'l' },
-		{ "shift-kernel", required_argument, NULL, 'X' },
-		{ "fail-policy", required_argument, NULL, 'f' },
-		{ 0 }
-	};
-	struct synth s = {
-		.root = "results", .run = "synthetic", .kernels = 1, .iommus = 1,
-		.npol = 3, .reps = 5, .sd = 0.02, .seed = 1, .files = true,
-		.started = "2026-01-01T00:00:00Z", .shift_kernel = -1,
-		.run_factor = 1,
-	};
-	int ch;
+	struct synth s = { .o = req, .cur_kernel = -1 };
 
-	while ((ch = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
-		char *eq;
-
-		switch (ch) {
-		case 'r':
-			s.root = optarg;
-			break;
-		case 'R':
-			s.run = optarg;
-			break;
-		case 'k':
-			s.kernels = atoi(optarg);
-			break;
-		case 'K':
-			s.kernel_base = atoi(optarg);
-			break;
-		case 'S':
-			s.kernel_step = strtod(optarg, NULL) / 100;
-			break;
-		case 'i':
-			s.iommus = atoi(optarg);
-			break;
-		case 'p':
-			s.npol = atoi(optarg);
-			break;
-		case 'n':
-			s.reps = atoi(optarg);
-			break;
-		case 'd':
-			s.sd = strtod(optarg, NULL);
-			break;
-		case 's':
-			s.seed = strtoull(optarg, NULL, 0);
-			break;
-		case 'x':
-			eq = strchr(optarg, '=');
-			if (!eq || s.nshift == ARRAY_SIZE(s.shift)) {
-				pr_err("--shift METRIC-GLOB=PERCENT");
-				return EXIT_USAGE;
-			}
-			*eq = '\0';
-			s.shift_pat[s.nshift] = optarg;
-			s.shift[s.nshift++] = strtod(eq + 1, NULL) / 100;
-			break;
-		case 't':
-			s.started = optarg;
-			break;
-		case 'F':
-			s.files = false;
-			break;
-		case 'T':
-			s.trace = true;
-			break;
-		case 'Q':
-			s.fq_flush = true;
-			break;
-		case 'c':
-			s.clock = optarg;
-			break;
-		case 'o':
-			s.run_factor = 1 + strtod(optarg, NULL) / 100;
-			break;
-		case 'l':
-			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
-				if (s.nklist == ARRAY_SIZE(s.klist)) {
-					pr_err("--kernel-list: at most %zu kernels",
-					       ARRAY_SIZE(s.klist));
-					return EXIT_USAGE;
-				}
-				s.klist[s.nklist++] = atoi(t);
-			}
-			break;
-		case 'X':
-			s.shift_kernel = atoi(optarg);
-			break;
-		case 'f':
-			s.fail_policy = optarg;
-			break;
-		default:
-			fprintf(stderr, "usage: iommubench synth-store [--results DIR] [--run ID] [--kernels N] [--iommus N] [--policies 1-3] [--reps N] [--sd X] [--seed N] [--shift GLOB=PCT] [--kernel-base N] [--kernel-step PCT] [--kernel-list N,N...] [--shift-kernel N] [--run-offset PCT] [--clock CLOCK] [--fail-policy P] [--started TIME] [--no-files] [--iommutrace [--fq-flush]]\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (!s.kernels || !s.iommus || !s.npol || s.npol > 3 || !s.reps) {
-		pr_err("synth-store: --kernels, --iommus, --reps >= 1, --policies 1..3");
-		return EXIT_USAGE;
-	}
-	stats_rng_seed(&s.rng, s.seed);
-	return write_run(&s) ? EXIT_ERROR : 0;
+	stats_rng_seed(&s.rng, req->seed);
+	return write_run(&s);
 }

@@ -64,6 +64,12 @@ int opt_exit(int ret)
 	return ret == OPT_HELP ? EXIT_OK : EXIT_USAGE;
 }
 
+/* Whether @o takes an argument ("--alpha X") or is a flag ("--fdr"). */
+static bool takes_arg(const struct opt *o)
+{
+	return o->kind != OPTK_BOOL && o->kind != OPTK_CALLBACK_FLAG;
+}
+
 /* Whether a choice's values are short enough to stand for its argument. */
 static bool choices_fit(const struct opt *o)
 {
@@ -85,7 +91,7 @@ static void opt_label(const struct opt *o, struct strbuf *sb)
 	if (o->kind == OPTK_CHOICE && choices_fit(o)) {
 		for (size_t i = 0; o->choices[i]; i++)
 			strbuf_addf(sb, "%c%s", i ? '|' : ' ', o->choices[i]);
-	} else if (o->kind != OPTK_BOOL) {
+	} else if (takes_arg(o)) {
 		strbuf_addf(sb, " %s", o->argh ? o->argh : "ARG");
 	}
 }
@@ -187,8 +193,8 @@ int opt_parse_ll(const char *what, const char *s, long long min,
 	return 0;
 }
 
-static int opt_parse_double(const char *what, const char *s, double min,
-			    double max, double *out)
+int opt_parse_double(const char *what, const char *s, double min, double max,
+		     double *out)
 {
 	char *end;
 	double v;
@@ -262,6 +268,8 @@ static int opt_store(const struct opt *o, const char *arg, const char *what)
 		return -1;
 	case OPTK_CALLBACK:
 		return o->cb(o, arg);
+	case OPTK_CALLBACK_FLAG:
+		return o->cb(o, NULL);
 	case OPTK_END:
 	case OPTK_GROUP:
 		break;
@@ -300,13 +308,13 @@ int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
 		table[n] = o;
 		longopts[n] = (struct option){
 			.name = o->long_name,
-			.has_arg = o->kind == OPTK_BOOL ? no_argument :
-				   required_argument,
+			.has_arg = takes_arg(o) ? required_argument :
+				   no_argument,
 			.val = 256 + (int)n,
 		};
 		if (o->short_name)
 			strbuf_addf(&shorts, "%c%s", o->short_name,
-				    o->kind == OPTK_BOOL ? "" : ":");
+				    takes_arg(o) ? ":" : "");
 		n++;
 	}
 	table[n] = &opt_help_entry;

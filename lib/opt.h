@@ -31,6 +31,7 @@ enum opt_kind {
 	OPTK_DOUBLE,	/* double *, within [dmin, dmax] */
 	OPTK_CHOICE,	/* int *: index into choices[] (NULL-terminated) */
 	OPTK_CALLBACK,	/* cb(opt, arg): 0, or -1 after saying why */
+	OPTK_CALLBACK_FLAG, /* cb(opt, NULL): a flag with a rule of its own */
 };
 
 struct opt {
@@ -75,6 +76,9 @@ struct opt {
 #define OPT_CALLBACK(s, l, v, a, h, fn) \
 	{ .kind = OPTK_CALLBACK, .short_name = (s), .long_name = (l), \
 	  .value = (v), .argh = (a), .help = (h), .cb = (fn) }
+#define OPT_CALLBACK_FLAG(s, l, v, h, fn) \
+	{ .kind = OPTK_CALLBACK_FLAG, .short_name = (s), .long_name = (l), \
+	  .value = (v), .help = (h), .cb = (fn) }
 
 /* Positional arguments: any number. */
 #define OPT_ARGS_ANY	(-1)
@@ -119,6 +123,9 @@ void opt_usage(const struct opt_cmd *cmd);
 /* The integer in @s, all of it, within [min, max]; -1 after saying why. */
 int opt_parse_ll(const char *what, const char *s, long long min,
 		 long long max, long long *out);
+/* The real number in @s, all of it, finite, within [min, max]; likewise. */
+int opt_parse_double(const char *what, const char *s, double min, double max,
+		     double *out);
 
 struct subcmd {
 	const char *name;

@@ -4,6 +4,10 @@
 
 #include "exitcodes.h"
 
+/*
+ * The commands' entry points, argv[0] the command's name: in
+ * bench/cli/cmd-*.c, except run, agent, commits and bisect (bench/runner/).
+ */
 int cmd_kernel(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
@@ -12,7 +16,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_commits(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
 int cmd_bisect_step(int argc, char **argv);
-/* analysis/ */
+/* over the analysis engines of analysis.h */
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_report(int argc, char **argv);

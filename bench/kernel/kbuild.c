@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,6 @@
 #include <unistd.h>
 
 #include "apt.h"
-#include "commands.h"
 #include "json.h"
 #include "kbuild.h"
 #include "kernel.h"
@@ -1467,94 +1465,5 @@ out:
 	free(name);
 	free(cached);
 	free(idtext);
-	return ret;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench kernel build --source debian:<series>|DIR\n"
-		"           [--rev REV] [--series FILE] [--config FRAG]...\n"
-		"           [--name NAME] [--jobs N] [--force]\n"
-		"           [--check | --prepare-only]\n"
-		"  --rev           build commit REV of the git tree DIR (in a private clone)\n"
-		"  --check         only check that the series applies to the source\n"
-		"  --prepare-only  stop once the source tree and .config are ready;\n"
-		"                  print the source tree\n");
-}
-
-int cmd_kernel_build(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "series", required_argument, NULL, 'p' },
-		{ "rev", required_argument, NULL, 'R' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "check", no_argument, NULL, 'C' },
-		{ "prepare-only", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct kbuild_req req = { 0 };
-	struct argv configs = { 0 };
-	char *kdir = NULL;
-	int c, ret;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:p:c:n:j:fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			req.source = optarg;
-			break;
-		case 'p':
-			req.series = optarg;
-			break;
-		case 'R':
-			req.rev = optarg;
-			break;
-		case 'c':
-			argv_push(&configs, optarg);
-			break;
-		case 'n':
-			if (!is_plain_name(optarg)) {
-				pr_err("--name %s: a plain name, please", optarg);
-				return EXIT_USAGE;
-			}
-			req.name = optarg;
-			break;
-		case 'j':
-			req.jobs = strtoul(optarg, NULL, 10);
-			break;
-		case 'f':
-			req.force = true;
-			break;
-		case 'C':
-			req.check = true;
-			break;
-		case 'P':
-			req.prepare_only = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (!req.source || optind != argc) {
-		usage(stderr);
-		argv_free(&configs);
-		return EXIT_USAGE;
-	}
-	req.configs = (const char *const *)configs.v;
-	ret = kbuild_build(&req, &kdir) ? EXIT_ERROR : 0;
-	if (!ret && kdir)
-		printf("%s\n", kdir);
-	free(kdir);
-	argv_free(&configs);
 	return ret;
 }

@@ -37,7 +37,4 @@ int kbuild_build(const struct kbuild_req *req, char **kdir);
  */
 int kbuild_git_commit(const char *tree, const char *rev, char sha[41]);
 
-/* 'iommubench kernel build ...': @argv[0] is "build". */
-int cmd_kernel_build(int argc, char **argv);
-
 #endif /* IB_KBUILD_H */

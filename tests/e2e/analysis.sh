@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 76
+plan 81
 
 S="$TEST_TMP/store"
 synth() {
@@ -24,6 +24,11 @@ synth --run A2 --seed 2 --clock icount:0
 synth --run B --seed 3 --shift 'fio.read.iops=-10' --clock icount:0
 synth --run C --seed 4 --shift 'dmabench.unmap.p99=+20' --clock icount:0
 synth --run F --seed 5 --reps 3 --clock icount:0
+
+run sbad synth-store --results "$TEST_TMP/sbad" --reps 5x
+check "synth-store --reps 5x: usage error, exit 2, nothing written" \
+	sh -c "[ \$(cat '$TEST_TMP/sbad.rc') = 2 ] && grep -q -- \"--reps: '5x' is not a whole number\" '$TEST_TMP/sbad.err' &&
+	       [ ! -e '$TEST_TMP/sbad' ]"
 
 # --- compare
 run cmp compare --results "$S" A
@@ -118,6 +123,9 @@ check "history --plot: trend PNG, SVG and script" \
 	sh -c "ls '$TEST_TMP'/trend/trend-*.png '$TEST_TMP'/trend/trend-*.svg '$TEST_TMP'/trend/trend-*.gp >/dev/null"
 run histnone history --results "$TEST_TMP/hist" --metric no.such.metric
 check "history of an unknown metric: error" rc_is histnone 1
+run hperm history --results "$TEST_TMP/hist" --metric fio.read.iops --permutations 5
+check "history --permutations 5: usage error, exit 2, the range said" \
+	sh -c "[ \$(cat '$TEST_TMP/hperm.rc') = 2 ] && grep -q -- '--permutations: 5 is out of range (19-1000000)' '$TEST_TMP/hperm.err'"
 
 # --- report
 run rep report --results "$S" A
@@ -186,7 +194,7 @@ for off in 3 -2 4 -3 1; do
 	k=$((k + 1))
 	gsynth --run N$k --seed $((110 + k)) --run-offset $off
 done
-run noise noise --results "$G" --out "$TEST_TMP/noise.json" N1 N2 N3 N4 N5
+run noise noise --results "$G" --json "$TEST_TMP/noise.json" N1 N2 N3 N4 N5
 check "noise from 5 A/A runs: exit 0, one estimate per metric" \
 	sh -c "[ \$(cat '$TEST_TMP/noise.rc') = 0 ] && [ \"\$(js '$TEST_TMP/noise.json' 'len(d[\"metrics\"])')\" = 13 ]"
 check "noise: the run offsets (sd 2.9 %) are seen: fio.read.iops 1.5-6 %" \
@@ -198,8 +206,12 @@ echo '{}' > "$TEST_TMP/notnoise.json"
 run cnoise commits --noise "$TEST_TMP/notnoise.json" --tree "$TEST_TMP" --matrix none.ini HEAD~1..HEAD
 check "commits --noise FILE that is no estimate: usage error, exit 2, naming the file" \
 	sh -c "[ \$(cat '$TEST_TMP/cnoise.rc') = 2 ] && grep -q 'notnoise.json: not a noise estimate' '$TEST_TMP/cnoise.err'"
-run noise1 noise --results "$G" --out "$TEST_TMP/n1.json" N1
+run noise1 noise --results "$G" --json "$TEST_TMP/n1.json" N1
 check "noise of one run: usage error, exit 2" rc_is noise1 2
+run noisej noise --results "$G" --metric 'fio.*' --json - N1 N2 N3 N4 N5
+check "noise --json -: the estimate on standard output, instead of the table" \
+	sh -c "[ \$(cat '$TEST_TMP/noisej.rc') = 0 ] &&
+	       [ \"\$(js '$TEST_TMP/noisej.out' 'd[\"schema\"] + \" \" + str(all(m[\"metric\"].startswith(\"fio.\") for m in d[\"metrics\"]))')\" = 'iommubench.noise/1 True' ]"
 run hostn gate --results "$G" --baseline H1 --candidate H2 --noise "$TEST_TMP/noise.json" --json "$TEST_TMP/hostn.json"
 check "gate, two host-clock runs with --noise: judged, clean, exit 0" rc_is hostn 0
 check "gate --noise: the output names the replication and the noise file" \
@@ -265,6 +277,14 @@ check "gate --fdr: Benjamini-Hochberg, said in the output and the JSON" \
 	       [ \"\$(js '$TEST_TMP/fdr.json' 'd[\"adjustment\"]')\" = bh ]"
 run fdrh gate --results "$S" --baseline A --candidate B --fdr --no-holm
 check "gate --fdr --no-holm: usage error, exit 2" rc_is fdrh 2
+run galpha gate --results "$S" --baseline A --candidate B --alpha 0.9
+check "gate --alpha 0.9: usage error, exit 2, naming it, with the Try line" \
+	sh -c "[ \$(cat '$TEST_TMP/galpha.rc') = 2 ] && grep -q -- '--alpha 0.9: a number in' '$TEST_TMP/galpha.err' &&
+	       grep -q \"Try 'iommubench gate --help'\" '$TEST_TMP/galpha.err'"
+run gjson gate --results "$S" --baseline A --candidate B --json -
+check "gate --json -: the verdicts on standard output instead of the report" \
+	sh -c "[ \$(cat '$TEST_TMP/gjson.rc') = 1 ] &&
+	       [ \"\$(js '$TEST_TMP/gjson.out' 'd[\"schema\"] + \" \" + d[\"verdict\"]')\" = 'iommubench.gate/1 regression' ]"
 
 # --- history: one value per commit; run-level offsets
 O="$TEST_TMP/offsets"
@@ -289,7 +309,7 @@ for off in 6 -5 9 -7 3 -9 8 -4 5 -8 7 -6; do
 		--started "2026-04-$((k + 10))T00:00:00Z" > /dev/null || bail "synth-store P$k"
 	k=$((k + 1))
 done
-run hpair history --results "$P" --metric fio.read.iops --baseline-kernel synth:100 --format json
+run hpair history --results "$P" --metric fio.read.iops --baseline-kernel synth:100 --json -
 check "history --baseline-kernel: an 8 % drop under run offsets of up to 9 %, found at the 7th commit" \
 	sh -c "[ \$(cat '$TEST_TMP/hpair.rc') = 0 ] &&
 	       [ \"\$(js '$TEST_TMP/hpair.out' '[(i + 1, p[\"change\"]) for i, p in enumerate(d[\"lines\"][0][\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ] &&
@@ -299,11 +319,11 @@ run hnopair history --results "$P" --metric fio.read.iops -k synth:1 -k synth:2 
 check "history of the same runs without pairing: the offsets hide the drop (no strong change point)" \
 	sh -c "[ \$(cat '$TEST_TMP/hnopair.rc') = 0 ] && ! grep -q 'strong change point' '$TEST_TMP/hnopair.out'"
 # --metric is a glob, as in compare: a line per metric it matches
-run hglob history --results "$TEST_TMP/hist" --metric 'fio.read.*' --format json
+run hglob history --results "$TEST_TMP/hist" --metric 'fio.read.*' --json "$TEST_TMP/hglob.json"
 check "history --metric 'fio.read.*': a line per fio.read metric, the IOPS drop still at the 7th commit" \
-	sh -c "[ \$(cat '$TEST_TMP/hglob.rc') = 0 ] &&
-	       [ \"\$(js '$TEST_TMP/hglob.out' 'sorted(set(l[\"metric\"] for l in d[\"lines\"])) == sorted(l[\"metric\"] for l in d[\"lines\"]) and len(d[\"lines\"]) == 5 and all(l[\"metric\"].startswith(\"fio.read.\") for l in d[\"lines\"])')\" = True ] &&
-	       [ \"\$(js '$TEST_TMP/hglob.out' '[(i + 1, p[\"change\"]) for l in d[\"lines\"] if l[\"metric\"] == \"fio.read.iops\" for i, p in enumerate(l[\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ]"
+	sh -c "[ \$(cat '$TEST_TMP/hglob.rc') = 0 ] && [ ! -s '$TEST_TMP/hglob.out' ] &&
+	       [ \"\$(js '$TEST_TMP/hglob.json' 'sorted(set(l[\"metric\"] for l in d[\"lines\"])) == sorted(l[\"metric\"] for l in d[\"lines\"]) and len(d[\"lines\"]) == 5 and all(l[\"metric\"].startswith(\"fio.read.\") for l in d[\"lines\"])')\" = True ] &&
+	       [ \"\$(js '$TEST_TMP/hglob.json' '[(i + 1, p[\"change\"]) for l in d[\"lines\"] if l[\"metric\"] == \"fio.read.iops\" for i, p in enumerate(l[\"points\"]) if p[\"change\"]]')\" = \"[(7, 'strong')]\" ]"
 run gnone gate --results "$S" --baseline A --candidate B --metric 'nosuch*'
 check "gate --metric that matches nothing of the baseline: cannot judge (3), naming the pattern" \
 	sh -c "[ \$(cat '$TEST_TMP/gnone.rc') = 3 ] && grep -q 'nosuch\\*: no metric' '$TEST_TMP/gnone.err'"

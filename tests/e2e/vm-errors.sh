@@ -1,8 +1,8 @@
 #!/bin/sh
-# Command-line errors are refused before anything boots.
+# Command-line errors are refused before anything boots or is built.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 9
+plan 11
 
 usage() {
 	"$IB" vm run "$@" > /dev/null 2> "$TEST_TMP/err"
@@ -27,4 +27,10 @@ usage --share /nonexistent -- true
 check "--share of a missing directory: usage error" test "$(cat "$TEST_TMP/rc")" = 2
 usage --kernel no-such-kernel -- true
 check "an unknown kernel fails before booting (125)" test "$(cat "$TEST_TMP/rc")" = 125
+
+"$IB" kernel build --source "$TEST_TMP/nosuch" --jobs abc > /dev/null 2> "$TEST_TMP/err"
+echo $? > "$TEST_TMP/rc"
+sed 's/^/# /' "$TEST_TMP/err"
+check "kernel build --jobs abc: usage error (2)" test "$(cat "$TEST_TMP/rc")" = 2
+check "and the message names the option and the word" grep -q -- "--jobs: 'abc' is not a whole number" "$TEST_TMP/err"
 finish

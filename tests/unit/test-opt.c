@@ -20,6 +20,20 @@ static unsigned int count;
 static double ratio;
 static int mode;
 static struct argv list;
+static int lean, exact;
+
+/* --lean and --exact: one or the other, as a flag's own rule */
+static int one_of(const struct opt *o, const char *arg)
+{
+	int *other = o->value == &lean ? &exact : &lean;
+
+	if (arg || *other) {
+		fprintf(stderr, "--lean and --exact: one or the other\n");
+		return -1;
+	}
+	(*(int *)o->value)++;
+	return 0;
+}
 
 static const char *const modes[] = { "single", "sg", "batch", NULL };
 
@@ -31,6 +45,8 @@ static const struct opt opts[] = {
 	OPT_DOUBLE(0, "ratio", &ratio, "R", "a ratio", 0.0, 1.0),
 	OPT_CHOICE('m', "mode", &mode, "MODE", "a mode", modes),
 	OPT_STRINGS(0, "item", &list, "X", "an item"),
+	OPT_CALLBACK_FLAG('l', "lean", &lean, "lean, not exact", one_of),
+	OPT_CALLBACK_FLAG(0, "exact", &exact, "exact, not lean", one_of),
 	OPT_END(),
 };
 
@@ -60,6 +76,7 @@ static int parse(const char *first, ...)
 	count = 0;
 	ratio = -1;
 	mode = -1;
+	lean = exact = 0;
 	argv_free(&list);
 	fflush(stdout);
 	fflush(stderr);
@@ -140,6 +157,17 @@ int main(void)
 	ok(parse("a", "b", "c", NULL) == OPT_ERROR &&
 	   strstr(err, "unexpected argument 'c'"),
 	   "an extra argument is named");
+	ok(parse("-l", "arg", NULL) == 2 && lean == 1 && !exact &&
+	   parse("--exact", "arg", NULL) == 2 && exact == 1,
+	   "a flag with a callback takes no argument and calls it");
+	ok(parse("--lean", "--exact", "arg", NULL) == OPT_ERROR &&
+	   strstr(err, "one or the other") && strstr(err, "Try 'test-opt --help'."),
+	   "a flag's callback refuses it, with the Try line");
+	ok(parse("--lean=yes", "arg", NULL) == OPT_ERROR,
+	   "a flag with a callback given an argument is refused");
+	ok(parse("--help", NULL) == OPT_HELP && strstr(out, "-l, --lean    ") &&
+	   !strstr(out, "--lean ARG"),
+	   "the usage shows a flag with a callback without an argument");
 	ok(opt_usage_error(&cmd, "needs --%s", "device") == EXIT_USAGE,
 	   "a front-end's own usage error is 2");
 	argv_free(&list);
