@@ -16,6 +16,14 @@ static enum log_level log_level = LOG_INFO;
 static char log_first[512];
 static bool log_first_set;
 
+const char *log_swap_prog(const char *prog)
+{
+	const char *old = log_prog;
+
+	log_prog = prog;
+	return old;
+}
+
 void log_init(const char *prog)
 {
 	const char *slash = strrchr(prog, '/');

@@ -16,6 +16,8 @@ enum log_level {
 };
 
 void log_init(const char *prog);
+/* Prefix messages with @prog (a static string) from now on; the old one back. */
+const char *log_swap_prog(const char *prog);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)

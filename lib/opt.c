@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "log.h"
 #include "opt.h"
 #include "spawn.h"
 #include "util.h"
@@ -292,8 +293,9 @@ int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
 	struct option longopts[OPT_MAX + 1];
 	const struct opt *table[OPT_MAX];
 	struct strbuf shorts = STRBUF_INIT;
+	const char *prog;
 	size_t n = 0;
-	int ret = OPT_ERROR, c, li;
+	int ret = OPT_ERROR, c, li, err;
 
 	cur_name = cmd->name;
 	strbuf_adds(&shorts, cmd->stop_at_arg ? "+:" : ":");
@@ -363,7 +365,11 @@ int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
 		if (!o)
 			goto usage;
 		snprintf(what, sizeof(what), "--%s", o->long_name);
-		if (opt_store(o, optarg, what))
+		/* a callback's pr_err() speaks for the command too */
+		prog = log_swap_prog(cmd->name);
+		err = opt_store(o, optarg, what);
+		log_swap_prog(prog);
+		if (err)
 			goto usage;
 	}
 	if (argc - optind < cmd->min_args) {
