@@ -16,7 +16,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,39 +459,4 @@ int agent_run(const char *planpath, const char *outdir, bool force)
 	}
 	json_object_put(plan);
 	return ret;
-}
-
-int cmd_agent(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "plan", required_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 },
-	};
-	const char *plan = NULL, *out = ".";
-	bool force = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:f", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			plan = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!plan) {
-		pr_err("usage: iommubench agent --plan FILE [--out DIR] [--force]");
-		return EXIT_USAGE;
-	}
-	return agent_run(plan, out, force);
 }
