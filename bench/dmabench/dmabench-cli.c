@@ -275,65 +275,12 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
-/* "1.5ms", "250us", "2" (in @unit_ns) -> ns */
-static int parse_duration(const char *s, uint64_t unit_ns, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000 },
-	};
-	double v, ns;
-	char *end;
-	size_t i;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0))
-		return -1;
-	if (*end) {
-		for (i = 0; i < ARRAY_SIZE(units); i++)
-			if (!strcmp(end, units[i].suffix))
-				break;
-		if (i == ARRAY_SIZE(units))
-			return -1;
-		unit_ns = units[i].ns;
-	}
-	ns = round(v * unit_ns);
-	if (ns > (double)UINT64_MAX / 2)
-		return -1;
-	*out = (uint64_t)ns;
-	return 0;
-}
-
-/* "0,100us,1ms" -> env.delays: distinct, each at most the module's limit */
+/* "0,100us,1ms" -> env.delays */
 static int parse_delays(const char *arg)
 {
-	char *copy = strdup(arg), *tok, *save = NULL;
-	int ret = -1;
-
-	if (!copy)
-		return -1;
-	env.nr_delays = 0;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
-
-		if (env.nr_delays == STALE_MAX_DELAYS ||
-		    parse_duration(tok, 1, &v) ||
-		    v > DMABENCH_STALE_MAX_LEAD_NS)
-			goto out;
-		for (unsigned int i = 0; i < env.nr_delays; i++)
-			if (env.delays[i] == v)
-				goto out;
-		env.delays[env.nr_delays++] = v;
-	}
-	ret = env.nr_delays ? 0 : -1;
-out:
-	free(copy);
-	return ret;
+	return parse_duration_list(arg, 1, DMABENCH_STALE_MAX_LEAD_NS,
+				   env.delays, STALE_MAX_DELAYS,
+				   &env.nr_delays);
 }
 
 /* "4096", "4k", "2M", "64KiB" -> bytes */
