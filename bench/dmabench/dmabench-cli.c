@@ -59,8 +59,6 @@ _Static_assert(sizeof(struct dmabench_result) == 9896, "uapi size");
 _Static_assert(sizeof(struct dmabench_stale) == 136, "uapi size");
 
 #define STALE_SCHEMA		"iommubench.dmabench-stale/1"
-#define STALE_MAX_DELAYS	32
-#define STALE_MAX_TRIALS	10000
 #define STALE_DEFAULT_DELAYS	"0,100us,1ms,5ms,20ms"
 #define STALE_DEFAULT_TRIALS	20
 
@@ -114,7 +112,7 @@ static struct env {
 	unsigned int nr_cpus;
 	/* --mode stale */
 	bool stale;
-	uint64_t delays[STALE_MAX_DELAYS];
+	uint64_t delays[DMABENCH_STALE_MAX_DELAYS];
 	unsigned int nr_delays;
 	uint32_t trials;
 	const char *not_stale;	/* an option given that --mode stale ignores */
@@ -279,7 +277,7 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max,
 static int parse_delays(const char *arg)
 {
 	return parse_duration_list(arg, 1, DMABENCH_STALE_MAX_LEAD_NS,
-				   env.delays, STALE_MAX_DELAYS,
+				   env.delays, DMABENCH_STALE_MAX_DELAYS,
 				   &env.nr_delays);
 }
 
@@ -545,13 +543,13 @@ static int parse_args(int argc, char **argv)
 		case OPT_DELAYS:
 			if (parse_delays(optarg))
 				return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
-						   optarg, STALE_MAX_DELAYS);
+						   optarg, DMABENCH_STALE_MAX_DELAYS);
 			have_delays = true;
 			break;
 		case OPT_TRIALS:
-			if (parse_u32(optarg, 1, STALE_MAX_TRIALS, &env.trials))
+			if (parse_u32(optarg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
 				return usage_error("--trials '%s': want 1..%d",
-						   optarg, STALE_MAX_TRIALS);
+						   optarg, DMABENCH_STALE_MAX_TRIALS);
 			have_trials = true;
 			break;
 		case 'h':
@@ -1223,7 +1221,7 @@ static int stale_add(struct stale_run *r, unsigned int d,
 static int run_stale(int fd, struct stale_run *r)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	unsigned int order[STALE_MAX_DELAYS], late_left[STALE_MAX_DELAYS];
+	unsigned int order[DMABENCH_STALE_MAX_DELAYS], late_left[DMABENCH_STALE_MAX_DELAYS];
 	uint64_t rng = env.p.seed * 0x9e3779b97f4a7c15ULL | 1;
 
 	sigaction(SIGINT, &sa, NULL);

@@ -13,6 +13,8 @@
 
 #include <json-c/json.h>
 
+#include <iommubench/dmabench.h>
+
 #include "clock.h"
 #include "hist.h"
 #include "kernel.h"
@@ -22,7 +24,7 @@
 #include "vm.h"
 
 #define EXPOSURE_MAX_POLICIES	3
-#define EXPOSURE_MAX_DELAYS	32
+#define EXPOSURE_MAX_DELAYS	DMABENCH_STALE_MAX_DELAYS
 #define EXPOSURE_SCHEMA		"iommubench.exposure/1"
 /* lazy mode's flush queue timer (drivers/iommu/dma-iommu.c, IOVA_FQ_TIMEOUT) */
 #define EXPOSURE_FQ_TIMEOUT_NS	10000000ULL

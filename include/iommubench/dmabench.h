@@ -122,6 +122,13 @@
  * on a transfer that ends exactly at the buffer's end) */
 #define DMABENCH_STALE_BYTES		2048
 
+/*
+ * Limits of 'dmabench --mode stale', which runs DMABENCH_IOC_STALE per
+ * delay and trial; shared with the suite's front-ends that drive it.
+ */
+#define DMABENCH_STALE_MAX_DELAYS	32
+#define DMABENCH_STALE_MAX_TRIALS	10000
+
 /* dmabench_stale.outcome */
 #define DMABENCH_STALE_NEITHER		0	/* not in memory, no fault report */
 #define DMABENCH_STALE_LANDED		1	/* the whole pattern is in memory */
