@@ -1040,6 +1040,15 @@ out_free_res:
 /* the unmap starts this much earlier than lead_ns asks: its own duration */
 #define STALE_GUARD_NS		(50 * NSEC_PER_USEC)
 /*
+ * The write is issued at a random point of this span after the priming
+ * read: a tick of the kernel (HZ >= 100) or more, so that the unmap falls
+ * at any phase of the timer that flushes lazy mode's queue.  With icount
+ * guest time is exact, and without it the phase would follow from the
+ * delay: P(landed) would be 0 or 1 per delay, a step at a phase, not the
+ * distribution of the exposure window.
+ */
+#define STALE_JITTER_NS		(10 * NSEC_PER_MSEC)
+/*
  * After the write: time for the IOMMU's fault report to reach its driver
  * (a threaded interrupt on AMD) before the watch ends.
  */
@@ -1479,6 +1488,10 @@ static int stale_probe(struct stale_ctx *c, struct page *page,
 	for (i = 0; i < n; i++)
 		buf[i] = ~stale_word(seed, i);
 	dma_sync_single_for_device(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	ret = stale_sleep_until(ktime_get_ns() +
+				get_random_u64() % STALE_JITTER_NS);
+	if (ret)
+		goto err_unmap;
 
 	stale_watch_arm(c->pdev, addr & PAGE_MASK);
 	before = ktime_get_ns();

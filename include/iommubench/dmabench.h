@@ -150,7 +150,9 @@
  *	should return, 0 .. DMABENCH_STALE_MAX_LEAD_NS.  The module maps a
  *	buffer of its own, lets the device read it once (so that the IOMMU
  *	caches the translation; the end of that read also shows where QEMU's
- *	millisecond ticks fall, hence when the next command is due), issues a
+ *	millisecond ticks fall, hence when the next command is due), waits a
+ *	random 0 to 10 ms (so that the unmap falls at any phase of the kernel's
+ *	timer tick), issues a
  *	device-to-memory DMA of a fresh pattern into it, calls dma_unmap_page()
  *	@lead_ns + 50 us before the DMA is due (the 50 us for the unmap
  *	itself), waits for the DMA, and then reads the buffer.  @gap_ns is what
