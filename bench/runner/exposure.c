@@ -174,6 +174,36 @@ static void trace_parse(const struct exposure_opts *o, struct exposure_policy *p
 								 p->d[i].gap_p50);
 }
 
+/*
+ * The same unmaps seen twice: iommutrace's windows predict P(landed) at
+ * each delay (the fraction of windows longer than the delay's median
+ * write time).  A count of landings that the prediction makes implausible
+ * -- outside its Wilson interval at EXPOSURE_PREDICT_LEVEL -- is an
+ * anomaly: the probe and the tracer disagree on when the IOTLB was
+ * invalidated.
+ */
+static void check_prediction(struct exposure *x, struct exposure_policy *p)
+{
+	char a[32];
+
+	for (unsigned int i = 0; i < x->o.ndelays; i++) {
+		const struct exposure_delay *d = &p->d[i];
+		struct stats_ci ci;
+
+		if (!d->trials || isnan(d->predicted) ||
+		    stats_binomial_ci(d->landed + d->partial, d->trials,
+				      EXPOSURE_PREDICT_LEVEL, &ci))
+			continue;
+		if (d->predicted >= ci.lo && d->predicted <= ci.hi)
+			continue;
+		say(&p->anomalies, &x->anomalies,
+		    "lazy, delay %s: %u of %u writes landed, iommutrace's exposure windows predict %.3f, outside the %g %% interval [%.3f, %.3f]",
+		    an_fmt_unit(a, sizeof(a), d->delay_ns, "ns", NULL),
+		    d->landed + d->partial, d->trials, d->predicted,
+		    EXPOSURE_PREDICT_LEVEL * 100, ci.lo, ci.hi);
+	}
+}
+
 /* Hold @p's outcomes against what its policy must give. */
 static void check_facts(struct exposure *x, struct exposure_policy *p)
 {
@@ -250,6 +280,7 @@ static void check_facts(struct exposure *x, struct exposure_policy *p)
 			    "lazy: a write landed %s after its unmap, later than the longest exposure window iommutrace saw (%s)",
 			    an_fmt_unit(a, sizeof(a), p->last_landed_gap_ns, "ns", NULL),
 			    an_fmt_unit(b, sizeof(b), hist_max(&p->window), "ns", NULL));
+		check_prediction(x, p);
 		break;
 	}
 	default:

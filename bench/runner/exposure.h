@@ -28,6 +28,13 @@
 #define EXPOSURE_SCHEMA		"iommubench.exposure/1"
 /* lazy mode's flush queue timer (drivers/iommu/dma-iommu.c, IOVA_FQ_TIMEOUT) */
 #define EXPOSURE_FQ_TIMEOUT_NS	10000000ULL
+/*
+ * With --trace, a lazy delay where iommutrace's predicted P(landed) lies
+ * outside the Wilson interval at this level of the measured count is an
+ * anomaly: wide enough that chance alone rarely (1 in 1000 per delay)
+ * raises one.
+ */
+#define EXPOSURE_PREDICT_LEVEL	0.999
 
 /**
  * struct exposure_opts - what to measure
