@@ -272,7 +272,7 @@ static void print_summary(void)
 			printf("  %s", p->notes.buf);
 	}
 	if (x.anomalies) {
-		printf("\nANOMALIES (results that contradict what the policy must give):\n");
+		printf("\nANOMALIES (results that contradict what the policy must give, or each other):\n");
 		for (unsigned int i = 0; i < x.o.npolicies; i++)
 			if (x.p[i].anomalies.buf)
 				printf("%s", x.p[i].anomalies.buf);
