@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,7 @@ static const struct opt_cmd cmd = {
 	.min_args = 0,
 	.max_args = 0,
 	.footer = "Exit status: 0 every policy measured and as it must be, 1 an anomaly or a failed boot,\n"
-		  "2 usage error.  docs/exposure.md explains the method and the results.",
+		  "2 usage error, 130 interrupted.  docs/exposure.md explains the method and the results.",
 };
 
 static const char *ns(char *buf, size_t len, double v)
@@ -281,8 +282,15 @@ static void print_summary(void)
 	}
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	exposure_interrupt();
+}
+
 int cmd_exposure(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct json_object *j;
 	int ret;
 
@@ -304,9 +312,16 @@ int cmd_exposure(int argc, char **argv)
 	x.o.trace = trace;
 	x.o.timeout_s = timeout_s;
 	x.o.keep = keep;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (exposure_run(&x)) {
 		exposure_free(&x);
 		return EXIT_ERROR;
+	}
+	if (x.interrupted) {
+		pr_err("interrupted: the boot under way was stopped, no results printed");
+		exposure_free(&x);
+		return 130;
 	}
 	print_header();
 	print_table();

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,14 @@
 #include "log.h"
 
 #define PROBE_SCHEMA	"iommubench.dmabench-stale/1"
+
+static volatile sig_atomic_t stop;
+
+void exposure_interrupt(void)
+{
+	stop = 1;
+	vm_interrupt();
+}
 
 /* member @key of @o as a number; NaN when missing or null */
 static double jnum(struct json_object *o, const char *key)
@@ -410,8 +419,9 @@ int exposure_run(struct exposure *x)
 		pr_err("%s: %s", x->dir ? x->dir : cache_dir(), strerror(errno));
 		return -1;
 	}
-	for (unsigned int i = 0; i < o->npolicies; i++)
+	for (unsigned int i = 0; i < o->npolicies && !stop; i++)
 		exposure_one(x, &x->p[i]);
+	x->interrupted = stop;
 	keep = o->keep || x->failed;
 	if (keep)
 		pr_info("logs and the probes' JSON kept in %s", x->dir);

@@ -134,6 +134,7 @@ struct exposure {
 	struct exposure_policy p[EXPOSURE_MAX_POLICIES];
 	unsigned int anomalies;		/* over all policies */
 	unsigned int failed;		/* policies without a result */
+	bool interrupted;		/* exposure_interrupt() stopped it */
 };
 
 /*
@@ -145,6 +146,11 @@ struct exposure {
  */
 int exposure_run(struct exposure *x);
 void exposure_free(struct exposure *x);
+/*
+ * exposure_interrupt - stop the boot under way and start no other
+ * (async-signal-safe); exposure_run() then returns with x->interrupted.
+ */
+void exposure_interrupt(void);
 /* The whole result as JSON (EXPOSURE_SCHEMA). */
 struct json_object *exposure_json(const struct exposure *x);
 
