@@ -145,20 +145,6 @@ static const char *ns(char *buf, size_t len, double v)
 	return an_fmt_unit(buf, len, v, "ns", NULL);
 }
 
-/* a delay as given: "0", "100 µs", "5 ms" */
-static const char *delay(char *buf, size_t len, uint64_t v)
-{
-	if (!v)
-		snprintf(buf, len, "0");
-	else if (!(v % 1000000))
-		snprintf(buf, len, "%llu ms", (unsigned long long)(v / 1000000));
-	else if (!(v % 1000))
-		snprintf(buf, len, "%llu \xc2\xb5s", (unsigned long long)(v / 1000));
-	else
-		snprintf(buf, len, "%llu ns", (unsigned long long)v);
-	return buf;
-}
-
 static void print_header(void)
 {
 	char clk[16], a[32];
@@ -174,7 +160,7 @@ static void print_header(void)
 	printf("QEMU edu at %s, %u trials per delay and policy, delays", VM_BDF_EDU,
 	       x.o.trials);
 	for (unsigned int i = 0; i < x.o.ndelays; i++)
-		printf("%s %s", i ? "," : "", delay(a, sizeof(a), x.o.delays[i]));
+		printf("%s %s", i ? "," : "", exposure_fmt_delay(a, sizeof(a), x.o.delays[i]));
 	for (unsigned int i = 0; i < x.o.npolicies && !sources; i++)
 		if (x.p[i].sources[0])
 			sources = x.p[i].sources;
@@ -214,7 +200,7 @@ static void print_table(void)
 			an_table_row(&t);
 			an_table_cell(&t, "%s", k ? "" : policy_name(p->policy));
 			an_table_cell(&t, "%s", k ? "" : p->domain);
-			an_table_cell(&t, "%s", delay(a, sizeof(a), d->delay_ns));
+			an_table_cell(&t, "%s", exposure_fmt_delay(a, sizeof(a), d->delay_ns));
 			an_table_cell(&t, "%u", d->trials);
 			if (d->partial)
 				an_table_cell(&t, "%u (%u partial)", d->landed + d->partial,
@@ -260,7 +246,7 @@ static void print_summary(void)
 			       isnan(p->first_clean_delay_ns) ?
 			       "still at the largest delay" : "none at delays of ");
 		if (!isnan(p->last_landed_gap_ns) && !isnan(p->first_clean_delay_ns))
-			printf("%s and more", delay(b, sizeof(b), p->first_clean_delay_ns));
+			printf("%s and more", exposure_fmt_delay(b, sizeof(b), p->first_clean_delay_ns));
 		printf("\n");
 		if (p->traced)
 			printf("  iommutrace, same boot: %s exposure window p50 %s, p99 %s, max %s over %llu unmaps\n",

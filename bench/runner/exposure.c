@@ -42,6 +42,19 @@ void exposure_interrupt(void)
 	vm_interrupt();
 }
 
+const char *exposure_fmt_delay(char *buf, size_t len, uint64_t ns)
+{
+	if (!ns)
+		snprintf(buf, len, "0");
+	else if (!(ns % 1000000))
+		snprintf(buf, len, "%llu ms", (unsigned long long)(ns / 1000000));
+	else if (!(ns % 1000))
+		snprintf(buf, len, "%llu \xc2\xb5s", (unsigned long long)(ns / 1000));
+	else
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	return buf;
+}
+
 /* member @key of @o as a number; NaN when missing or null */
 static double jnum(struct json_object *o, const char *key)
 {
@@ -207,7 +220,7 @@ static void check_prediction(struct exposure *x, struct exposure_policy *p)
 			continue;
 		say(&p->anomalies, &x->anomalies,
 		    "lazy, delay %s: %u of %u writes landed, iommutrace's exposure windows predict %.3f, outside the %g %% interval [%.3f, %.3f]",
-		    an_fmt_unit(a, sizeof(a), d->delay_ns, "ns", NULL),
+		    exposure_fmt_delay(a, sizeof(a), d->delay_ns),
 		    d->landed + d->partial, d->trials, d->predicted,
 		    EXPOSURE_PREDICT_LEVEL * 100, ci.lo, ci.hi);
 	}
@@ -243,7 +256,7 @@ static void check_facts(struct exposure *x, struct exposure_policy *p)
 		if (d->trials < o->trials)
 			say(&p->notes, NULL,
 			    "%s, delay %s: %u trials, not %u: the write ran before the unmap returned in %u (late, repeated up to %u times)",
-			    name, an_fmt_unit(a, sizeof(a), d->delay_ns, "ns", NULL),
+			    name, exposure_fmt_delay(a, sizeof(a), d->delay_ns),
 			    d->trials, o->trials, d->late, o->trials);
 	}
 	if (!trials) {
@@ -275,13 +288,13 @@ static void check_facts(struct exposure *x, struct exposure_policy *p)
 		    !(d->landed + d->partial))
 			say(&p->anomalies, &x->anomalies,
 			    "lazy: no write landed at the smallest delay, %s, below the flush queue's %s timer",
-			    an_fmt_unit(a, sizeof(a), d->delay_ns, "ns", NULL),
-			    an_fmt_unit(b, sizeof(b), EXPOSURE_FQ_TIMEOUT_NS, "ns", NULL));
+			    exposure_fmt_delay(a, sizeof(a), d->delay_ns),
+			    exposure_fmt_delay(b, sizeof(b), EXPOSURE_FQ_TIMEOUT_NS));
 		if (after)
 			say(&p->anomalies, &x->anomalies,
 			    "lazy: %u of %u writes landed at delays of %s and more, twice the flush queue's timer",
 			    after, after_trials,
-			    an_fmt_unit(a, sizeof(a), 2 * EXPOSURE_FQ_TIMEOUT_NS, "ns", NULL));
+			    exposure_fmt_delay(a, sizeof(a), 2 * EXPOSURE_FQ_TIMEOUT_NS));
 		/* a write lands only before the covering flush returned */
 		if (p->traced && !isnan(p->last_landed_gap_ns) &&
 		    p->last_landed_gap_ns > (double)hist_max(&p->window))

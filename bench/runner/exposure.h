@@ -151,6 +151,8 @@ void exposure_free(struct exposure *x);
  * (async-signal-safe); exposure_run() then returns with x->interrupted.
  */
 void exposure_interrupt(void);
+/* A delay as it was given: "0", "100 µs", "5 ms", "1500 ns". */
+const char *exposure_fmt_delay(char *buf, size_t len, uint64_t ns);
 /* The whole result as JSON (EXPOSURE_SCHEMA). */
 struct json_object *exposure_json(const struct exposure *x);
 
