@@ -573,6 +573,9 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 		const char *workload, const char *what, const char *label,
 		char ***out, size_t *nout, char *skipped, size_t skiplen);
+int an_plot_stale(const char *dir, sqlite3 *db, const char *run_id,
+		  const char *workload, char ***out, size_t *nout,
+		  char *skipped, size_t skiplen);
 int an_plot_trend(const char *dir, const char *name, const char *title,
 		  const char *unit, size_t n, const char *const *label,
 		  const struct stats_ci *ci, const bool *cp, char ***out,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * plot.c - gnuplot figures: change vs baseline with CIs, latency CDFs
- * from merged histograms, exposure-window CDFs, per-commit trends
+ * from merged histograms, exposure-window CDFs, the stale-DMA probe's
+ * P(landed) against the delay, per-commit trends
  *
  * Every figure is a data file plus a gnuplot script written next to the
  * images (NAME.dat, NAME.gp -> NAME.png, NAME.svg), so it can be edited
@@ -588,6 +589,168 @@ int an_plot_cdf(const char *dir, sqlite3 *db, const char *run_id,
 out:
 	fig_abort(&x);
 	free(h);
+	return ret;
+}
+
+/* the stale-DMA probe's trials of one policy, pooled per delay */
+struct stale_pool {
+	uint64_t delay_ns[32];
+	unsigned long trials[32];
+	unsigned long landed[32];
+	size_t n;
+	size_t cells;
+};
+
+/* add the per-delay counts of one cell's "stale" to @sp */
+static void stale_pool_add(struct stale_pool *sp, struct json_object *stale)
+{
+	struct json_object *delays = jget(stale, "delays");
+	bool used = false;
+
+	for (size_t i = 0; delays && json_object_is_type(delays, json_type_array) &&
+	     i < json_object_array_length(delays); i++) {
+		struct json_object *e = json_object_array_get_idx(delays, i), *v;
+		uint64_t d;
+		size_t k;
+
+		if (!(v = jget(e, "delay_ns")))
+			continue;
+		d = json_object_get_uint64(v);
+		for (k = 0; k < sp->n && sp->delay_ns[k] != d; k++)
+			;
+		if (k == sp->n) {
+			if (sp->n == ARRAY_SIZE(sp->delay_ns))
+				continue;
+			sp->delay_ns[sp->n++] = d;
+		}
+		sp->trials[k] += (v = jget(e, "trials")) ? json_object_get_int64(v) : 0;
+		sp->landed[k] += (v = jget(e, "landed")) ? json_object_get_int64(v) : 0;
+		sp->landed[k] += (v = jget(e, "partial")) ? json_object_get_int64(v) : 0;
+		used = true;
+	}
+	sp->cells += used;
+}
+
+/* the probe's cells of @workload under @policy in @run_id, pooled */
+static int stale_pool_load(sqlite3 *db, const char *run_id,
+			   const char *workload, const char *policy,
+			   struct stale_pool *sp)
+{
+	sqlite3_stmt *st;
+
+	memset(sp, 0, sizeof(*sp));
+	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
+			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		pr_err("index: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 0);
+		struct json_object *cell, *stale;
+
+		if (!path || !path_exists(path) || !(cell = json_read_file(path)))
+			continue;
+		stale = jget(cell, "stale");
+		if (stale)
+			stale_pool_add(sp, stale);
+		json_object_put(cell);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/*
+ * an_plot_stale - the stale-DMA probe of @workload: P(landed) against the
+ * delay (how long before the device's write its unmap returned), one line
+ * per policy, the trials of every repetition pooled per delay, with their
+ * Wilson 95 % intervals as error bars.  Returns 0 with nothing written
+ * when no cell carries the probe (*@skipped says why).
+ */
+int an_plot_stale(const char *dir, sqlite3 *db, const char *run_id,
+		  const char *workload, char ***out, size_t *nout,
+		  char *skipped, size_t skiplen)
+{
+	char pol[8][32], name[192], title[256], tmp[160];
+	struct stale_pool *sp = calloc(8, sizeof(*sp));
+	size_t npol = run_policies(db, run_id, workload, pol, 8), used = 0;
+	struct fig x = { 0 };
+	int ret = -1;
+
+	skipped[0] = '\0';
+	if (!sp)
+		return -1;
+	for (size_t p = 0; p < npol; p++) {
+		if (stale_pool_load(db, run_id, workload, pol[p], &sp[p]))
+			goto out;
+		used += sp[p].n > 0;
+	}
+	if (!used) {
+		snprintf(skipped, skiplen, "P(landed) of %s: no cell of this run carries the stale-DMA probe",
+			 workload);
+		ret = 0;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "stale-%s", workload);
+	safe_name(name, sizeof(name), tmp);
+	if (fig_open(&x, dir, name))
+		goto out;
+	for (size_t p = 0; p < npol; p++) {
+		if (!sp[p].n)
+			continue;
+		fprintf(x.d, "# %s: %zu cells; delay_ms p_landed ci95_lo ci95_hi landed trials\n",
+			pol[p], sp[p].cells);
+		for (size_t k = 0; k < sp[p].n; k++) {
+			/* in order of delay */
+			size_t m = k;
+			struct stats_ci ci;
+
+			for (size_t j = k + 1; j < sp[p].n; j++)
+				if (sp[p].delay_ns[j] < sp[p].delay_ns[m])
+					m = j;
+			if (m != k) {
+				uint64_t d = sp[p].delay_ns[k];
+				unsigned long t = sp[p].trials[k], l = sp[p].landed[k];
+
+				sp[p].delay_ns[k] = sp[p].delay_ns[m];
+				sp[p].trials[k] = sp[p].trials[m];
+				sp[p].landed[k] = sp[p].landed[m];
+				sp[p].delay_ns[m] = d;
+				sp[p].trials[m] = t;
+				sp[p].landed[m] = l;
+			}
+			if (stats_binomial_ci(sp[p].landed[k], sp[p].trials[k], 0.95, &ci))
+				continue;
+			fprintf(x.d, "%.6f %.6f %.6f %.6f %lu %lu\n",
+				sp[p].delay_ns[k] / 1e6, ci.est, ci.lo, ci.hi,
+				sp[p].landed[k], sp[p].trials[k]);
+		}
+		fprintf(x.d, "\n\n");
+	}
+	snprintf(title, sizeof(title), "%s: the device's write after the unmap returned: P(landed) by delay, trials of all repetitions pooled",
+		 workload);
+	script_head(x.g, name, title, 900, 480);
+	fprintf(x.g, "set xlabel 'delay: the unmap returned this long before the write (ms)'\n"
+		"set ylabel 'P(landed), Wilson 95%% CI'\n"
+		"set yrange [-0.05:1.05]\nset offsets 0.2, 0.2, 0, 0\n"
+		"set grid xtics\nset key inside right center\nplot ");
+	for (size_t p = 0, k = 0; p < npol; p++) {
+		if (!sp[p].n)
+			continue;
+		fprintf(x.g, "%s'%s.dat' index %zu using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb '%s' title '%s (%zu cell%s)'",
+			k ? ", " : "", name, k, an_policy_colour(pol[p]), pol[p],
+			sp[p].cells, sp[p].cells == 1 ? "" : "s");
+		k++;
+	}
+	fputc('\n', x.g);
+	script_tail(x.g, name, 900, 480);
+	ret = fig_finish(&x, dir, name, out, nout);
+out:
+	fig_abort(&x);
+	free(sp);
 	return ret;
 }
 

@@ -600,6 +600,8 @@ static void figure_caption(FILE *f, const char *name)
 		fputs("Times (lower is better): reduction from the baseline, up is better. ", f);
 	else if (str_has_suffix(name, "-exposure"))
 		fputs("Exposure window: unmap until the IOTLB invalidation covering it. ", f);
+	else if (str_has_prefix(name, "stale-"))
+		fputs("Stale-DMA probe: how often the device's write still landed after the unmap returned, by delay (Wilson 95% intervals). ", f);
 	else
 		fputs("Latency distribution over all repetitions. ", f);
 	fputs("<span class=\"unit\">plots/", f);
@@ -748,7 +750,7 @@ static int write_md(const char *path, struct json_object *man,
 	return 0;
 }
 
-/* distinct workloads of the run and whether each is fio or dmabench */
+/* distinct workloads of the run and their type (fio, dmabench, stale) */
 static size_t run_workloads(sqlite3 *db, const char *run_id, char wl[][64],
 			    char type[][16], size_t max)
 {
@@ -873,6 +875,15 @@ static int report_from(sqlite3 *db, const struct an_run *run,
 			{ NULL, "exposure", "exposure window (unmap until the IOTLB invalidation covering it)" },
 		};
 
+		if (!strcmp(type[w], "stale")) {
+			if (an_plot_stale(plotdir, db, run->id, wl[w], &plots,
+					  &nplots, msg, sizeof(msg)))
+				goto out;
+			if (msg[0]) {
+				pr_info("report: not plotted: %s", msg);
+				add_skip(&skipped, &nskipped, msg);
+			}
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(figs); k++) {
 			if (figs[k].type && strcmp(figs[k].type, type[w]))
 				continue;

@@ -295,6 +295,38 @@ double hist_percentile(const struct hist *h, double pct)
 	return (double)h->max;
 }
 
+double hist_fraction_above(const struct hist *h, double x)
+{
+	double above = 0;
+	uint32_t i;
+
+	if (!h->count) {
+		errno = ENODATA;
+		return NAN;
+	}
+	if (x < (double)h->min)
+		return 1;
+	if (x >= (double)h->max)
+		return 0;
+	for (i = 0; i < IBH_NR_BUCKETS; i++) {
+		uint64_t c = h->buckets[i], lo, hi;
+
+		if (!c)
+			continue;
+		lo = ibh_lower(i);
+		hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
+		if (lo < h->min)
+			lo = h->min;
+		if (hi > h->max)
+			hi = h->max;
+		if ((double)lo > x)
+			above += c;
+		else if ((double)hi > x)
+			above += c * ((double)hi - x) / (double)(hi - lo);
+	}
+	return above / h->count;
+}
+
 /* add a number, or null for NaN (an empty histogram) */
 static int json_add_double(struct json_object *obj, const char *key,
 			   double v)

@@ -60,6 +60,13 @@ uint64_t hist_max(const struct hist *h);
 double hist_mean(const struct hist *h);
 double hist_stddev(const struct hist *h);
 double hist_percentile(const struct hist *h, double pct);
+/*
+ * hist_fraction_above - the fraction of the values greater than @x: exact
+ * for the buckets wholly above or below @x, and in the bucket holding @x
+ * as if its values were spread evenly over it (clamped to [min, max]), the
+ * same reading of a bucket as hist_percentile()'s.
+ */
+double hist_fraction_above(const struct hist *h, double x);
 
 struct json_object *hist_to_json(const struct hist *h);
 int hist_from_json(struct hist *h, struct json_object *obj);

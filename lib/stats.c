@@ -501,6 +501,27 @@ inval:
 
 /* --- distributions ---------------------------------------------------------- */
 
+int stats_binomial_ci(size_t k, size_t n, double level, struct stats_ci *out)
+{
+	double z, p, z2n, denom, centre, half;
+
+	if (!n || k > n || !(level > 0 && level < 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	z = stats_normal_quantile(1 - (1 - level) / 2);
+	p = (double)k / n;
+	z2n = z * z / n;
+	denom = 1 + z2n;
+	centre = (p + z2n / 2) / denom;
+	half = z * sqrt(p * (1 - p) / n + z2n / (4.0 * n)) / denom;
+	out->est = p;
+	/* exact at the ends: the rounding of centre - half must not leave [0, 1] */
+	out->lo = k ? fmax(0, centre - half) : 0;
+	out->hi = k < n ? fmin(1, centre + half) : 1;
+	return 0;
+}
+
 double stats_normal_cdf(double x)
 {
 	return 0.5 * erfc(-x / M_SQRT2);

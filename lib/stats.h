@@ -195,6 +195,15 @@ size_t stats_welch_n_needed_runs(double sd_log, double tau, double effect,
 				 double alpha, double power);
 
 /*
+ * stats_binomial_ci - @k successes in @n trials: the proportion k / n with
+ * its Wilson score interval at @level (E. B. Wilson, 1927).  Unlike the
+ * normal ("Wald") interval it stays inside [0, 1] and does not shrink to a
+ * point at k = 0 or k = n: 0 of 20 gives [0, 0.161].  Returns 0, or -1
+ * (EINVAL: n == 0, k > n, a level outside (0, 1)).
+ */
+int stats_binomial_ci(size_t k, size_t n, double level, struct stats_ci *out);
+
+/*
  * stats_holm - Holm's step-down adjustment of @n p-values in place:
  * adjusted p_(i) = max_{j<=i} min(1, (n - j + 1) p_(j)).  Comparing the
  * adjusted values with alpha controls the family-wise error rate.

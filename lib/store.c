@@ -673,6 +673,46 @@ static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
 		fn(arg, "trace.overhead.ns_per_event", v, "ns");
 }
 
+/* "0", "100us", "5ms": a delay of the stale-DMA probe in a metric's name */
+static void delay_name(char *buf, size_t len, uint64_t ns)
+{
+	if (!ns)
+		snprintf(buf, len, "0");
+	else if (!(ns % 1000000))
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000));
+	else if (!(ns % 1000))
+		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	else
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+}
+
+/*
+ * dmabench's stale-DMA probe: P(landed) per delay (stale.p_landed.<delay>,
+ * a fraction: lower is better), the longest time after its unmap a write
+ * still landed and the delay from which none did, when there are such.
+ */
+static void stale_metrics(struct json_object *st, metric_fn fn, void *arg)
+{
+	struct json_object *delays = jpath(st, "delays");
+	char name[64], d[32];
+	double v, ns;
+
+	for (size_t i = 0; delays && json_object_is_type(delays, json_type_array) &&
+	     i < json_object_array_length(delays); i++) {
+		struct json_object *e = json_object_array_get_idx(delays, i);
+
+		if (!num(e, "delay_ns", &ns) || ns < 0 || !num(e, "p_landed", &v))
+			continue;
+		delay_name(d, sizeof(d), (uint64_t)ns);
+		snprintf(name, sizeof(name), "stale.p_landed.%s", d);
+		fn(arg, name, v, "");
+	}
+	if (num(st, "last_landed_gap_ns", &v))
+		fn(arg, "stale.last_landed_gap", v, "ns");
+	if (num(st, "first_clean_delay_ns", &v))
+		fn(arg, "stale.first_clean_delay", v, "ns");
+}
+
 void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 {
 	struct json_object *o;
@@ -683,6 +723,8 @@ void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 		fio_metrics(o, fn, arg);
 	if (json_object_object_get_ex(cell, "dmabench", &o))
 		dmabench_metrics(o, fn, arg);
+	if (json_object_object_get_ex(cell, "stale", &o))
+		stale_metrics(o, fn, arg);
 	if (json_object_object_get_ex(cell, "iommutrace", &o))
 		iommutrace_metrics(o, fn, arg);
 }

@@ -542,3 +542,67 @@ void fmt_clock_in(char *buf, size_t len, double s)
 	else
 		snprintf(buf, len, "?");
 }
+
+int parse_duration(const char *s, uint64_t unit_ns, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000 },
+	};
+	double v, r;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || isspace((unsigned char)*s))
+		return -1;
+	if (*end) {
+		for (i = 0; i < ARRAY_SIZE(units); i++)
+			if (!strcmp(end, units[i].suffix))
+				break;
+		if (i == ARRAY_SIZE(units))
+			return -1;
+		unit_ns = units[i].ns;
+	}
+	/* rounded to the nearest ns (v >= 0) */
+	r = v * unit_ns + 0.5;
+	if (r > (double)UINT64_MAX / 2)
+		return -1;
+	*ns = (uint64_t)r;
+	return 0;
+}
+
+int parse_duration_list(const char *s, uint64_t unit_ns, uint64_t max_ns,
+			uint64_t *out, unsigned int max_n, unsigned int *n)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	int ret = -1;
+
+	*n = 0;
+	if (!copy)
+		return -1;
+	/* "1ms,,2ms" and a trailing comma are mistakes, not empty lists */
+	if (!*copy || *copy == ',' || strstr(copy, ",,") ||
+	    copy[strlen(copy) - 1] == ',')
+		goto out;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (*n == max_n || parse_duration(tok, unit_ns, &v) ||
+		    v > max_ns)
+			goto out;
+		for (unsigned int i = 0; i < *n; i++)
+			if (out[i] == v)
+				goto out;
+		out[(*n)++] = v;
+	}
+	ret = 0;
+out:
+	free(copy);
+	return ret;
+}

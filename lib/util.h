@@ -52,6 +52,19 @@ uint64_t str_hash(const char *s, uint64_t h);
  */
 void fput_markup(FILE *f, const char *s);
 
+/*
+ * parse_duration - "1.5ms", "250us", "2" (in @unit_ns) -> *@ns.  Units: ns,
+ * us, ms, s.  -1 for anything else, a negative value or one that does not
+ * fit.
+ */
+int parse_duration(const char *s, uint64_t unit_ns, uint64_t *ns);
+/*
+ * parse_duration_list - "0,100us,1ms" -> @out[0..*@n): at most @max_n
+ * distinct durations, none above @max_ns.  -1 otherwise (also when empty).
+ */
+int parse_duration_list(const char *s, uint64_t unit_ns, uint64_t max_ns,
+			uint64_t *out, unsigned int max_n, unsigned int *n);
+
 uint64_t now_ms(void);
 /* The current UTC time as "2026-11-21T15:26:47Z"; caller frees. */
 char *iso8601_now(void);

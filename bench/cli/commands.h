@@ -11,6 +11,7 @@
 int cmd_kernel(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_exposure(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_commits(int argc, char **argv);

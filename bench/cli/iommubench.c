@@ -23,6 +23,7 @@ static const struct subcmd commands[] = {
 	{ "kernel", cmd_kernel, "fetch, build and list kernels" },
 	{ "vm", cmd_vm, "boot a kernel under QEMU with a vIOMMU and run a command" },
 	{ "policy", cmd_policy, "show, set or verify the IOMMU policy of devices" },
+	{ "exposure", cmd_exposure, "what lazy mode leaves open: a device's writes after dma_unmap, per policy" },
 	{ "agent", cmd_agent, "run the cells of one boot on this machine (used by run)" },
 	{ "compare", cmd_compare, "compare the configurations of a run: medians, ratios, CIs" },
 	{ "report", cmd_report, "an HTML report with plots, and a Markdown summary, of a run" },

@@ -6,6 +6,11 @@
  * driver_override (--device), runs one benchmark through /dev/dmabench,
  * fetches the histograms and prints a table or JSON (docs/dmabench-json.md).
  *
+ * --mode stale runs the stale-DMA probe instead, on QEMU's edu device: per
+ * delay of --delays, --trials trials of DMABENCH_IOC_STALE, interleaved,
+ * and per delay the outcomes, P(landed) with its Wilson interval, and when
+ * the writes came after the unmap (docs/exposure.md).
+ *
  * Exit codes: 0 ok, 1 run failed, 2 usage error, 3 environment (no module,
  * no device, cannot bind).
  */
@@ -37,6 +42,7 @@
 #include "json.h"
 #include "log.h"
 #include "pcidev.h"
+#include "stats.h"
 #include "util.h"
 
 #define EXIT_RUN_FAILED		1
@@ -50,6 +56,28 @@
 _Static_assert(sizeof(struct dmabench_params) == 536, "uapi size");
 _Static_assert(sizeof(struct dmabench_info) == 160, "uapi size");
 _Static_assert(sizeof(struct dmabench_result) == 9896, "uapi size");
+_Static_assert(sizeof(struct dmabench_stale) == 136, "uapi size");
+
+#define STALE_SCHEMA		"iommubench.dmabench-stale/1"
+#define STALE_DEFAULT_DELAYS	"0,100us,1ms,5ms,20ms"
+#define STALE_DEFAULT_TRIALS	20
+
+static const char *const outcome_names[] = {
+	[DMABENCH_STALE_NEITHER] = "neither",
+	[DMABENCH_STALE_LANDED] = "landed",
+	[DMABENCH_STALE_FAULTED] = "faulted",
+	[DMABENCH_STALE_PARTIAL] = "partial",
+	[DMABENCH_STALE_LATE] = "late",
+};
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} fault_source_names[] = {
+	{ DMABENCH_FAULT_TRACEPOINT, "io_page_fault" },
+	{ DMABENCH_FAULT_VTD, "vtd_fault_records" },
+	{ DMABENCH_FAULT_IRQ, "iommu_fault_irq" },
+};
 
 static const char *const op_names[DMABENCH_NR_OPS] = {
 	[DMABENCH_OP_MAP] = "map",
@@ -82,7 +110,14 @@ static struct env {
 	struct dmabench_params p;
 	unsigned int cpus[DMABENCH_MAX_THREADS];
 	unsigned int nr_cpus;
+	/* --mode stale */
+	bool stale;
+	uint64_t delays[DMABENCH_STALE_MAX_DELAYS];
+	unsigned int nr_delays;
+	uint32_t trials;
+	const char *not_stale;	/* an option given that --mode stale ignores */
 } env = {
+	.trials = STALE_DEFAULT_TRIALS,
 	.p = {
 		.size = sizeof(struct dmabench_params),
 		.version = DMABENCH_ABI_VERSION,
@@ -110,6 +145,8 @@ struct results {
 enum {
 	OPT_SEED = 0x100,
 	OPT_MODULE,
+	OPT_DELAYS,
+	OPT_TRIALS,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +171,8 @@ static const struct option long_opts[] = {
 	{ "unbind-after", no_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "delays", required_argument, NULL, OPT_DELAYS },
+	{ "trials", required_argument, NULL, OPT_TRIALS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -145,7 +184,10 @@ static const char short_opts[] = "d:t:T:n:w:c:N:r:M:m:e:s:D:b:SpjufvqhV";
 
 static const char usage_text[] =
 "Usage: dmabench [OPTION]...\n"
-"Measure dma_map/dma_unmap/dma_sync latency on a PCI device with dmabench.ko.\n"
+"       dmabench --mode stale [--delays LIST] [--trials N] [OPTION]...\n"
+"Measure dma_map/dma_unmap/dma_sync latency on a PCI device with dmabench.ko,\n"
+"or (--mode stale) whether QEMU's edu device can still write into a buffer\n"
+"after dma_unmap_page() returned.\n"
 "\n"
 "Device:\n"
 "  -d, --device BDF        PCI device (0000:00:03.0); bound through\n"
@@ -164,7 +206,8 @@ static const char usage_text[] =
 "  -N, --node N            NUMA node for buffers and unpinned threads\n"
 "  -r, --dir DIR           to-device, from-device, bidirectional (default)\n"
 "  -M, --mask BITS         DMA mask for the run (20..64), restored after it\n"
-"  -m, --mode MODE         single (dma_map_page, default) or sg\n"
+"  -m, --mode MODE         single (dma_map_page, default), sg, or stale\n"
+"                          (the stale-DMA probe, on QEMU's edu only)\n"
 "  -e, --sg-entries N      scatterlist entries per map (1..128; implies sg)\n"
 "  -s, --size MIX          bytes per buffer (per sg entry): SIZE[:WEIGHT],...\n"
 "                          k/m suffixes are KiB/MiB (default 4096)\n"
@@ -172,7 +215,13 @@ static const char usage_text[] =
 "                          (ns/us/ms/s, default ns; max 10ms)\n"
 "  -b, --batch N           map N buffers, then unmap them (1..1024)\n"
 "  -S, --sync              also time dma_sync_*_for_cpu + _for_device\n"
-"      --seed N            size-mix seed (default 1)\n"
+"      --seed N            size-mix seed; with stale, the trial order's\n"
+"                          (default 1)\n"
+"Stale-DMA probe (--mode stale):\n"
+"      --delays LIST       how long before the device's write is due the\n"
+"                          unmap returns: durations (ns/us/ms, default ns),\n"
+"                          0..90ms, at most 32 (default " STALE_DEFAULT_DELAYS ")\n"
+"      --trials N          trials per delay, interleaved (1..10000, default 20)\n"
 "Output:\n"
 "  -p, --per-thread        per-thread table\n"
 "  -j, --json              JSON (docs/dmabench-json.md)\n"
@@ -181,7 +230,8 @@ static const char usage_text[] =
 "  -h, --help              this text\n"
 "  -V, --version           version\n"
 "\n"
-"Exit status: 0 ok, 1 run failed, 2 usage error, 3 no module or device.\n";
+"Exit status: 0 ok, 1 run failed, 2 usage error, 3 no module or device\n"
+"(or, for stale, not an edu device).\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -223,37 +273,12 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
-/* "1.5ms", "250us", "2" (in @unit_ns) -> ns */
-static int parse_duration(const char *s, uint64_t unit_ns, uint64_t *out)
+/* "0,100us,1ms" -> env.delays */
+static int parse_delays(const char *arg)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000 },
-	};
-	double v, ns;
-	char *end;
-	size_t i;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0))
-		return -1;
-	if (*end) {
-		for (i = 0; i < ARRAY_SIZE(units); i++)
-			if (!strcmp(end, units[i].suffix))
-				break;
-		if (i == ARRAY_SIZE(units))
-			return -1;
-		unit_ns = units[i].ns;
-	}
-	ns = round(v * unit_ns);
-	if (ns > (double)UINT64_MAX / 2)
-		return -1;
-	*out = (uint64_t)ns;
-	return 0;
+	return parse_duration_list(arg, 1, DMABENCH_STALE_MAX_LEAD_NS,
+				   env.delays, DMABENCH_STALE_MAX_DELAYS,
+				   &env.nr_delays);
 }
 
 /* "4096", "4k", "2M", "64KiB" -> bytes */
@@ -387,11 +412,18 @@ static int parse_bdf(const char *s, char *out, size_t len)
 static int parse_args(int argc, char **argv)
 {
 	bool have_ops = false, have_duration = false, have_mode = false;
+	bool have_delays = false, have_trials = false;
 	uint64_t v;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
 				  NULL)) != -1) {
+		/* what a stale probe does not use: named in the usage error */
+		if (opt > 0 && opt < 0x100 && strchr("tTnwcNrMesDbSp", opt) &&
+		    !env.not_stale)
+			for (const struct option *o = long_opts; o->name; o++)
+				if (o->val == opt)
+					env.not_stale = o->name;
 		switch (opt) {
 		case 'd':
 			if (parse_bdf(optarg, env.bdf, sizeof(env.bdf)))
@@ -453,8 +485,10 @@ static int parse_args(int argc, char **argv)
 				env.p.map_mode = DMABENCH_MAP_SINGLE;
 			else if (!strcmp(optarg, "sg"))
 				env.p.map_mode = DMABENCH_MAP_SG;
+			else if (!strcmp(optarg, "stale"))
+				env.stale = true;
 			else
-				return usage_error("--mode '%s': want single or sg",
+				return usage_error("--mode '%s': want single, sg or stale",
 						   optarg);
 			have_mode = true;
 			break;
@@ -506,6 +540,18 @@ static int parse_args(int argc, char **argv)
 		case OPT_MODULE:
 			env.module = optarg;
 			break;
+		case OPT_DELAYS:
+			if (parse_delays(optarg))
+				return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
+						   optarg, DMABENCH_STALE_MAX_DELAYS);
+			have_delays = true;
+			break;
+		case OPT_TRIALS:
+			if (parse_u32(optarg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
+				return usage_error("--trials '%s': want 1..%d",
+						   optarg, DMABENCH_STALE_MAX_TRIALS);
+			have_trials = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
@@ -527,6 +573,17 @@ static int parse_args(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (env.stale) {
+		if (env.not_stale)
+			return usage_error("--%s does not apply to --mode stale",
+					   env.not_stale);
+		if (!have_delays && parse_delays(STALE_DEFAULT_DELAYS))
+			return usage_error("out of memory");
+		return 0;
+	}
+	if (have_delays || have_trials)
+		return usage_error("--%s needs --mode stale",
+				   have_delays ? "delays" : "trials");
 	if (have_ops && have_duration)
 		return usage_error("--ops and --duration exclude each other");
 	if (have_ops)
@@ -1017,6 +1074,424 @@ nomem:
 	return -1;
 }
 
+/* --- --mode stale: the stale-DMA probe ----------------------------------- */
+
+struct stale_trial {
+	unsigned int delay;		/* index into env.delays */
+	struct dmabench_stale st;
+};
+
+struct stale_run {
+	struct stale_trial *t;
+	size_t n;
+	size_t cap;
+	uint32_t domain;		/* of the device, read after the trials */
+	uint32_t sources;
+};
+
+/* one delay's summary */
+struct stale_sum {
+	unsigned int n[ARRAY_SIZE(outcome_names)];
+	unsigned int valid;		/* all but late */
+	unsigned int landed;		/* landed + partial */
+	struct stats_ci p;		/* P(landed), Wilson 95 % */
+	double gap_min, gap_p50, gap_max;	/* of the valid trials, ns */
+	double unmap_p50;
+	uint32_t reason;		/* the first fault reason seen */
+};
+
+static bool stale_landed(const struct dmabench_stale *st)
+{
+	return st->outcome == DMABENCH_STALE_LANDED ||
+	       st->outcome == DMABENCH_STALE_PARTIAL;
+}
+
+static void stale_summarize(const struct stale_run *r, unsigned int d,
+			    struct stale_sum *s)
+{
+	double *gap = calloc(r->n ? r->n : 1, sizeof(*gap));
+	double *unmap = calloc(r->n ? r->n : 1, sizeof(*unmap));
+	size_t k = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->gap_min = s->gap_p50 = s->gap_max = s->unmap_p50 = NAN;
+	s->p.est = s->p.lo = s->p.hi = NAN;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct dmabench_stale *st = &r->t[i].st;
+
+		if (r->t[i].delay != d || st->outcome >= ARRAY_SIZE(outcome_names))
+			continue;
+		s->n[st->outcome]++;
+		if (st->outcome == DMABENCH_STALE_LATE)
+			continue;
+		s->valid++;
+		s->landed += stale_landed(st);
+		if (st->fault_reason && !s->reason)
+			s->reason = st->fault_reason;
+		if (gap && unmap) {
+			gap[k] = st->gap_ns;
+			unmap[k++] = st->unmap_ns;
+		}
+	}
+	if (s->valid)
+		stats_binomial_ci(s->landed, s->valid, 0.95, &s->p);
+	if (k) {
+		s->gap_min = stats_quantile(gap, k, 0);
+		s->gap_p50 = stats_median(gap, k);
+		s->gap_max = stats_quantile(gap, k, 1);
+		s->unmap_p50 = stats_median(unmap, k);
+	}
+	free(gap);
+	free(unmap);
+}
+
+/* the latest time after its unmap a write still landed; -1: none landed */
+static double stale_last_landed(const struct stale_run *r)
+{
+	double last = -1;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (stale_landed(&r->t[i].st) && r->t[i].st.gap_ns > last)
+			last = r->t[i].st.gap_ns;
+	return last;
+}
+
+/*
+ * The smallest delay from which on no write landed (at it and every larger
+ * delay); -1 when the largest delay still had one.
+ */
+static double stale_first_clean(const struct stale_run *r)
+{
+	double clean = -1;
+
+	for (unsigned int d = 0; d < env.nr_delays; d++) {
+		bool later_landed = false;
+
+		for (size_t i = 0; i < r->n; i++)
+			later_landed |= stale_landed(&r->t[i].st) &&
+					env.delays[r->t[i].delay] >= env.delays[d];
+		if (!later_landed && (clean < 0 || env.delays[d] < clean))
+			clean = env.delays[d];
+	}
+	return clean;
+}
+
+/* "0 ns", "250 us", "1.5 ms" */
+static const char *fmt_ns(char *buf, size_t len, double ns)
+{
+	if (isnan(ns))
+		snprintf(buf, len, "-");
+	else if (ns < 1000)
+		snprintf(buf, len, "%.0f ns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.3g us", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.3g ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3g s", ns / 1e9);
+	return buf;
+}
+
+static int stale_add(struct stale_run *r, unsigned int d,
+		     const struct dmabench_stale *st)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		struct stale_trial *t = realloc(r->t, cap * sizeof(*t));
+
+		if (!t) {
+			pr_err("out of memory");
+			return -1;
+		}
+		r->t = t;
+		r->cap = cap;
+	}
+	r->t[r->n].delay = d;
+	r->t[r->n++].st = *st;
+	return 0;
+}
+
+/*
+ * The trials: --trials rounds, each visiting every delay once in a seeded
+ * random order, so that drift over the run cannot pose as an effect of the
+ * delay.  A late trial (the write ran before the unmap returned) says
+ * nothing about the unmap: it is kept in the record and repeated, at most
+ * --trials times per delay.
+ */
+static int run_stale(int fd, struct stale_run *r)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned int order[DMABENCH_STALE_MAX_DELAYS], late_left[DMABENCH_STALE_MAX_DELAYS];
+	uint64_t rng = env.p.seed * 0x9e3779b97f4a7c15ULL | 1;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (unsigned int d = 0; d < env.nr_delays; d++)
+		late_left[d] = env.trials;
+	for (uint32_t round = 0; round < env.trials; round++) {
+		for (unsigned int d = 0; d < env.nr_delays; d++)
+			order[d] = d;
+		for (unsigned int d = env.nr_delays; d > 1; d--) {
+			unsigned int j, tmp;
+
+			rng ^= rng >> 12;
+			rng ^= rng << 25;
+			rng ^= rng >> 27;
+			j = (rng * 0x2545f4914f6cdd1dULL >> 32) % d;
+			tmp = order[d - 1];
+			order[d - 1] = order[j];
+			order[j] = tmp;
+		}
+		for (unsigned int k = 0; k < env.nr_delays; k++) {
+			unsigned int d = order[k];
+			struct dmabench_stale st;
+
+			for (;;) {
+				memset(&st, 0, sizeof(st));
+				st.size = sizeof(st);
+				st.version = DMABENCH_ABI_VERSION;
+				st.lead_ns = env.delays[d];
+				if (ioctl(fd, DMABENCH_IOC_STALE, &st))
+					goto fail;
+				if (stale_add(r, d, &st))
+					return EXIT_RUN_FAILED;
+				r->sources = st.fault_sources;
+				pr_debug("round %u, delay %llu ns: %s, write %llu ns after the unmap (%llu ns)",
+					 round + 1, (unsigned long long)env.delays[d],
+					 outcome_names[st.outcome < ARRAY_SIZE(outcome_names) ?
+						       st.outcome : 0],
+					 (unsigned long long)st.gap_ns,
+					 (unsigned long long)st.unmap_ns);
+				if (st.outcome != DMABENCH_STALE_LATE ||
+				    !late_left[d])
+					break;
+				late_left[d]--;
+			}
+		}
+	}
+	return 0;
+
+fail:
+	switch (errno) {
+	case EINVAL:
+		pr_err("the module refused the trial's parameters (dmesg names the field)");
+		return EXIT_USAGE;
+	case EOPNOTSUPP:
+		pr_err("%s is not QEMU's edu device (%04x:%04x): the stale-DMA probe needs its DMA engine",
+		       env.bdf, DMABENCH_EDU_VENDOR, DMABENCH_EDU_DEVICE);
+		return EXIT_ENVIRONMENT;
+	case ENOTTY:
+		pr_err("the loaded dmabench.ko has no stale-DMA probe (an older module?)");
+		return EXIT_ENVIRONMENT;
+	case ENODEV:
+		pr_err("the device went away during the probe");
+		return EXIT_ENVIRONMENT;
+	case EINTR:
+		pr_err("interrupted%s, no results",
+		       interrupted ? " by a signal" : "");
+		return EXIT_RUN_FAILED;
+	default:
+		pr_err("stale-DMA trial failed: %s (see dmesg)", strerror(errno));
+		return EXIT_RUN_FAILED;
+	}
+}
+
+static void print_sources(uint32_t sources)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fault_source_names); i++) {
+		if (!(sources & fault_source_names[i].bit))
+			continue;
+		printf("%s%s", any ? ", " : "", fault_source_names[i].name);
+		any = true;
+	}
+	printf("%s\n", any ? "" : "none (faults cannot be told from 'neither')");
+}
+
+static void print_stale_table(const struct stale_run *r)
+{
+	char a[32], b[32], c[32], u[32];
+	double last = stale_last_landed(r), clean = stale_first_clean(r);
+
+	printf("device %s  domain %s  (QEMU edu)\n", env.bdf,
+	       domain_name(r->domain));
+	printf("stale-DMA probe: %u trials per delay, %d-byte write, seed %llu\n",
+	       env.trials, DMABENCH_STALE_BYTES,
+	       (unsigned long long)env.p.seed);
+	printf("fault reports watched: ");
+	print_sources(r->sources);
+	printf("\n%-9s %6s %6s %7s %7s %7s %4s %9s %-16s %s\n", "delay",
+	       "trials", "landed", "partial", "faulted", "neither", "late",
+	       "P(landed)", "95% CI (Wilson)",
+	       "write after unmap min / p50 / max");
+	for (unsigned int d = 0; d < env.nr_delays; d++) {
+		struct stale_sum s;
+		char ci[32];
+
+		stale_summarize(r, d, &s);
+		if (s.valid)
+			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", s.p.lo, s.p.hi);
+		else
+			snprintf(ci, sizeof(ci), "-");
+		printf("%-9s %6u %6u %7u %7u %7u %4u %9.3f %-16s %s / %s / %s\n",
+		       fmt_ns(u, sizeof(u), env.delays[d]), s.valid,
+		       s.n[DMABENCH_STALE_LANDED], s.n[DMABENCH_STALE_PARTIAL],
+		       s.n[DMABENCH_STALE_FAULTED], s.n[DMABENCH_STALE_NEITHER],
+		       s.n[DMABENCH_STALE_LATE], s.p.est, ci,
+		       fmt_ns(a, sizeof(a), s.gap_min),
+		       fmt_ns(b, sizeof(b), s.gap_p50),
+		       fmt_ns(c, sizeof(c), s.gap_max));
+	}
+	if (last < 0)
+		printf("\nno write landed after its unmap\n");
+	else
+		printf("\nwrites landed up to %s after the unmap returned; ",
+		       fmt_ns(a, sizeof(a), last));
+	if (last >= 0 && clean < 0)
+		printf("they still landed at the largest delay\n");
+	else if (last >= 0)
+		printf("none at delays of %s and more\n",
+		       fmt_ns(b, sizeof(b), clean));
+}
+
+/* a number, or null when it does not exist (NaN, or negative: "none") */
+static void jadd_num(struct json_object *obj, const char *key, double v)
+{
+	if (isnan(v) || v < 0)
+		jadd_null(obj, key);
+	else
+		jadd(obj, key, json_object_new_double(v));
+}
+
+static int print_stale_json(const struct stale_run *r)
+{
+	struct json_object *root = json_object_new_object(), *o, *a;
+	double last = stale_last_landed(r), clean = stale_first_clean(r);
+	struct utsname uts;
+
+	if (!root)
+		goto nomem;
+	jadd(root, "schema", json_object_new_string(STALE_SCHEMA));
+	o = json_object_new_object();
+	if (o) {
+		jadd(o, "name", json_object_new_string("dmabench"));
+		jadd(o, "version", json_object_new_string(PACKAGE_VERSION));
+		jadd(o, "abi", json_object_new_int64(DMABENCH_ABI_VERSION));
+	}
+	jadd(root, "tool", o);
+	jadd(root, "kernel_release",
+	     json_object_new_string(uname(&uts) ? "" : uts.release));
+	o = json_object_new_object();
+	if (o) {
+		jadd(o, "bdf", json_object_new_string(env.bdf));
+		jadd(o, "iommu_domain",
+		     json_object_new_string(domain_name(r->domain)));
+	}
+	jadd(root, "device", o);
+	o = json_object_new_object();
+	if (o) {
+		a = json_object_new_array();
+		for (unsigned int d = 0; a && d < env.nr_delays; d++)
+			jpush(a, json_object_new_uint64(env.delays[d]));
+		jadd(o, "delays_ns", a);
+		jadd(o, "trials", json_object_new_int64(env.trials));
+		jadd(o, "seed", json_object_new_uint64(env.p.seed));
+		jadd(o, "bytes", json_object_new_int64(DMABENCH_STALE_BYTES));
+		jadd(o, "edu_delay_ns",
+		     json_object_new_uint64(DMABENCH_EDU_DELAY_NS));
+	}
+	jadd(root, "params", o);
+	a = json_object_new_array();
+	for (size_t i = 0; a && i < ARRAY_SIZE(fault_source_names); i++)
+		if (r->sources & fault_source_names[i].bit)
+			jpush(a, json_object_new_string(fault_source_names[i].name));
+	jadd(root, "fault_sources", a);
+
+	a = json_object_new_array();
+	for (unsigned int d = 0; a && d < env.nr_delays; d++) {
+		struct json_object *ci, *g;
+		struct stale_sum s;
+
+		stale_summarize(r, d, &s);
+		o = json_object_new_object();
+		if (!o) {
+			json_failed = true;
+			break;
+		}
+		jadd(o, "delay_ns", json_object_new_uint64(env.delays[d]));
+		jadd(o, "trials", json_object_new_int64(s.valid));
+		for (size_t k = 0; k < ARRAY_SIZE(outcome_names); k++)
+			jadd(o, outcome_names[k], json_object_new_int64(s.n[k]));
+		if (s.valid) {
+			jadd(o, "p_landed", json_object_new_double(s.p.est));
+			ci = json_object_new_array();
+			if (ci) {
+				jpush(ci, json_object_new_double(s.p.lo));
+				jpush(ci, json_object_new_double(s.p.hi));
+			}
+			jadd(o, "p_landed_ci95", ci);
+		} else {
+			jadd_null(o, "p_landed");
+			jadd_null(o, "p_landed_ci95");
+		}
+		g = json_object_new_object();
+		if (g) {
+			jadd_num(g, "min", s.gap_min);
+			jadd_num(g, "p50", s.gap_p50);
+			jadd_num(g, "max", s.gap_max);
+		}
+		jadd(o, "gap_ns", g);
+		jadd_num(o, "unmap_ns_p50", s.unmap_p50);
+		jadd(o, "fault_reason", json_object_new_int64(s.reason));
+		jpush(a, o);
+	}
+	jadd(root, "delays", a);
+	jadd_num(root, "last_landed_gap_ns", last);
+	jadd_num(root, "first_clean_delay_ns", clean);
+
+	a = json_object_new_array();
+	for (size_t i = 0; a && i < r->n; i++) {
+		const struct dmabench_stale *st = &r->t[i].st;
+
+		o = json_object_new_object();
+		if (!o) {
+			json_failed = true;
+			break;
+		}
+		jadd(o, "delay_ns",
+		     json_object_new_uint64(env.delays[r->t[i].delay]));
+		jadd(o, "outcome", json_object_new_string(
+			     st->outcome < ARRAY_SIZE(outcome_names) ?
+			     outcome_names[st->outcome] : "?"));
+		jadd(o, "domain", json_object_new_string(domain_name(st->domain)));
+		jadd(o, "iova", json_object_new_uint64(st->iova));
+		jadd(o, "unmap_ns", json_object_new_uint64(st->unmap_ns));
+		jadd(o, "gap_ns", json_object_new_uint64(st->gap_ns));
+		jadd(o, "landed_bytes", json_object_new_int64(st->landed_bytes));
+		jadd(o, "faults", json_object_new_int64(st->faults));
+		jadd(o, "fault_irqs", json_object_new_int64(st->fault_irqs));
+		jadd(o, "fault_reason", json_object_new_int64(st->fault_reason));
+		jpush(a, o);
+	}
+	jadd(root, "trials", a);
+	if (json_failed)
+		goto err_put_root;
+	if (json_print_compact(stdout, root)) {
+		pr_err("writing JSON: %s", strerror(errno));
+		json_object_put(root);
+		return -1;
+	}
+	json_object_put(root);
+	return 0;
+
+err_put_root:
+	json_object_put(root);
+nomem:
+	pr_err("out of memory building JSON");
+	return -1;
+}
+
 static int run_benchmark(int fd)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1046,6 +1521,7 @@ static int run_benchmark(int fd)
 int main(int argc, char **argv)
 {
 	struct results r = { 0 };
+	struct stale_run sr = { 0 };
 	char displaced[NAME_MAX + 1] = "";
 	struct dmabench_info info;
 	int fd = -1, err, ret;
@@ -1054,7 +1530,8 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv);
 	if (ret)
 		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
-	finish_params(&env.p);
+	if (!env.stale)
+		finish_params(&env.p);
 
 	if (load_module(env.module))
 		return EXIT_ENVIRONMENT;
@@ -1078,6 +1555,20 @@ int main(int argc, char **argv)
 	}
 	snprintf(env.bdf, sizeof(env.bdf), "%s", info.bdf);
 
+	if (env.stale) {
+		err = run_stale(fd, &sr);
+		if (err)
+			goto cleanup;
+		err = EXIT_RUN_FAILED;
+		if (get_info(fd, &info))
+			goto cleanup;
+		sr.domain = info.domain;
+		if (env.json ? print_stale_json(&sr) :
+		    (print_stale_table(&sr), 0))
+			goto cleanup;
+		err = EXIT_SUCCESS;
+		goto cleanup;
+	}
 	err = run_benchmark(fd);
 	if (err)
 		goto cleanup;
@@ -1100,6 +1591,7 @@ cleanup:
 		unbind_device(env.bdf, displaced);
 	free(r.raw);
 	free(r.hist);
+	free(sr.t);
 	if (fflush(stdout) && !err)
 		err = EXIT_RUN_FAILED;
 	return err;

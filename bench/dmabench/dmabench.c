@@ -17,14 +17,29 @@
  * its whole duration; remove first raises dmabench.unbinding, which the
  * benchmark threads poll, so the run ends within one batch and remove then
  * gets the lock.  The device is therefore never used after remove returns.
+ *
+ * The stale-DMA probe (DMABENCH_IOC_STALE) needs a device with a DMA engine:
+ * QEMU's edu.  Each trial enables the device, maps a page of the module's
+ * own, has the device read it (the vIOMMU caches the translation), issues a
+ * write of a fresh pattern into it, unmaps it just before the write is due,
+ * and reads the page once the write has run.  Whether the IOMMU refused the
+ * write is taken from the IOMMU drivers' fault reports, watched while the
+ * trial runs (see stale_sources_init()).  The page is freed only after the
+ * device's last command has run, whatever ends the trial.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/acpi.h>
 #include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/hrtimer.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
@@ -33,11 +48,15 @@
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/pci.h>
+#include <linux/random.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/topology.h>
 #include <linux/uaccess.h>
+#include <trace/events/iommu.h>
 
 #include <iommubench/dmabench.h>
 
@@ -980,6 +999,673 @@ out_free_res:
 	return ret;
 }
 
+/* --- the stale-DMA probe on QEMU's edu device ----------------------------- */
+
+/* edu's registers and commands (QEMU hw/misc/edu.c) */
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_CNT		0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_RUN		0x1
+#define EDU_DMA_TO_MEM		0x2	/* from the device's buffer to memory */
+#define EDU_DMA_IRQ		0x4	/* raise an interrupt when done */
+#define EDU_IRQ_DMA		0x100
+#define EDU_BUF			0x40000	/* the device's buffer, in its own space */
+#define EDU_DMA_BITS		28
+
+/*
+ * A command runs 100 ms after it is written; under TCG a loaded host can
+ * stretch that, and without icount the guest's clock follows the host's.
+ */
+#define STALE_DMA_TIMEOUT_MS	5000
+/* a command that has run raises its interrupt at once: allow this much */
+#define STALE_IRQ_GRACE_MS	100
+/*
+ * QEMU runs a command at the millisecond tick of its virtual clock 100 ms
+ * after the one the command was written in (a millisecond timer).  The
+ * ticks are found by watching the priming command end (stale_calibrate());
+ * two register reads further apart than this (a descheduled vCPU) make the
+ * calibration void, and the trial falls back to the earliest possible time.
+ */
+#define EDU_TICK_NS		NSEC_PER_MSEC
+#define EDU_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define STALE_GRID_SLACK_NS	(20 * NSEC_PER_USEC)
+/* the unmap starts this much earlier than lead_ns asks: its own duration */
+#define STALE_GUARD_NS		(50 * NSEC_PER_USEC)
+/*
+ * The write is issued at a random point of this span after the priming
+ * read: a tick of the kernel (HZ >= 100) or more, so that the unmap falls
+ * at any phase of the timer that flushes lazy mode's queue.  With icount
+ * guest time is exact, and without it the phase would follow from the
+ * delay: P(landed) would be 0 or 1 per delay, a step at a phase, not the
+ * distribution of the exposure window.
+ */
+#define STALE_JITTER_NS		(10 * NSEC_PER_MSEC)
+/*
+ * After the write: time for the IOMMU's fault report to reach its driver
+ * (a threaded interrupt on AMD) before the watch ends.
+ */
+#define STALE_SETTLE_MS		10
+
+/*
+ * Fault reports, watched during a trial.  The sources are registered at the
+ * first trial (stale_sources_init()) and stay until the module goes:
+ *  - the iommu:io_page_fault tracepoint (report_iommu_fault()), which names
+ *    the device and the IOVA;
+ *  - VT-d: a kprobe on the fault interrupt handler dmar_fault() reads the
+ *    fault recording registers (requester id, page, reason) before the
+ *    handler clears them; the registers are found through the ACPI DMAR
+ *    table, not through the driver's structures;
+ *  - AMD and virtio-iommu: kprobes on their fault interrupt paths count
+ *    calls; what they report is not readable from outside, so a call is
+ *    attributed to the trial only because its DMA was the only one the
+ *    module had in flight.
+ */
+static struct {
+	raw_spinlock_t lock;
+	bool armed;
+	struct device *dev;
+	u16 rid;		/* requester id: bus << 8 | devfn */
+	u64 page;		/* the buffer's IOVA, page aligned */
+	u32 faults;
+	u32 fault_irqs;
+	u32 reason;
+	u32 sources;		/* DMABENCH_FAULT_* registered */
+	bool tried;
+} stale_watch = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(stale_watch.lock),
+};
+
+/* under stale_watch.lock */
+static void stale_fault(u32 reason)
+{
+	if (!stale_watch.faults++)
+		stale_watch.reason = reason;
+}
+
+#ifdef CONFIG_IOMMU_API
+static void stale_io_page_fault(void *data, struct device *dev,
+				unsigned long iova, int flags)
+{
+	unsigned long irqflags;
+
+	raw_spin_lock_irqsave(&stale_watch.lock, irqflags);
+	if (stale_watch.armed && dev == stale_watch.dev &&
+	    (iova & PAGE_MASK) == stale_watch.page)
+		stale_fault(flags);
+	raw_spin_unlock_irqrestore(&stale_watch.lock, irqflags);
+}
+#endif
+
+#ifdef CONFIG_KPROBES
+/* VT-d registers (VT-d specification, chapter 11) */
+#define VTD_CAP_REG		0x08
+#define VTD_FSTS_REG		0x34
+#define VTD_FSTS_PPF		BIT(1)	/* primary pending fault */
+#define VTD_MAX_UNITS		8
+
+static struct {
+	void __iomem *reg[VTD_MAX_UNITS];
+	unsigned int n;
+	struct kprobe kp;
+	bool registered;
+} stale_vtd;
+
+/* where a unit's fault recording registers are, if within its first page */
+static bool stale_vtd_frcd(void __iomem *reg, u32 *off, u32 *nr)
+{
+	u64 cap = readq(reg + VTD_CAP_REG);
+
+	*off = ((cap >> 24) & 0x3ff) * 16;	/* FRO, in 16-byte units */
+	*nr = ((cap >> 40) & 0xff) + 1;		/* NFR, minus one */
+	return *off + *nr * 16 <= PAGE_SIZE;
+}
+
+/* under stale_watch.lock: the recorded faults that name the trial's page */
+static void stale_vtd_scan(void __iomem *reg)
+{
+	u32 off, nr, i;
+
+	if (!(readl(reg + VTD_FSTS_REG) & VTD_FSTS_PPF) ||
+	    !stale_vtd_frcd(reg, &off, &nr))
+		return;
+	for (i = 0; i < nr; i++) {
+		u64 lo = readq(reg + off + i * 16);
+		u64 hi = readq(reg + off + i * 16 + 8);
+
+		/* F (bit 127), SID (bits 79:64), FR (bits 103:96), FI (63:12) */
+		if ((hi & BIT_ULL(63)) && (u16)hi == stale_watch.rid &&
+		    (lo & PAGE_MASK) == stale_watch.page)
+			stale_fault((hi >> 32) & 0xff);
+	}
+}
+
+static int stale_vtd_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&stale_watch.lock, flags);
+	if (stale_watch.armed)
+		for (i = 0; i < stale_vtd.n; i++)
+			stale_vtd_scan(stale_vtd.reg[i]);
+	raw_spin_unlock_irqrestore(&stale_watch.lock, flags);
+	return 0;
+}
+
+static void stale_vtd_unmap(void)
+{
+	while (stale_vtd.n)
+		iounmap(stale_vtd.reg[--stale_vtd.n]);
+}
+
+/* map the register page of every VT-d unit the ACPI DMAR table lists */
+static int stale_vtd_map(void)
+{
+#ifdef CONFIG_ACPI
+	struct acpi_table_header *tbl;
+	struct acpi_dmar_header *e;
+	void *end;
+	u32 off, nr;
+
+	if (ACPI_FAILURE(acpi_get_table(ACPI_SIG_DMAR, 0, &tbl)))
+		return -ENODEV;
+	end = (void *)tbl + tbl->length;
+	for (e = (void *)tbl + sizeof(struct acpi_table_dmar);
+	     (void *)(e + 1) <= end && e->length >= sizeof(*e) &&
+	     (void *)e + e->length <= end;
+	     e = (void *)e + e->length) {
+		struct acpi_dmar_hardware_unit *u = (void *)e;
+		void __iomem *reg;
+
+		if (e->type != ACPI_DMAR_TYPE_HARDWARE_UNIT ||
+		    e->length < sizeof(*u) || stale_vtd.n == VTD_MAX_UNITS)
+			continue;
+		reg = ioremap(u->address, PAGE_SIZE);
+		if (!reg)
+			continue;
+		if (!stale_vtd_frcd(reg, &off, &nr)) {
+			pr_info("VT-d unit at %#llx: fault records beyond its first page, not watched\n",
+				u->address);
+			iounmap(reg);
+			continue;
+		}
+		stale_vtd.reg[stale_vtd.n++] = reg;
+	}
+	acpi_put_table(tbl);
+	return stale_vtd.n ? 0 : -ENODEV;
+#else
+	return -ENODEV;
+#endif
+}
+
+static int stale_irq_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&stale_watch.lock, flags);
+	if (stale_watch.armed)
+		stale_watch.fault_irqs++;
+	raw_spin_unlock_irqrestore(&stale_watch.lock, flags);
+	return 0;
+}
+
+/*
+ * Fault paths whose reports cannot be read from outside: AMD's interrupt
+ * thread (its event log) and virtio-iommu's event queue callback (its
+ * events are faults).  Missing symbols are skipped.
+ */
+static struct kprobe stale_irq_kps[] = {
+	{ .symbol_name = "amd_iommu_int_thread", .pre_handler = stale_irq_pre },
+	{ .symbol_name = "viommu_event_handler", .pre_handler = stale_irq_pre },
+};
+static bool stale_irq_registered[ARRAY_SIZE(stale_irq_kps)];
+#endif /* CONFIG_KPROBES */
+
+/* Register what can report faults; once, under dmabench.lock. */
+static void stale_sources_init(void)
+{
+#ifdef CONFIG_KPROBES
+	unsigned int i;
+#endif
+
+	if (stale_watch.tried)
+		return;
+	stale_watch.tried = true;
+#ifdef CONFIG_IOMMU_API
+	if (!register_trace_io_page_fault(stale_io_page_fault, NULL))
+		stale_watch.sources |= DMABENCH_FAULT_TRACEPOINT;
+#endif
+#ifdef CONFIG_KPROBES
+	if (!stale_vtd_map()) {
+		stale_vtd.kp.symbol_name = "dmar_fault";
+		stale_vtd.kp.pre_handler = stale_vtd_pre;
+		if (!register_kprobe(&stale_vtd.kp)) {
+			stale_vtd.registered = true;
+			stale_watch.sources |= DMABENCH_FAULT_VTD;
+		} else {
+			stale_vtd_unmap();
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(stale_irq_kps); i++) {
+		if (register_kprobe(&stale_irq_kps[i]))
+			continue;
+		stale_irq_registered[i] = true;
+		stale_watch.sources |= DMABENCH_FAULT_IRQ;
+	}
+#endif
+	pr_info("stale-DMA probe: fault sources %#x\n", stale_watch.sources);
+}
+
+static void stale_sources_exit(void)
+{
+#ifdef CONFIG_KPROBES
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(stale_irq_kps); i++)
+		if (stale_irq_registered[i])
+			unregister_kprobe(&stale_irq_kps[i]);
+	if (stale_vtd.registered)
+		unregister_kprobe(&stale_vtd.kp);
+	stale_vtd_unmap();
+#endif
+#ifdef CONFIG_IOMMU_API
+	if (stale_watch.sources & DMABENCH_FAULT_TRACEPOINT) {
+		unregister_trace_io_page_fault(stale_io_page_fault, NULL);
+		tracepoint_synchronize_unregister();
+	}
+#endif
+}
+
+static void stale_watch_arm(struct pci_dev *pdev, u64 page)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&stale_watch.lock, flags);
+	stale_watch.dev = &pdev->dev;
+	stale_watch.rid = pci_dev_id(pdev);
+	stale_watch.page = page;
+	stale_watch.faults = 0;
+	stale_watch.fault_irqs = 0;
+	stale_watch.reason = 0;
+	stale_watch.armed = true;
+	raw_spin_unlock_irqrestore(&stale_watch.lock, flags);
+}
+
+static void stale_watch_disarm(struct dmabench_stale *st)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&stale_watch.lock, flags);
+	stale_watch.armed = false;
+	st->faults = stale_watch.faults;
+	st->fault_irqs = stale_watch.fault_irqs;
+	st->fault_reason = stale_watch.reason;
+	raw_spin_unlock_irqrestore(&stale_watch.lock, flags);
+}
+
+/* one trial's device state */
+struct stale_ctx {
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	struct completion done;
+	u64 done_ns;		/* when the last command's interrupt came */
+	bool pending;		/* a command may still run */
+};
+
+static irqreturn_t stale_irq(int irq, void *data)
+{
+	struct stale_ctx *c = data;
+	u64 now = ktime_get_ns();
+
+	if (!(readl(c->bar + EDU_REG_IRQ_STATUS) & EDU_IRQ_DMA))
+		return IRQ_NONE;
+	writel(EDU_IRQ_DMA, c->bar + EDU_REG_IRQ_ACK);
+	WRITE_ONCE(c->done_ns, now);
+	complete(&c->done);
+	return IRQ_HANDLED;
+}
+
+static bool edu_busy(struct stale_ctx *c)
+{
+	return readq(c->bar + EDU_REG_DMA_CMD) & EDU_DMA_RUN;
+}
+
+/* Write a command moving DMABENCH_STALE_BYTES; returns when it was written. */
+static u64 edu_start(struct stale_ctx *c, u64 src, u64 dst, u64 cmd)
+{
+	reinit_completion(&c->done);
+	WRITE_ONCE(c->done_ns, 0);
+	writeq(src, c->bar + EDU_REG_DMA_SRC);
+	writeq(dst, c->bar + EDU_REG_DMA_DST);
+	writeq(DMABENCH_STALE_BYTES, c->bar + EDU_REG_DMA_CNT);
+	c->pending = true;
+	writeq(cmd | EDU_DMA_RUN | EDU_DMA_IRQ, c->bar + EDU_REG_DMA_CMD);
+	return ktime_get_ns();
+}
+
+/*
+ * Wait until the device's command has run.  With @intr a signal or an
+ * unbind ends the wait (-EINTR, -ENODEV); the caller must then wait again
+ * without @intr before the buffer may go.  -ETIMEDOUT: the device did not
+ * finish, and c->pending stays set (the buffer must never be freed); -EIO:
+ * it finished without its interrupt (no completion time).
+ */
+static int edu_wait(struct stale_ctx *c, bool intr)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(STALE_DMA_TIMEOUT_MS);
+	unsigned long idle = 0;
+	long left;
+
+	while (c->pending) {
+		left = intr ? wait_for_completion_interruptible_timeout(&c->done,
+									 msecs_to_jiffies(10)) :
+			      wait_for_completion_timeout(&c->done,
+							  msecs_to_jiffies(10));
+		if (left > 0) {
+			c->pending = false;
+			break;
+		}
+		if (intr && (left < 0 || signal_pending(current)))
+			return -EINTR;
+		if (intr && READ_ONCE(dmabench.unbinding))
+			return -ENODEV;
+		if (!edu_busy(c)) {
+			if (!idle) {
+				idle = jiffies;
+			} else if (time_after(jiffies, idle +
+					      msecs_to_jiffies(STALE_IRQ_GRACE_MS))) {
+				c->pending = false;
+				pci_err(c->pdev, "stale: DMA done without its interrupt\n");
+				return -EIO;
+			}
+		}
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Sleep, then spin, until ktime_get_ns() reaches @t. */
+static int stale_sleep_until(u64 t)
+{
+	u64 now;
+
+	while ((now = ktime_get_ns()) < t) {
+		if (signal_pending(current))
+			return -EINTR;
+		if (READ_ONCE(dmabench.unbinding))
+			return -ENODEV;
+		if (t - now > 100 * NSEC_PER_USEC) {
+			ktime_t until = ns_to_ktime(t - 50 * NSEC_PER_USEC);
+
+			set_current_state(TASK_INTERRUPTIBLE);
+			schedule_hrtimeout_range(&until, 0, HRTIMER_MODE_ABS);
+		} else {
+			cpu_relax();
+		}
+	}
+	return 0;
+}
+
+/*
+ * Watch the command written at @issued end, spinning over its last
+ * stretch: the end is one of QEMU's millisecond ticks, in our clock.
+ * Returns 0 with *@tick set, -EAGAIN when it could not be seen sharply
+ * enough, or -EINTR / -ENODEV.
+ */
+static int stale_calibrate(struct stale_ctx *c, u64 issued, u64 *tick)
+{
+	u64 end = issued + EDU_PERIOD_NS + 2 * EDU_TICK_NS, prev = 0, now;
+	int ret;
+
+	ret = stale_sleep_until(issued + DMABENCH_EDU_DELAY_NS -
+				100 * NSEC_PER_USEC);
+	if (ret)
+		return ret;
+	for (;;) {
+		now = ktime_get_ns();
+		if (!edu_busy(c))
+			break;
+		if (now > end)
+			return -EAGAIN;
+		prev = now;
+	}
+	/* it ended between the read that saw it busy and this one */
+	if (!prev || now - prev > STALE_GRID_SLACK_NS)
+		return -EAGAIN;
+	*tick = now;
+	return 0;
+}
+
+/* word @i of the pattern of seed @seed; the canary is its complement */
+static u64 stale_word(u64 seed, u32 i)
+{
+	return seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The trial proper, on an enabled device and a page of ours. */
+static int stale_probe(struct stale_ctx *c, struct page *page,
+		       struct dmabench_stale *st)
+{
+	struct device *dev = &c->pdev->dev;
+	const u32 n = DMABENCH_STALE_BYTES / sizeof(u64);
+	u64 *buf = page_address(page), seed = get_random_u64();
+	u64 issued, before, due, tick = 0, t0, t1;
+	bool after;
+	dma_addr_t addr;
+	u32 i, match = 0;
+	int ret, ret2;
+
+	for (i = 0; i < n; i++)
+		buf[i] = stale_word(seed, i);
+	addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, addr))
+		return -ENOMEM;
+	st->iova = addr;
+	st->domain = dmabench_domain_type(dev);
+
+	/* the device reads the pattern: the IOMMU caches the translation */
+	issued = edu_start(c, addr, EDU_BUF, 0);
+	ret = stale_calibrate(c, issued, &tick);
+	if (ret == -EAGAIN)
+		tick = 0;
+	else if (ret)
+		goto err_unmap;
+	ret = edu_wait(c, true);
+	if (ret)
+		goto err_unmap;
+
+	/* the device holds the pattern; memory now holds the canary */
+	dma_sync_single_for_cpu(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	for (i = 0; i < n; i++)
+		buf[i] = ~stale_word(seed, i);
+	dma_sync_single_for_device(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	ret = stale_sleep_until(ktime_get_ns() +
+				get_random_u64() % STALE_JITTER_NS);
+	if (ret)
+		goto err_unmap;
+
+	stale_watch_arm(c->pdev, addr & PAGE_MASK);
+	before = ktime_get_ns();
+	issued = edu_start(c, EDU_BUF, addr, EDU_DMA_TO_MEM);
+	/*
+	 * Due 100 ms after the tick the command was written in; the time read
+	 * before the write errs on the early side.  Without a tick: the
+	 * earliest it can run.
+	 */
+	if (tick)
+		due = tick + (before - tick) / EDU_TICK_NS * EDU_TICK_NS +
+		      EDU_PERIOD_NS;
+	else
+		due = issued + DMABENCH_EDU_DELAY_NS;
+	ret = stale_sleep_until(due - st->lead_ns - STALE_GUARD_NS);
+	t0 = ktime_get_ns();
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	t1 = ktime_get_ns();
+	/* still pending after the unmap returned: the write comes after it */
+	after = edu_busy(c);
+	if (!ret)
+		ret = edu_wait(c, true);
+	if (ret) {
+		/* stopped early: the write may still come, into our page */
+		ret2 = edu_wait(c, false);
+		stale_watch_disarm(st);
+		return ret2 ? ret2 : ret;
+	}
+	msleep(STALE_SETTLE_MS);
+	stale_watch_disarm(st);
+
+	for (i = 0; i < n; i++)
+		match += buf[i] == stale_word(seed, i);
+	st->landed_bytes = match * sizeof(u64);
+	st->unmap_ns = t1 - t0;
+	if (!after || c->done_ns < t1)
+		st->outcome = DMABENCH_STALE_LATE;
+	else if (match == n)
+		st->outcome = DMABENCH_STALE_LANDED;
+	else if (match)
+		st->outcome = DMABENCH_STALE_PARTIAL;
+	else if (st->faults || st->fault_irqs)
+		st->outcome = DMABENCH_STALE_FAULTED;
+	else
+		st->outcome = DMABENCH_STALE_NEITHER;
+	st->gap_ns = st->outcome == DMABENCH_STALE_LATE ? 0 : c->done_ns - t1;
+	return 0;
+
+err_unmap:
+	/* the device may still be reading: let it finish first */
+	ret2 = edu_wait(c, false);
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	return ret2 ? ret2 : ret;
+}
+
+/* Enable edu for one trial, run it, and put everything back. */
+static int stale_trial(struct pci_dev *pdev, struct dmabench_stale *st)
+{
+	struct device *dev = &pdev->dev;
+	struct stale_ctx c = { .pdev = pdev };
+	u64 mask = dma_get_mask(dev), cmask = dev->coherent_dma_mask;
+	struct page *page;
+	int ret, irq;
+
+	init_completion(&c.done);
+	ret = pci_enable_device_mem(pdev);
+	if (ret) {
+		pci_err(pdev, "stale: cannot enable the device: %d\n", ret);
+		return ret;
+	}
+	ret = pci_request_region(pdev, 0, DMABENCH_DRV_NAME);
+	if (ret)
+		goto err_disable;
+	c.bar = pci_iomap(pdev, 0, 0);
+	if (!c.bar) {
+		ret = -ENOMEM;
+		goto err_release;
+	}
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(EDU_DMA_BITS));
+	if (ret)
+		goto err_iounmap;
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0)
+		goto err_mask;
+	irq = pci_irq_vector(pdev, 0);
+	ret = request_irq(irq, stale_irq, 0, "dmabench-edu", &c);
+	if (ret)
+		goto err_vectors;
+	/* ZONE_DMA (below 16 MiB): in reach of the 28-bit device untranslated */
+	page = alloc_page(GFP_KERNEL | GFP_DMA);
+	if (!page) {
+		ret = -ENOMEM;
+		goto err_irq;
+	}
+	pci_set_master(pdev);
+	ret = stale_probe(&c, page, st);
+	/* a command that never ran can no longer reach memory */
+	pci_clear_master(pdev);
+	if (c.pending)
+		pci_err(pdev, "stale: the device did not finish its DMA within %d ms: its buffer stays allocated\n",
+			STALE_DMA_TIMEOUT_MS);
+	else
+		__free_page(page);
+err_irq:
+	free_irq(irq, &c);
+err_vectors:
+	pci_free_irq_vectors(pdev);
+err_mask:
+	if (dma_set_mask(dev, mask) || dma_set_coherent_mask(dev, cmask))
+		pci_warn(pdev, "stale: cannot restore the DMA masks %#llx/%#llx\n",
+			 mask, cmask);
+err_iounmap:
+	pci_iounmap(pdev, c.bar);
+err_release:
+	pci_release_region(pdev, 0);
+err_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static int dmabench_check_stale(const struct dmabench_stale *st)
+{
+	u32 i;
+
+	if (st->size != sizeof(*st))
+		return dmabench_bad("stale.size", "%u, expected %zu", st->size,
+				    sizeof(*st));
+	if (st->version != DMABENCH_ABI_VERSION)
+		return dmabench_bad("stale.version", "%u, this module speaks %u",
+				    st->version, DMABENCH_ABI_VERSION);
+	if (st->lead_ns > DMABENCH_STALE_MAX_LEAD_NS)
+		return dmabench_bad("stale.lead_ns", "%llu above %llu",
+				    st->lead_ns, DMABENCH_STALE_MAX_LEAD_NS);
+	if (st->flags)
+		return dmabench_bad("stale.flags", "%#x, must be zero",
+				    st->flags);
+	for (i = 0; i < ARRAY_SIZE(st->reserved); i++)
+		if (st->reserved[i])
+			return dmabench_bad("stale.reserved", "[%u] must be zero",
+					    i);
+	return 0;
+}
+
+static int dmabench_ioc_stale(void __user *uarg)
+{
+	struct pci_dev *pdev = dmabench.pdev;
+	struct dmabench_stale st;
+	u64 lead_ns;
+	int ret;
+
+	if (!pdev || READ_ONCE(dmabench.unbinding)) {
+		pr_info_ratelimited("stale: no device bound\n");
+		return -ENODEV;
+	}
+	if (copy_from_user(&st, uarg, sizeof(st)))
+		return -EFAULT;
+	ret = dmabench_check_stale(&st);
+	if (ret)
+		return ret;
+	if (pdev->vendor != DMABENCH_EDU_VENDOR ||
+	    pdev->device != DMABENCH_EDU_DEVICE) {
+		pr_info_ratelimited("stale: %s is %04x:%04x, the probe needs QEMU's edu device (%04x:%04x)\n",
+				    pci_name(pdev), pdev->vendor, pdev->device,
+				    DMABENCH_EDU_VENDOR, DMABENCH_EDU_DEVICE);
+		return -EOPNOTSUPP;
+	}
+	stale_sources_init();
+	lead_ns = st.lead_ns;
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.version = DMABENCH_ABI_VERSION;
+	st.lead_ns = lead_ns;
+	st.fault_sources = stale_watch.sources;
+	ret = stale_trial(pdev, &st);
+	if (ret)
+		return ret;
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 static long dmabench_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -997,6 +1683,9 @@ static long dmabench_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case DMABENCH_IOC_RESULT:
 		ret = dmabench_ioc_result(uarg);
+		break;
+	case DMABENCH_IOC_STALE:
+		ret = dmabench_ioc_stale(uarg);
 		break;
 	default:
 		ret = -ENOTTY;
@@ -1085,6 +1774,7 @@ static int __init dmabench_init(void)
 	BUILD_BUG_ON(sizeof(struct dmabench_params) != 536);
 	BUILD_BUG_ON(sizeof(struct dmabench_info) != 160);
 	BUILD_BUG_ON(sizeof(struct dmabench_result) != 9896);
+	BUILD_BUG_ON(sizeof(struct dmabench_stale) != 136);
 	BUILD_BUG_ON(DMABENCH_DIR_TO_DEVICE != DMA_TO_DEVICE);
 	BUILD_BUG_ON(DMABENCH_DIR_FROM_DEVICE != DMA_FROM_DEVICE);
 	BUILD_BUG_ON(DMABENCH_DIR_BIDIRECTIONAL != DMA_BIDIRECTIONAL);
@@ -1110,6 +1800,7 @@ static void __exit dmabench_exit(void)
 {
 	pci_unregister_driver(&dmabench_driver);
 	misc_deregister(&dmabench_misc);
+	stale_sources_exit();
 	dmabench_free_run(dmabench.last);
 }
 

@@ -330,7 +330,7 @@ out:
  */
 static int record_write_error(struct json_object *cell, const char *path)
 {
-	static const char *const output[] = { "fio", "dmabench", "iommutrace" };
+	static const char *const output[] = { "fio", "dmabench", "stale", "iommutrace" };
 	const char *id = json_get_string(cell, "id");
 	const char *was = json_get_string(cell, "status");
 	char *msg = xasprintf("cannot write %s: %s (the cell was %s)", path,
@@ -350,6 +350,52 @@ static int record_write_error(struct json_object *cell, const char *path)
 		pr_err("cell %s: not recorded: %s: %s", id, path,
 		       strerror(errno));
 	free(msg);
+	return ret;
+}
+
+/*
+ * dmabench's stale-DMA probe on the device under test (QEMU's edu): the
+ * cell's "stale" is its JSON (iommubench.dmabench-stale/1).
+ */
+static int run_stale(struct json_object *wl, const char *dev,
+		     const char *dir, const char *id, int logfd,
+		     struct json_object *cell, struct strbuf *why)
+{
+	struct json_object *params = json_object_object_get(wl, "params");
+	const char *delays = param(params, "delays", NULL);
+	const char *trials = param(params, "trials", NULL);
+	char *trace = xasprintf("%s/%s.trace.json", dir, id), *out = NULL;
+	struct json_object *res;
+	struct argv a = { 0 };
+	int ret = -1;
+
+	argv_push(&a, "dmabench");
+	argv_push(&a, "--device");
+	argv_push(&a, dev);
+	argv_push(&a, "--json");
+	argv_push(&a, "--mode");
+	argv_push(&a, "stale");
+	if (delays) {
+		argv_push(&a, "--delays");
+		argv_push(&a, delays);
+	}
+	if (trials) {
+		argv_push(&a, "--trials");
+		argv_push(&a, trials);
+	}
+	if (run_traced(a.v, wl, dev, trace, logfd, &out, cell, why))
+		goto out;
+	res = json_tokener_parse(out);
+	if (!res) {
+		strbuf_addf(why, "dmabench --mode stale printed no JSON");
+		goto out;
+	}
+	json_object_object_add(cell, "stale", res);
+	ret = 0;
+out:
+	argv_free(&a);
+	free(trace);
+	free(out);
 	return ret;
 }
 
@@ -398,6 +444,8 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 		ret = run_fio(wl, dev, tmpdir, id, logfd, cell, &why);
 	else if (!ret && !strcmp(type, "dmabench"))
 		ret = run_dmabench(wl, dev, tmpdir, id, logfd, cell, &why);
+	else if (!ret && !strcmp(type, "stale"))
+		ret = run_stale(wl, dev, tmpdir, id, logfd, cell, &why);
 	else if (!ret) {
 		strbuf_addf(&why, "unknown workload type %s", type);
 		ret = CELL_FAILED;

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommubench/dmabench.h>
+
 #include "log.h"
 #include "matrix.h"
 #include "util.h"
@@ -32,6 +34,19 @@ static const char *const fio_keys[] = {
 	"size", "template", NULL,
 };
 static const char *const dmabench_keys[] = { "args", "device", NULL };
+/* dmabench --mode stale --delays ... --trials ... (device: host mode) */
+static const char *const stale_keys[] = { "delays", "trials", "device", NULL };
+
+static const char *const type_names[] = {
+	[WORKLOAD_FIO] = "fio",
+	[WORKLOAD_DMABENCH] = "dmabench",
+	[WORKLOAD_STALE] = "stale",
+};
+
+const char *workload_type_name(enum workload_type type)
+{
+	return type_names[type];
+}
 
 static const char *const iommu_names[] = {
 	"intel", "intel-cm", "amd", "virtio", NULL,
@@ -353,6 +368,7 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 			const char *val)
 {
 	const char *const *allowed = w->type == WORKLOAD_FIO ? fio_keys :
+				     w->type == WORKLOAD_STALE ? stale_keys :
 				     dmabench_keys;
 
 	if (!strcmp(key, "type")) {
@@ -360,8 +376,11 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 			w->type = WORKLOAD_FIO;
 		else if (!strcmp(val, "dmabench"))
 			w->type = WORKLOAD_DMABENCH;
+		else if (!strcmp(val, "stale"))
+			w->type = WORKLOAD_STALE;
 		else
-			return perr(p, "type: '%s' is not fio or dmabench", val);
+			return perr(p, "type: '%s' is not fio, dmabench or stale",
+				    val);
 		if (w->nparams)
 			return perr(p, "type must come first in [%s]", w->name);
 		return 0;
@@ -376,7 +395,7 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 	}
 	if (!in_list(allowed, key))
 		return perr(p, "unknown key '%s' for a %s workload in [%s]", key,
-			    w->type == WORKLOAD_FIO ? "fio" : "dmabench", w->name);
+			    type_names[w->type], w->name);
 	if (w->nparams == MATRIX_MAX_PARAMS)
 		return perr(p, "too many keys in [%s]", w->name);
 	/* Values reach a shell (fio's environment, dmabench's argv). */
@@ -386,6 +405,21 @@ static int workload_key(struct parser *p, struct workload *w, const char *key,
 	if (w->type == WORKLOAD_DMABENCH && !strcmp(key, "args") &&
 	    dmabench_args_check(p, val))
 		return -1;
+	if (w->type == WORKLOAD_STALE && !strcmp(key, "delays")) {
+		uint64_t d[DMABENCH_STALE_MAX_DELAYS];
+		unsigned int n;
+
+		if (parse_duration_list(val, 1, DMABENCH_STALE_MAX_LEAD_NS, d,
+					DMABENCH_STALE_MAX_DELAYS, &n))
+			return perr(p, "delays: '%s' is not a list of distinct durations of 0 to 90ms (at most %d)",
+				    val, DMABENCH_STALE_MAX_DELAYS);
+	}
+	if (w->type == WORKLOAD_STALE && !strcmp(key, "trials")) {
+		unsigned int n;
+
+		if (parse_uint(p, key, val, 1, DMABENCH_STALE_MAX_TRIALS, &n))
+			return -1;
+	}
 	w->key[w->nparams] = strdup(key);
 	w->val[w->nparams++] = strdup(val);
 	return 0;
@@ -404,6 +438,14 @@ bool matrix_needs_testdev(const struct matrix *m)
 {
 	for (unsigned int i = 0; i < m->nworkloads; i++)
 		if (m->workloads[i].type == WORKLOAD_DMABENCH)
+			return true;
+	return false;
+}
+
+bool matrix_needs_edu(const struct matrix *m)
+{
+	for (unsigned int i = 0; i < m->nworkloads; i++)
+		if (m->workloads[i].type == WORKLOAD_STALE)
 			return true;
 	return false;
 }
@@ -563,7 +605,7 @@ static int matrix_finish(struct parser *p, struct matrix *m)
 		return perr(p, "[global] needs policies = strict lazy identity (or some of them)");
 	}
 	if (!m->nworkloads)
-		return perr(p, "no workload: add a [name] section with type = fio or dmabench");
+		return perr(p, "no workload: add a [name] section with type = fio, dmabench or stale");
 	for (unsigned int i = 0; i < m->nworkloads; i++) {
 		struct workload *w = &m->workloads[i];
 

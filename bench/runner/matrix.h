@@ -27,6 +27,7 @@
 enum workload_type {
 	WORKLOAD_FIO,
 	WORKLOAD_DMABENCH,
+	WORKLOAD_STALE,		/* dmabench's stale-DMA probe, on edu */
 };
 
 struct workload {
@@ -34,7 +35,8 @@ struct workload {
 	enum workload_type type;
 	bool tracer;			/* run under iommutrace */
 	unsigned int nparams;
-	char *key[MATRIX_MAX_PARAMS];	/* fio: rw, bs ...; dmabench: args */
+	char *key[MATRIX_MAX_PARAMS];	/* fio: rw, bs ...; dmabench: args;
+					 * stale: delays, trials */
 	char *val[MATRIX_MAX_PARAMS];
 	int line;			/* where the section starts */
 };
@@ -94,6 +96,10 @@ int matrix_set_clock(struct matrix *m, const struct ib_clock *clock);
 const char *workload_param(const struct workload *w, const char *key,
 			   const char *def);
 bool matrix_needs_testdev(const struct matrix *m);
+/* A stale workload probes QEMU's edu device: the boots need it. */
+bool matrix_needs_edu(const struct matrix *m);
+/* "fio", "dmabench", "stale": the type as the plan and the cells name it */
+const char *workload_type_name(enum workload_type type);
 
 /*
  * matrix_plan - expand @m into boots of cells in run order, as JSON:

@@ -168,7 +168,7 @@ static struct json_object *workload_json(const struct matrix *m,
 
 	json_object_object_add(o, "name", json_object_new_string(w->name));
 	json_object_object_add(o, "type", json_object_new_string(
-			       w->type == WORKLOAD_FIO ? "fio" : "dmabench"));
+			       workload_type_name(w->type)));
 	json_object_object_add(o, "tracer", json_object_new_boolean(w->tracer));
 	if (w->tracer && m->tracer_paths)
 		json_object_object_add(o, "tracer_paths",
@@ -180,7 +180,8 @@ static struct json_object *workload_json(const struct matrix *m,
 	if (target == TARGET_HOST)
 		dev = workload_param(w, "device", host_dev);
 	else
-		dev = w->type == WORKLOAD_FIO ? VM_BDF_DISK : VM_BDF_TESTDEV;
+		dev = w->type == WORKLOAD_FIO ? VM_BDF_DISK :
+		      w->type == WORKLOAD_STALE ? VM_BDF_EDU : VM_BDF_TESTDEV;
 	json_object_object_add(o, "device", json_object_new_string(dev));
 	if (w->type == WORKLOAD_FIO) {
 		const char *tmpl = workload_param(w, "template", "basic");
@@ -735,6 +736,7 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		.timeout_s = json_object_get_int(json_object_object_get(settings, "boot_timeout_s")),
 		.clock = run_clock(settings),
 		.testdev = json_object_get_boolean(json_object_object_get(settings, "testdev")),
+		.edu = json_object_get_boolean(json_object_object_get(settings, "edu")),
 		.disk = !strcmp(json_get_string(settings, "disk"), "virtio") ?
 			VM_DISK_VIRTIO : VM_DISK_NVME,
 		.dut = VM_BDF_DISK,
@@ -1215,6 +1217,8 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	json_object_object_add(settings, "boot_timeout_s", json_object_new_int(m.boot_timeout_s));
 	json_object_object_add(settings, "testdev", json_object_new_boolean(
 			       matrix_needs_testdev(&m)));
+	json_object_object_add(settings, "edu", json_object_new_boolean(
+			       matrix_needs_edu(&m)));
 	json_object_object_add(settings, "host_device", jstr_or_null(host_dev));
 	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
 	json_object_object_add(man, "run_id", json_object_new_string(strrchr(r->dir, '/') + 1));

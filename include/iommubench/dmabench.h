@@ -16,6 +16,13 @@
  * waits for it.  A signal to the running process stops the run (-EINTR, no
  * results); unbinding the device stops it too (-ENODEV).
  *
+ * DMABENCH_IOC_STALE runs one trial of the stale-DMA probe on QEMU's edu
+ * device (struct dmabench_stale): can the device still write into a buffer
+ * after dma_unmap_page() returned?  It is refused (-EOPNOTSUPP) on any other
+ * device.  A signal or an unbind ends the trial (-EINTR, -ENODEV) once the
+ * device's pending DMA has run: the buffer it targets is the module's own
+ * and is freed only then.
+ *
  * ABI evolution: every struct starts with its size and the ABI version the
  * caller was built for; the module refuses what it does not know (-EINVAL)
  * and reserved fields must be zero on input.  Fields are fixed width with
@@ -97,6 +104,98 @@
 
 /* number of back-to-back clock read pairs timed per thread */
 #define DMABENCH_TIMER_SAMPLES		10000
+
+/*
+ * The stale-DMA probe (DMABENCH_IOC_STALE) drives QEMU's "edu" device: its
+ * DMA engine copies between a 4 KiB buffer inside the device (at 0x40000 in
+ * the device's own address space) and guest memory, through the vIOMMU, and
+ * runs a command 100 ms of virtual time after it is written (a QEMU
+ * millisecond timer: 99 to 100 ms).  Its DMA addresses are 28 bits wide.
+ */
+#define DMABENCH_EDU_VENDOR		0x1234
+#define DMABENCH_EDU_DEVICE		0x11e8
+/* the earliest an edu command runs after it is written */
+#define DMABENCH_EDU_DELAY_NS		99000000ULL
+/* dmabench_stale.lead_ns: at most this, so that the unmap comes first */
+#define DMABENCH_STALE_MAX_LEAD_NS	90000000ULL
+/* bytes the device writes; less than the device's buffer (QEMU 7.2 aborts
+ * on a transfer that ends exactly at the buffer's end) */
+#define DMABENCH_STALE_BYTES		2048
+
+/*
+ * Limits of 'dmabench --mode stale', which runs DMABENCH_IOC_STALE per
+ * delay and trial; shared with the suite's front-ends that drive it.
+ */
+#define DMABENCH_STALE_MAX_DELAYS	32
+#define DMABENCH_STALE_MAX_TRIALS	10000
+
+/* dmabench_stale.outcome */
+#define DMABENCH_STALE_NEITHER		0	/* not in memory, no fault report */
+#define DMABENCH_STALE_LANDED		1	/* the whole pattern is in memory */
+#define DMABENCH_STALE_FAULTED		2	/* the IOMMU reported a fault for it */
+#define DMABENCH_STALE_PARTIAL		3	/* some of the pattern landed */
+#define DMABENCH_STALE_LATE		4	/* the DMA ran before the unmap
+						 * returned: says nothing */
+
+/* dmabench_stale.fault_sources: what could report a fault in the trial */
+#define DMABENCH_FAULT_TRACEPOINT	0x1	/* iommu:io_page_fault: device, IOVA */
+#define DMABENCH_FAULT_VTD		0x2	/* VT-d fault records: requester, page */
+#define DMABENCH_FAULT_IRQ		0x4	/* an IOMMU fault interrupt, no details */
+
+/**
+ * struct dmabench_stale - one trial of the stale-DMA probe
+ * @size: in: sizeof(struct dmabench_stale)
+ * @version: in: DMABENCH_ABI_VERSION
+ * @lead_ns: in: how long before the device's write is due the unmap
+ *	should return, 0 .. DMABENCH_STALE_MAX_LEAD_NS.  The module maps a
+ *	buffer of its own, lets the device read it once (so that the IOMMU
+ *	caches the translation; the end of that read also shows where QEMU's
+ *	millisecond ticks fall, hence when the next command is due), waits a
+ *	random 0 to 10 ms (so that the unmap falls at any phase of the kernel's
+ *	timer tick), issues a
+ *	device-to-memory DMA of a fresh pattern into it, calls dma_unmap_page()
+ *	@lead_ns + 50 us before the DMA is due (the 50 us for the unmap
+ *	itself), waits for the DMA, and then reads the buffer.  @gap_ns is what
+ *	really happened
+ * @flags: in: must be zero
+ * @outcome: out: DMABENCH_STALE_*
+ * @domain: out: DMABENCH_DOMAIN_* of the device during the trial
+ * @fault_sources: out: DMABENCH_FAULT_* that were watching
+ * @iova: out: the buffer's DMA address
+ * @unmap_ns: out: how long dma_unmap_page() took
+ * @gap_ns: out: from the return of dma_unmap_page() to the device's
+ *	completion interrupt, i.e. how long after the unmap the write came (an
+ *	upper bound: the interrupt follows the write); 0 for LATE
+ * @landed_bytes: out: bytes of the buffer that hold the pattern afterwards
+ * @faults: out: fault reports that name this device and the buffer's page
+ * @fault_irqs: out: IOMMU fault interrupts that name no device, while this
+ *	trial's DMA was the only one the module had in flight
+ * @fault_reason: out: the first matching report's reason (VT-d: the fault
+ *	reason code; io_page_fault: its flags), else 0
+ * @reserved: must be zero on input; zero on output
+ *
+ * Outcome: LANDED needs every byte of the pattern in the buffer, PARTIAL
+ * some; otherwise FAULTED needs a fault report (@faults, or @fault_irqs when
+ * no source names devices), else NEITHER.  The device writes only the
+ * module's buffer, which stays allocated until the write has run.
+ */
+struct dmabench_stale {
+	__u32 size;
+	__u32 version;
+	__u64 lead_ns;
+	__u32 flags;
+	__u32 outcome;
+	__u32 domain;
+	__u32 fault_sources;
+	__u64 iova;
+	__u64 unmap_ns;
+	__u64 gap_ns;
+	__u32 landed_bytes;
+	__u32 faults;
+	__u32 fault_irqs;
+	__u32 fault_reason;
+	__u64 reserved[8];
+};
 
 /**
  * struct dmabench_size - one entry of the buffer size mix
@@ -265,5 +364,6 @@ struct dmabench_result {
 #define DMABENCH_IOC_INFO	_IOWR(DMABENCH_IOC_MAGIC, 1, struct dmabench_info)
 #define DMABENCH_IOC_RUN	_IOW(DMABENCH_IOC_MAGIC, 2, struct dmabench_params)
 #define DMABENCH_IOC_RESULT	_IOWR(DMABENCH_IOC_MAGIC, 3, struct dmabench_result)
+#define DMABENCH_IOC_STALE	_IOWR(DMABENCH_IOC_MAGIC, 4, struct dmabench_stale)
 
 #endif /* _IOMMUBENCH_DMABENCH_H */

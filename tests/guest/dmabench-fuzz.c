@@ -11,6 +11,8 @@
  *    (sometimes with a correct size and version) or a small valid block with
  *    one to four fields replaced by boundary or random values;
  *  - DMABENCH_IOC_INFO and DMABENCH_IOC_RESULT with random headers;
+ *  - DMABENCH_IOC_STALE with random blocks, which a device other than
+ *    QEMU's edu must refuse (EINVAL, or EOPNOTSUPP for a valid block);
  *  - unknown command numbers and pointers the kernel cannot read;
  *
  * then, alone, one plain valid run whose results must come back whole.
@@ -45,10 +47,10 @@
 
 #define MAX_WORKERS	16
 
-enum { ERR_RUN, ERR_INFO, ERR_RESULT, ERR_OTHER, NR_KINDS };
+enum { ERR_RUN, ERR_INFO, ERR_RESULT, ERR_STALE, ERR_OTHER, NR_KINDS };
 
 static const char *const kind_names[NR_KINDS] = {
-	"run", "info", "result", "bad-cmd",
+	"run", "info", "result", "stale", "bad-cmd",
 };
 
 /* errnos each kind may return; anything else is a failure */
@@ -56,6 +58,7 @@ static const int allowed[NR_KINDS][8] = {
 	[ERR_RUN] = { 0, EINVAL, EINTR, ENOMEM, EFAULT, -1 },
 	[ERR_INFO] = { 0, EINVAL, EINTR, EFAULT, -1 },
 	[ERR_RESULT] = { 0, EINVAL, EINTR, ENODATA, EFAULT, ENOMEM, -1 },
+	[ERR_STALE] = { EINVAL, EOPNOTSUPP, EINTR, EFAULT, -1 },
 	[ERR_OTHER] = { ENOTTY, EINTR, EFAULT, -1 },
 };
 
@@ -234,6 +237,7 @@ static void one_ioctl(int fd, struct stats *st, unsigned long n,
 		struct dmabench_params p;
 		struct dmabench_info info;
 		struct dmabench_result res;
+		struct dmabench_stale st;
 	} u;
 	uint64_t pick = rnd_below(100);
 	int ret;
@@ -263,7 +267,7 @@ static void one_ioctl(int fd, struct stats *st, unsigned long n,
 			interesting();
 		ret = ioctl(fd, DMABENCH_IOC_INFO, &u.info);
 		account(st, ERR_INFO, ret, n);
-	} else if (pick < 95) {
+	} else if (pick < 90) {
 		random_bytes(&u.res, sizeof(u.res));
 		u.res.size = rnd_below(4) ? sizeof(u.res) : interesting();
 		u.res.version = rnd_below(4) ? DMABENCH_ABI_VERSION :
@@ -274,6 +278,19 @@ static void one_ioctl(int fd, struct stats *st, unsigned long n,
 			interesting();
 		ret = ioctl(fd, DMABENCH_IOC_RESULT, &u.res);
 		account(st, ERR_RESULT, ret, n);
+	} else if (pick < 95) {
+		/* valid or not, never a trial: the device is not edu */
+		random_bytes(&u.st, sizeof(u.st));
+		if (rnd_below(2)) {
+			u.st.size = sizeof(u.st);
+			u.st.version = DMABENCH_ABI_VERSION;
+			u.st.lead_ns = rnd_below(DMABENCH_STALE_MAX_LEAD_NS + 2);
+			u.st.flags = rnd_below(4) ? 0 : interesting();
+			if (rnd_below(4))
+				memset(u.st.reserved, 0, sizeof(u.st.reserved));
+		}
+		ret = ioctl(fd, DMABENCH_IOC_STALE, &u.st);
+		account(st, ERR_STALE, ret, n);
 	} else if (pick < 98) {
 		/* kernel-unreadable pointers: NULL, a kernel address */
 		static const unsigned long bad[] = { 0, 16,
@@ -289,7 +306,7 @@ static void one_ioctl(int fd, struct stats *st, unsigned long n,
 			     rnd_below(16384)) : (unsigned long)(uint32_t)rnd();
 
 		if (cmd == DMABENCH_IOC_RUN || cmd == DMABENCH_IOC_INFO ||
-		    cmd == DMABENCH_IOC_RESULT)
+		    cmd == DMABENCH_IOC_RESULT || cmd == DMABENCH_IOC_STALE)
 			cmd = _IO(DMABENCH_IOC_MAGIC, 0);
 		ret = ioctl(fd, cmd, &u);
 		account(st, ERR_OTHER, ret, n);
@@ -342,11 +359,11 @@ static int worker(const char *dev, uint64_t seed, unsigned long count,
 	for (n = 0; n < count; n++)
 		one_ioctl(fd, &st, n, max_ms);
 	close(fd);
-	printf("# worker %u (seed %" PRIu64 "): run %lu/%lu ok, info %lu/%lu, result %lu/%lu, bad-cmd %lu; EINVAL %lu, EINTR %lu, other errno %lu, unexpected %lu\n",
+	printf("# worker %u (seed %" PRIu64 "): run %lu/%lu ok, info %lu/%lu, result %lu/%lu, stale %lu, bad-cmd %lu; EINVAL %lu, EINTR %lu, other errno %lu, unexpected %lu\n",
 	       id, seed, st.ok[ERR_RUN], st.calls[ERR_RUN], st.ok[ERR_INFO],
 	       st.calls[ERR_INFO], st.ok[ERR_RESULT], st.calls[ERR_RESULT],
-	       st.calls[ERR_OTHER], st.einval, st.eintr, st.other_errno,
-	       st.unexpected);
+	       st.calls[ERR_STALE], st.calls[ERR_OTHER], st.einval, st.eintr,
+	       st.other_errno, st.unexpected);
 	fflush(stdout);
 	return st.unexpected ? 1 : 0;
 }

@@ -16,7 +16,7 @@
 
 #include "hist.h"
 
-#define NR_TESTS	17
+#define NR_TESTS	19
 
 static int test_nr;
 static int failed;
@@ -407,6 +407,35 @@ static void test_square(void)
 	ok(good, "ibh_square() is the exact 128-bit square (edges and 100000 random values)");
 }
 
+static void test_fraction_above(void)
+{
+	static struct hist h;
+	bool good = true;
+
+	/* 1..60: exact buckets, so the fraction is exact */
+	hist_init(&h);
+	for (uint64_t v = 1; v <= 60; v++)
+		hist_record(&h, v);
+	good &= hist_fraction_above(&h, 0) == 1 &&
+		hist_fraction_above(&h, 30) == 0.5 &&
+		hist_fraction_above(&h, 60) == 0 &&
+		hist_fraction_above(&h, 59.5) > 0;
+	ok(good, "fraction above: exact below 64 ns");
+	/* 1 ms .. 20 ms in 1 us steps: within a bucket's width (1/32) */
+	hist_init(&h);
+	for (uint64_t v = 1000000; v <= 20000000; v += 1000)
+		hist_record(&h, v);
+	good = true;
+	for (double x = 2e6; x < 2e7; x += 1.7e6) {
+		double want = (2e7 - x) / (2e7 - 1e6);
+
+		if (fabs(hist_fraction_above(&h, x) - want) > 0.02)
+			good = false;
+	}
+	ok(good && isnan(hist_fraction_above(&(struct hist){ .min = UINT64_MAX }, 1)),
+	   "fraction above: within a bucket's width above, NaN when empty");
+}
+
 int main(void)
 {
 	printf("1..%d\n", NR_TESTS);
@@ -416,6 +445,7 @@ int main(void)
 	test_empty_and_errors();
 	test_merge_and_load();
 	test_json();
+	test_fraction_above();
 	if (test_nr != NR_TESTS) {
 		printf("# planned %d tests, ran %d\n", NR_TESTS, test_nr);
 		return 1;

@@ -109,7 +109,15 @@ static const struct bad bad[] = {
 	{ "policies = strict\n",
 	  "m.ini:1: 'policies' outside a section" },
 	{ "[global]\npolicies = strict\n[w]\ntype = nfs\n",
-	  "m.ini:4: type: 'nfs' is not fio or dmabench" },
+	  "m.ini:4: type: 'nfs' is not fio, dmabench or stale" },
+	{ "[global]\npolicies = strict\n[s]\ntype = stale\ndelays = 0,91ms\n",
+	  "m.ini:5: delays: '0,91ms' is not a list of distinct durations of 0 to 90ms" },
+	{ "[global]\npolicies = strict\n[s]\ntype = stale\ndelays = 1ms,1000us\n",
+	  "m.ini:5: delays: '1ms,1000us' is not a list of distinct durations" },
+	{ "[global]\npolicies = strict\n[s]\ntype = stale\ntrials = 0\n",
+	  "m.ini:5: trials: '0' is not a number from 1 to 10000" },
+	{ "[global]\npolicies = strict\n[s]\ntype = stale\nargs = -T 1\n",
+	  "m.ini:5: unknown key 'args' for a stale workload in [s]" },
 	{ "[global]\npolicies = strict\n[w]\nrw = read\nrw = write\n",
 	  "m.ini:5: 'rw' set twice in [w] (first on line 4)" },
 	{ "[global]\npolicies = strict\n[w]\nbs = 4k; rm -rf /\n",
@@ -441,6 +449,31 @@ static void test_clock(void)
 	free(err);
 }
 
+/* The stale-DMA probe: its keys, the edu device, its type's name. */
+static void test_stale(void)
+{
+	static const char text[] =
+		"[global]\npolicies = strict lazy\n[s]\ntype = stale\n"
+		"delays = 0,100us,5ms,20ms\ntrials = 10\n";
+	struct matrix m;
+	char *err = parse_err(text, &m);
+
+	ok(!err, "a stale workload parses%s%s", err ? ": " : "", err ? err : "");
+	if (err) {
+		free(err);
+		return;
+	}
+	ok(m.workloads[0].type == WORKLOAD_STALE &&
+	   !strcmp(workload_type_name(m.workloads[0].type), "stale") &&
+	   !strcmp(workload_param(&m.workloads[0], "delays", NULL),
+		   "0,100us,5ms,20ms") &&
+	   !strcmp(workload_param(&m.workloads[0], "trials", NULL), "10"),
+	   "it keeps its delays and trials, and is named stale");
+	ok(matrix_needs_edu(&m) && !matrix_needs_testdev(&m),
+	   "a stale workload needs edu, not pci-testdev");
+	matrix_free(&m);
+}
+
 int main(void)
 {
 	log_init("test-matrix");
@@ -453,6 +486,7 @@ int main(void)
 	test_plan_cap();
 	test_plan();
 	test_clock();
+	test_stale();
 	rm_rf(dir);
 	return tap_done();
 }

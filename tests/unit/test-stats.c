@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -295,6 +296,37 @@ static void test_edivisive(void)
 	   "e-divisive refuses segments of one value");
 }
 
+/* Wilson intervals; references from the closed form (statsmodels agrees) */
+static void test_binomial(void)
+{
+	static const struct {
+		size_t k, n;
+		double lo, hi;
+	} ref[] = {
+		{ 0, 20, 0.0, 0.1611251581 },
+		{ 20, 20, 0.8388748419, 1.0 },
+		{ 7, 20, 0.1811918241, 0.5671457233 },
+		{ 1, 3, 0.0614919447, 0.7923403992 },
+		{ 5, 10, 0.2365930905, 0.7634069095 },
+	};
+	struct stats_ci ci;
+	int good = 1;
+
+	for (size_t i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+		if (stats_binomial_ci(ref[i].k, ref[i].n, 0.95, &ci) ||
+		    fabs(ci.lo - ref[i].lo) > 1e-9 || fabs(ci.hi - ref[i].hi) > 1e-9 ||
+		    ci.est != (double)ref[i].k / ref[i].n) {
+			printf("# %zu/%zu: [%.10f, %.10f]\n", ref[i].k,
+			       ref[i].n, ci.lo, ci.hi);
+			good = 0;
+		}
+	}
+	ok(good, "Wilson 95%% intervals match the reference (0/20 -> [0, 0.161])");
+	ok(stats_binomial_ci(3, 2, 0.95, &ci) && errno == EINVAL &&
+	   stats_binomial_ci(0, 0, 0.95, &ci) && stats_binomial_ci(1, 2, 1.0, &ci),
+	   "k > n, n = 0 and level 1 are refused");
+}
+
 int main(void)
 {
 	test_median();
@@ -308,5 +340,6 @@ int main(void)
 	test_welch_runs();
 	test_between_var();
 	test_edivisive();
+	test_binomial();
 	return tap_done();
 }

@@ -280,6 +280,46 @@ static void test_trace_missing_path(void)
 	}
 }
 
+static void collect_units(void *arg, const char *name, double value,
+			  const char *unit)
+{
+	strbuf_addf(arg, "%s=%g%s%s;", name, value, *unit ? " " : "", unit);
+}
+
+/* A stale-DMA cell: P(landed) per delay, and the times when they exist. */
+static void test_stale(void)
+{
+	struct json_object *c = json_tokener_parse(
+		"{\"id\":\"s\",\"status\":\"ok\",\"stale\":{\"delays\":["
+		"{\"delay_ns\":0,\"p_landed\":1},"
+		"{\"delay_ns\":100000,\"p_landed\":1},"
+		"{\"delay_ns\":12500000,\"p_landed\":0.25},"
+		"{\"delay_ns\":20000000,\"p_landed\":0},"
+		"{\"delay_ns\":1500,\"p_landed\":null}],"
+		"\"last_landed_gap_ns\":12100000,\"first_clean_delay_ns\":20000000}}");
+	struct json_object *strict = json_tokener_parse(
+		"{\"id\":\"t\",\"status\":\"ok\",\"stale\":{\"delays\":["
+		"{\"delay_ns\":0,\"p_landed\":0}],"
+		"\"last_landed_gap_ns\":null,\"first_clean_delay_ns\":0}}");
+	struct strbuf sb = STRBUF_INIT, sb2 = STRBUF_INIT;
+
+	cell_metrics(c, collect_units, &sb);
+	ok(sb.buf && !strcmp(sb.buf, "stale.p_landed.0=1;stale.p_landed.100us=1;"
+			     "stale.p_landed.12500us=0.25;stale.p_landed.20ms=0;"
+			     "stale.last_landed_gap=1.21e+07 ns;"
+			     "stale.first_clean_delay=2e+07 ns;"),
+	   "stale: P(landed) per delay, named by the delay, and the times (%s)",
+	   sb.buf ? sb.buf : "nothing");
+	cell_metrics(strict, collect_units, &sb2);
+	ok(sb2.buf && !strcmp(sb2.buf, "stale.p_landed.0=0;stale.first_clean_delay=0 ns;"),
+	   "stale: no landing, no last-landing time (%s)",
+	   sb2.buf ? sb2.buf : "nothing");
+	strbuf_release(&sb);
+	strbuf_release(&sb2);
+	json_object_put(c);
+	json_object_put(strict);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -350,6 +390,7 @@ int main(void)
 	unlink(index_path);
 	test_nan();
 	test_trace_missing_path();
+	test_stale();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);

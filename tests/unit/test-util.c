@@ -158,6 +158,32 @@ static void test_cache_dir(void)
 	   "IOMMUBENCH_CACHE overrides the cache directory");
 }
 
+static void test_durations(void)
+{
+	uint64_t v = 0, l[4];
+	unsigned int n;
+
+	ok(!parse_duration("1.5ms", 1, &v) && v == 1500000 &&
+	   !parse_duration("250us", 1, &v) && v == 250000 &&
+	   !parse_duration("2", 1000000000, &v) && v == 2000000000 &&
+	   !parse_duration("0", 1, &v) && v == 0,
+	   "durations with and without a unit");
+	ok(parse_duration("-1ms", 1, &v) && parse_duration("1h", 1, &v) &&
+	   parse_duration("", 1, &v) && parse_duration(" 1", 1, &v) &&
+	   parse_duration("nan", 1, &v) && parse_duration("1e30s", 1, &v),
+	   "negative, unknown units, empty, spaces, NaN and overflow are refused");
+	ok(!parse_duration_list("0,100us,1ms", 1, 90000000, l, 4, &n) && n == 3 &&
+	   l[0] == 0 && l[1] == 100000 && l[2] == 1000000,
+	   "a list of durations, in order");
+	ok(parse_duration_list("1ms,1000us", 1, 90000000, l, 4, &n) &&
+	   parse_duration_list("91ms", 1, 90000000, l, 4, &n) &&
+	   parse_duration_list("1,2,3,4,5", 1, 90000000, l, 4, &n) &&
+	   parse_duration_list("", 1, 90000000, l, 4, &n) &&
+	   parse_duration_list("1ms,,2ms", 1, 90000000, l, 4, &n) &&
+	   parse_duration_list("1ms,", 1, 90000000, l, 4, &n),
+	   "duplicates, values above the limit, too many, empty items are refused");
+}
+
 int main(void)
 {
 	test_strbuf();
@@ -166,5 +192,6 @@ int main(void)
 	test_afile();
 	test_markup();
 	test_cache_dir();
+	test_durations();
 	return tap_done();
 }
