@@ -2,8 +2,8 @@
 /*
  * The result index (lib/store.c): every SQLite failure is an error that
  * names the index file, a busy index is waited for and then fails, a
- * cell is never lost for one metric that is not a number, and a traced
- * path that did not attach stores no metric.
+ * cell is never lost for one metric that is not a number or whose name
+ * is long, and a traced path that did not attach stores no metric.
  */
 #include "config.h"
 
@@ -280,6 +280,49 @@ static void test_trace_missing_path(void)
 	}
 }
 
+/*
+ * Metric names are not cut short: an iommutrace path of 100 characters
+ * made its .p50 and .p99 one name (cut at 95), the INSERT failed and the
+ * cell was missing from the index.  Its path_status is found whole too.
+ */
+static void test_long_path(void)
+{
+	sqlite3 *db = store_open(root);
+	char p[101], *text, *want, *err;
+	struct json_object *c;
+	int ret;
+
+	memset(p, 'p', 100);
+	p[100] = '\0';
+	text = xasprintf("{\"id\":\"long\",\"status\":\"ok\",\"iommutrace\":"
+			 "{\"duration_ns\":1e9,\"paths\":{"
+			 "\"%s\":{\"calls\":3,\"latency\":{\"count\":3,\"p50\":1,\"p99\":2}},"
+			 "\"%sq\":{\"calls\":3,\"latency\":{\"count\":3,\"p50\":1,\"p99\":2}}},"
+			 "\"path_status\":{\"%s\":{\"status\":\"attached\"},"
+			 "\"%sq\":{\"status\":\"missing\"}}}}", p, p, p, p);
+	c = text ? json_tokener_parse(text) : NULL;
+	want = xasprintf("trace.%s.p50,trace.%s.p99,trace.%s.rate", p, p, p);
+	ok(c && db && want, "long path: the cell parses");
+	if (!c || !db || !want)
+		goto out;
+	capture_begin();
+	ret = store_add_cell(db, "R", c, "cells/long.json");
+	err = capture_end();
+	ok(!ret && !*err, "long path: the cell is indexed, without complaint");
+	if (*err)
+		printf("# %s", err);
+	free(err);
+	ok(query_is(db, "SELECT group_concat(metric) FROM (SELECT metric FROM"
+		    " metrics WHERE cell_id = ?1 ORDER BY metric)", "long", want),
+	   "long path: its metrics have their whole names; the path that is"
+	   " not attached has none");
+out:
+	free(want);
+	free(text);
+	store_close(db);
+	json_object_put(c);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -350,6 +393,7 @@ int main(void)
 	unlink(index_path);
 	test_nan();
 	test_trace_missing_path();
+	test_long_path();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);
