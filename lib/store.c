@@ -644,10 +644,30 @@ static bool trace_path_attached(struct json_object *t, const char *path)
 }
 
 /*
- * iommutrace's metrics.  A metric whose path did not attach is left out,
- * never stored as 0: the trace had nothing to count with.
+ * An iommutrace path name as the tracer writes them (dma_unmap,
+ * __iommu_unmap, ...): letters, digits and '_'.  Nothing else may become
+ * trace.<path>.*: a path with a dot could name another metric, such as
+ * "exposure.strict" giving trace.exposure.strict.p50 a second time.
  */
-static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
+static bool trace_path_name_ok(const char *path)
+{
+	if (!*path)
+		return false;
+	for (const char *c = path; *c; c++)
+		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
+		    !(*c >= '0' && *c <= '9') && *c != '_')
+			return false;
+	return true;
+}
+
+/*
+ * iommutrace's metrics.  A metric whose path did not attach is left out,
+ * never stored as 0: the trace had nothing to count with.  So is a path
+ * whose name is not one (trace_path_name_ok()), with a warning naming
+ * the cell @id.
+ */
+static void iommutrace_metrics(struct json_object *t, const char *id,
+			       metric_fn fn, void *arg)
 {
 	struct json_object *paths = jpath(t, "paths");
 	bool fq = trace_path_attached(t, "fq_flush");
@@ -659,6 +679,11 @@ static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
 			double calls;
 			char *name;
 
+			if (!trace_path_name_ok(path)) {
+				pr_warn("cell %s: iommutrace path '%s' is not a path name (letters, digits, '_'): its metrics are left out",
+					id ? id : "without an id", path);
+				continue;
+			}
 			if (!trace_path_attached(t, path) ||
 			    !num(p, "calls", &calls) || calls <= 0)
 				continue;
@@ -707,5 +732,5 @@ void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 	if (json_object_object_get_ex(cell, "dmabench", &o))
 		dmabench_metrics(o, fn, arg);
 	if (json_object_object_get_ex(cell, "iommutrace", &o))
-		iommutrace_metrics(o, fn, arg);
+		iommutrace_metrics(o, jstr(cell, "id"), fn, arg);
 }

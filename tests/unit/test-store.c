@@ -2,8 +2,9 @@
 /*
  * The result index (lib/store.c): every SQLite failure is an error that
  * names the index file, a busy index is waited for and then fails, a
- * cell is never lost for one metric that is not a number or whose name
- * is long, and a traced path that did not attach stores no metric.
+ * cell is never lost for one metric that is not a number, whose name is
+ * long or is another's, and a traced path that did not attach stores no
+ * metric.
  */
 #include "config.h"
 
@@ -323,6 +324,47 @@ out:
 	json_object_put(c);
 }
 
+/*
+ * An iommutrace path is named like the tracer names them, so its metrics
+ * cannot be another's: a path named "exposure.strict" gave
+ * trace.exposure.strict.p50 twice (its latency and the exposure window)
+ * and the cell was missing from the index.  Such a path is left out with
+ * a warning; the cell and its other metrics are indexed.
+ */
+static void test_path_names(void)
+{
+	sqlite3 *db = store_open(root);
+	struct json_object *c = json_tokener_parse(
+		"{\"id\":\"names\",\"status\":\"ok\",\"iommutrace\":{"
+		"\"paths\":{\"exposure.strict\":{\"calls\":1,\"latency\":"
+		"{\"count\":1,\"p50\":1}},\"__iommu_unmap\":{\"calls\":1,"
+		"\"latency\":{\"count\":1,\"p50\":3}},\"\":{\"calls\":1,"
+		"\"latency\":{\"count\":1,\"p50\":4}}},"
+		"\"exposure_window\":{\"strict\":{\"count\":1,\"p50\":2}}}}");
+	char *err;
+	int ret;
+
+	ok(c && db, "path names: the cell parses");
+	if (!c || !db)
+		goto out;
+	capture_begin();
+	ret = store_add_cell(db, "R", c, "cells/names.json");
+	err = capture_end();
+	ok(!ret, "path names: a path named like another metric keeps its cell");
+	ok(strstr(err, "cell names: iommutrace path 'exposure.strict' is not a path name") &&
+	   strstr(err, "cell names: iommutrace path '' is not a path name"),
+	   "path names: a warning names the cell and each path left out");
+	free(err);
+	ok(query_is(db, "SELECT group_concat(metric || '=' || value) FROM"
+		    " (SELECT metric, value FROM metrics WHERE cell_id = ?1"
+		    " ORDER BY metric)", "names",
+		    "trace.__iommu_unmap.p50=3.0,trace.exposure.strict.p50=2.0"),
+	   "path names: the exposure window and the other path are indexed");
+out:
+	store_close(db);
+	json_object_put(c);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -394,6 +436,7 @@ int main(void)
 	test_nan();
 	test_trace_missing_path();
 	test_long_path();
+	test_path_names();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);
