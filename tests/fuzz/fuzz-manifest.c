@@ -10,7 +10,10 @@
  * functions.  The run directory holds the cell files c1 (ok) and c2
  * (failed), which the plans of the seed manifests name.
  *
- * Checked: a manifest that parses indexes, and the cell counts add up.
+ * Checked: a manifest that load_run() accepts indexes, the cell counts
+ * add up, and the cell files c1 and c2, results, stay where they are
+ * (cell ids are file names: one such as "../cells/c1" would move
+ * c1.json to attempts/ to run it again).
  */
 #pragma clang diagnostic ignored "-Wunused-function"
 #include "../../bench/runner/run.c"
@@ -78,6 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   json_object_array_length(json_object_object_get(boot, "cells")),
 			   "boot %zu: more pending cells than cells", b);
 		json_object_put(pending);
+	}
+	for (const char *c = "c1\0c2\0"; *c; c += strlen(c) + 1) {
+		char *p = xasprintf("%s/run/cells/%s.json", fuzz_dir(), c);
+
+		fuzz_check(p && path_exists(p), "%s.json was moved", c);
+		free(p);
 	}
 	json_object_put(r.manifest);
 out:
