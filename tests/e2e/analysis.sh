@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 82
+plan 83
 
 S="$TEST_TMP/store"
 synth() {
@@ -192,6 +192,16 @@ check "report, a latency histogram that does not add up: exit 1, naming the file
 cp "$TEST_TMP/db-cell.json" "$db_cell" || bail "cp"
 run goodm report --results "$S" M
 check "report, the cells put back: exit 0" rc_is goodm 0
+# the manifest is read for the provenance only: a plan.boots that is not
+# an array (json-c asserted it was one) leaves the accelerators unknown
+cp "$S/M/manifest.json" "$TEST_TMP/m-manifest.json" || bail "cp"
+sed 's/^{$/{ "plan": { "boots": { "id": "b000" } },/' "$TEST_TMP/m-manifest.json" \
+	> "$S/M/manifest.json"
+run badplan report --results "$S" M
+check "report, plan.boots not an array: exit 0, with a warning naming the manifest" \
+	sh -c "[ \$(cat '$TEST_TMP/badplan.rc') = 0 ] &&
+	       grep -q '$S/M/manifest.json: plan.boots is not an array' '$TEST_TMP/badplan.err'"
+cp "$TEST_TMP/m-manifest.json" "$S/M/manifest.json" || bail "cp"
 
 # === gate and history statistics: the unit of replication, fail closed,
 # direction, zeros, the minimum effect, FDR; change points
