@@ -371,34 +371,63 @@ int an_plot_bars(const char *dir, const struct an_compare *c, char ***out,
 
 /* --- histograms from cell files ---------------------------------------------- */
 
-static struct json_object *jget(struct json_object *o, const char *path)
+/*
+ * Cell files are read back as they are on disk: every member is
+ * type-checked (json_get_typed()) before json-c, which asserts the type
+ * of arrays and objects, sees it.  A member of another type makes the
+ * cell malformed, an error naming the file and the member.
+ */
+static int member(const char *file, struct json_object *o, const char *name,
+		  const char *key, enum json_type type, struct json_object **out)
 {
-	char buf[256], *tok, *save;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
-		if (!json_object_object_get_ex(o, tok, &o))
-			return NULL;
-	return o;
+	if (!json_get_typed(o, key, type, out))
+		return 0;
+	/* @type is json_type_object or json_type_array */
+	pr_err("%s: %s%s%s is not an %s", file, name, *name ? "." : "", key,
+	       json_type_to_name(type));
+	return -1;
 }
 
-/* fio's json+ clat_ns.bins {"value": count} into the shared bucket layout */
-static int fio_bins_hist(struct json_object *bins, struct hist *h)
+/*
+ * fio's json+ clat_ns.bins {"value": count} into the shared bucket layout:
+ * 0, or -1 after naming @file when a bin is not a number of calls at a
+ * number of nanoseconds.
+ */
+static int fio_bins_hist(const char *file, struct json_object *bins,
+			 struct hist *h)
 {
 	static __u64 b[IBH_NR_BUCKETS];
 	uint64_t count = 0, min = UINT64_MAX, max = 0;
-	unsigned __int128 sum = 0, sq = 0;
+	unsigned __int128 sum = 0, sq = 0, t;
 
 	memset(b, 0, sizeof(b));
 	json_object_object_foreach(bins, key, val) {
-		uint64_t v = strtoull(key, NULL, 10), n = json_object_get_int64(val);
+		uint64_t v, n;
+		char *end;
 
+		errno = 0;
+		v = strtoull(key, &end, 10);
+		if (*key < '0' || *key > '9' || *end || errno ||
+		    !json_object_is_type(val, json_type_int) ||
+		    json_object_get_int64(val) < 0) {
+			pr_err("%s: fio.jobs.0.read.clat_ns.bins: \"%s\": %s is not a count of calls at a latency in ns",
+			       file, key, json_object_to_json_string(val));
+			return -1;
+		}
+		n = json_object_get_int64(val);
 		if (!n)
 			continue;
+		if (count + n < count ||
+		    __builtin_mul_overflow((unsigned __int128)v * n, v, &t) ||
+		    sum + (unsigned __int128)v * n < sum || sq + t < sq) {
+			pr_err("%s: fio.jobs.0.read.clat_ns.bins: the sums overflow",
+			       file);
+			return -1;
+		}
 		b[ibh_bucket(v)] += n;
 		count += n;
 		sum += (unsigned __int128)v * n;
-		sq += (unsigned __int128)v * v * n;
+		sq += t;
 		if (v < min)
 			min = v;
 		if (v > max)
@@ -408,14 +437,103 @@ static int fio_bins_hist(struct json_object *bins, struct hist *h)
 		hist_init(h);
 		return 0;
 	}
-	return hist_load(h, b, IBH_NR_BUCKETS, count, min, max, (uint64_t)sum,
-			 (uint64_t)sq, (uint64_t)(sq >> 64));
+	if (sum > UINT64_MAX ||
+	    hist_load(h, b, IBH_NR_BUCKETS, count, min, max, (uint64_t)sum,
+		      (uint64_t)sq, (uint64_t)(sq >> 64))) {
+		pr_err("%s: fio.jobs.0.read.clat_ns.bins: not a histogram", file);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The latency histogram @o (member @name of cell @file) into @h: 1 when
+ * there is one, 0 when there is none (absent, null, or a summary without
+ * buckets), -1 after naming @file when it is malformed.
+ */
+static int cell_hist(const char *file, const char *name,
+		     struct json_object *o, struct hist *h)
+{
+	hist_init(h);
+	if (!o || !json_object_object_get_ex(o, "buckets", NULL))
+		return 0;
+	if (hist_from_json(h, o)) {
+		pr_err("%s: %s is not a histogram (docs/iommutrace.md)", file,
+		       name);
+		return -1;
+	}
+	return 1;
+}
+
+/* The histogram @what of the cell @c read from @file, as cell_hist(). */
+static int cell_what_hist(const char *file, struct json_object *c,
+			  const char *what, struct hist *h)
+{
+	struct json_object *o = NULL, *jobs = NULL, *job = NULL, *lat = NULL;
+	char ops[64], latency[80];
+	struct hist two;
+	int rc, rc2;
+
+	hist_init(h);
+	if (!json_object_is_type(c, json_type_object)) {
+		pr_err("%s: not a cell (not a JSON object)", file);
+		return -1;
+	}
+	if (!strcmp(what, "fio")) {
+		if (member(file, c, "", "fio", json_type_object, &o) ||
+		    member(file, o, "fio", "jobs", json_type_array, &jobs))
+			return -1;
+		job = jobs && json_object_array_length(jobs) ?
+		      json_object_array_get_idx(jobs, 0) : NULL;
+		if (job && !json_object_is_type(job, json_type_object)) {
+			pr_err("%s: fio.jobs.0 is not an object", file);
+			return -1;
+		}
+		if (member(file, job, "fio.jobs.0", "read", json_type_object, &o) ||
+		    member(file, o, "fio.jobs.0.read", "clat_ns",
+			   json_type_object, &o) ||
+		    member(file, o, "fio.jobs.0.read.clat_ns", "bins",
+			   json_type_object, &o))
+			return -1;
+		if (!o || !json_object_object_length(o))
+			return 0;
+		return fio_bins_hist(file, o, h) ? -1 : 1;
+	}
+	if (!strcmp(what, "exposure")) {
+		/* strict cells fill .strict, lazy cells .lazy: take both */
+		if (member(file, c, "", "iommutrace", json_type_object, &o) ||
+		    member(file, o, "iommutrace", "exposure_window",
+			   json_type_object, &o) ||
+		    member(file, o, "iommutrace.exposure_window", "lazy",
+			   json_type_object, &lat))
+			return -1;
+		rc = cell_hist(file, "iommutrace.exposure_window.lazy", lat, h);
+		if (member(file, o, "iommutrace.exposure_window", "strict",
+			   json_type_object, &lat))
+			return -1;
+		rc2 = cell_hist(file, "iommutrace.exposure_window.strict", lat,
+				&two);
+		if (rc < 0 || rc2 < 0)
+			return -1;
+		hist_merge(h, &two);
+		return rc || rc2;
+	}
+	snprintf(ops, sizeof(ops), "dmabench.result.ops.%s", what);
+	snprintf(latency, sizeof(latency), "%s.latency", ops);
+	if (member(file, c, "", "dmabench", json_type_object, &o) ||
+	    member(file, o, "dmabench", "result", json_type_object, &o) ||
+	    member(file, o, "dmabench.result", "ops", json_type_object, &o) ||
+	    member(file, o, "dmabench.result.ops", what, json_type_object, &o) ||
+	    member(file, o, ops, "latency", json_type_object, &lat))
+		return -1;
+	return cell_hist(file, latency, lat, h);
 }
 
 /*
  * an_cell_hists - merge the histogram @what ("fio", "map", "unmap",
  * "exposure": iommutrace's exposure windows) of every ok cell of @workload under
  * @policy in @run_id.  *@ncells gets the number of cells that had one.
+ * A cell file that does not parse or is malformed is an error naming it.
  */
 int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 		  const char *what, const char *policy, struct hist *out,
@@ -423,6 +541,7 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 {
 	sqlite3_stmt *st;
 	struct hist one;
+	int ret = 0;
 
 	hist_init(out);
 	*ncells = 0;
@@ -435,51 +554,31 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
-		struct json_object *cell, *h = NULL;
-		int rc = -1;
+		struct json_object *cell;
+		int rc;
 
 		if (!path || !path_exists(path))
 			continue;
 		cell = json_read_file(path);
-		if (!cell)
-			continue;
-		if (!strcmp(what, "fio")) {
-			h = jget(cell, "fio.jobs");
-			h = h ? json_object_array_get_idx(h, 0) : NULL;
-			h = h ? jget(h, "read.clat_ns.bins") : NULL;
-			if (h && json_object_object_length(h))
-				rc = fio_bins_hist(h, &one);
-		} else if (!strcmp(what, "exposure")) {
-			/* strict cells fill .strict, lazy cells .lazy: take both */
-			struct hist two;
-
-			h = jget(cell, "iommutrace.exposure_window.lazy");
-			rc = h ? hist_from_json(&one, h) : -1;
-			h = jget(cell, "iommutrace.exposure_window.strict");
-			if (h && !hist_from_json(&two, h)) {
-				if (rc)
-					hist_init(&one);
-				hist_merge(&one, &two);
-				rc = 0;
-			}
-		} else {
-			char p[96];
-
-			snprintf(p, sizeof(p), "dmabench.result.ops.%s.latency", what);
-			h = jget(cell, p);
-			if (h && jget(h, "buckets"))
-				rc = hist_from_json(&one, h);
+		if (!cell) {
+			ret = -1;	/* json_read_file() said why */
+			break;
 		}
-		if (!rc && hist_count(&one)) {
+		rc = cell_what_hist(path, cell, what, &one);
+		if (rc < 0)
+			ret = -1;
+		else if (rc && hist_count(&one)) {
 			hist_merge(out, &one);
 			(*ncells)++;
 		}
 		json_object_put(cell);
 	}
 	sqlite3_finalize(st);
-	return 0;
+	if (ret)
+		hist_init(out);
+	return ret;
 }
 
 /* the policies of @workload in @run_id, strict, lazy, identity first */

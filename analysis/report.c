@@ -313,7 +313,7 @@ static void add_word(char *dst, size_t len, const char *w)
 }
 
 static void prov_load(struct prov *pv, sqlite3 *db, const char *run_id,
-		      struct json_object *man)
+		      struct json_object *man, const char *man_path)
 {
 	struct json_object *kernels = NULL, *boots = NULL;
 	sqlite3_stmt *st;
@@ -362,7 +362,11 @@ static void prov_load(struct prov *pv, sqlite3 *db, const char *run_id,
 				set(k->commit, sizeof(k->commit), json_get_string(o, "commit"));
 			set(k->source, sizeof(k->source), json_get_string(o, "source"));
 		}
-	boots = json_object_object_get(json_object_object_get(man, "plan"), "boots");
+	/* json-c asserts that an array is one: a plan malformed is no accel */
+	if (json_get_typed(json_object_object_get(man, "plan"), "boots",
+			   json_type_array, &boots))
+		pr_warn("%s: plan.boots is not an array: the accelerators are not known",
+			man_path);
 	for (size_t b = 0; boots && b < json_object_array_length(boots); b++)
 		add_word(pv->accel, sizeof(pv->accel), json_get_string(
 			 json_object_array_get_idx(boots, b), "accel"));
@@ -896,7 +900,7 @@ static int report_from(sqlite3 *db, const struct an_run *run,
 			}
 		}
 	}
-	prov_load(&pv, db, run->id, man);
+	prov_load(&pv, db, run->id, man, man_path);
 	html = xasprintf("%s/report.html", tmp);
 	md = xasprintf("%s/report.md", tmp);
 	if (!html || !md ||

@@ -185,3 +185,22 @@ const char *json_get_string(struct json_object *obj, const char *key)
 		return NULL;
 	return json_object_get_string(v);
 }
+
+int json_get_typed(struct json_object *obj, const char *key,
+		   enum json_type type, struct json_object **out)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!obj)
+		return 0;
+	if (!json_object_is_type(obj, json_type_object))
+		return -1;
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, type))
+		return -1;
+	*out = v;
+	return 0;
+}

@@ -44,5 +44,14 @@ void json_copy(struct json_object *dst, const char *key,
 	       struct json_object *src, const char *src_key);
 /* Member @key of @obj as a string, or NULL. */
 const char *json_get_string(struct json_object *obj, const char *key);
+/*
+ * json_get_typed - member @key of @obj when it is of @type, for reading
+ * files whose shape is not guaranteed (json-c asserts the type of arrays
+ * and objects it is handed).  0 with *@out the member, or NULL when @obj
+ * is NULL or has no member @key, or it is null; -1 (*@out NULL) when
+ * @obj is not an object or the member has another type.
+ */
+int json_get_typed(struct json_object *obj, const char *key,
+		   enum json_type type, struct json_object **out);
 
 #endif /* IB_JSON_H */

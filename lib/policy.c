@@ -76,20 +76,23 @@ int policy_normalize_dev(const char *in, char *out, size_t len)
 {
 	unsigned int dom, bus, dev, fn;
 	char tail;
+	int n;
 
 	if (sscanf(in, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) == 4) {
-		snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-		return 0;
-	}
-	if (sscanf(in, "%x:%x.%x%c", &bus, &dev, &fn, &tail) == 3) {
-		snprintf(out, len, "0000:%02x:%02x.%x", bus, dev, fn);
-		return 0;
-	}
-	if (!*in || strchr(in, '/') || strlen(in) >= len) {
+		n = snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	} else if (sscanf(in, "%x:%x.%x%c", &bus, &dev, &fn, &tail) == 3) {
+		n = snprintf(out, len, "0000:%02x:%02x.%x", bus, dev, fn);
+	} else if (is_plain_name(in)) {
+		/* "." and ".." are directories of sysfs, not devices. */
+		n = snprintf(out, len, "%s", in);
+	} else {
 		errno = EINVAL;
 		return -1;
 	}
-	snprintf(out, len, "%s", in);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return 0;
 }
 

@@ -37,7 +37,9 @@ struct device_policy {
 
 /*
  * policy_normalize_dev - "00:04.0" -> "0000:00:04.0"; other device names
- * are kept.  Returns -1 when @in cannot name a device.
+ * are kept.  Returns -1 when @in cannot name a device (empty, a path, or
+ * starting with '.': is_plain_name()), errno EINVAL, or when the name
+ * does not fit in @len bytes, errno ENAMETOOLONG.
  */
 int policy_normalize_dev(const char *in, char *out, size_t len);
 /* policy_read - fill @dp for PCI or platform device @dev (sysfs name). */

@@ -586,21 +586,31 @@ static void dmabench_metrics(struct json_object *db, metric_fn fn, void *arg)
 	}
 }
 
-/* A histogram object's p50 and p99 as <prefix>.p50 / .p99, when not empty. */
+/*
+ * A histogram object's p50 and p99 as <prefix>.p50 / .p99, when not empty.
+ * Metric names have any length: one cut short could coincide with another
+ * and make the cell's INSERT fail.
+ */
 static void hist_metrics(struct json_object *h, const char *prefix,
 			 metric_fn fn, void *arg)
 {
 	static const char *const stats[] = { "p50", "p99" };
-	char name[96];
 	double count, v;
 
 	if (!h || !num(h, "count", &count) || count <= 0)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(stats); i++) {
+		char *name;
+
 		if (!num(h, stats[i], &v))
 			continue;
-		snprintf(name, sizeof(name), "%s.%s", prefix, stats[i]);
+		name = xasprintf("%s.%s", prefix, stats[i]);
+		if (!name) {
+			pr_err("metric %s.%s: out of memory", prefix, stats[i]);
+			continue;
+		}
 		fn(arg, name, v, "ns");
+		free(name);
 	}
 }
 
@@ -612,12 +622,13 @@ static void hist_metrics(struct json_object *h, const char *prefix,
  */
 static bool trace_path_attached(struct json_object *t, const char *path)
 {
-	struct json_object *a = jpath(t, "attach");
-	char key[96];
-	const char *st;
+	struct json_object *a = jpath(t, "attach"), *ps = jpath(t, "path_status");
+	const char *st = NULL;
 
-	snprintf(key, sizeof(key), "path_status.%s.status", path);
-	st = jstr(t, key);
+	/* @path is one key: jpath() would split it at its dots. */
+	if (ps && json_object_is_type(ps, json_type_object) &&
+	    json_object_object_get_ex(ps, path, &ps))
+		st = jstr(ps, "status");
 	if (st)
 		return !strcmp(st, "attached");
 	if (!a || !json_object_is_type(a, json_type_array))
@@ -633,30 +644,67 @@ static bool trace_path_attached(struct json_object *t, const char *path)
 }
 
 /*
- * iommutrace's metrics.  A metric whose path did not attach is left out,
- * never stored as 0: the trace had nothing to count with.
+ * An iommutrace path name as the tracer writes them (dma_unmap,
+ * __iommu_unmap, ...): letters, digits and '_'.  Nothing else may become
+ * trace.<path>.*: a path with a dot could name another metric, such as
+ * "exposure.strict" giving trace.exposure.strict.p50 a second time.
  */
-static void iommutrace_metrics(struct json_object *t, metric_fn fn, void *arg)
+static bool trace_path_name_ok(const char *path)
+{
+	if (!*path)
+		return false;
+	for (const char *c = path; *c; c++)
+		if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') &&
+		    !(*c >= '0' && *c <= '9') && *c != '_')
+			return false;
+	return true;
+}
+
+/*
+ * iommutrace's metrics.  A metric whose path did not attach is left out,
+ * never stored as 0: the trace had nothing to count with.  So is a path
+ * whose name is not one (trace_path_name_ok()), with a warning naming
+ * the cell @id.
+ */
+static void iommutrace_metrics(struct json_object *t, const char *id,
+			       metric_fn fn, void *arg)
 {
 	struct json_object *paths = jpath(t, "paths");
 	bool fq = trace_path_attached(t, "fq_flush");
 	double dur_ns = 0, v;
-	char name[96];
 
 	num(t, "duration_ns", &dur_ns);
 	if (paths && json_object_is_type(paths, json_type_object)) {
 		json_object_object_foreach(paths, path, p) {
 			double calls;
+			char *name;
 
+			if (!trace_path_name_ok(path)) {
+				pr_warn("cell %s: iommutrace path '%s' is not a path name (letters, digits, '_'): its metrics are left out",
+					id ? id : "without an id", path);
+				continue;
+			}
 			if (!trace_path_attached(t, path) ||
 			    !num(p, "calls", &calls) || calls <= 0)
 				continue;
 			if (dur_ns > 0) {
-				snprintf(name, sizeof(name), "trace.%s.rate", path);
-				fn(arg, name, calls / (dur_ns / 1e9), "calls/s");
+				name = xasprintf("trace.%s.rate", path);
+				if (name)
+					fn(arg, name, calls / (dur_ns / 1e9),
+					   "calls/s");
+				else
+					pr_err("metric trace.%s.rate: out of memory",
+					       path);
+				free(name);
 			}
-			snprintf(name, sizeof(name), "trace.%s", path);
+			name = xasprintf("trace.%s", path);
+			if (!name) {
+				pr_err("metrics of trace path %s: out of memory",
+				       path);
+				continue;
+			}
 			hist_metrics(jpath(p, "latency"), name, fn, arg);
+			free(name);
 		}
 	}
 	if (fq && dur_ns > 0 && num(t, "fq_flush.timer", &v))
@@ -726,5 +774,5 @@ void cell_metrics(struct json_object *cell, metric_fn fn, void *arg)
 	if (json_object_object_get_ex(cell, "stale", &o))
 		stale_metrics(o, fn, arg);
 	if (json_object_object_get_ex(cell, "iommutrace", &o))
-		iommutrace_metrics(o, fn, arg);
+		iommutrace_metrics(o, jstr(cell, "id"), fn, arg);
 }

@@ -1255,6 +1255,52 @@ out:
 	return ret;
 }
 
+/*
+ * check_manifest - is @man (read from @path) a run that --resume can go
+ * on with: a run id, and a plan whose boots and cells are objects with
+ * ids that are file names (plans/, logs/, cells/ and attempts/ are named
+ * after them)?  json-c asserts the type of the arrays it is handed, so
+ * nothing of the plan reaches it unchecked.  -1 after naming @path.
+ */
+static int check_manifest(const char *path, struct json_object *man)
+{
+	struct json_object *plan, *boots, *cells;
+
+	if (!json_get_string(man, "run_id")) {
+		pr_err("%s: not a run's manifest: no \"run_id\"", path);
+		return -1;
+	}
+	if (json_get_typed(man, "plan", json_type_object, &plan) ||
+	    json_get_typed(plan, "boots", json_type_array, &boots) || !boots) {
+		pr_err("%s: no plan to resume: \"plan\" has no \"boots\" array (a run of 'synth-store' has none)",
+		       path);
+		return -1;
+	}
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
+		const char *bid = json_get_string(boot, "id");
+
+		if (!bid || !is_plain_name(bid) ||
+		    json_get_typed(boot, "cells", json_type_array, &cells) ||
+		    !cells) {
+			pr_err("%s: plan.boots[%zu] is not a boot: an \"id\" that is a file name and a \"cells\" array",
+			       path, b);
+			return -1;
+		}
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			const char *id = json_get_string(
+				json_object_array_get_idx(cells, c), "id");
+
+			if (!id || !is_plain_name(id)) {
+				pr_err("%s: plan.boots[%zu].cells[%zu] is not a cell: no \"id\" that is a file name",
+				       path, b, c);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 static int load_run(struct runner *r, const char *root, const char *run)
 {
 	char *path;
@@ -1267,6 +1313,12 @@ static int load_run(struct runner *r, const char *root, const char *run)
 		return EXIT_USAGE;
 	}
 	r->manifest = json_read_file(path);
+	if (r->manifest && check_manifest(path, r->manifest)) {
+		json_object_put(r->manifest);
+		r->manifest = NULL;
+		free(path);
+		return EXIT_USAGE;
+	}
 	free(path);
 	if (!r->manifest)
 		return EXIT_ERROR;

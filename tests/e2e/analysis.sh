@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 81
+plan 88
 
 S="$TEST_TMP/store"
 synth() {
@@ -162,6 +162,54 @@ check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (
 run rep2 report --results "$S" A2
 check "report without iommutrace: the exposure plot is skipped, and it says why" \
 	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
+
+# --- report on a malformed cell file: an error naming the file and the
+# member, not json-c's assertion (it aborted on fio.jobs not an array
+# and clat_ns.bins not an object, tests/fuzz)
+synth --run M --seed 6 --reps 2 --policies 2 --iommutrace
+fio_cell="$S/M/cells/synth-0-intel-lazy-fio-randread-r1.json"
+db_cell="$S/M/cells/synth-0-intel-lazy-dmabench-single-r1.json"
+cp "$fio_cell" "$TEST_TMP/fio-cell.json" && cp "$db_cell" "$TEST_TMP/db-cell.json" ||
+	bail "cp"
+# malformed NAME CELLFILE IOMMUBENCH-MEMBERS: report M with that cell file
+malformed() {
+	echo "{\"id\": \"$(basename "$2" .json)\", \"status\": \"ok\", $3}" > "$2"
+	run "$1" report --results "$S" M
+}
+malformed badjobs "$fio_cell" '"fio": {"jobs": {"0": {}}}'
+check "report, fio.jobs not an array: exit 1, naming the file and the member" \
+	sh -c "[ \$(cat '$TEST_TMP/badjobs.rc') = 1 ] &&
+	       grep -q '$fio_cell: fio.jobs is not an array' '$TEST_TMP/badjobs.err'"
+malformed badbins "$fio_cell" '"fio": {"jobs": [{"read": {"clat_ns": {"bins": [1]}}}]}'
+check "report, clat_ns.bins not an object: exit 1, naming the file and the member" \
+	sh -c "[ \$(cat '$TEST_TMP/badbins.rc') = 1 ] &&
+	       grep -q '$fio_cell: fio.jobs.0.read.clat_ns.bins is not an object' '$TEST_TMP/badbins.err'"
+malformed badbin "$fio_cell" '"fio": {"jobs": [{"read": {"clat_ns": {"bins": {"x": 1}}}}]}'
+check "report, a bin that is not a latency: exit 1, naming the file and the bin" \
+	sh -c "[ \$(cat '$TEST_TMP/badbin.rc') = 1 ] &&
+	       grep -q '$fio_cell: fio.jobs.0.read.clat_ns.bins: \"x\": 1 is not' '$TEST_TMP/badbin.err'"
+cp "$TEST_TMP/fio-cell.json" "$fio_cell" || bail "cp"
+malformed badexp "$db_cell" '"iommutrace": {"exposure_window": {"lazy": [1]}}'
+check "report, an exposure window not an object: exit 1, naming the file and the member" \
+	sh -c "[ \$(cat '$TEST_TMP/badexp.rc') = 1 ] &&
+	       grep -q '$db_cell: iommutrace.exposure_window.lazy is not an object' '$TEST_TMP/badexp.err'"
+malformed badhist "$db_cell" '"dmabench": {"result": {"ops": {"unmap": {"latency": {"unit": "ns", "count": 2, "buckets": [[1, 1]]}}}}}'
+check "report, a latency histogram that does not add up: exit 1, naming the file" \
+	sh -c "[ \$(cat '$TEST_TMP/badhist.rc') = 1 ] &&
+	       grep -q '$db_cell: dmabench.result.ops.unmap.latency is not a histogram' '$TEST_TMP/badhist.err'"
+cp "$TEST_TMP/db-cell.json" "$db_cell" || bail "cp"
+run goodm report --results "$S" M
+check "report, the cells put back: exit 0" rc_is goodm 0
+# the manifest is read for the provenance only: a plan.boots that is not
+# an array (json-c asserted it was one) leaves the accelerators unknown
+cp "$S/M/manifest.json" "$TEST_TMP/m-manifest.json" || bail "cp"
+sed 's/^{$/{ "plan": { "boots": { "id": "b000" } },/' "$TEST_TMP/m-manifest.json" \
+	> "$S/M/manifest.json"
+run badplan report --results "$S" M
+check "report, plan.boots not an array: exit 0, with a warning naming the manifest" \
+	sh -c "[ \$(cat '$TEST_TMP/badplan.rc') = 0 ] &&
+	       grep -q '$S/M/manifest.json: plan.boots is not an array' '$TEST_TMP/badplan.err'"
+cp "$TEST_TMP/m-manifest.json" "$S/M/manifest.json" || bail "cp"
 
 # === gate and history statistics: the unit of replication, fail closed,
 # direction, zeros, the minimum effect, FDR; change points

@@ -7,7 +7,7 @@
 command -v sqlite3 > /dev/null ||
 	skip_all "the sqlite3 command is not installed (scripts/setup installs it)"
 
-plan 17
+plan 23
 
 S="$TEST_TMP/results"
 mkdir -p "$S/R/cells" || bail "mkdir"
@@ -100,6 +100,37 @@ check "busy index: the error names the index file and the lock" \
 	err_has busy "$DB: .*database is locked"
 check "busy index: it waited about the busy timeout (10 s) first" \
 	test $((t1 - t0)) -ge 9 -a $((t1 - t0)) -le 30
+
+# --- manifests --resume cannot go on with: refused naming the file, exit
+# 2, never json-c's abort (tests/fuzz: manifest-no-plan.json,
+# manifest-cells-not-array.json)
+"$IB" synth-store --results "$S" --run SY --no-files > /dev/null ||
+	bail "synth-store"
+run synth --resume SY
+check "a run of synth-store (no plan): exit 2" rc_is synth 2
+check "a run of synth-store: the error names the manifest and the plan" \
+	err_has synth "$S/SY/manifest.json: no plan to resume"
+# bad NAME PLAN: 'run --resume NAME' of a manifest with that plan
+bad() {
+	mkdir -p "$S/$1/cells" || bail "mkdir"
+	echo "{\"run_id\": \"$1\", \"target\": \"vm\", \"plan\": $2}" \
+		> "$S/$1/manifest.json"
+	run "$1" --resume "$1"
+}
+bad cells '{"boots": [{"id": "b000", "cells": {"id": "c0"}}]}'
+check "a boot whose cells are not an array: exit 2, naming the manifest and the boot" \
+	sh -c "[ \$(cat '$TEST_TMP/cells.rc') = 2 ] &&
+	       grep -q '$S/cells/manifest.json: plan.boots\[0\] is not a boot' '$TEST_TMP/cells.err'"
+bad boots '{"boots": {"id": "b000"}}'
+check "plan.boots not an array: exit 2" rc_is boots 2
+cp "$S/R/cells/c0.json" "$TEST_TMP/c0.json" || bail "cp"
+bad cellid '{"boots": [{"id": "b000", "cells": [{"id": "c0"}, {"id": "../../R/cells/c0"}]}]}'
+check "a cell id that is not a file name: exit 2, naming the manifest and the cell" \
+	sh -c "[ \$(cat '$TEST_TMP/cellid.rc') = 2 ] &&
+	       grep -q '$S/cellid/manifest.json: plan.boots\[0\].cells\[1\] is not a cell' '$TEST_TMP/cellid.err'"
+# (it would be cells/../../R/cells/c0.json, moved to attempts/ to run again)
+check "a cell id that is not a file name: the cell file it names stays as it was" \
+	sh -c "cmp -s '$TEST_TMP/c0.json' '$S/R/cells/c0.json' && ! ls '$S'/R/cells/c0.[0-9]* 2> /dev/null"
 
 # --- not a database
 echo "not an SQLite database, just a text file long enough to be read" > "$DB"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * json_read_file(): one document per file, nothing after it, and errors
- * as FILE:LINE:COLUMN with json-c's reason.
+ * as FILE:LINE:COLUMN with json-c's reason.  json_get_typed(): members of
+ * the wrong type are told apart from missing ones, before json-c sees them.
  */
 #include "config.h"
 
@@ -73,6 +74,30 @@ static void good(const char *text, const char *want, const char *what)
 	free(err);
 }
 
+/* json_get_typed() on each kind of member */
+static void test_typed(void)
+{
+	struct json_object *o = json_tokener_parse(
+		"{\"a\": [1], \"o\": {}, \"n\": null, \"s\": \"x\"}");
+	struct json_object *v = o;
+
+	ok(o && !json_get_typed(o, "a", json_type_array, &v) &&
+	   json_object_is_type(v, json_type_array),
+	   "typed: an array member of the type asked for");
+	ok(!json_get_typed(o, "none", json_type_array, &v) && !v &&
+	   !json_get_typed(o, "n", json_type_object, &v) && !v &&
+	   !json_get_typed(NULL, "a", json_type_array, &v) && !v,
+	   "typed: a missing or null member, or none to look in: NULL, no error");
+	v = o;
+	ok(json_get_typed(o, "o", json_type_array, &v) == -1 && !v &&
+	   json_get_typed(o, "s", json_type_object, &v) == -1 && !v,
+	   "typed: a member of another type is an error");
+	ok(json_get_typed(json_object_object_get(o, "a"), "a",
+			  json_type_array, &v) == -1 && !v,
+	   "typed: looking into an array is an error");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	char *missing;
@@ -112,6 +137,7 @@ int main(void)
 	ok(!json_read_file(missing), "a missing file fails");
 	free(capture_end());
 	free(missing);
+	test_typed();
 	rm_rf(dir);
 	return tap_done();
 }

@@ -474,6 +474,52 @@ static void test_stale(void)
 	matrix_free(&m);
 }
 
+/*
+ * The example of docs/matrix.md, and the shipped matrices, parse: the
+ * documentation shows what the parser takes.
+ */
+static void test_shipped(void)
+{
+	static const char *const shipped[] = { "quick", "kernels",
+					       "caching-mode", "commit-gate" };
+	char *doc = read_file(ABS_TOP_SRCDIR "/docs/matrix.md", NULL);
+	char *start = doc ? strstr(doc, "```ini\n") : NULL;
+	char *end = start ? strstr(start, "\n```\n") : NULL;
+	struct matrix m;
+	char *err;
+
+	ok(end, "docs/matrix.md has an ini example");
+	if (end) {
+		start += strlen("```ini\n");
+		err = parse_err_len(start, end - start + 1, &m);
+		ok(!err, "the example of docs/matrix.md parses%s%s",
+		   err ? ": " : "", err ? err : "");
+		if (!err) {
+			ok(m.nkernels == 2 && m.npolicies == 3 &&
+			   m.repetitions == 5 && m.nworkloads == 2,
+			   "the example: 2 kernels, 3 policies, 5 rounds, 2 workloads");
+			matrix_free(&m);
+		}
+		free(err);
+	}
+	free(doc);
+	for (size_t i = 0; i < ARRAY_SIZE(shipped); i++) {
+		char *path = xasprintf("%s/bench/matrices/%s.ini",
+				       ABS_TOP_SRCDIR, shipped[i]);
+		int ret;
+
+		stderr_capture();
+		ret = path ? matrix_parse(path, &m) : -1;
+		err = stderr_captured();
+		ok(!ret, "bench/matrices/%s.ini parses%s%s", shipped[i],
+		   *err ? ": " : "", err);
+		if (!ret)
+			matrix_free(&m);
+		free(err);
+		free(path);
+	}
+}
+
 int main(void)
 {
 	log_init("test-matrix");
@@ -487,6 +533,7 @@ int main(void)
 	test_plan();
 	test_clock();
 	test_stale();
+	test_shipped();
 	rm_rf(dir);
 	return tap_done();
 }

@@ -106,6 +106,15 @@ static void test_normalize(void)
 	ok(policy_normalize_dev("../etc", out, sizeof(out)) &&
 	   policy_normalize_dev("", out, sizeof(out)),
 	   "paths and empty names are refused");
+	/* found by tests/fuzz/fuzz-device */
+	ok(policy_normalize_dev("..", out, sizeof(out)) && errno == EINVAL &&
+	   policy_normalize_dev(".", out, sizeof(out)) &&
+	   policy_normalize_dev(".to.n", out, sizeof(out)),
+	   "'.', '..' and hidden names are refused");
+	ok(policy_normalize_dev("00:04.0", out, 12) && errno == ENAMETOOLONG &&
+	   !policy_normalize_dev("00:04.0", out, 13) &&
+	   !strcmp(out, "0000:00:04.0"),
+	   "a normalized address that does not fit is refused, not cut");
 }
 
 static void test_read_set(void)

@@ -2,8 +2,9 @@
 /*
  * The result index (lib/store.c): every SQLite failure is an error that
  * names the index file, a busy index is waited for and then fails, a
- * cell is never lost for one metric that is not a number, and a traced
- * path that did not attach stores no metric.
+ * cell is never lost for one metric that is not a number, whose name is
+ * long or is another's, and a traced path that did not attach stores no
+ * metric.
  */
 #include "config.h"
 
@@ -320,6 +321,90 @@ static void test_stale(void)
 	json_object_put(strict);
 }
 
+/*
+ * Metric names are not cut short: an iommutrace path of 100 characters
+ * made its .p50 and .p99 one name (cut at 95), the INSERT failed and the
+ * cell was missing from the index.  Its path_status is found whole too.
+ */
+static void test_long_path(void)
+{
+	sqlite3 *db = store_open(root);
+	char p[101], *text, *want, *err;
+	struct json_object *c;
+	int ret;
+
+	memset(p, 'p', 100);
+	p[100] = '\0';
+	text = xasprintf("{\"id\":\"long\",\"status\":\"ok\",\"iommutrace\":"
+			 "{\"duration_ns\":1e9,\"paths\":{"
+			 "\"%s\":{\"calls\":3,\"latency\":{\"count\":3,\"p50\":1,\"p99\":2}},"
+			 "\"%sq\":{\"calls\":3,\"latency\":{\"count\":3,\"p50\":1,\"p99\":2}}},"
+			 "\"path_status\":{\"%s\":{\"status\":\"attached\"},"
+			 "\"%sq\":{\"status\":\"missing\"}}}}", p, p, p, p);
+	c = text ? json_tokener_parse(text) : NULL;
+	want = xasprintf("trace.%s.p50,trace.%s.p99,trace.%s.rate", p, p, p);
+	ok(c && db && want, "long path: the cell parses");
+	if (!c || !db || !want)
+		goto out;
+	capture_begin();
+	ret = store_add_cell(db, "R", c, "cells/long.json");
+	err = capture_end();
+	ok(!ret && !*err, "long path: the cell is indexed, without complaint");
+	if (*err)
+		printf("# %s", err);
+	free(err);
+	ok(query_is(db, "SELECT group_concat(metric) FROM (SELECT metric FROM"
+		    " metrics WHERE cell_id = ?1 ORDER BY metric)", "long", want),
+	   "long path: its metrics have their whole names; the path that is"
+	   " not attached has none");
+out:
+	free(want);
+	free(text);
+	store_close(db);
+	json_object_put(c);
+}
+
+/*
+ * An iommutrace path is named like the tracer names them, so its metrics
+ * cannot be another's: a path named "exposure.strict" gave
+ * trace.exposure.strict.p50 twice (its latency and the exposure window)
+ * and the cell was missing from the index.  Such a path is left out with
+ * a warning; the cell and its other metrics are indexed.
+ */
+static void test_path_names(void)
+{
+	sqlite3 *db = store_open(root);
+	struct json_object *c = json_tokener_parse(
+		"{\"id\":\"names\",\"status\":\"ok\",\"iommutrace\":{"
+		"\"paths\":{\"exposure.strict\":{\"calls\":1,\"latency\":"
+		"{\"count\":1,\"p50\":1}},\"__iommu_unmap\":{\"calls\":1,"
+		"\"latency\":{\"count\":1,\"p50\":3}},\"\":{\"calls\":1,"
+		"\"latency\":{\"count\":1,\"p50\":4}}},"
+		"\"exposure_window\":{\"strict\":{\"count\":1,\"p50\":2}}}}");
+	char *err;
+	int ret;
+
+	ok(c && db, "path names: the cell parses");
+	if (!c || !db)
+		goto out;
+	capture_begin();
+	ret = store_add_cell(db, "R", c, "cells/names.json");
+	err = capture_end();
+	ok(!ret, "path names: a path named like another metric keeps its cell");
+	ok(strstr(err, "cell names: iommutrace path 'exposure.strict' is not a path name") &&
+	   strstr(err, "cell names: iommutrace path '' is not a path name"),
+	   "path names: a warning names the cell and each path left out");
+	free(err);
+	ok(query_is(db, "SELECT group_concat(metric || '=' || value) FROM"
+		    " (SELECT metric, value FROM metrics WHERE cell_id = ?1"
+		    " ORDER BY metric)", "names",
+		    "trace.__iommu_unmap.p50=3.0,trace.exposure.strict.p50=2.0"),
+	   "path names: the exposure window and the other path are indexed");
+out:
+	store_close(db);
+	json_object_put(c);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -391,6 +476,8 @@ int main(void)
 	test_nan();
 	test_trace_missing_path();
 	test_stale();
+	test_long_path();
+	test_path_names();
 	test_malformed();
 	rm_rf(root);
 	free(index_path);
