@@ -703,7 +703,7 @@ struct stale_pool {
 /* add the per-delay counts of one cell's "stale" to @sp */
 static void stale_pool_add(struct stale_pool *sp, struct json_object *stale)
 {
-	struct json_object *delays = jget(stale, "delays");
+	struct json_object *delays = json_object_object_get(stale, "delays");
 	bool used = false;
 
 	for (size_t i = 0; delays && json_object_is_type(delays, json_type_array) &&
@@ -712,7 +712,7 @@ static void stale_pool_add(struct stale_pool *sp, struct json_object *stale)
 		uint64_t d;
 		size_t k;
 
-		if (!(v = jget(e, "delay_ns")))
+		if (!(v = json_object_object_get(e, "delay_ns")))
 			continue;
 		d = json_object_get_uint64(v);
 		for (k = 0; k < sp->n && sp->delay_ns[k] != d; k++)
@@ -722,9 +722,9 @@ static void stale_pool_add(struct stale_pool *sp, struct json_object *stale)
 				continue;
 			sp->delay_ns[sp->n++] = d;
 		}
-		sp->trials[k] += (v = jget(e, "trials")) ? json_object_get_int64(v) : 0;
-		sp->landed[k] += (v = jget(e, "landed")) ? json_object_get_int64(v) : 0;
-		sp->landed[k] += (v = jget(e, "partial")) ? json_object_get_int64(v) : 0;
+		sp->trials[k] += (v = json_object_object_get(e, "trials")) ? json_object_get_int64(v) : 0;
+		sp->landed[k] += (v = json_object_object_get(e, "landed")) ? json_object_get_int64(v) : 0;
+		sp->landed[k] += (v = json_object_object_get(e, "partial")) ? json_object_get_int64(v) : 0;
 		used = true;
 	}
 	sp->cells += used;
@@ -753,7 +753,7 @@ static int stale_pool_load(sqlite3 *db, const char *run_id,
 
 		if (!path || !path_exists(path) || !(cell = json_read_file(path)))
 			continue;
-		stale = jget(cell, "stale");
+		stale = json_object_object_get(cell, "stale");
 		if (stale)
 			stale_pool_add(sp, stale);
 		json_object_put(cell);
