@@ -343,7 +343,7 @@ static void exposure_one(struct exposure *x, struct exposure_policy *p)
 	}
 	/* the guest's working directory is the shared one */
 	if (o->trace)
-		strbuf_addf(&cmd, "iommutrace -q --json --output %s.trace.json --device %s -- ",
+		strbuf_addf(&cmd, "iommutrace -q --json %s.trace.json --device %s -- ",
 			    name, VM_BDF_EDU);
 	strbuf_addf(&cmd, "dmabench -q --device %s --mode stale --delays %s --trials %u --seed %llu --json > %s.json",
 		    VM_BDF_EDU, delays, o->trials, (unsigned long long)o->seed,
