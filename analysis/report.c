@@ -301,10 +301,11 @@ static void set(char *dst, size_t len, const char *v)
 
 static void add_word(char *dst, size_t len, const char *w)
 {
-	size_t n = strlen(dst), l = strlen(w);
+	size_t n = strlen(dst), l;
 
 	if (!w || !*w)
 		return;
+	l = strlen(w);
 	/* once each */
 	for (const char *p = dst; (p = strstr(p, w)); p += l)
 		if ((p == dst || p[-1] == ' ') && (p[l] == ',' || !p[l]))
