@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "policy.h"
+#include "remote.h"
 #include "util.h"
 
 static struct json_object *policy_json(const struct device_policy *dp)
@@ -152,7 +153,10 @@ static void policy_usage(FILE *f)
 	fprintf(f,
 		"usage: iommubench policy show [--json] [DEVICE...]\n"
 		"       iommubench policy verify --device DEVICE --expect strict|lazy|identity [--json]\n"
-		"       iommubench policy set --device DEVICE [--rebind [--force]] strict|lazy|identity\n");
+		"       iommubench policy set --device DEVICE [--rebind [--force]] strict|lazy|identity\n"
+		"\n"
+		"  --target ssh://[USER@]HOST[:PORT]   do it on that machine (the suite is\n"
+		"                                      installed there first)\n");
 }
 
 int cmd_policy(int argc, char **argv)
@@ -177,6 +181,8 @@ int cmd_policy(int argc, char **argv)
 		policy_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (remote_forward(argc, argv, &c))
+		return c;
 	sub = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "d:e:jrfh", opts, NULL)) != -1) {

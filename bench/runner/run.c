@@ -25,10 +25,13 @@
 #include "agent.h"
 #include "analysis.h"
 #include "commands.h"
+#include "fanout.h"
+#include "hostinfo.h"
 #include "json.h"
 #include "kernel.h"
 #include "log.h"
 #include "matrix.h"
+#include "remote.h"
 #include "spawn.h"
 #include "stats.h"
 #include "store.h"
@@ -67,6 +70,13 @@ struct runner {
 	const char *boot_label;
 	struct json_object *boot_cells;
 	unsigned int boot_seen;
+	/* --target ssh://...: host mode on that machine (remote.c) */
+	const char *remote_url;
+	struct remote remote;
+	bool remote_open;
+	/* --hosts FILE: the boots fan out over hosts (fanout.c) */
+	struct fanout_opts fanout;
+	bool fanned;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -84,30 +94,6 @@ static struct json_object *jstr_or_null(const char *s)
 
 
 /* --- the manifest ----------------------------------------------------- */
-
-static struct json_object *host_json(void)
-{
-	struct json_object *h = json_object_new_object();
-	struct utsname u;
-	char *cpu = read_file("/proc/cpuinfo", NULL), *model = NULL;
-
-	uname(&u);
-	json_object_object_add(h, "name", json_object_new_string(u.nodename));
-	json_object_object_add(h, "kernel", json_object_new_string(u.release));
-	json_object_object_add(h, "cpus", json_object_new_int(sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_object_add(h, "mem_bytes", json_object_new_int64(
-			       (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE)));
-	if (cpu && (model = strstr(cpu, "model name"))) {
-		model = strchr(model, ':');
-		if (model) {
-			model += 2;
-			model[strcspn(model, "\n")] = '\0';
-		}
-	}
-	json_object_object_add(h, "cpu_model", jstr_or_null(model));
-	free(cpu);
-	return h;
-}
 
 static struct json_object *tools_json(enum target target)
 {
@@ -380,6 +366,12 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 		}
 		if (vm)
 			json_object_object_add(cell, "vm", json_object_get(vm));
+		/* the machine that ran it: the boot's (remote, fan-out) or the run's */
+		if (!json_object_object_get_ex(cell, "host", NULL))
+			json_object_object_add(cell, "host", json_object_new_string(
+				json_get_string(boot, "host") ? json_get_string(boot, "host") :
+				json_get_string(json_object_object_get(r->manifest, "host"), "name") ?
+				json_get_string(json_object_object_get(r->manifest, "host"), "name") : ""));
 		ok = !strcmp(json_get_string(cell, "status") ?
 			     json_get_string(cell, "status") : "", "ok");
 		if (json_write_file(path, cell))
@@ -539,6 +531,27 @@ static int run_boot_host(struct runner *r, struct json_object *boot,
 	return ret;
 }
 
+/* Host mode on a machine reached over SSH: the agent runs there (remote.c). */
+static int run_boot_remote(struct runner *r, struct json_object *boot,
+			   struct json_object *pending, const char *planrel)
+{
+	struct argv ids = { 0 };
+	char *why = NULL;
+	int ret;
+
+	for (size_t i = 0; i < json_object_array_length(pending); i++)
+		argv_push(&ids, json_get_string(json_object_array_get_idx(pending, i), "id"));
+	json_object_object_add(boot, "host", json_object_new_string(
+			       json_get_string(r->remote.identity, "name")));
+	ret = remote_agent(&r->remote, r->dir, r->run_id, planrel, ids.v,
+			   r->force, &why);
+	settle_cells(r, boot, pending, NULL, why);
+	save_manifest(r);
+	argv_free(&ids);
+	free(why);
+	return ret;
+}
+
 static int run_boots(struct runner *r)
 {
 	struct json_object *boots = json_object_object_get(
@@ -570,6 +583,8 @@ static int run_boots(struct runner *r)
 			pr_err("cannot write the plan of %s", label);
 		} else if (r->target == TARGET_VM) {
 			run_boot_vm(r, boot, pending, planrel);
+		} else if (r->remote_open) {
+			run_boot_remote(r, boot, pending, planrel);
 		} else {
 			run_boot_host(r, boot, pending, planrel);
 		}
@@ -626,8 +641,13 @@ static void run_usage(FILE *f)
 		"      --seed N          order seed (default: the matrix's, else random)\n"
 		"  -k, --kernel K        run on kernel K instead of the matrix's kernels (repeatable)\n"
 		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
-		"      --target T        vm (default) or host\n"
+		"      --target T        vm (default), host, or ssh://[USER@]HOST[:PORT]\n"
+		"                        (host mode on that machine)\n"
 		"      --device BDF      host mode: the device under test\n"
+		"      --hosts FILE      run the boots on the hosts of FILE (GNU parallel's\n"
+		"                        --sshloginfile format; ':' is this machine)\n"
+		"      --retries N       --hosts: a round that fails on a host is tried on\n"
+		"                        another, up to N times (default 3)\n"
 		"      --force           host mode: unbind a device whose storage is in use\n"
 		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
 		"  -n, --dry-run         print the plan and exit\n");
@@ -728,7 +748,9 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		replace_axis(m.iommus, &m.niommus, (char *[]){ "host" }, 1);
 		uname(&u);
 		json_object_object_add(hk, "name", json_object_new_string("host"));
-		json_object_object_add(hk, "release", json_object_new_string(u.release));
+		json_object_object_add(hk, "release", json_object_new_string(
+				       r->remote_open ? json_get_string(r->remote.identity, "kernel") :
+				       u.release));
 		json_object_object_add(kernels, "host", hk);
 	} else {
 		if (r->nkernels) {
@@ -857,7 +879,14 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	}
 	json_object_object_add(man, "seed", json_object_new_uint64(seed));
 	json_object_object_add(man, "settings", settings);
-	json_object_object_add(man, "host", host_json());
+	if (r->remote_open) {
+		/* the machine measured, and the one that asked */
+		json_object_object_add(man, "host", json_object_get(r->remote.identity));
+		json_object_object_add(man, "remote", json_object_new_string(r->remote_url));
+		json_object_object_add(man, "controller", host_identity());
+	} else {
+		json_object_object_add(man, "host", host_identity());
+	}
 	json_object_object_add(man, "tools", tools_json(r->target));
 	json_object_object_add(man, "kernels", json_object_get(kernels));
 	json_object_object_add(man, "plan", plan);
@@ -936,6 +965,35 @@ static unsigned int count_cells(struct runner *r)
 	return n;
 }
 
+/* Check on the remote what the plan's workloads need there (remote.c). */
+static int prepare_remote(struct runner *r)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+	bool fio = false, dmabench = false;
+	char *why = NULL;
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *cells = json_object_object_get(
+			json_object_array_get_idx(boots, b), "cells");
+
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			const char *type = json_get_string(json_object_object_get(
+				json_object_array_get_idx(cells, c), "workload"), "type");
+
+			fio |= type && !strcmp(type, "fio");
+			dmabench |= type && !strcmp(type, "dmabench");
+		}
+	}
+	if (remote_prepare(&r->remote, fio, dmabench, &why)) {
+		pr_err("%s; nothing ran ('iommubench run --resume %s' once it is fixed)",
+		       why, r->run_id);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -949,17 +1007,20 @@ int cmd_run(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "clock", required_argument, NULL, 'C' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "retries", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct runner r = { .tty = isatty(STDERR_FILENO) };
+	struct runner r = { .tty = isatty(STDERR_FILENO),
+			    .fanout = FANOUT_OPTS_DEFAULT };
 	const char *root = "results", *resume = NULL, *host_dev = NULL;
 	char *matrix = NULL, *end, dev[64];
 	bool seed_set = false, dry_run = false, unfinished = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t seed = 0;
 	char *finished;
-	int c, ret;
+	int c, ret, unfinished_cells = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:k:nh", opts, NULL)) != -1) {
@@ -998,8 +1059,12 @@ int cmd_run(int argc, char **argv)
 				r.target = TARGET_VM;
 			} else if (!strcmp(optarg, "host")) {
 				r.target = TARGET_HOST;
+			} else if (ssh_is_url(optarg)) {
+				r.target = TARGET_HOST;
+				r.remote_url = optarg;
 			} else {
-				pr_err("--target: '%s' is not vm or host", optarg);
+				pr_err("--target: '%s' is not vm, host or ssh://[USER@]HOST[:PORT]",
+				       optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1024,6 +1089,19 @@ int cmd_run(int argc, char **argv)
 			}
 			r.clock_set = true;
 			break;
+		case 'H':
+			r.fanout.hosts = optarg;
+			break;
+		case 'T':
+			errno = 0;
+			seed = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || seed > 100) {
+				pr_err("--retries: '%s' is not a number from 0 to 100", optarg);
+				return EXIT_USAGE;
+			}
+			r.fanout.retries = seed;
+			seed = 0;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -1031,6 +1109,10 @@ int cmd_run(int argc, char **argv)
 			run_usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (r.remote_url && r.fanout.hosts) {
+		pr_err("--hosts and --target ssh://...: name that machine in the hosts file instead");
+		return EXIT_USAGE;
 	}
 	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
 					     r.want_id || r.clock_set))) {
@@ -1043,7 +1125,19 @@ int cmd_run(int argc, char **argv)
 	}
 	if (resume) {
 		ret = load_run(&r, root, resume);
+		if (!ret && json_get_string(r.manifest, "remote"))
+			r.remote_url = json_get_string(r.manifest, "remote");
+		if (!ret && (r.fanout.hosts || fanout_recorded(r.manifest)))
+			r.fanned = true;
 	} else {
+		if (r.remote_url) {
+			if (remote_open(r.remote_url, &r.remote)) {
+				ret = EXIT_ERROR;
+				goto out;
+			}
+			r.remote_open = true;
+		}
+		r.fanned = r.fanout.hosts != NULL;
 		matrix = optind < argc ? strdup(argv[optind]) :
 			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
 		ret = new_run(&r, matrix, root, seed_set, seed, host_dev, dry_run);
@@ -1053,6 +1147,17 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ret)
 		goto out;
+	if (r.remote_url && !r.remote_open) {
+		if (remote_open(r.remote_url, &r.remote)) {
+			ret = EXIT_ERROR;
+			goto out;
+		}
+		r.remote_open = true;
+	}
+	if (r.remote_open && prepare_remote(&r)) {
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	r.db = store_open(root);
 	if (!r.db) {
 		ret = EXIT_ERROR;
@@ -1064,10 +1169,17 @@ int cmd_run(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (r.fanned) {
+		r.fanout.force = r.force;
+		r.fanout.stop = &interrupted;
+		r.fanout.tty = r.tty;
+		unfinished_cells = fanout_run(root, r.dir, r.manifest, &r.fanout);
+	}
 	r.total = count_cells(&r);
 	r.t0 = now_ms();
 	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
-	run_boots(&r);
+	if (!r.fanned)
+		run_boots(&r);
 	if (!interrupted) {
 		finished = iso8601_now();
 		json_object_object_add(r.manifest, "finished",
@@ -1084,9 +1196,15 @@ int cmd_run(int argc, char **argv)
 	if (unfinished)
 		pr_err("run %s: its end is not in the index (errors above): 'iommubench run --resume %s' records it",
 		       r.run_id, r.run_id);
+	if (unfinished_cells > 0)
+		pr_err("run %s: %d cell(s) have no result: no host completed their round (%s/fanout/joblog); 'iommubench run --resume %s' runs them again",
+		       r.run_id, unfinished_cells, r.dir, r.run_id);
 	ret = interrupted ? 130 :
-	      r.failed || r.unindexed || unfinished ? EXIT_ERROR : 0;
+	      r.failed || r.unindexed || unfinished || unfinished_cells ?
+	      EXIT_ERROR : 0;
 out:
+	if (r.remote_open)
+		remote_close(&r.remote);
 	store_close(r.db);
 	if (r.manifest)
 		json_object_put(r.manifest);

@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
+#include "remote.h"
 #include "spawn.h"
 #include "util.h"
 #include "vm.h"
@@ -325,6 +326,7 @@ static void build_conf(const struct vm_config *cfg, enum vm_mechanism mech,
 	strbuf_addf(sb, "BLOCKDEV='%s'\n", cfg->disk == VM_DISK_NVME ? "nvme0n1" :
 		    cfg->disk == VM_DISK_VIRTIO ? "vda" : "");
 	strbuf_addf(sb, "SHARE='%s'\n", cfg->share ? "1" : "");
+	strbuf_addf(sb, "SSH='%s'\n", cfg->ssh_port ? "1" : "");
 }
 
 static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
@@ -412,6 +414,14 @@ static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
 			   cfg->share);
 		argv_push(a, "-device");
 		argv_push(a, "virtio-9p-pci,fsdev=share,mount_tag=shared,addr=07.0");
+	}
+	if (cfg->ssh_port) {
+		/* restrict=on: the guest reaches nothing; only the forward comes in */
+		argv_push(a, "-netdev");
+		argv_pushf(a, "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22",
+			   cfg->ssh_port);
+		argv_push(a, "-device");
+		argv_push(a, "virtio-net-pci,netdev=net0,addr=08.0");
 	}
 	for (size_t i = 0; cfg->qemu_args && cfg->qemu_args[i]; i++)
 		argv_push(a, cfg->qemu_args[i]);
@@ -849,7 +859,10 @@ static void vm_usage(FILE *f)
 		"      --run-dir DIR       keep serial.log, command.out, qemu.log, vm.json there\n"
 		"      --keep              keep the run directory and the initramfs even on success\n"
 		"      --qemu-arg ARG      pass ARG to QEMU (repeatable)\n"
-		"      --module NAME       also load kernel module NAME and its dependencies (repeatable)\n");
+		"      --module NAME       also load kernel module NAME and its dependencies (repeatable)\n"
+		"      --ssh-port N        an SSH server (dropbear) in the guest, at 127.0.0.1:N here\n"
+		"      --ssh-key FILE      the public keys root logs in with (default ~/.ssh/id_*.pub)\n"
+		"      --target URL        run this on ssh://[USER@]HOST[:PORT] (the suite is installed there)\n");
 }
 
 static int smoke(struct vm_config *base)
@@ -889,11 +902,28 @@ static int smoke(struct vm_config *base)
 	return failed ? EXIT_ERROR : 0;
 }
 
+/* The user's first ~/.ssh/id_*.pub (static), or NULL. */
+static const char *default_ssh_keys(void)
+{
+	static const char *const names[] = {
+		"id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub",
+	};
+	static char path[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	for (size_t i = 0; home && i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
+		if (path_exists(path))
+			return path;
+	}
+	return NULL;
+}
+
 int cmd_vm(int argc, char **argv)
 {
 	enum { OPT_MECH = 256, OPT_DUT, OPT_TESTDEV, OPT_EDU, OPT_ACCEL,
 	       OPT_RUNDIR, OPT_KEEP, OPT_NOSHARE, OPT_QEMUARG, OPT_MODULE,
-	       OPT_CLOCK };
+	       OPT_CLOCK, OPT_SSH_PORT, OPT_SSH_KEY };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "iommu", required_argument, NULL, 'i' },
@@ -915,6 +945,8 @@ int cmd_vm(int argc, char **argv)
 		{ "qemu-arg", required_argument, NULL, OPT_QEMUARG },
 		{ "module", required_argument, NULL, OPT_MODULE },
 		{ "clock", required_argument, NULL, OPT_CLOCK },
+		{ "ssh-port", required_argument, NULL, OPT_SSH_PORT },
+		{ "ssh-key", required_argument, NULL, OPT_SSH_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -942,6 +974,8 @@ int cmd_vm(int argc, char **argv)
 		vm_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (remote_forward(argc, argv, &ret))
+		return ret;
 	if (!getcwd(share, sizeof(share)))
 		share[0] = '\0';
 	optind = 2;
@@ -1054,6 +1088,23 @@ int cmd_vm(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_SSH_PORT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1024 || v > 65535) {
+				pr_err("--ssh-port: '%s' is not a port from 1024 to 65535",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			cfg.ssh_port = v;
+			break;
+		case OPT_SSH_KEY:
+			if (!path_exists(optarg)) {
+				pr_err("--ssh-key: %s: %s", optarg, strerror(errno));
+				return EXIT_USAGE;
+			}
+			cfg.ssh_keys = optarg;
+			break;
 		case 'h':
 			vm_usage(stdout);
 			return 0;
@@ -1061,6 +1112,16 @@ int cmd_vm(int argc, char **argv)
 			vm_usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (cfg.ssh_keys && !cfg.ssh_port) {
+		pr_err("--ssh-key needs --ssh-port");
+		return EXIT_USAGE;
+	}
+	if (cfg.ssh_port && !cfg.ssh_keys)
+		cfg.ssh_keys = default_ssh_keys();
+	if (cfg.ssh_port && !cfg.ssh_keys) {
+		pr_err("--ssh-port: no public key to let in: give --ssh-key FILE (none of ~/.ssh/id_*.pub exists)");
+		return EXIT_USAGE;
 	}
 	/* icount runs one vCPU: the default follows, an explicit --cpus 2 is refused */
 	if (cfg.clock.icount && !cpus_set)
