@@ -14,6 +14,7 @@ int cmd_bisect(int argc, char **argv);
 int cmd_bisect_step(int argc, char **argv);
 int cmd_host_info(int argc, char **argv);
 int cmd_fanout_job(int argc, char **argv);
+int cmd_fanout(int argc, char **argv);
 /* analysis/ */
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);

@@ -39,6 +39,8 @@ static const struct subcommand {
 	{ "host-info", cmd_host_info, NULL },
 	/* hidden: a host's side of one fan-out job, started by GNU parallel */
 	{ "fanout-job", cmd_fanout_job, NULL },
+	/* hidden: the boots of several prepared runs at once (commits --hosts) */
+	{ "fanout", cmd_fanout, NULL },
 	/* hidden: a synthetic result store for tests and benchmarks */
 	{ "synth-store", cmd_synth_store, NULL },
 };

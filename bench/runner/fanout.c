@@ -2,9 +2,11 @@
 /*
  * Fan-out over SSH hosts with GNU parallel (fanout.h).
  *
- * Layout, in the run directory (GNU parallel runs there, so that the same
- * relative paths hold on this machine, ':', and on every host, where
- * parallel's --workdir is ~/.cache/iommubench/fanout/<run-id>):
+ * Layout, in the run directory.  GNU parallel runs in fanout/, and on every
+ * host in its --workdir, ~/.cache/iommubench/fanout/<run-id>, where the
+ * same relative paths hold; parallel enters the --workdir on this machine
+ * (':') too, so fanout/.cache/iommubench/fanout/<run-id> is a link back to
+ * fanout/ itself.
  *
  *   fanout/hosts             the hosts, as given to --hosts
  *   fanout/jobs.txt          the jobs, one round each ("r1", "r2" ...), in
@@ -22,6 +24,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,7 @@
 #include "json.h"
 #include "kernel.h"
 #include "log.h"
+#include "opt.h"
 #include "remote.h"
 #include "spawn.h"
 #include "util.h"
@@ -40,19 +45,28 @@
 #define FANOUT_POLL_MS		1000
 #define FANOUT_CLEANUP_MS	60000
 
-/* One job: a round of the plan. */
+/* One run of the fan-out. */
+struct frun {
+	char *dir;
+	const char *run_id;
+	struct json_object *man;
+	struct json_object *boots;	/* the plan's */
+};
+
+/* One job: a round of a run's plan. */
 struct job {
-	char name[16];			/* "r3" */
+	char name[160];			/* "r3", or "<run-id>.r3" for several runs */
 	int rep;
+	struct frun *run;
 	bool merged;			/* its cells are in the run */
 	bool pending;			/* cells of it have no result */
 };
 
 struct fanout {
-	const char *dir;
-	const char *run_id;
-	struct json_object *man;
-	struct json_object *boots;	/* the plan's */
+	const char *stage;		/* where parallel runs: jobs/, joblog ... */
+	const char *wd;			/* the hosts' ~/.cache/iommubench/fanout/<wd> */
+	struct frun *runs;
+	size_t nruns;
 	const struct fanout_opts *o;
 	struct job *jobs;
 	size_t njobs;
@@ -75,8 +89,8 @@ static int boot_rep(struct json_object *boot)
 	return json_object_get_int(json_object_object_get(boot, "rep"));
 }
 
-/* The cells of @boot without a result file in the run. */
-static struct json_object *pending_of(const struct fanout *f,
+/* The cells of @boot without a result file in run @r. */
+static struct json_object *pending_of(const struct frun *r,
 				      struct json_object *boot)
 {
 	struct json_object *cells = json_object_object_get(boot, "cells");
@@ -84,7 +98,7 @@ static struct json_object *pending_of(const struct fanout *f,
 
 	for (size_t i = 0; i < json_object_array_length(cells); i++) {
 		struct json_object *c = json_object_array_get_idx(cells, i);
-		char *p = cell_file(f->dir, json_get_string(c, "id"));
+		char *p = cell_file(r->dir, json_get_string(c, "id"));
 
 		if (p && !path_exists(p))
 			json_object_array_add(pending, json_object_get(c));
@@ -93,16 +107,18 @@ static struct json_object *pending_of(const struct fanout *f,
 	return pending;
 }
 
-static bool job_pending(const struct fanout *f, const struct job *j)
+static bool job_pending(const struct job *j)
 {
-	for (size_t b = 0; b < json_object_array_length(f->boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(f->boots, b);
+	struct json_object *boots = j->run->boots;
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(boots, b);
 		struct json_object *p;
 		bool any;
 
 		if (boot_rep(boot) != j->rep)
 			continue;
-		p = pending_of(f, boot);
+		p = pending_of(j->run, boot);
 		any = json_object_array_length(p) > 0;
 		json_object_put(p);
 		if (any)
@@ -111,27 +127,57 @@ static bool job_pending(const struct fanout *f, const struct job *j)
 	return false;
 }
 
-/* fanout/jobs.txt: written once, read back on --resume. */
+/* The job @name of jobs.txt: its run and round; -1 when it names none. */
+static int parse_job(struct fanout *f, const char *name, struct job *j)
+{
+	const char *r = strrchr(name, 'r');
+
+	memset(j, 0, sizeof(*j));
+	if (!r || !r[1] || strlen(name) >= sizeof(j->name))
+		return -1;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->rep = atoi(r + 1);
+	for (size_t i = 0; i < f->nruns; i++) {
+		size_t n = strlen(f->runs[i].run_id);
+
+		if (f->nruns == 1 ? r == name :
+		    (r - name == (ptrdiff_t)n + 1 &&
+		     !strncmp(name, f->runs[i].run_id, n) && name[n] == '.')) {
+			j->run = &f->runs[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * jobs.txt: written once, read back on --resume.  Rounds in the order the
+ * plan first reaches them, run after run.
+ */
 static int load_jobs(struct fanout *f)
 {
-	char *path = xasprintf("%s/fanout/jobs.txt", f->dir);
+	char *path = xasprintf("%s/jobs.txt", f->stage);
 	char *text = path && path_exists(path) ? read_file(path, NULL) : NULL;
 	struct strbuf sb = STRBUF_INIT;
 	int ret = -1;
 
 	if (!text) {
-		size_t nb = json_object_array_length(f->boots);
+		for (size_t i = 0; i < f->nruns; i++) {
+			struct json_object *boots = f->runs[i].boots;
 
-		/* rounds in the order the plan first reaches them */
-		for (size_t b = 0; b < nb; b++) {
-			int rep = boot_rep(json_object_array_get_idx(f->boots, b));
-			size_t k;
+			for (size_t b = 0; b < json_object_array_length(boots); b++) {
+				int rep = boot_rep(json_object_array_get_idx(boots, b));
+				size_t k;
 
-			for (k = 0; k < b; k++)
-				if (boot_rep(json_object_array_get_idx(f->boots, k)) == rep)
-					break;
-			if (k == b)
+				for (k = 0; k < b; k++)
+					if (boot_rep(json_object_array_get_idx(boots, k)) == rep)
+						break;
+				if (k < b)
+					continue;
+				if (f->nruns > 1)
+					strbuf_addf(&sb, "%s.", f->runs[i].run_id);
 				strbuf_addf(&sb, "r%d\n", rep);
+			}
 		}
 		text = strbuf_detach(&sb);
 		if (!text || write_file_atomic(path, text, strlen(text))) {
@@ -145,9 +191,11 @@ static int load_jobs(struct fanout *f)
 		if (!grow)
 			goto out;
 		f->jobs = grow;
-		memset(&f->jobs[f->njobs], 0, sizeof(*f->jobs));
-		snprintf(f->jobs[f->njobs].name, sizeof(f->jobs->name), "%s", line);
-		f->jobs[f->njobs].rep = atoi(line + 1);
+		if (parse_job(f, line, &f->jobs[f->njobs])) {
+			pr_err("%s: '%s' is not a round of %s", path, line,
+			       f->nruns == 1 ? f->runs[0].run_id : "these runs");
+			goto out;
+		}
 		f->njobs++;
 	}
 	ret = 0;
@@ -166,12 +214,12 @@ out:
 static int write_job(const struct fanout *f, const struct job *j)
 {
 	struct json_object *m = NULL, *plan, *boots = json_object_new_array();
-	char *dir = xasprintf("%s/fanout/jobs/%s", f->dir, j->name);
+	char *dir = xasprintf("%s/jobs/%s", f->stage, j->name);
 	char *run = xasprintf("%s/run", dir), *path = xasprintf("%s/manifest.json", run);
 	int ret = -1;
 
 	if (!dir || !run || !path || rm_rf(dir)) {
-		pr_err("%s: %s", dir ? dir : f->dir, strerror(errno));
+		pr_err("%s: %s", dir ? dir : f->stage, strerror(errno));
 		goto out;
 	}
 	/* the directories of a run, as 'run' makes them */
@@ -185,20 +233,20 @@ static int write_job(const struct fanout *f, const struct job *j)
 		}
 		free(d);
 	}
-	if (json_object_deep_copy(f->man, &m, NULL)) {
+	if (json_object_deep_copy(j->run->man, &m, NULL)) {
 		pr_err("cannot copy the manifest for job %s", j->name);
 		goto out;
 	}
 	json_object_object_del(m, "fanout");
 	json_object_object_del(m, "hosts");
 	json_object_object_del(m, "remote");
-	for (size_t b = 0; b < json_object_array_length(f->boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(f->boots, b);
+	for (size_t b = 0; b < json_object_array_length(j->run->boots); b++) {
+		struct json_object *boot = json_object_array_get_idx(j->run->boots, b);
 		struct json_object *copy = NULL, *p;
 
 		if (boot_rep(boot) != j->rep)
 			continue;
-		p = pending_of(f, boot);
+		p = pending_of(j->run, boot);
 		if (json_object_array_length(p) &&
 		    !json_object_deep_copy(boot, &copy, NULL)) {
 			json_object_object_add(copy, "cells", p);
@@ -233,6 +281,17 @@ static void move(const char *from, const char *to)
 		pr_warn("%s: %s", to, strerror(errno));
 }
 
+static int save_man(const struct frun *r)
+{
+	char *path = xasprintf("%s/manifest.json", r->dir);
+	int ret = path ? json_write_file(path, r->man) : -1;
+
+	if (ret)
+		pr_err("%s: %s", path ? path : r->dir, strerror(errno));
+	free(path);
+	return ret;
+}
+
 /*
  * Merge job @j, run on @sshlogin: its boots' records and host into the
  * plan, its cell files and logs into the run (a cell that has a result
@@ -240,7 +299,8 @@ static void move(const char *from, const char *to)
  */
 static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 {
-	char *jdir = xasprintf("%s/fanout/jobs/%s", f->dir, j->name);
+	struct frun *r = j->run;
+	char *jdir = xasprintf("%s/jobs/%s", f->stage, j->name);
 	char *mpath = xasprintf("%s/run/manifest.json", jdir);
 	struct json_object *jm = mpath && path_exists(mpath) ? json_read_file(mpath) : NULL;
 	struct json_object *ident = jm ? json_object_object_get(jm, "host") : NULL;
@@ -259,9 +319,9 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 			sshlogin, jdir);
 		goto out;
 	}
-	if (!json_object_object_get_ex(f->man, "hosts", &hosts)) {
+	if (!json_object_object_get_ex(r->man, "hosts", &hosts)) {
 		hosts = json_object_new_object();
-		json_object_object_add(f->man, "hosts", hosts);
+		json_object_object_add(r->man, "hosts", hosts);
 	}
 	if (name && ident)
 		json_object_object_add(hosts, name, json_object_get(ident));
@@ -271,8 +331,8 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 		struct json_object *cells = json_object_object_get(jb, "cells");
 		char *from, *to;
 
-		for (size_t b = 0; b < json_object_array_length(f->boots); b++) {
-			struct json_object *boot = json_object_array_get_idx(f->boots, b);
+		for (size_t b = 0; b < json_object_array_length(r->boots); b++) {
+			struct json_object *boot = json_object_array_get_idx(r->boots, b);
 
 			if (strcmp(json_get_string(boot, "id"), bid))
 				continue;
@@ -283,11 +343,9 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 					       json_object_new_string(name) : NULL);
 			json_object_object_add(boot, "sshlogin",
 					       json_object_new_string(sshlogin));
-			json_copy(boot, "kernel_release", json_object_object_get(jb, "config"),
-				  "kernel_release");
 		}
 		from = xasprintf("%s/run/logs/%s", jdir, bid);
-		to = xasprintf("%s/logs/%s", f->dir, bid);
+		to = xasprintf("%s/logs/%s", r->dir, bid);
 		if (from && to && path_is_dir(from))
 			move(from, to);
 		free(from);
@@ -295,9 +353,9 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 		for (size_t c = 0; c < json_object_array_length(cells); c++) {
 			const char *id = json_get_string(json_object_array_get_idx(cells, c), "id");
 			char *src = xasprintf("%s/run/cells/%s.json", jdir, id);
-			char *dst = cell_file(f->dir, id);
+			char *dst = cell_file(r->dir, id);
 			char *lsrc = xasprintf("%s/run/logs/%s.log", jdir, id);
-			char *ldst = xasprintf("%s/logs/%s.log", f->dir, id);
+			char *ldst = xasprintf("%s/logs/%s.log", r->dir, id);
 
 			if (src && dst && path_exists(src) && !path_exists(dst) &&
 			    rename(src, dst))
@@ -311,8 +369,9 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 		}
 	}
 	{
+		const char *rn = strrchr(j->name, 'r');
 		char *from = xasprintf("%s/run.log", jdir);
-		char *to = xasprintf("%s/logs/fanout-%s.log", f->dir, j->name);
+		char *to = xasprintf("%s/logs/fanout-%s.log", r->dir, rn ? rn : j->name);
 
 		if (from && to && path_exists(from))
 			move(from, to);
@@ -320,6 +379,7 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 		free(to);
 	}
 	rm_rf(jdir);
+	save_man(r);
 out:
 	if (jm)
 		json_object_put(jm);
@@ -334,10 +394,9 @@ out:
  */
 static void read_joblog(struct fanout *f,
 			void (*fn)(struct fanout *f, struct job *j,
-				   const char *host, int exitval, void *arg),
-			void *arg)
+				   const char *host, int exitval))
 {
-	char *path = xasprintf("%s/fanout/joblog", f->dir);
+	char *path = xasprintf("%s/joblog", f->stage);
 	char *text = path && path_exists(path) ? read_file(path, NULL) : NULL;
 	char *line, *save;
 
@@ -356,16 +415,15 @@ static void read_joblog(struct fanout *f,
 		seq = n == 9 ? strtol(field[0], NULL, 10) : 0;
 		if (seq < 1 || (size_t)seq > f->njobs)
 			continue;
-		fn(f, &f->jobs[seq - 1], field[1], atoi(field[6]), arg);
+		fn(f, &f->jobs[seq - 1], field[1], atoi(field[6]));
 	}
 	free(path);
 	free(text);
 }
 
 static void merge_done(struct fanout *f, struct job *j, const char *host,
-		       int exitval, void *arg)
+		       int exitval)
 {
-	(void)arg;
 	if (exitval == 0 && !j->merged) {
 		merge_job(f, j, host);
 		if (f->o->tty)
@@ -382,7 +440,7 @@ static void merge_done(struct fanout *f, struct job *j, const char *host,
  */
 static int rewrite_joblog(struct fanout *f)
 {
-	char *path = xasprintf("%s/fanout/joblog", f->dir);
+	char *path = xasprintf("%s/joblog", f->stage);
 	char *text = path && path_exists(path) ? read_file(path, NULL) : NULL;
 	struct strbuf sb = STRBUF_INIT;
 	int ret = 0;
@@ -403,12 +461,12 @@ static int rewrite_joblog(struct fanout *f)
 	return ret;
 }
 
-/* Copy the bundle into fanout/bundle, keeping its times (cp -a). */
+/* Copy the bundle into <stage>/bundle, keeping its times (cp -a). */
 static int stage_bundle(const struct fanout *f)
 {
 	char *parent = NULL, *name = bundle_build(&parent);
 	char *src = name ? xasprintf("%s/%s", parent, name) : NULL;
-	char *dst = xasprintf("%s/fanout/bundle", f->dir);
+	char *dst = xasprintf("%s/bundle", f->stage);
 	char *cp[] = { "cp", "-a", src, dst, NULL };
 	int ret = -1;
 
@@ -421,60 +479,100 @@ static int stage_bundle(const struct fanout *f)
 	return ret;
 }
 
+/* <stage>/.cache/iommubench/fanout/<wd> -> <stage>, for ':' */
+static int link_workdir(const struct fanout *f)
+{
+	char *dir = xasprintf("%s/.cache/iommubench/fanout", f->stage);
+	char *link = dir ? xasprintf("%s/%s", dir, f->wd) : NULL;
+	int ret = -1;
+
+	if (!link || mkdir_p(dir, 0755))
+		goto out;
+	unlink(link);
+	ret = symlink("../../..", link);
+out:
+	if (ret)
+		pr_err("%s: %s", link ? link : f->stage, strerror(errno));
+	free(dir);
+	free(link);
+	return ret;
+}
+
+/* The kernels built here, which travel; Debian's a host fetches itself. */
+static void push_kernels(const struct fanout *f, struct argv *a)
+{
+	struct argv seen = { 0 };
+
+	for (size_t i = 0; i < f->nruns; i++) {
+		struct json_object *kernels = json_object_object_get(f->runs[i].man, "kernels");
+
+		if (strcmp(json_get_string(f->runs[i].man, "target") ?: "", "vm"))
+			continue;
+		json_object_object_foreach(kernels, spec, k) {
+			const char *path = json_get_string(k, "path");
+			const char *name = json_get_string(k, "name");
+			bool dup = false;
+
+			if (kernel_debian_series(spec) || !path || !name ||
+			    strlen(path) <= strlen(name))
+				continue;
+			for (size_t s = 0; s < seen.n; s++)
+				dup |= !strcmp(seen.v[s], name);
+			if (dup)
+				continue;
+			argv_push(&seen, name);
+			argv_push(a, "--basefile");
+			argv_pushf(a, "%.*s/./%s", (int)(strlen(path) - strlen(name) - 1),
+				   path, name);
+		}
+	}
+	argv_free(&seen);
+}
+
 static void parallel_argv(const struct fanout *f, bool resume, struct argv *a)
 {
-	struct json_object *kernels = json_object_object_get(f->man, "kernels");
 	const char *ssh = getenv("IOMMUBENCH_SSH");
 
 	argv_push(a, "parallel");
 	/* one job at a time on a host: boots never share a machine */
 	argv_push(a, "-j1");
 	argv_push(a, "--sshloginfile");
-	argv_push(a, "fanout/hosts");
+	argv_push(a, "hosts");
 	argv_push(a, "--retries");
 	argv_pushf(a, "%u", f->o->retries);
 	argv_push(a, "--joblog");
-	argv_push(a, "fanout/joblog");
+	argv_push(a, "joblog");
 	if (resume)
 		argv_push(a, "--resume-failed");
-	if (ssh && *ssh) {
-		argv_push(a, "--ssh");
-		argv_push(a, ssh);
-	}
+	/*
+	 * As the SSH transport does (ssh.c): no password prompt, and a host
+	 * that vanishes is noticed in about 20 s, not at TCP's timeout.
+	 */
+	argv_push(a, "--ssh");
+	argv_pushf(a, "%s -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=5 -o ServerAliveCountMax=3",
+		   ssh && *ssh ? ssh : "ssh");
 	argv_push(a, "--workdir");
-	argv_pushf(a, ".cache/iommubench/fanout/%s", f->run_id);
+	argv_pushf(a, ".cache/iommubench/fanout/%s", f->wd);
 	/* -t: file times travel, so dmabench.ko built from them stays current */
 	argv_push(a, "--rsync-opts");
 	argv_push(a, "-rlDzRt");
 	argv_push(a, "--basefile");
-	argv_push(a, "fanout/bundle");
-	/* kernels built here travel; Debian's a host fetches itself */
-	if (!strcmp(json_get_string(f->man, "target") ?: "", "vm")) {
-		json_object_object_foreach(kernels, spec, k) {
-			const char *path = json_get_string(k, "path");
-			const char *name = json_get_string(k, "name");
-
-			if (kernel_debian_series(spec) || !path || !name)
-				continue;
-			argv_push(a, "--basefile");
-			argv_pushf(a, "%.*s/./%s", (int)(strlen(path) - strlen(name) - 1),
-				   path, name);
-		}
-	}
+	argv_push(a, "bundle");
+	push_kernels(f, a);
 	argv_push(a, "--transferfile");
-	argv_push(a, "fanout/jobs/{}");
+	argv_push(a, "jobs/{}");
 	argv_push(a, "--return");
-	argv_push(a, "fanout/jobs/{}");
+	argv_push(a, "jobs/{}");
 	argv_push(a, "-a");
-	argv_push(a, "fanout/jobs.txt");
-	argv_push(a, "fanout/bundle/bin/iommubench");
+	argv_push(a, "jobs.txt");
+	argv_push(a, "bundle/bin/iommubench");
 	argv_push(a, "fanout-job");
 	if (f->o->force)
 		argv_push(a, "--force");
-	argv_push(a, "fanout/jobs/{}");
+	argv_push(a, "jobs/{}");
 }
 
-/* Remove the run's working directories on the hosts; best effort. */
+/* Remove the working directories on the hosts; best effort. */
 static void clean_hosts(const struct fanout *f)
 {
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
@@ -484,13 +582,12 @@ static void clean_hosts(const struct fanout *f)
 	argv_push(&a, "parallel");
 	argv_push(&a, "--nonall");
 	argv_push(&a, "--sshloginfile");
-	argv_push(&a, "fanout/hosts");
-	if (ssh && *ssh) {
-		argv_push(&a, "--ssh");
-		argv_push(&a, ssh);
-	}
-	argv_pushf(&a, "rm -rf .cache/iommubench/fanout/%s", f->run_id);
-	o.cwd = f->dir;
+	argv_push(&a, "hosts");
+	argv_push(&a, "--ssh");
+	argv_pushf(&a, "%s -o BatchMode=yes -o ConnectTimeout=15",
+		   ssh && *ssh ? ssh : "ssh");
+	argv_pushf(&a, "rm -rf .cache/iommubench/fanout/%s", f->wd);
+	o.cwd = f->stage;
 	o.out_fd = SPAWN_DEVNULL;
 	o.err_fd = SPAWN_DEVNULL;
 	o.timeout_ms = FANOUT_CLEANUP_MS;
@@ -517,98 +614,103 @@ static struct json_object *hosts_json(const char *text, size_t *n)
 	return arr;
 }
 
-static int save_man(const struct fanout *f)
+/*
+ * Record the fan-out in each run: its manifest's "fanout", and a copy of
+ * the hosts in <run>/fanout/hosts, which a later --resume of that run
+ * fans out over again.
+ */
+static int record_fanout(struct fanout *f, const char *text)
 {
-	char *path = xasprintf("%s/manifest.json", f->dir);
-	int ret = path ? json_write_file(path, f->man) : -1;
+	for (size_t i = 0; i < f->nruns; i++) {
+		struct frun *r = &f->runs[i];
+		struct json_object *fo = json_object_new_object();
+		char *dir = xasprintf("%s/fanout", r->dir);
+		char *hosts = xasprintf("%s/fanout/hosts", r->dir);
+		size_t n;
+		int err = !dir || !hosts || mkdir_p(dir, 0755) ||
+			  write_file_atomic(hosts, text, strlen(text));
 
-	if (ret)
-		pr_err("%s: %s", path ? path : f->dir, strerror(errno));
-	free(path);
-	return ret;
+		if (err)
+			pr_err("%s: %s", hosts ? hosts : r->dir, strerror(errno));
+		json_object_object_add(fo, "hosts", hosts_json(text, &n));
+		json_object_object_add(fo, "retries", json_object_new_int(f->o->retries));
+		json_object_object_add(fo, "unit", json_object_new_string("round"));
+		json_object_object_add(r->man, "fanout", fo);
+		free(dir);
+		free(hosts);
+		if (err || save_man(r))
+			return -1;
+	}
+	return 0;
 }
 
-int fanout_run(const char *root, const char *dir, struct json_object *man,
-	       const struct fanout_opts *o)
+static int fanout(struct fanout *f)
 {
-	struct fanout f = {
-		.dir = dir, .man = man, .o = o,
-		.run_id = json_get_string(man, "run_id"),
-		.boots = json_object_object_get(json_object_object_get(man, "plan"), "boots"),
-	};
 	struct spawn_opts so = SPAWN_OPTS_DEFAULT;
 	struct argv a = { 0 };
-	char *hosts = xasprintf("%s/fanout/hosts", dir), *text = NULL;
-	char *fdir = xasprintf("%s/fanout", dir);
-	char *logpath = xasprintf("%s/fanout/parallel.log", dir);
-	struct json_object *fo;
+	char *hosts = xasprintf("%s/hosts", f->stage), *text = NULL;
+	char *logpath = xasprintf("%s/parallel.log", f->stage);
+	const char *given = f->o->hosts;
 	bool resume;
 	size_t nhosts, todo = 0;
 	int unfinished = 0, st = 0;
 	pid_t pid;
 
-	(void)root;
-	if (!hosts || !logpath || !fdir || mkdir_p(fdir, 0755)) {
-		pr_err("%s/fanout: %s", dir, strerror(errno));
+	if (!hosts || !logpath || mkdir_p(f->stage, 0755)) {
+		pr_err("%s: %s", f->stage, strerror(errno));
 		unfinished = -1;
 		goto out;
 	}
 	resume = path_exists(hosts);
-	text = read_file(o->hosts ? o->hosts : hosts, NULL);
+	text = read_file(given ? given : hosts, NULL);
 	if (!text) {
-		pr_err("%s: %s", o->hosts ? o->hosts : hosts, strerror(errno));
+		pr_err("%s: %s", given ? given : hosts, strerror(errno));
 		unfinished = -1;
 		goto out;
 	}
-	fo = json_object_new_object();
-	json_object_object_add(fo, "hosts", hosts_json(text, &nhosts));
+	json_object_put(hosts_json(text, &nhosts));
 	if (!nhosts) {
 		pr_err("%s: no hosts in it (one sshlogin a line; ':' is this machine)",
-		       o->hosts ? o->hosts : hosts);
-		json_object_put(fo);
+		       given ? given : hosts);
 		unfinished = -1;
 		goto out;
 	}
-	if (o->hosts && write_file_atomic(hosts, text, strlen(text))) {
+	if ((given && write_file_atomic(hosts, text, strlen(text))) ||
+	    record_fanout(f, text)) {
 		pr_err("%s: %s", hosts, strerror(errno));
-		json_object_put(fo);
 		unfinished = -1;
 		goto out;
 	}
-	json_object_object_add(fo, "retries", json_object_new_int(o->retries));
-	json_object_object_add(fo, "unit", json_object_new_string("round"));
-	json_object_object_add(fo, "joblog", json_object_new_string("fanout/joblog"));
-	json_object_object_add(man, "fanout", fo);
-	if (load_jobs(&f)) {
+	if (load_jobs(f)) {
 		unfinished = -1;
 		goto out;
 	}
 	/* what came back before an interruption, then the jobs still to run */
-	read_joblog(&f, merge_done, NULL);
-	for (size_t i = 0; i < f.njobs; i++) {
-		f.jobs[i].pending = job_pending(&f, &f.jobs[i]);
-		if (f.jobs[i].pending) {
-			f.jobs[i].merged = false;
+	read_joblog(f, merge_done);
+	for (size_t i = 0; i < f->njobs; i++) {
+		f->jobs[i].pending = job_pending(&f->jobs[i]);
+		if (f->jobs[i].pending) {
+			f->jobs[i].merged = false;
 			todo++;
-			if (write_job(&f, &f.jobs[i])) {
+			if (write_job(f, &f->jobs[i])) {
 				unfinished = -1;
 				goto out;
 			}
 		}
 	}
-	f.merged = f.njobs - todo;
-	save_man(&f);
+	f->merged = f->njobs - todo;
 	if (!todo)
 		goto count;
-	if (rewrite_joblog(&f) || stage_bundle(&f)) {
-		pr_err("%s/fanout: cannot prepare the jobs", dir);
+	if (rewrite_joblog(f) || stage_bundle(f) || link_workdir(f)) {
+		pr_err("%s: cannot prepare the jobs", f->stage);
 		unfinished = -1;
 		goto out;
 	}
 	pr_info("fan-out: %zu round(s) of %s over %zu host(s) with GNU parallel%s",
-		todo, f.run_id, nhosts, resume ? " (resuming its job log)" : "");
-	parallel_argv(&f, resume, &a);
-	so.cwd = dir;
+		todo, f->nruns == 1 ? f->runs[0].run_id : f->wd, nhosts,
+		resume ? " (resuming its job log)" : "");
+	parallel_argv(f, resume, &a);
+	so.cwd = f->stage;
 	so.out_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	so.err_fd = so.out_fd;
 	if (so.out_fd < 0) {
@@ -616,7 +718,7 @@ int fanout_run(const char *root, const char *dir, struct json_object *man,
 		unfinished = -1;
 		goto out;
 	}
-	f.t0 = now_ms();
+	f->t0 = now_ms();
 	pid = spawn_start(a.v, &so);
 	close(so.out_fd);
 	if (pid < 0) {
@@ -628,43 +730,150 @@ int fanout_run(const char *root, const char *dir, struct json_object *man,
 	for (;;) {
 		int r = spawn_poll(pid, &st);
 
-		read_joblog(&f, merge_done, NULL);
+		read_joblog(f, merge_done);
 		if (r)
 			break;
-		if (o->stop && *o->stop) {
+		if (f->o->stop && *f->o->stop) {
 			pr_warn("fan-out: stopping the jobs (--resume continues)");
 			st = spawn_kill(pid, 10000);
 			break;
 		}
-		if (o->tty)
+		if (f->o->tty)
 			fprintf(stderr, "\r\033[Kfan-out: %zu/%zu rounds, %.0f s",
-				f.merged, f.njobs, (now_ms() - f.t0) / 1000.0);
+				f->merged, f->njobs, (now_ms() - f->t0) / 1000.0);
 		sleep_ms(FANOUT_POLL_MS);
 	}
-	if (o->tty)
+	if (f->o->tty)
 		fputc('\n', stderr);
-	read_joblog(&f, merge_done, NULL);
+	read_joblog(f, merge_done);
 	if (st)
-		pr_warn("fan-out: GNU parallel exited with %d (%s/fanout/parallel.log)",
-			st, dir);
-	if (!(o->stop && *o->stop))
-		clean_hosts(&f);
-	save_man(&f);
+		pr_warn("fan-out: GNU parallel exited with %d (%s)", st, logpath);
+	if (!(f->o->stop && *f->o->stop))
+		clean_hosts(f);
 count:
-	for (size_t b = 0; b < json_object_array_length(f.boots); b++) {
-		struct json_object *p = pending_of(&f, json_object_array_get_idx(f.boots, b));
+	for (size_t i = 0; i < f->nruns; i++) {
+		struct json_object *boots = f->runs[i].boots;
 
-		unfinished += json_object_array_length(p);
-		json_object_put(p);
+		for (size_t b = 0; b < json_object_array_length(boots); b++) {
+			struct json_object *p = pending_of(&f->runs[i],
+				json_object_array_get_idx(boots, b));
+
+			unfinished += json_object_array_length(p);
+			json_object_put(p);
+		}
 	}
 out:
 	argv_free(&a);
 	free(hosts);
-	free(fdir);
 	free(logpath);
 	free(text);
-	free(f.jobs);
+	free(f->jobs);
+	f->jobs = NULL;
 	return unfinished;
+}
+
+int fanout_run(const char *dir, struct json_object *man,
+	       const struct fanout_opts *o)
+{
+	struct frun r = {
+		.dir = (char *)dir, .man = man,
+		.run_id = json_get_string(man, "run_id"),
+		.boots = json_object_object_get(json_object_object_get(man, "plan"), "boots"),
+	};
+	char *stage = xasprintf("%s/fanout", dir);
+	struct fanout f = {
+		.stage = stage, .wd = r.run_id, .runs = &r, .nruns = 1, .o = o,
+	};
+	int ret = stage ? fanout(&f) : -1;
+
+	free(stage);
+	return ret;
+}
+
+static volatile sig_atomic_t fanout_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	fanout_stop = 1;
+}
+
+int cmd_fanout(int argc, char **argv)
+{
+	static const char *const usage[] = {
+		"iommubench fanout --hosts FILE --stage DIR [--results DIR] [--retries N] RUN...",
+		NULL,
+	};
+	const char *root = "results", *stage = NULL, *wd;
+	struct fanout_opts o = FANOUT_OPTS_DEFAULT;
+	const struct opt opts[] = {
+		OPT_STRING('r', "results", &root, "DIR", "results root (default: results)"),
+		OPT_STRING(0, "hosts", &o.hosts, "FILE", "the hosts (GNU parallel's --sshloginfile)"),
+		OPT_STRING(0, "stage", &stage, "DIR", "where the jobs and the job log go"),
+		OPT_UINT(0, "retries", &o.retries, "N", "run --retries", 0, 100),
+		OPT_END(),
+	};
+	const struct opt_cmd cmd = {
+		.name = "iommubench fanout", .usage = usage,
+		.about = "Fan the pending rounds of several prepared runs out over hosts in one GNU parallel (used by commits --hosts).",
+		.opts = opts, .min_args = 1, .max_args = OPT_ARGS_ANY,
+	};
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct fanout f = { .o = &o };
+	int first = opt_parse(&cmd, argc, argv), ret = EXIT_ERROR, left;
+
+	if (first < 0)
+		return opt_exit(first);
+	if (!o.hosts || !stage)
+		return opt_usage_error(&cmd, "needs --hosts and --stage");
+	f.nruns = argc - first;
+	f.runs = calloc(f.nruns, sizeof(*f.runs));
+	if (!f.runs)
+		return EXIT_ERROR;
+	for (size_t i = 0; i < f.nruns; i++) {
+		struct frun *r = &f.runs[i];
+		char *path;
+
+		r->dir = xasprintf("%s/%s", root, argv[first + i]);
+		path = r->dir ? xasprintf("%s/manifest.json", r->dir) : NULL;
+		r->man = path ? json_read_file(path) : NULL;
+		free(path);
+		if (!r->man)
+			goto out;
+		r->run_id = json_get_string(r->man, "run_id");
+		r->boots = json_object_object_get(json_object_object_get(r->man, "plan"), "boots");
+	}
+	wd = strrchr(stage, '/') ? strrchr(stage, '/') + 1 : stage;
+	if (!strcmp(wd, "fanout") && strrchr(stage, '/') > stage) {
+		/* <flow-dir>/fanout: the flow's name */
+		const char *end = strrchr(stage, '/'), *start = end;
+
+		while (start > stage && start[-1] != '/')
+			start--;
+		wd = strndup(start, end - start);
+	} else {
+		wd = strdup(wd);
+	}
+	f.stage = stage;
+	f.wd = wd;
+	o.stop = &fanout_stop;
+	o.tty = isatty(STDERR_FILENO);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	left = fanout(&f);
+	free((char *)wd);
+	if (left > 0)
+		pr_err("%d cell(s) have no result: no host completed their round (%s/joblog)",
+		       left, stage);
+	ret = fanout_stop ? 130 : left ? EXIT_ERROR : 0;
+out:
+	for (size_t i = 0; i < f.nruns; i++) {
+		free(f.runs[i].dir);
+		if (f.runs[i].man)
+			json_object_put(f.runs[i].man);
+	}
+	free(f.runs);
+	return ret;
 }
 
 /* --- a host's side of a job ---------------------------------------------- */
@@ -766,6 +975,20 @@ int cmd_fanout_job(int argc, char **argv)
 	man = mpath ? json_read_file(mpath) : NULL;
 	if (!man)
 		goto out;
+	/*
+	 * The job holds only cells without a result: anything else here came
+	 * back from a host that died while returning it, and runs again.
+	 */
+	for (const char *sub = "cells\0logs\0plans\0"; *sub; sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", rundir, sub);
+
+		if (!d || rm_rf(d) || mkdir_p(d, 0755)) {
+			pr_err("%s: %s", d ? d : rundir, strerror(errno));
+			free(d);
+			goto out;
+		}
+		free(d);
+	}
 	ident = host_identity();
 	name = json_get_string(ident, "name");
 	json_object_object_add(man, "host", ident);

@@ -35,16 +35,23 @@ struct fanout_opts {
 bool fanout_recorded(struct json_object *manifest);
 
 /*
- * fanout_run - run the boots of the run in @dir (manifest @man, results
- * root @root) that have cells without a result, across the hosts, and
- * merge what comes back into @dir (cells/, logs/, and per boot in @man:
- * the host that ran it).  @man gains "fanout" (hosts, retries) and
- * "hosts" (each host's identity) and is saved.  Returns the number of
- * cells still without a result (a round no host completed), or -1 when
- * nothing could be started, after saying why.
+ * fanout_run - run the boots of the run in @dir (manifest @man) that have
+ * cells without a result, across the hosts, and merge what comes back
+ * into @dir (cells/, logs/, and per boot in @man: the host that ran it).
+ * @man gains "fanout" (hosts, retries) and "hosts" (each host's identity)
+ * and is saved.  Returns the number of cells still without a result (a
+ * round no host completed), or -1 when nothing could be started, after
+ * saying why.
  */
-int fanout_run(const char *root, const char *dir, struct json_object *man,
+int fanout_run(const char *dir, struct json_object *man,
 	       const struct fanout_opts *o);
+
+/*
+ * iommubench fanout --hosts FILE --stage DIR RUN...: the rounds of several
+ * prepared runs (run --prepare) in one GNU parallel, so that commits
+ * --hosts keeps every host busy across commits (hidden).
+ */
+int cmd_fanout(int argc, char **argv);
 
 /* iommubench fanout-job JOBDIR: a host's side of one job (hidden). */
 int cmd_fanout_job(int argc, char **argv);

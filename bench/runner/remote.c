@@ -249,10 +249,9 @@ int remote_open(const char *url, struct remote *rm)
 			why = NULL;
 			rcapture(rm, "ldd \"$B/bin/iommubench\" 2>&1 | grep 'not found'; uname -m",
 				 &ldd, &why);
-			pr_err("%s: the suite's programs do not run there (%s): %s%s; a Debian 12 amd64 machine with the libraries scripts/setup installs runs them",
+			pr_err("%s: the suite's programs do not run there (%s); ldd there: %s; a Debian 12 amd64 machine with the libraries scripts/setup installs runs them",
 			       rm->t.url, out && *out ? strtrim(out) : "no output",
-			       ldd ? strtrim(ldd) : "",
-			       ldd && *ldd ? "" : "");
+			       ldd && *ldd ? strtrim(ldd) : "nothing missing");
 			free(ldd);
 			goto out;
 		}

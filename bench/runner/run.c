@@ -31,6 +31,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "matrix.h"
+#include "opt.h"
 #include "remote.h"
 #include "spawn.h"
 #include "stats.h"
@@ -650,7 +651,9 @@ static void run_usage(FILE *f)
 		"                        another, up to N times (default 3)\n"
 		"      --force           host mode: unbind a device whose storage is in use\n"
 		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
-		"  -n, --dry-run         print the plan and exit\n");
+		"  -n, --dry-run         print the plan and exit\n"
+		"      --prepare         create the run and its plan, run nothing (--resume\n"
+		"                        or a fan-out runs it)\n");
 }
 
 static int copy_kernel_config(const char *dir, const struct kernel *k)
@@ -1009,6 +1012,7 @@ int cmd_run(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'C' },
 		{ "hosts", required_argument, NULL, 'H' },
 		{ "retries", required_argument, NULL, 'T' },
+		{ "prepare", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1017,6 +1021,7 @@ int cmd_run(int argc, char **argv)
 	const char *root = "results", *resume = NULL, *host_dev = NULL;
 	char *matrix = NULL, *end, dev[64];
 	bool seed_set = false, dry_run = false, unfinished = false;
+	bool prepare = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t seed = 0;
 	char *finished;
@@ -1092,16 +1097,17 @@ int cmd_run(int argc, char **argv)
 		case 'H':
 			r.fanout.hosts = optarg;
 			break;
-		case 'T':
-			errno = 0;
-			seed = strtoull(optarg, &end, 10);
-			if (errno || *end || !*optarg || seed > 100) {
-				pr_err("--retries: '%s' is not a number from 0 to 100", optarg);
-				return EXIT_USAGE;
-			}
-			r.fanout.retries = seed;
-			seed = 0;
+		case 'P':
+			prepare = true;
 			break;
+		case 'T': {
+			long long n;
+
+			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
+				return EXIT_USAGE;
+			r.fanout.retries = n;
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -1115,7 +1121,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
-					     r.want_id || r.clock_set))) {
+					     r.want_id || r.clock_set || prepare))) {
 		run_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -1144,6 +1150,10 @@ int cmd_run(int argc, char **argv)
 		free(matrix);
 		if (dry_run || ret)
 			goto out;
+		if (prepare) {
+			printf("%s\n", r.run_id);
+			goto out;
+		}
 	}
 	if (ret)
 		goto out;
@@ -1173,7 +1183,7 @@ int cmd_run(int argc, char **argv)
 		r.fanout.force = r.force;
 		r.fanout.stop = &interrupted;
 		r.fanout.tty = r.tty;
-		unfinished_cells = fanout_run(root, r.dir, r.manifest, &r.fanout);
+		unfinished_cells = fanout_run(r.dir, r.manifest, &r.fanout);
 	}
 	r.total = count_cells(&r);
 	r.t0 = now_ms();
@@ -1202,6 +1212,9 @@ int cmd_run(int argc, char **argv)
 	ret = interrupted ? 130 :
 	      r.failed || r.unindexed || unfinished || unfinished_cells ?
 	      EXIT_ERROR : 0;
+	if (unfinished_cells < 0)
+		pr_err("run %s: the fan-out did not start (errors above); 'iommubench run --resume %s' tries again",
+		       r.run_id, r.run_id);
 out:
 	if (r.remote_open)
 		remote_close(&r.remote);
