@@ -991,6 +991,17 @@ int cmd_fanout_job(int argc, char **argv)
 	}
 	ident = host_identity();
 	name = json_get_string(ident, "name");
+	/* the host's own tools, next to the controller's in "tools" */
+	{
+		char *qemu[] = { "qemu-system-x86_64", "--version", NULL };
+		char *fiov[] = { "fio", "--version", NULL };
+		char *q = spawn_capture_line(qemu, NULL), *v = spawn_capture_line(fiov, NULL);
+
+		json_object_object_add(ident, "qemu", q ? json_object_new_string(q) : NULL);
+		json_object_object_add(ident, "fio", v ? json_object_new_string(v) : NULL);
+		free(q);
+		free(v);
+	}
 	json_object_object_add(man, "host", ident);
 	target = json_get_string(man, "target") ?: "vm";
 	boots = json_object_object_get(json_object_object_get(man, "plan"), "boots");
