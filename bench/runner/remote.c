@@ -366,7 +366,7 @@ int remote_agent(struct remote *rm, const char *rundir, const char *run_id,
 	*why = NULL;
 	if (!qdir || !qplan)
 		goto out;
-	if (ssh_put(&rm->t, rundir, paths, rdir, why)) {
+	if (ssh_put(&rm->t, rundir, paths, rdir, why) != 0) {
 		char *w = *why;
 
 		*why = xasprintf("cannot send the plan to %s: %s", rm->t.url,
@@ -398,9 +398,12 @@ int remote_agent(struct remote *rm, const char *rundir, const char *run_id,
 		argv_pushf(&back, "cells/%s.json", cells[i]);
 		argv_pushf(&back, "logs/%s.log", cells[i]);
 	}
-	if (back.n && ssh_get(&rm->t, rdir, back.v, rundir, &gwhy)) {
+	st = back.n ? ssh_get(&rm->t, rdir, back.v, rundir, &gwhy) : 0;
+	if (st) {
 		if (!*why)
-			*why = xasprintf("fetching the cells from %s: %s",
+			*why = xasprintf(st == SSH_EXIT_CONNECTION ?
+					 "connection to %s lost before the cells came back: %s" :
+					 "the cells did not come back from %s: %s",
 					 rm->t.url, gwhy);
 		free(gwhy);
 		goto out;

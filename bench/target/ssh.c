@@ -299,7 +299,7 @@ int ssh_put(const struct ssh_target *t, const char *localdir,
 	if (st && !*why)
 		*why = xasprintf("unpacking into %s on %s failed (status %d)",
 				 remotedir, t->login, st);
-	ret = st ? -1 : 0;
+	ret = st == SSH_EXIT_CONNECTION ? st : st ? -1 : 0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -335,6 +335,8 @@ int ssh_get(const struct ssh_target *t, const char *remotedir,
 		if (!*why)
 			*why = xasprintf("packing %s on %s failed (status %d)",
 					 remotedir, t->login, st);
+		if (st == SSH_EXIT_CONNECTION)
+			ret = st;
 		goto out;
 	}
 	if (fstat(fd, &sb) || sb.st_size == 0) {

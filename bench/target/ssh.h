@@ -61,8 +61,9 @@ int ssh_capture(const struct ssh_target *t, const char *script, char **out,
  * ssh_put - copy @paths (relative to @localdir; files or directories)
  * into @remotedir on @t, created if needed, keeping the relative paths.
  * ssh_get - the reverse: @paths relative to @remotedir into @localdir;
- * paths that do not exist there are skipped.  Both return 0, or -1 with
- * the reason in *@why (caller frees).
+ * paths that do not exist there are skipped.  Both return 0,
+ * SSH_EXIT_CONNECTION when the connection failed, or -1; the reason of a
+ * failure is in *@why (caller frees).
  */
 int ssh_put(const struct ssh_target *t, const char *localdir,
 	    char *const paths[], const char *remotedir, char **why);
