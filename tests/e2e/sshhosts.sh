@@ -101,8 +101,8 @@ ssh_host_kill() {
 	h="$TEST_TMP/hosts/$1"
 	[ -f "$h/pid" ] || return 0
 	# unshare ignores SIGTERM while it waits; --kill-child passes SIGKILL on
-	kill -KILL "$(cat "$h/pid")" 2>/dev/null
-	wait "$(cat "$h/pid")" 2>/dev/null
+	kill -KILL "$(cat "$h/pid")" 2>/dev/null || :
+	wait "$(cat "$h/pid")" 2>/dev/null || :
 	rm -f "$h/pid"
 }
 
