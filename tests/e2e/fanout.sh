@@ -6,7 +6,8 @@
 # killed while it runs a round hands the round to the other (GNU
 # parallel's --retries); an interrupted fan-out resumes from parallel's job
 # log, with ":" (this machine) as the host.  The boots are VM boots
-# (the VM target), two per round.
+# (the VM target), two per round.  And vm run --target on one of the
+# hosts: QEMU on a remote machine.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/sshhosts.sh"
 
@@ -14,7 +15,7 @@ require_vm
 command -v parallel >/dev/null || skip_all "no GNU parallel (the Debian package parallel; scripts/setup installs it)"
 command -v rsync >/dev/null || skip_all "no rsync (scripts/setup installs it)"
 ssh_hosts_init
-plan 25
+plan 27
 
 BASE=$((20000 + $$ % 20000))
 ssh_host_start hosta $BASE || bail "host hosta did not start"
@@ -71,6 +72,13 @@ check "the hosts' working directories are cleaned up" \
 	sh -c "! ls -d $TEST_TMP/hosts/host?/home/.cache/iommubench/fanout/f1 2>/dev/null"
 cmd cmp compare --results "$R" f1
 check "the analysis reads it as any run" out_has cmp 'dmabench.unmap.p50'
+
+# --- vm run on a remote machine with QEMU ---------------------------------
+cmd vmr vm run --target ssh://hosta --kernel debian:6.1 --no-share -- uname -r
+check "vm run --target ssh://: the guest booted there, its output and status here" \
+	sh -c "[ \$(cat $TEST_TMP/vmr.rc) = 0 ] && grep -q '^6\.1\.0-' $TEST_TMP/vmr.out"
+check "... with the suite installed in that host's home" \
+	test -x "$(ls -d "$TEST_TMP"/hosts/hosta/home/.cache/iommubench/remote/bundle-*/bin/iommubench | head -1)"
 
 # --- several runs in one fan-out (commits --hosts) ------------------------
 # Runs created with run --prepare, their rounds in one GNU parallel, then
