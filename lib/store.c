@@ -53,6 +53,7 @@ static const char schema_sql[] =
 	"  started TEXT,"
 	"  duration_s REAL,"
 	"  path TEXT NOT NULL,"
+	"  host TEXT,"
 	"  PRIMARY KEY (run_id, cell_id));"
 	"CREATE TABLE IF NOT EXISTS metrics ("
 	"  run_id TEXT NOT NULL,"
@@ -163,6 +164,15 @@ sqlite3 *store_open(const char *root)
 	if (version == 1 &&
 	    db_exec(db, "ALTER TABLE cells ADD COLUMN clock TEXT;"
 		    "UPDATE cells SET clock = 'host'", "adding cells.clock"))
+		goto fail;
+	/*
+	 * Version 3 added cells.host, the machine that ran the cell; before
+	 * fan-out every cell of a run ran on the run's host.
+	 */
+	if (version >= 1 && version < 3 &&
+	    db_exec(db, "ALTER TABLE cells ADD COLUMN host TEXT;"
+		    "UPDATE cells SET host = (SELECT host FROM runs"
+		    " WHERE runs.run_id = cells.run_id)", "adding cells.host"))
 		goto fail;
 	if (db_exec(db, version == STORE_SCHEMA_VERSION ? "" :
 		    "PRAGMA user_version = " SCHEMA_VERSION_STR,
@@ -397,8 +407,8 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		" kernel_release, kernel_version, kernel_commit, iommu, policy,"
 		" mechanism, clock, verified_type, verified_policy, device,"
 		" workload, workload_type, rep, status, error, started,"
-		" duration_s, path)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
+		" duration_s, path, host)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
 		goto fail;
 	bind_text(&b, run_id);
 	bind_text(&b, id);
@@ -424,6 +434,7 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 	bind_text(&b, jstr(cell, "started"));
 	bind_double(&b, json_object_get_double(jpath(cell, "duration_s")));
 	bind_text(&b, path);
+	bind_text(&b, jstr(cell, "host"));
 	if (step_done(db, &b, what))
 		goto fail;
 	if (prepare(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",

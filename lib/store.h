@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION	2	/* 2: cells.clock */
+#define STORE_SCHEMA_VERSION	3	/* 2: cells.clock, 3: cells.host */
 /*
  * How long a call waits for an index that another process holds (a
  * writer, or a reader's open transaction) before it fails, naming the

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "opt.h"
 #include "policy.h"
+#include "remote.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -158,6 +159,8 @@ static const enum iommu_policy policy_values[] = {
 static struct {
 	struct argv devices;
 	const char *json;
+	/* --target: remote_forward() takes it first; here for --help */
+	const char *target;
 	int expect;
 	bool rebind, force;
 } args;
@@ -181,6 +184,8 @@ static const struct opt show_opts[] = {
 		     parse_device),
 	OPT_STRING('j', "json", &args.json, "FILE",
 		   "write JSON to FILE ('-': standard output) instead of the table"),
+	OPT_STRING(0, "target", &args.target, "URL",
+		   "do it on ssh://[USER@]HOST[:PORT] (the suite is installed there first)"),
 	OPT_END(),
 };
 
@@ -191,6 +196,8 @@ static const struct opt verify_opts[] = {
 		   "the policy it must have", policy_names),
 	OPT_STRING('j', "json", &args.json, "FILE",
 		   "write the verdict as JSON to FILE ('-': standard output)"),
+	OPT_STRING(0, "target", &args.target, "URL",
+		   "do it on ssh://[USER@]HOST[:PORT] (the suite is installed there first)"),
 	OPT_END(),
 };
 
@@ -201,6 +208,8 @@ static const struct opt set_opts[] = {
 		 "unbind the driver, set the group type, bind it again"),
 	OPT_BOOL('f', "force", &args.force,
 		 "with --rebind: unbind even a device whose storage is in use"),
+	OPT_STRING(0, "target", &args.target, "URL",
+		   "do it on ssh://[USER@]HOST[:PORT] (the suite is installed there first)"),
 	OPT_END(),
 };
 
@@ -343,5 +352,10 @@ static const struct opt_cmd policy_cmd = {
 
 int cmd_policy(int argc, char **argv)
 {
+	int ret;
+
+	/* --target URL, before or after the subcommand: all of it runs there */
+	if (remote_forward(argc, argv, &ret))
+		return ret;
 	return subcmd_run(&policy_cmd, argc, argv);
 }

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "commands.h"
 #include "log.h"
 #include "opt.h"
+#include "remote.h"
 #include "spawn.h"
 #include "util.h"
 #include "vm.h"
@@ -31,8 +33,10 @@ static struct vm_args {
 	const char *kernel;
 	int iommu, policy, mechanism, dut, disk, accel;
 	bool testdev, edu, no_share, keep;
-	unsigned int cpus, mem_mb, timeout_s;
-	const char *append, *share, *run_dir, *clock;
+	unsigned int cpus, mem_mb, timeout_s, ssh_port;
+	const char *append, *share, *run_dir, *clock, *ssh_key;
+	/* --target: remote_forward() takes it first; here for --help */
+	const char *target;
 	struct argv qemu_args, modules;
 } args;
 
@@ -92,6 +96,12 @@ static const struct opt vm_opts[] = {
 		   "keep serial.log, command.out, qemu.log, vm.json there"),
 	OPT_BOOL(0, "keep", &args.keep,
 		 "keep the run directory and the initramfs even on success"),
+	OPT_UINT(0, "ssh-port", &args.ssh_port, "N",
+		 "an SSH server (dropbear) in the guest, at 127.0.0.1:N here", 1024, 65535),
+	OPT_STRING(0, "ssh-key", &args.ssh_key, "FILE",
+		   "the public keys root logs in with (default ~/.ssh/id_*.pub)"),
+	OPT_STRING(0, "target", &args.target, "URL",
+		   "run this on ssh://[USER@]HOST[:PORT] (the suite is installed there)"),
 	OPT_END(),
 };
 
@@ -157,6 +167,23 @@ static const char *choose_dut(const struct vm_config *cfg)
 	}
 }
 
+/* The user's first ~/.ssh/id_*.pub (static), or NULL. */
+static const char *default_ssh_keys(void)
+{
+	static const char *const names[] = {
+		"id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub",
+	};
+	static char path[PATH_MAX];
+	const char *home = getenv("HOME");
+
+	for (size_t i = 0; home && i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
+		if (path_exists(path))
+			return path;
+	}
+	return NULL;
+}
+
 /* Turn the parsed arguments into @cfg; EXIT_USAGE after saying why. */
 static int make_config(const struct opt_cmd *cmd, struct vm_config *cfg,
 		       char *share)
@@ -197,6 +224,17 @@ static int make_config(const struct opt_cmd *cmd, struct vm_config *cfg,
 		share[0] = '\0';
 	}
 	cfg->share = args.no_share || !share[0] ? NULL : share;
+	cfg->ssh_port = args.ssh_port;
+	cfg->ssh_keys = args.ssh_key;
+	if (args.ssh_key && !path_exists(args.ssh_key))
+		return opt_usage_error(cmd, "--ssh-key: %s: %s", args.ssh_key,
+				       strerror(errno));
+	if (args.ssh_key && !args.ssh_port)
+		return opt_usage_error(cmd, "--ssh-key needs --ssh-port");
+	if (cfg->ssh_port && !cfg->ssh_keys)
+		cfg->ssh_keys = default_ssh_keys();
+	if (cfg->ssh_port && !cfg->ssh_keys)
+		return opt_usage_error(cmd, "--ssh-port: no public key to let in: give --ssh-key FILE (none of ~/.ssh/id_*.pub exists)");
 	return 0;
 }
 
@@ -294,5 +332,10 @@ static const struct opt_cmd vm_cmd = {
 
 int cmd_vm(int argc, char **argv)
 {
+	int ret;
+
+	/* --target URL: the whole command line runs there */
+	if (remote_forward(argc, argv, &ret))
+		return ret;
 	return subcmd_run(&vm_cmd, argc, argv);
 }

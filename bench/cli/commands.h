@@ -17,6 +17,9 @@ int cmd_agent(int argc, char **argv);
 int cmd_commits(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
 int cmd_bisect_step(int argc, char **argv);
+int cmd_host_info(int argc, char **argv);
+int cmd_fanout_job(int argc, char **argv);
+int cmd_fanout(int argc, char **argv);
 /* over the analysis engines of analysis.h */
 int cmd_compare(int argc, char **argv);
 int cmd_gate(int argc, char **argv);

@@ -34,6 +34,12 @@ static const struct subcmd commands[] = {
 	{ "bisect", cmd_bisect, "find the commit that regressed a metric (git bisect run + gate)" },
 	/* hidden: one step of 'git bisect run', started by bisect */
 	{ "bisect-step", cmd_bisect_step, NULL },
+	/* hidden: this machine's identity, read over SSH by remote runs */
+	{ "host-info", cmd_host_info, NULL },
+	/* hidden: a host's side of one fan-out job, started by GNU parallel */
+	{ "fanout-job", cmd_fanout_job, NULL },
+	/* hidden: the boots of several prepared runs at once (commits --hosts) */
+	{ "fanout", cmd_fanout, NULL },
 	/* hidden: a synthetic result store for tests and benchmarks */
 	{ "synth-store", cmd_synth_store, NULL },
 };

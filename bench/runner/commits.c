@@ -35,6 +35,7 @@
 #include "json.h"
 #include "kbuild.h"
 #include "log.h"
+#include "opt.h"
 #include "spawn.h"
 #include "store.h"
 #include "util.h"
@@ -88,6 +89,8 @@ struct flow {
 	bool rerun;
 	bool unpaired;			/* one run per commit, not per pair */
 	const char *clock;		/* run --clock, or NULL: the matrix's */
+	char *hosts;			/* run --hosts (absolute), or NULL */
+	const char *retries;		/* run --retries, or NULL */
 	struct argv gate_opts;		/* --metric, --alpha ... for the gate */
 };
 
@@ -104,6 +107,7 @@ static void flow_free(struct flow *f)
 	free(f->mname);
 	free(f->root);
 	free(f->dir);
+	free(f->hosts);
 	argv_free(&f->configs);
 	argv_free(&f->gate_opts);
 }
@@ -301,15 +305,18 @@ static long ok_cells(const struct flow *f, const char *id)
  * Run the matrix on @c's kernel, interleaved with @base's when @base is
  * given (one run, both kernels in the same seeded rounds, so drift of the
  * machine between runs cannot pose as a difference between commits).
+ * @prepare only creates the run (run --prepare), for the fan-out of every
+ * commit's boots at once; a later call runs (or finishes) it.
  */
 static int run(const struct flow *f, const struct commit *base,
-	       struct commit *c)
+	       struct commit *c, bool prepare)
 {
 	struct argv a = { 0 };
 	char *self = self_exe(), *out;
 	int done, rc;
 
-	free(c->run_id);
+	if (c->run_id)
+		goto named;
 	c->run_id = run_name(f, base, c);
 	if (f->rerun) {
 		char *id = c->run_id, *stamp = stamp_now();
@@ -318,6 +325,7 @@ static int run(const struct flow *f, const struct commit *base,
 		free(stamp);
 		free(id);
 	}
+named:
 	done = run_finished(f, c->run_id);
 	if (done == 1 && ok_cells(f, c->run_id) == 0) {
 		pr_err("%.12s: every cell of %s failed; --rerun measures it again",
@@ -342,6 +350,11 @@ static int run(const struct flow *f, const struct commit *base,
 		}
 		free(dir);
 	}
+	/* an unfinished run is fanned out as it is */
+	if (prepare && done == 0) {
+		free(self);
+		return 0;
+	}
 	argv_push(&a, self);
 	argv_push(&a, "run");
 	argv_push(&a, "--results");
@@ -363,7 +376,18 @@ static int run(const struct flow *f, const struct commit *base,
 			argv_push(&a, "--clock");
 			argv_push(&a, f->clock);
 		}
+		if (prepare)
+			argv_push(&a, "--prepare");
 		argv_push(&a, f->matrix);
+	}
+	/* the kernels are built here; their boots run on the hosts */
+	if (f->hosts && !prepare) {
+		argv_push(&a, "--hosts");
+		argv_push(&a, f->hosts);
+		if (f->retries) {
+			argv_push(&a, "--retries");
+			argv_push(&a, f->retries);
+		}
 	}
 	/* the runner's summary tables go to a file, its progress to stderr */
 	out = xasprintf("%s/run-%.12s.txt", f->dir, c->sha);
@@ -371,6 +395,14 @@ static int run(const struct flow *f, const struct commit *base,
 	free(out);
 	argv_free(&a);
 	free(self);
+	if (prepare) {
+		if (!rc)
+			return 0;
+		pr_err("%.12s: the run %s could not be created (exit %d)", c->sha,
+		       c->run_id, rc);
+		c->state = C_RUN_FAILED;
+		return -1;
+	}
 	/* 1: some cells failed; the gate counts what is there */
 	if (rc == 0 || (rc == EXIT_ERROR && run_finished(f, c->run_id) == 1 &&
 			ok_cells(f, c->run_id) > 0)) {
@@ -391,15 +423,73 @@ static int measure(const struct flow *f, const struct commit *base,
 		   struct commit *c)
 {
 	pr_info("%.12s %s", c->sha, c->subject);
-	if (build(f, c))
+	if (c->state == C_BUILD_FAILED || c->state == C_RUN_FAILED ||
+	    (!c->kernel && build(f, c)))
 		return -1;
 	if (c == base) {
 		if (f->unpaired)
-			return run(f, NULL, c);
+			return run(f, NULL, c, false);
 		c->state = C_MEASURED;
 		return 0;
 	}
-	return run(f, f->unpaired ? NULL : base, c);
+	return run(f, f->unpaired ? NULL : base, c, false);
+}
+
+/*
+ * commits --hosts: build every commit here first, create every run, and
+ * run the boots of all of them in one fan-out (iommubench fanout), so
+ * that every host stays busy across commits rather than across the rounds
+ * of one.  The runs are then finished and gated one by one as without
+ * hosts.  -1 only when the baseline does not build.
+ */
+static int fan_out_all(const struct flow *f, struct commit *base,
+		       struct commit *cs, size_t n)
+{
+	struct argv a = { 0 };
+	char *self = self_exe(), *out;
+	size_t runs = 0;
+	int rc;
+
+	pr_info("[building every commit, then their boots over the hosts together]");
+	if (build(f, base)) {
+		free(self);
+		return -1;
+	}
+	argv_push(&a, self);
+	argv_push(&a, "fanout");
+	argv_push(&a, "--results");
+	argv_push(&a, f->root);
+	argv_push(&a, "--hosts");
+	argv_push(&a, f->hosts);
+	argv_pushf(&a, "--stage=%s/fanout", f->dir);
+	if (f->retries)
+		argv_pushf(&a, "--retries=%s", f->retries);
+	if (f->unpaired && !run(f, NULL, base, true) && base->state == C_PENDING) {
+		argv_push(&a, base->run_id);
+		runs++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pr_info("[%zu/%zu] %.12s %s", i + 1, n, cs[i].sha, cs[i].subject);
+		if (build(f, &cs[i]) ||
+		    run(f, f->unpaired ? NULL : base, &cs[i], true))
+			continue;
+		if (cs[i].state == C_PENDING) {
+			argv_push(&a, cs[i].run_id);
+			runs++;
+		}
+	}
+	if (runs) {
+		out = xasprintf("%s/fanout.txt", f->dir);
+		pr_info("[the boots of %zu run(s) over the hosts of %s]", runs, f->hosts);
+		rc = spawn_to_file(a.v, NULL, out);
+		if (rc)
+			pr_warn("the fan-out ended with %d (%s); what is missing runs with each commit's run",
+				rc, out);
+		free(out);
+	}
+	argv_free(&a);
+	free(self);
+	return 0;
 }
 
 /* Gate @c against @base; the verdicts land in the flow directory. */
@@ -650,6 +740,8 @@ static void common_usage(FILE *f)
 		"                        own run (default: each commit's run interleaves\n"
 		"                        the baseline kernel's boots with its own)\n"
 		"      --clock C         host or icount[:SHIFT] instead of the matrix's\n"
+		"      --hosts FILE      build here, run the boots on these hosts (run --hosts)\n"
+		"      --retries N       with --hosts: run --retries\n"
 		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
 		"      --min-reps N, --no-holm, --fdr, --noise FILE\n");
 }
@@ -692,6 +784,8 @@ enum {
 	OPT_GOOD_KERNEL,
 	OPT_UNPAIRED,
 	OPT_CLOCK,
+	OPT_HOSTS,
+	OPT_RETRIES,
 };
 
 static const struct option flow_opts[] = {
@@ -703,6 +797,8 @@ static const struct option flow_opts[] = {
 	{ "rerun", no_argument, NULL, OPT_RERUN },
 	{ "unpaired", no_argument, NULL, OPT_UNPAIRED },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "good", required_argument, NULL, OPT_GOOD },
@@ -724,6 +820,7 @@ static const struct option flow_opts[] = {
 struct flow_args {
 	const char *tree, *matrix, *root, *baseline, *good, *bad;
 	const char *base_run, *flow_dir, *good_kernel, *clock;
+	const char *hosts, *retries;
 	struct argv configs;
 	struct argv gate_opts;
 	size_t nmetrics;
@@ -784,6 +881,21 @@ static int parse_flow_args(int argc, char **argv, struct flow_args *a,
 		case OPT_GOOD_KERNEL:
 			a->good_kernel = optarg;
 			break;
+		case OPT_HOSTS:
+			if (!path_exists(optarg)) {
+				pr_err("--hosts %s: %s", optarg, strerror(errno));
+				return -1;
+			}
+			a->hosts = optarg;
+			break;
+		case OPT_RETRIES: {
+			long long n;
+
+			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
+				return -1;
+			a->retries = optarg;
+			break;
+		}
 		case OPT_BASELINE:
 			a->baseline = optarg;
 			break;
@@ -851,6 +963,8 @@ static void flow_take(struct flow *f, struct flow_args *a)
 	memset(&a->gate_opts, 0, sizeof(a->gate_opts));
 	f->jobs = a->jobs;
 	f->clock = a->clock;
+	f->hosts = a->hosts ? realpath(a->hosts, NULL) : NULL;
+	f->retries = a->retries;
 	f->rerun = a->rerun;
 	f->unpaired = a->unpaired;
 }
@@ -945,6 +1059,12 @@ int cmd_commits(int argc, char **argv)
 	pr_info("%zu commits in %s, gated against %.12s; matrix %s; results in %s",
 		n, range, base.sha, f.matrix, f.dir);
 
+	if (f.hosts && fan_out_all(&f, &base, cs, n)) {
+		pr_err("the baseline %.12s could not be built: nothing to gate against",
+		       base.sha);
+		code = EXIT_USAGE;
+		goto summary;
+	}
 	pr_info("[baseline]");
 	if (measure(&f, &base, &base)) {
 		pr_err("the baseline %.12s could not be measured: nothing to gate against",
@@ -1208,6 +1328,10 @@ int cmd_bisect(int argc, char **argv)
 		argv_push(&s, "--rerun");
 	if (f.clock)
 		argv_pushf(&s, "--clock=%s", f.clock);
+	if (f.hosts)
+		argv_pushf(&s, "--hosts=%s", f.hosts);
+	if (f.retries)
+		argv_pushf(&s, "--retries=%s", f.retries);
 	for (size_t i = 0; i < f.configs.n; i++) {
 		char *abs = realpath(f.configs.v[i], NULL);
 

@@ -28,10 +28,14 @@
 #include "agent.h"
 #include "analysis.h"
 #include "commands.h"
+#include "fanout.h"
+#include "hostinfo.h"
 #include "json.h"
 #include "kernel.h"
 #include "log.h"
 #include "matrix.h"
+#include "opt.h"
+#include "remote.h"
 #include "spawn.h"
 #include "stats.h"
 #include "store.h"
@@ -76,6 +80,13 @@ struct runner {
 	struct json_object *states;
 	struct json_object *indexed;
 	struct json_object *lost;
+	/* --target ssh://...: host mode on that machine (remote.c) */
+	const char *remote_url;
+	struct remote remote;
+	bool remote_open;
+	/* --hosts FILE: the boots fan out over hosts (fanout.c) */
+	struct fanout_opts fanout;
+	bool fanned;
 };
 
 /* The signal that stopped the run (SIGINT, SIGTERM), or 0. */
@@ -94,30 +105,6 @@ static struct json_object *jstr_or_null(const char *s)
 
 
 /* --- the manifest ----------------------------------------------------- */
-
-static struct json_object *host_json(void)
-{
-	struct json_object *h = json_object_new_object();
-	struct utsname u;
-	char *cpu = read_file("/proc/cpuinfo", NULL), *model = NULL;
-
-	uname(&u);
-	json_object_object_add(h, "name", json_object_new_string(u.nodename));
-	json_object_object_add(h, "kernel", json_object_new_string(u.release));
-	json_object_object_add(h, "cpus", json_object_new_int(sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_object_add(h, "mem_bytes", json_object_new_int64(
-			       (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE)));
-	if (cpu && (model = strstr(cpu, "model name"))) {
-		model = strchr(model, ':');
-		if (model) {
-			model += 2;
-			model[strcspn(model, "\n")] = '\0';
-		}
-	}
-	json_object_object_add(h, "cpu_model", jstr_or_null(model));
-	free(cpu);
-	return h;
-}
 
 static struct json_object *tools_json(enum target target)
 {
@@ -624,6 +611,12 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 		json_copy(cell, "attempt", pc, "attempt");
 		if (vm)
 			json_object_object_add(cell, "vm", json_object_get(vm));
+		/* the machine that ran it: the boot's (remote, fan-out) or the run's */
+		if (!json_object_object_get_ex(cell, "host", NULL))
+			json_object_object_add(cell, "host", json_object_new_string(
+				json_get_string(boot, "host") ? json_get_string(boot, "host") :
+				json_get_string(json_object_object_get(r->manifest, "host"), "name") ?
+				json_get_string(json_object_object_get(r->manifest, "host"), "name") : ""));
 		s = record_cell(r, id, cell, path);
 		if (s == CELL_OK) {
 			r->done++;
@@ -824,6 +817,27 @@ static int run_boot_host(struct runner *r, struct json_object *boot,
 	return ret;
 }
 
+/* Host mode on a machine reached over SSH: the agent runs there (remote.c). */
+static int run_boot_remote(struct runner *r, struct json_object *boot,
+			   struct json_object *pending, const char *planrel)
+{
+	struct argv ids = { 0 };
+	char *why = NULL;
+	int ret;
+
+	for (size_t i = 0; i < json_object_array_length(pending); i++)
+		argv_push(&ids, json_get_string(json_object_array_get_idx(pending, i), "id"));
+	json_object_object_add(boot, "host", json_object_new_string(
+			       json_get_string(r->remote.identity, "name")));
+	ret = remote_agent(&r->remote, r->dir, r->run_id, planrel, ids.v,
+			   r->force, &why);
+	settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, why);
+	save_manifest(r);
+	argv_free(&ids);
+	free(why);
+	return ret;
+}
+
 static int run_boots(struct runner *r)
 {
 	struct json_object *boots = json_object_object_get(
@@ -863,6 +877,8 @@ static int run_boots(struct runner *r)
 			free(err);
 		} else if (r->target == TARGET_VM) {
 			run_boot_vm(r, boot, pending, name, planrel);
+		} else if (r->remote_open) {
+			run_boot_remote(r, boot, pending, planrel);
 		} else {
 			run_boot_host(r, boot, pending, planrel);
 		}
@@ -1003,11 +1019,18 @@ static void run_usage(FILE *f)
 		"      --seed N          order seed (default: the matrix's, else random)\n"
 		"  -k, --kernel K        run on kernel K instead of the matrix's kernels (repeatable)\n"
 		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
-		"      --target T        vm (default) or host\n"
+		"      --target T        vm (default), host, or ssh://[USER@]HOST[:PORT]\n"
+		"                        (host mode on that machine)\n"
 		"      --device BDF      host mode: the device under test\n"
+		"      --hosts FILE      run the boots on the hosts of FILE (GNU parallel's\n"
+		"                        --sshloginfile format; ':' is this machine)\n"
+		"      --retries N       --hosts: a round that fails on a host is tried on\n"
+		"                        another, up to N times (default 3)\n"
 		"      --force           host mode: unbind a device whose storage is in use\n"
 		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
-		"  -n, --dry-run         print the plan and exit\n");
+		"  -n, --dry-run         print the plan and exit\n"
+		"      --prepare         create the run and its plan, run nothing (--resume\n"
+		"                        or a fan-out runs it)\n");
 }
 
 static int copy_kernel_config(const char *dir, const struct kernel *k)
@@ -1109,7 +1132,9 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		replace_axis(m.iommus, &m.niommus, (char *[]){ "host" }, 1);
 		uname(&u);
 		json_object_object_add(hk, "name", json_object_new_string("host"));
-		json_object_object_add(hk, "release", json_object_new_string(u.release));
+		json_object_object_add(hk, "release", json_object_new_string(
+				       r->remote_open ? json_get_string(r->remote.identity, "kernel") :
+				       u.release));
 		json_object_object_add(kernels, "host", hk);
 	} else {
 		if (r->nkernels) {
@@ -1240,7 +1265,14 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	}
 	json_object_object_add(man, "seed", json_object_new_uint64(seed));
 	json_object_object_add(man, "settings", settings);
-	json_object_object_add(man, "host", host_json());
+	if (r->remote_open) {
+		/* the machine measured, and the one that asked */
+		json_object_object_add(man, "host", json_object_get(r->remote.identity));
+		json_object_object_add(man, "remote", json_object_new_string(r->remote_url));
+		json_object_object_add(man, "controller", host_identity());
+	} else {
+		json_object_object_add(man, "host", host_identity());
+	}
 	json_object_object_add(man, "tools", tools_json(r->target));
 	json_object_object_add(man, "kernels", json_object_get(kernels));
 	json_object_object_add(man, "plan", plan);
@@ -1330,6 +1362,35 @@ static int load_run(struct runner *r, const char *root, const char *run)
 	return 0;
 }
 
+/* Check on the remote what the plan's workloads need there (remote.c). */
+static int prepare_remote(struct runner *r)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(r->manifest, "plan"), "boots");
+	bool fio = false, dmabench = false;
+	char *why = NULL;
+
+	for (size_t b = 0; b < json_object_array_length(boots); b++) {
+		struct json_object *cells = json_object_object_get(
+			json_object_array_get_idx(boots, b), "cells");
+
+		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+			const char *type = json_get_string(json_object_object_get(
+				json_object_array_get_idx(cells, c), "workload"), "type");
+
+			fio |= type && !strcmp(type, "fio");
+			dmabench |= type && !strcmp(type, "dmabench");
+		}
+	}
+	if (remote_prepare(&r->remote, fio, dmabench, &why)) {
+		pr_err("%s; nothing ran ('iommubench run --resume %s' once it is fixed)",
+		       why, r->run_id);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1343,17 +1404,22 @@ int cmd_run(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "clock", required_argument, NULL, 'C' },
+		{ "hosts", required_argument, NULL, 'H' },
+		{ "retries", required_argument, NULL, 'T' },
+		{ "prepare", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct runner r = { .tty = isatty(STDERR_FILENO) };
+	struct runner r = { .tty = isatty(STDERR_FILENO),
+			    .fanout = FANOUT_OPTS_DEFAULT };
 	const char *root = "results", *resume = NULL, *host_dev = NULL;
 	char *matrix = NULL, *end, dev[64];
 	bool seed_set = false, dry_run = false, unfinished = false;
+	bool prepare = false;
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t seed = 0;
 	char *finished;
-	int c, ret;
+	int c, ret, unfinished_cells = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:k:nh", opts, NULL)) != -1) {
@@ -1392,8 +1458,12 @@ int cmd_run(int argc, char **argv)
 				r.target = TARGET_VM;
 			} else if (!strcmp(optarg, "host")) {
 				r.target = TARGET_HOST;
+			} else if (ssh_is_url(optarg)) {
+				r.target = TARGET_HOST;
+				r.remote_url = optarg;
 			} else {
-				pr_err("--target: '%s' is not vm or host", optarg);
+				pr_err("--target: '%s' is not vm, host or ssh://[USER@]HOST[:PORT]",
+				       optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1418,6 +1488,20 @@ int cmd_run(int argc, char **argv)
 			}
 			r.clock_set = true;
 			break;
+		case 'H':
+			r.fanout.hosts = optarg;
+			break;
+		case 'P':
+			prepare = true;
+			break;
+		case 'T': {
+			long long n;
+
+			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
+				return EXIT_USAGE;
+			r.fanout.retries = n;
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			return 0;
@@ -1426,8 +1510,12 @@ int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (r.remote_url && r.fanout.hosts) {
+		pr_err("--hosts and --target ssh://...: name that machine in the hosts file instead");
+		return EXIT_USAGE;
+	}
 	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
-					     r.want_id || r.clock_set))) {
+					     r.want_id || r.clock_set || prepare))) {
 		run_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -1437,16 +1525,43 @@ int cmd_run(int argc, char **argv)
 	}
 	if (resume) {
 		ret = load_run(&r, root, resume);
+		if (!ret && json_get_string(r.manifest, "remote"))
+			r.remote_url = json_get_string(r.manifest, "remote");
+		if (!ret && (r.fanout.hosts || fanout_recorded(r.manifest)))
+			r.fanned = true;
 	} else {
+		if (r.remote_url) {
+			if (remote_open(r.remote_url, &r.remote)) {
+				ret = EXIT_ERROR;
+				goto out;
+			}
+			r.remote_open = true;
+		}
+		r.fanned = r.fanout.hosts != NULL;
 		matrix = optind < argc ? strdup(argv[optind]) :
 			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
 		ret = new_run(&r, matrix, root, seed_set, seed, host_dev, dry_run);
 		free(matrix);
 		if (dry_run || ret)
 			goto out;
+		if (prepare) {
+			printf("%s\n", r.run_id);
+			goto out;
+		}
 	}
 	if (ret)
 		goto out;
+	if (r.remote_url && !r.remote_open) {
+		if (remote_open(r.remote_url, &r.remote)) {
+			ret = EXIT_ERROR;
+			goto out;
+		}
+		r.remote_open = true;
+	}
+	if (r.remote_open && prepare_remote(&r)) {
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	r.db = store_open(root);
 	if (!r.db) {
 		ret = EXIT_ERROR;
@@ -1461,10 +1576,17 @@ int cmd_run(int argc, char **argv)
 	r.states = json_object_new_object();
 	r.indexed = json_object_new_object();
 	r.lost = json_object_new_object();
+	if (r.fanned) {
+		r.fanout.force = r.force;
+		r.fanout.stop = &interrupted;
+		r.fanout.tty = r.tty;
+		unfinished_cells = fanout_run(r.dir, r.manifest, &r.fanout);
+	}
 	r.total = survey_cells(&r);
 	r.t0 = now_ms();
 	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
-	run_boots(&r);
+	if (!r.fanned)
+		run_boots(&r);
 	if (!interrupted) {
 		finished = iso8601_now();
 		json_object_object_add(r.manifest, "finished",
@@ -1481,7 +1603,17 @@ int cmd_run(int argc, char **argv)
 		if (!ret)
 			ret = EXIT_ERROR;
 	}
+	if (unfinished_cells > 0)
+		pr_err("run %s: %d cell(s) have no result: no host completed their round (%s/fanout/joblog); 'iommubench run --resume %s' runs them again",
+		       r.run_id, unfinished_cells, r.dir, r.run_id);
+	if (unfinished_cells < 0)
+		pr_err("run %s: the fan-out did not start (errors above); 'iommubench run --resume %s' tries again",
+		       r.run_id, r.run_id);
+	if (unfinished_cells && !ret)
+		ret = EXIT_ERROR;
 out:
+	if (r.remote_open)
+		remote_close(&r.remote);
 	json_object_put(r.states);
 	json_object_put(r.indexed);
 	json_object_put(r.lost);

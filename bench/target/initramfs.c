@@ -505,6 +505,10 @@ static int guest_modules(const struct vm_config *cfg, const char *stage)
 		dev_mods[nd++] = "9pnet_virtio";
 		dev_mods[nd++] = "9p";
 	}
+	if (cfg->ssh_port) {
+		dev_mods[nd++] = "virtio_pci";
+		dev_mods[nd++] = "virtio_net";
+	}
 	if (moddep_load(&md, k->moddir))
 		return -1;
 	for (size_t i = 0; i < ni; i++)
@@ -624,6 +628,55 @@ static int stage_datadir(const char *stage)
 }
 
 /*
+ * An SSH server for root (vm run --ssh-port): dropbear, the accounts it
+ * looks root up in, and the keys it lets in.  Its host key is made at
+ * the first connection (dropbear -R).
+ */
+static int stage_ssh(const struct vm_config *cfg, const char *stage)
+{
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
+	static const char group[] = "root:x:0:\n";
+	char *db = find_in_path("dropbear");
+	char *keys = read_file(cfg->ssh_keys, NULL);
+	char *p = NULL;
+	int ret = -1;
+
+	if (!db) {
+		pr_err("dropbear not found: install the Debian package dropbear-bin (scripts/setup does), needed by --ssh-port");
+		goto out;
+	}
+	if (!keys) {
+		pr_err("%s: %s", cfg->ssh_keys, strerror(errno));
+		goto out;
+	}
+	if (stage_program(stage, db, "/usr/sbin/dropbear"))
+		goto out;
+	p = xasprintf("%s/root/.ssh", stage);
+	if (!p || mkdir_p(p, 0700))
+		goto out;
+	free(p);
+	p = xasprintf("%s/root/.ssh/authorized_keys", stage);
+	if (!p || write_file_atomic(p, keys, strlen(keys)))
+		goto out;
+	free(p);
+	p = xasprintf("%s/etc/passwd", stage);
+	if (!p || write_file_atomic(p, passwd, strlen(passwd)))
+		goto out;
+	free(p);
+	p = xasprintf("%s/etc/group", stage);
+	if (!p || write_file_atomic(p, group, strlen(group)))
+		goto out;
+	ret = 0;
+out:
+	if (ret && p)
+		pr_err("%s: %s", p, strerror(errno));
+	free(db);
+	free(keys);
+	free(p);
+	return ret;
+}
+
+/*
  * COMMAND's words are joined with spaces and read by the guest's shell, as
  * ssh does: globs and variables expand in the guest, where the files are.
  */
@@ -678,7 +731,8 @@ int guest_build(const struct vm_config *cfg, const char *path,
 		if (r)
 			goto out;
 	}
-	if (guest_modules(cfg, stage) || stage_datadir(stage))
+	if (guest_modules(cfg, stage) || stage_datadir(stage) ||
+	    (cfg->ssh_port && stage_ssh(cfg, stage)))
 		goto out;
 	p = xasprintf("%s/etc/iommubench/guest.conf", stage);
 	ret = p ? write_file_atomic(p, conf, strlen(conf)) : -1;

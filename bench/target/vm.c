@@ -322,6 +322,7 @@ static void build_conf(const struct vm_config *cfg, enum vm_mechanism mech,
 	strbuf_addf(sb, "BLOCKDEV='%s'\n", cfg->disk == VM_DISK_NVME ? "nvme0n1" :
 		    cfg->disk == VM_DISK_VIRTIO ? "vda" : "");
 	strbuf_addf(sb, "SHARE='%s'\n", cfg->share ? "1" : "");
+	strbuf_addf(sb, "SSH='%s'\n", cfg->ssh_port ? "1" : "");
 }
 
 static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
@@ -409,6 +410,14 @@ static void build_qemu(const struct vm_config *cfg, enum vm_accel accel,
 			   cfg->share);
 		argv_push(a, "-device");
 		argv_push(a, "virtio-9p-pci,fsdev=share,mount_tag=shared,addr=07.0");
+	}
+	if (cfg->ssh_port) {
+		/* restrict=on: the guest reaches nothing; only the forward comes in */
+		argv_push(a, "-netdev");
+		argv_pushf(a, "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22",
+			   cfg->ssh_port);
+		argv_push(a, "-device");
+		argv_push(a, "virtio-net-pci,netdev=net0,addr=08.0");
 	}
 	for (size_t i = 0; cfg->qemu_args && cfg->qemu_args[i]; i++)
 		argv_push(a, cfg->qemu_args[i]);

@@ -46,6 +46,7 @@ enum vm_accel {
 #define VM_BDF_TESTDEV	"0000:00:05.0"
 #define VM_BDF_EDU	"0000:00:06.0"
 #define VM_BDF_SHARE	"0000:00:07.0"
+#define VM_BDF_NET	"0000:00:08.0"
 
 struct vm_config {
 	struct kernel kernel;
@@ -62,6 +63,13 @@ struct vm_config {
 	unsigned int timeout_s;
 	const char *append;
 	const char *share;		/* host directory seen as /shared */
+	/*
+	 * An SSH server in the guest (dropbear), reached at 127.0.0.1:ssh_port
+	 * through QEMU's user networking, which lets the guest reach nothing;
+	 * 0: none.  ssh_keys: the public keys root may log in with.
+	 */
+	unsigned int ssh_port;
+	const char *ssh_keys;
 	const char *run_dir;		/* logs; NULL: a fresh one in the cache */
 	bool keep;
 	enum vm_accel accel;

@@ -2,7 +2,7 @@
 # compare, gate, history and report on synthetic result stores: no VM.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-plan 88
+plan 89
 
 S="$TEST_TMP/store"
 synth() {
@@ -162,6 +162,12 @@ check "report: Markdown summary with the comparison" grep -q '^| fio.read.iops (
 run rep2 report --results "$S" A2
 check "report without iommutrace: the exposure plot is skipped, and it says why" \
 	sh -c "grep -q 'no cell of this run carries it' '$TEST_TMP/rep2.err' && grep -q 'Not plotted' '$S/A2/report/report.html'"
+# A host-mode run's boots have no accel (no QEMU): the report crashed on it.
+sed 's/^{/{ "target": "host", "plan": { "boots": [ { "id": "b001", "host": "lab1" } ] },/' \
+	"$S/A2/manifest.json" > "$TEST_TMP/host-manifest.json" &&
+	cp "$TEST_TMP/host-manifest.json" "$S/A2/manifest.json"
+run rep3 report --results "$S" A2
+check "report of a host-mode run (boots without accel): exit 0" rc_is rep3 0
 
 # --- report on a malformed cell file: an error naming the file and the
 # member, not json-c's assertion (it aborted on fio.jobs not an array

@@ -38,9 +38,9 @@ done
 
 if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 	require_vm
-	plan 34
+	plan 35
 else
-	plan 11
+	plan 12
 fi
 
 cmd c-norange commits --results "$R" --tree "$T0" --matrix "$M"
@@ -69,6 +69,9 @@ check "bisect-step outside a bisection aborts it (exit 128)" rc_is step 128
 check "commits refuses a --tree that is a file, and nothing is written" \
 	sh -c "! \"$IB\" commits --tree \"$M\" --matrix \"$M\" --results \"$R\" a..b 2>/dev/null &&
 	       [ ! -e \"$R\" ]"
+cmd c-hosts commits --results "$R" --tree "$T0" --matrix "$M" --hosts "$TEST_TMP/nohosts" HEAD~1..HEAD
+check "commits --hosts of a missing file: exit 2 naming it, before building anything" \
+	sh -c "[ \$(cat $TEST_TMP/c-hosts.rc) = 2 ] && grep -q 'hosts $TEST_TMP/nohosts' $TEST_TMP/c-hosts.err && [ ! -e \"$R\" ]"
 
 [ "${IB_CHECK_KERNEL:-0}" = 1 ] || finish
 

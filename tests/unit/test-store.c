@@ -455,6 +455,104 @@ static void test_malformed(void)
 	json_object_put(c0);
 }
 
+/*
+ * An index of schema version 2 (no cells.host) gains the column when a
+ * run next writes to it: old cells get their run's host, a new cell its
+ * own "host" field, and the version becomes 3.
+ */
+static void test_host(void)
+{
+	static const char v2[] =
+		"CREATE TABLE runs (run_id TEXT PRIMARY KEY, path TEXT NOT NULL,"
+		" matrix TEXT, seed INTEGER, target TEXT, started TEXT,"
+		" finished TEXT, host TEXT, suite_version TEXT);"
+		"CREATE TABLE cells (run_id TEXT NOT NULL, cell_id TEXT NOT NULL,"
+		" boot_id TEXT, seq INTEGER, kernel TEXT, kernel_release TEXT,"
+		" kernel_version TEXT, kernel_commit TEXT, iommu TEXT,"
+		" policy TEXT, mechanism TEXT, clock TEXT, verified_type TEXT,"
+		" verified_policy TEXT, device TEXT, workload TEXT,"
+		" workload_type TEXT, rep INTEGER, status TEXT NOT NULL,"
+		" error TEXT, started TEXT, duration_s REAL, path TEXT NOT NULL,"
+		" PRIMARY KEY (run_id, cell_id));"
+		"INSERT INTO runs (run_id, path, host) VALUES ('old', 'p', 'lab1');"
+		"INSERT INTO cells (run_id, cell_id, status, path)"
+		" VALUES ('old', 'c0', 'ok', 'p');"
+		"PRAGMA user_version = 2;";
+	struct json_object *c1 = cell("c1", "7");
+	struct json_object *man = manifest();
+	sqlite3 *db = NULL;
+	int ret;
+
+	unlink(index_path);
+	if (sqlite3_open(index_path, &db) == SQLITE_OK)
+		sqlite3_exec(db, v2, NULL, NULL, NULL);
+	sqlite3_close(db);
+	db = store_open(root);
+	ok(db != NULL, "host: a version 2 index opens");
+	if (!db) {
+		json_object_put(c1);
+		json_object_put(man);
+		return;
+	}
+	ok(query_is(db, "PRAGMA user_version", NULL, "3"),
+	   "host: it is migrated to version 3");
+	ok(query_is(db, "SELECT host FROM cells WHERE cell_id = 'c0'", NULL,
+		    "lab1"),
+	   "host: an old cell gets its run's host");
+	json_object_object_add(c1, "host", json_object_new_string("lab2"));
+	ret = store_add_run(db, man, "R") ||
+	      store_add_cell(db, "R", c1, "cells/c1.json");
+	ok(!ret && query_is(db, "SELECT host FROM cells WHERE cell_id = ?1",
+			    "c1", "lab2"),
+	   "host: a new cell is indexed with its own host");
+	store_close(db);
+	json_object_put(c1);
+	json_object_put(man);
+	unlink(index_path);
+}
+
+/*
+ * An index of schema version 1 (neither cells.clock nor cells.host) goes
+ * through both steps in order: clock 'host' (version 2), then its run's
+ * host (version 3).
+ */
+static void test_v1(void)
+{
+	static const char v1[] =
+		"CREATE TABLE runs (run_id TEXT PRIMARY KEY, path TEXT NOT NULL,"
+		" matrix TEXT, seed INTEGER, target TEXT, started TEXT,"
+		" finished TEXT, host TEXT, suite_version TEXT);"
+		"CREATE TABLE cells (run_id TEXT NOT NULL, cell_id TEXT NOT NULL,"
+		" boot_id TEXT, seq INTEGER, kernel TEXT, kernel_release TEXT,"
+		" kernel_version TEXT, kernel_commit TEXT, iommu TEXT,"
+		" policy TEXT, mechanism TEXT, verified_type TEXT,"
+		" verified_policy TEXT, device TEXT, workload TEXT,"
+		" workload_type TEXT, rep INTEGER, status TEXT NOT NULL,"
+		" error TEXT, started TEXT, duration_s REAL, path TEXT NOT NULL,"
+		" PRIMARY KEY (run_id, cell_id));"
+		"INSERT INTO runs (run_id, path, host) VALUES ('old', 'p', 'lab1');"
+		"INSERT INTO cells (run_id, cell_id, status, path)"
+		" VALUES ('old', 'c0', 'ok', 'p');"
+		"PRAGMA user_version = 1;";
+	sqlite3 *db = NULL;
+
+	unlink(index_path);
+	if (sqlite3_open(index_path, &db) == SQLITE_OK)
+		sqlite3_exec(db, v1, NULL, NULL, NULL);
+	sqlite3_close(db);
+	db = store_open(root);
+	ok(db != NULL, "v1: a version 1 index opens");
+	if (!db)
+		return;
+	ok(query_is(db, "PRAGMA user_version", NULL, "3"),
+	   "v1: it is migrated to version 3");
+	ok(query_is(db, "SELECT clock || ' ' || host FROM cells"
+		    " WHERE cell_id = 'c0'", NULL, "host lab1"),
+	   "v1: an old cell gets the host clock and its run's host");
+	store_close(db);
+	unlink(index_path);
+}
+
 int main(void)
 {
 	char *real;
@@ -479,6 +577,8 @@ int main(void)
 	test_long_path();
 	test_path_names();
 	test_malformed();
+	test_host();
+	test_v1();
 	rm_rf(root);
 	free(index_path);
 	free(real);
