@@ -7,7 +7,9 @@
  *   chroots/<suite>/root/        the chroot (mmdebstrap --variant=apt plus
  *                                the compiler, make, libc6-dev and what the
  *                                kernel's linux-kbuild tools depend on)
- *   chroots/<suite>/chroot.json  what it holds; written last, so a chroot
+ *   chroots/<suite>/chroot.json  what it holds (packages, the linux-kbuild
+ *                                packages whose dependencies they cover,
+ *                                compiler); written last, so a chroot
  *                                without it is not one
  *   chroots/.<suite>.tmp/        a chroot being made, renamed into place
  *                                when complete; a leftover is removed
@@ -132,36 +134,44 @@ static int push_once(struct argv *a, const char *s)
 }
 
 /*
- * What the kernel's prebuilt kbuild tools (modpost, objtool ...) link
- * against: the package names in the Depends of the linux-kbuild package
- * the kernel was fetched with (kernel.json "packages"), first of each set
- * of alternatives.  Nothing for a kernel without one.
+ * The linux-kbuild package (a "name=version" spec) the kernel was fetched
+ * with, from kernel.json "packages", into *@spec; NULL for a kernel
+ * without one.  -1 when kernel.json cannot be read.
  */
-static int kbuild_depends(const struct kernel *k, struct argv *pkgs)
+static int kbuild_spec(const struct kernel *k, char **spec)
 {
 	char *meta = xasprintf("%s/kernel.json", k->dir);
 	struct json_object *o = meta ? json_read_file(meta) : NULL;
 	struct json_object *arr = NULL;
-	char *show = NULL, *deps = NULL;
-	const char *spec = NULL;
-	int ret = -1;
 
+	*spec = NULL;
+	free(meta);
 	if (!o)
-		goto out;
+		return -1;
 	if (json_object_object_get_ex(o, "packages", &arr))
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			const char *s = json_object_get_string(
 				json_object_array_get_idx(arr, i));
 
-			if (s && str_has_prefix(s, "linux-kbuild-"))
-				spec = s;
+			if (s && str_has_prefix(s, "linux-kbuild-") && !*spec)
+				*spec = strdup(s);
 		}
-	if (!spec) {
-		ret = 0;
-		goto out;
-	}
+	json_object_put(o);
+	return 0;
+}
+
+/*
+ * What the kbuild tools of @spec (modpost, objtool ...) link against: the
+ * package names in its Depends, first of each set of alternatives, asked
+ * of the private apt view.
+ */
+static int kbuild_depends(const char *spec, struct argv *pkgs)
+{
+	char *show = NULL, *deps = NULL;
+	int ret = -1;
+
 	if (apt_init(false))
-		goto out;
+		return -1;
 	show = apt_show(spec);
 	deps = show ? apt_stanza_field(show, "Depends") : NULL;
 	if (!deps) {
@@ -178,9 +188,6 @@ static int kbuild_depends(const struct kernel *k, struct argv *pkgs)
 	}
 	ret = 0;
 out:
-	if (o)
-		json_object_put(o);
-	free(meta);
 	free(show);
 	free(deps);
 	return ret;
@@ -225,11 +232,34 @@ static int remove_chroot(const char *dir)
 	return 0;
 }
 
-/* The packages a complete chroot records; -1 when it is not one. */
-static int read_manifest(const char *dir, struct argv *pkgs)
+/* Push the strings of array @key of @o on @out. */
+static int push_array(struct json_object *o, const char *key,
+		      struct argv *out)
+{
+	struct json_object *arr;
+
+	if (!json_object_object_get_ex(o, key, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		const char *s = json_object_get_string(
+			json_object_array_get_idx(arr, i));
+
+		if (s && push_once(out, s))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The packages a complete chroot holds, and the linux-kbuild packages whose
+ * dependencies they cover; -1 when it is not a complete chroot.
+ */
+static int read_manifest(const char *dir, struct argv *pkgs,
+			 struct argv *kbuilds)
 {
 	char *path = xasprintf("%s/chroot.json", dir);
-	struct json_object *o = NULL, *arr, *v;
+	struct json_object *o = NULL, *v;
 	int ret = -1;
 
 	if (!path || !path_exists(path))
@@ -237,18 +267,34 @@ static int read_manifest(const char *dir, struct argv *pkgs)
 	o = json_read_file(path);
 	if (!o || !json_object_object_get_ex(o, "scheme", &v) ||
 	    json_object_get_int(v) != CHROOT_SCHEME ||
-	    !json_object_object_get_ex(o, "packages", &arr))
+	    !json_object_object_get_ex(o, "packages", &v))
 		goto out;
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (push_once(pkgs, json_object_get_string(
-					json_object_array_get_idx(arr, i))))
-			goto out;
-	ret = 0;
+	ret = push_array(o, "packages", pkgs) || push_array(o, "kbuild", kbuilds);
 out:
 	if (o)
 		json_object_put(o);
 	free(path);
 	return ret;
+}
+
+/* Record in @dir's chroot.json that it covers linux-kbuild @spec too. */
+static void manifest_add_kbuild(const char *dir, const char *spec)
+{
+	char *path = xasprintf("%s/chroot.json", dir);
+	struct json_object *o = path ? json_read_file(path) : NULL;
+	struct json_object *arr;
+
+	if (o && !json_object_object_get_ex(o, "kbuild", &arr)) {
+		arr = json_object_new_array();
+		json_add(o, "kbuild", arr);
+	}
+	if (!o || !arr || json_push(arr, json_object_new_string(spec)) ||
+	    json_write_file(path, o))
+		pr_warn("%s: cannot record %s (it is looked up again next time)",
+			path ? path : dir, spec);
+	if (o)
+		json_object_put(o);
+	free(path);
 }
 
 static unsigned long long du_bytes;
@@ -272,11 +318,13 @@ static unsigned long long disk_use(const char *dir)
 }
 
 static int write_manifest(const char *dir, const char *suite,
-			  const struct argv *pkgs, const char *compiler,
-			  uint64_t ms, unsigned long long bytes)
+			  const struct argv *pkgs, const struct argv *kbuilds,
+			  const char *compiler, uint64_t ms,
+			  unsigned long long bytes)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *arr = json_object_new_array();
+	struct json_object *kb = json_object_new_array();
 	char *path = xasprintf("%s/chroot.json", dir);
 	char *when = iso8601_now();
 	int bad = 0, ret;
@@ -286,6 +334,9 @@ static int write_manifest(const char *dir, const char *suite,
 	for (size_t i = 0; i < pkgs->n; i++)
 		bad |= json_push(arr, json_object_new_string(pkgs->v[i]));
 	bad |= json_add(o, "packages", arr);
+	for (size_t i = 0; i < kbuilds->n; i++)
+		bad |= json_push(kb, json_object_new_string(kbuilds->v[i]));
+	bad |= json_add(o, "kbuild", kb);
 	bad |= json_add(o, "compiler", json_object_new_string(compiler));
 	bad |= json_add(o, "created", json_object_new_string(when ? when : ""));
 	bad |= json_add(o, "create_seconds",
@@ -449,7 +500,8 @@ static void argv_join(struct strbuf *sb, const struct argv *a, const char *sep)
  * holds and rename it into place.
  */
 static int create_chroot(struct buildenv *be, const char *chroots,
-			 const struct argv *pkgs, const char *cc)
+			 const struct argv *pkgs, const struct argv *kbuilds,
+			 const char *cc)
 {
 	char *stage = NULL, *stage_root = NULL, *log = NULL, *uri = NULL;
 	char *compiler = NULL;
@@ -536,8 +588,8 @@ static int create_chroot(struct buildenv *be, const char *chroots,
 	if (!compiler)
 		goto out;
 	bytes = disk_use(stage_root);
-	if (write_manifest(stage, be->suite, pkgs, compiler, now_ms() - t0,
-			   bytes) ||
+	if (write_manifest(stage, be->suite, pkgs, kbuilds, compiler,
+			   now_ms() - t0, bytes) ||
 	    remove_chroot(be->dir))
 		goto out;
 	if (rename(stage, be->dir)) {
@@ -598,10 +650,10 @@ void buildenv_close(struct buildenv *be)
 int buildenv_for_kernel(const struct kernel *k, struct buildenv *be)
 {
 	struct kcompiler c;
-	struct argv want = { 0 }, have = { 0 };
-	char *chroots = NULL, *compiler = NULL;
+	struct argv want = { 0 }, have = { 0 }, kbuilds = { 0 };
+	char *chroots = NULL, *compiler = NULL, *spec = NULL;
 	struct strbuf missing = STRBUF_INIT;
-	bool complete;
+	bool complete, new_spec = false;
 	int ret = -1;
 
 	memset(be, 0, sizeof(*be));
@@ -641,9 +693,15 @@ int buildenv_for_kernel(const struct kernel *k, struct buildenv *be)
 	for (size_t i = 0; i < ARRAY_SIZE(base_packages); i++)
 		if (push_once(&want, base_packages[i]))
 			goto out;
-	if (kbuild_depends(k, &want) || lock_suite(be, chroots))
+	if (kbuild_spec(k, &spec) || lock_suite(be, chroots))
 		goto out;
-	complete = !read_manifest(be->dir, &have);
+	complete = !read_manifest(be->dir, &have, &kbuilds);
+	/* The mirror is asked only about a kbuild package not seen before. */
+	if (spec && (!complete || !argv_has(&kbuilds, spec))) {
+		if (kbuild_depends(spec, &want) || push_once(&kbuilds, spec))
+			goto out;
+		new_spec = true;
+	}
 	for (size_t i = 0; i < want.n; i++)
 		if (!argv_has(&have, want.v[i]))
 			strbuf_addf(&missing, "%s%s", missing.len ? ", " : "",
@@ -655,8 +713,10 @@ int buildenv_for_kernel(const struct kernel *k, struct buildenv *be)
 		for (size_t i = 0; i < want.n; i++)
 			if (push_once(&have, want.v[i]))
 				goto out;
-		if (create_chroot(be, chroots, &have, c.cc))
+		if (create_chroot(be, chroots, &have, &kbuilds, c.cc))
 			goto out;
+	} else if (new_spec) {
+		manifest_add_kbuild(be->dir, spec);
 	}
 	be->root = xasprintf("%s/root", be->dir);
 	compiler = be->root ? chroot_cc_version(be->root, c.cc) : NULL;
@@ -681,7 +741,9 @@ out:
 	kcompiler_free(&c);
 	argv_free(&want);
 	argv_free(&have);
+	argv_free(&kbuilds);
 	strbuf_release(&missing);
+	free(spec);
 	free(chroots);
 	free(compiler);
 	return ret;

@@ -316,6 +316,29 @@ static void test_chroot(void)
 	   "a complete chroot is reused");
 	buildenv_close(&be);
 
+	/*
+	 * A kernel fetched with a linux-kbuild package the chroot was made
+	 * for: nothing to ask the mirror (a fake package it does not have).
+	 */
+	{
+		char *text = read_file(manifest, NULL);
+		char *p = text ? strstr(text, "\"kbuild\": [") : NULL;
+		char *fixed = p ? xasprintf("%.*s\"kbuild\": [ \"linux-kbuild-fake=1\"%s",
+					    (int)(p - text), text,
+					    p + strlen("\"kbuild\": [")) : NULL;
+
+		ok(fixed && !write_file_atomic(manifest, fixed, strlen(fixed)),
+		   "chroot.json has a kbuild list");
+		put("kernel/kernel.json",
+		    "{ \"name\": \"fake\", \"packages\": [ \"linux-image-fake=1\", \"linux-kbuild-fake=1\" ] }\n");
+		ok(buildenv_for_kernel(&k, &be) == 0 && mmdebstrap_runs() == 2,
+		   "a kernel whose kbuild package the chroot covers: reused, no lookup");
+		buildenv_close(&be);
+		put("kernel/kernel.json", "{ \"name\": \"fake\" }\n");
+		free(text);
+		free(fixed);
+	}
+
 	/* A second process holding the chroot makes this one wait. */
 	if (pipe(pipefd))
 		exit(99);
