@@ -463,7 +463,8 @@ static void show_progress(const char *suite, const char *log, size_t *off)
 	}
 	for (p = text + *off; (nl = strchr(p, '\n')); p = nl + 1) {
 		*nl = '\0';
-		if (str_has_prefix(p, "I: "))
+		if (str_has_prefix(p, "I: ") &&
+		    !str_has_prefix(p, "I: skipping "))
 			pr_info("%s chroot: %s", suite, p + 3);
 	}
 	*off = p - text;
@@ -548,6 +549,12 @@ static int create_chroot(struct buildenv *be, const char *chroots,
 	argv_push(&a, "mmdebstrap");
 	argv_push(&a, "--variant=apt");
 	argv_push(&a, "--mode=root");
+	/*
+	 * Nothing of the host is mounted in, not even while it is made
+	 * (root mode would bind /dev's files and /sys): the packages of a
+	 * compiler install without them.
+	 */
+	argv_push(&a, "--skip=chroot/mount");
 	argv_pushf(&a, "--include=%s", inc.buf);
 	for (size_t i = 0; i < opts.n; i++)
 		argv_pushf(&a, "--aptopt=%s", opts.v[i]);

@@ -305,6 +305,14 @@ static void test_chroot(void)
 	ok(strstr(err, "fakesuite chroot: extracting archives") &&
 	   strstr(err, "fakesuite chroot ready"),
 	   "making it shows mmdebstrap's progress");
+	{
+		char *args = read_file(log, NULL);
+
+		ok(args && strstr(args, "--skip=chroot/mount") &&
+		   strstr(args, "--variant=apt"),
+		   "mmdebstrap mounts nothing of the host into the chroot");
+		free(args);
+	}
 	ok(packages_have(chroot, "gcc-99") && packages_have(chroot, "make") &&
 	   packages_have(chroot, "libc6-dev"),
 	   "chroot.json lists the compiler, make and libc6-dev");
