@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "extmod.h"
 #include "kbuild.h"
 #include "kernel.h"
 #include "log.h"
@@ -34,6 +35,9 @@ static const char *const fetch_usage[] = {
 };
 static const char *const list_usage[] = { "iommubench kernel list", NULL };
 static const char *const path_usage[] = { "iommubench kernel path SPEC", NULL };
+static const char *const modules_usage[] = {
+	"iommubench kernel modules SPEC", NULL,
+};
 
 static const struct opt_cmd fetch_cmd = {
 	.name = "iommubench kernel fetch",
@@ -57,6 +61,18 @@ static const struct opt_cmd path_cmd = {
 	.usage = path_usage,
 	.about = "The directory of kernel SPEC (a debian: spec, a cached name or a directory),\n"
 		 "fetched first if needed.",
+	.opts = no_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.args_name = "SPEC",
+};
+
+static const struct opt_cmd modules_cmd = {
+	.name = "iommubench kernel modules",
+	.usage = modules_usage,
+	.about = "Build the suite's out-of-tree modules (dmabench.ko) for kernel SPEC, with\n"
+		 "the kernel's own compiler (in a chroot of its Debian suite when this\n"
+		 "machine lacks it), and print their paths.  vm run does this on first use.",
 	.opts = no_opts,
 	.min_args = 1,
 	.max_args = 1,
@@ -183,15 +199,35 @@ static int kernel_build_main(int argc, char **argv)
 	return ret;
 }
 
+static int kernel_modules_main(int argc, char **argv)
+{
+	struct kernel k;
+	char *ko;
+	int i = opt_parse(&modules_cmd, argc, argv);
+
+	if (i < 0)
+		return opt_exit(i);
+	if (kernel_resolve(argv[i], &k))
+		return EXIT_ERROR;
+	ko = extmod_dmabench(&k);
+	kernel_free(&k);
+	if (!ko)
+		return EXIT_ERROR;
+	printf("%s\n", ko);
+	free(ko);
+	return 0;
+}
+
 static const struct subcmd kernel_subs[] = {
 	{ "fetch", kernel_fetch_main, "download Debian's kernel of a series or suite" },
 	{ "build", kernel_build_main, "build a kernel from source, with a patch series" },
 	{ "list", kernel_list_main, "the cached kernels" },
 	{ "path", kernel_path_main, "the directory of a kernel" },
+	{ "modules", kernel_modules_main, "build the out-of-tree modules for a kernel" },
 };
 
 static const char *const kernel_usage[] = {
-	"iommubench kernel fetch|build|list|path [options]", NULL,
+	"iommubench kernel fetch|build|list|path|modules [options]", NULL,
 };
 
 static const struct opt_cmd kernel_cmd = {

@@ -487,6 +487,41 @@ out:
 	return ret;
 }
 
+char *apt_mirror(void)
+{
+	struct mirror m = { 0 };
+	char *uri;
+
+	if (!codename[0] && read_codename())
+		return NULL;
+	if (mirror_read(&m))
+		return NULL;
+	uri = m.uri;
+	m.uri = NULL;
+	mirror_free(&m);
+	return uri;
+}
+
+int apt_validity_opts(struct argv *out)
+{
+	static const char *const names[] = {
+		"Acquire::Check-Valid-Until", "Acquire::Check-Date",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *argv[] = { "apt-config", "dump", "--no-empty",
+				 "--format", "%v%n", (char *)names[i], NULL };
+		char *v = spawn_capture_line(argv, NULL);
+
+		if (v && *v && argv_pushf(out, "%s \"%s\"", names[i], v)) {
+			free(v);
+			return -1;
+		}
+		free(v);
+	}
+	return 0;
+}
+
 const char *apt_codename(void)
 {
 	return codename;

@@ -17,6 +17,20 @@ struct argv;
 
 /* Set up (and, when stale or @refresh, update) the private apt state. */
 int apt_init(bool refresh);
+/*
+ * apt_mirror - the URI of the machine's Debian mirror (the one its apt
+ * configuration uses for "<codename> main", which serves every suite), for
+ * a program that runs its own apt against it (mmdebstrap); caller frees.
+ * NULL after printing why.
+ */
+char *apt_mirror(void);
+/*
+ * apt_validity_opts - the machine's Acquire::Check-Valid-Until and
+ * Acquire::Check-Date settings, as 'Name "value"' apt options pushed on
+ * @out (none when unset): another apt reaching the same mirror must judge
+ * its Release files the way the machine's does.
+ */
+int apt_validity_opts(struct argv *out);
 /* The machine's release codename ("bookworm"). */
 const char *apt_codename(void);
 /* The suites of the view, comma-separated ("bookworm, bookworm-updates"). */

@@ -2,7 +2,10 @@
 /*
  * Out-of-tree modules of the suite, built per target kernel against the
  * kernel directory's build/ (Debian headers or a kernel build tree) and
- * cached in <kernel>/extra/<name>/ until a source changes.
+ * cached in <kernel>/extra/<name>/ until a source changes.  They build
+ * with the kernel's own compiler: on the host when it has it, else in a
+ * chroot of the kernel's Debian suite (buildenv.h) that sees the kernel
+ * directory read-only and can write only the module's directory.
  */
 #include "config.h"
 
@@ -14,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buildenv.h"
 #include "extmod.h"
 #include "commands.h"
 #include "log.h"
@@ -45,6 +49,7 @@ char *extmod_dmabench(const struct kernel *k)
 	char *lock = xasprintf("%s/extra/.dmabench.lock", k->dir);
 	char *log = xasprintf("%s/build.log", dir);
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct buildenv be = { .lockfd = -1 };
 	struct argv a = { 0 };
 	bool stale = false;
 	int lockfd = -1, logfd = -1, ret;
@@ -79,6 +84,22 @@ char *extmod_dmabench(const struct kernel *k)
 		goto done;
 	}
 	pr_info("building dmabench.ko for %s", k->release);
+	if (buildenv_for_kernel(k, &be))
+		goto fail;
+	if (be.root) {
+		char *real = realpath(k->build, NULL);
+		size_t n = strlen(k->dir);
+		bool inside = real && !strncmp(real, k->dir, n) &&
+			      real[n] == '/';
+
+		if (!inside)
+			pr_err("%s resolves to %s, outside %s: the %s chroot sees only the kernel directory",
+			       k->build, real ? real : strerror(errno), k->dir,
+			       be.suite);
+		free(real);
+		if (!inside)
+			goto fail;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(dmabench_sources); i++) {
 		const char *rel = dmabench_sources[i];
 		char *src = xasprintf("%s/%s", ib_datadir(), rel);
@@ -105,7 +126,7 @@ char *extmod_dmabench(const struct kernel *k)
 	argv_push(&a, "modules");
 	o.out_fd = logfd;
 	o.err_fd = logfd;
-	ret = spawn_run(a.v, &o);
+	ret = buildenv_run(&be, a.v, k->dir, dir, &o);
 	close(logfd);
 	argv_free(&a);
 	if (ret || !path_exists(ko)) {
@@ -117,6 +138,7 @@ char *extmod_dmabench(const struct kernel *k)
 		goto fail;
 	}
 done:
+	buildenv_close(&be);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(dir);
@@ -127,6 +149,7 @@ done:
 fail_errno:
 	pr_err("%s: %s", dir, strerror(errno));
 fail:
+	buildenv_close(&be);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(dir);

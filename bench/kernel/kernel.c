@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "apt.h"
+#include "buildenv.h"
 #include "commands.h"
 #include "json.h"
 #include "kbuild.h"
@@ -719,28 +720,22 @@ out:
 
 /*
  * Out-of-tree modules are built with the compiler the kernel was built
- * with, which its config names (CONFIG_CC_VERSION_TEXT): say so when this
- * machine cannot run it.
+ * with, which its config names (CONFIG_CC_VERSION_TEXT): say where when
+ * this machine lacks it.
  */
-static void check_compiler(const char *config, const char *name)
+static void check_compiler(const char *config, const char *name,
+			   const char *suite)
 {
-	static const char key[] = "\nCONFIG_CC_VERSION_TEXT=\"";
-	char *text = read_file(config, NULL);
-	const char *p = text ? strstr(text, key) : NULL;
-	char cc[128];
+	struct kcompiler c;
 
-	if (p && sscanf(p + strlen(key), "%127[^ \"]", cc) == 1) {
-		char *argv[] = { cc, "--version", NULL };
-		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-
-		o.out_fd = SPAWN_DEVNULL;
-		o.err_fd = SPAWN_DEVNULL;
-		o.quiet = true;
-		if (spawn_run(argv, &o))
-			pr_warn("%s was built with %s, which this machine lacks: out-of-tree modules (dmabench.ko) cannot be built for it here",
-				name, cc);
-	}
-	free(text);
+	if (kcompiler_read(config, &c))
+		return;
+	if (!c.on_host)
+		pr_info("%s: %s; dmabench.ko is built for it in a %.*s chroot with %s, made on first use ('iommubench kernel modules debian:%s' makes it now)",
+			name, c.why, (int)strcspn(suite, "-"), suite,
+			c.package ? c.package : c.cc,
+			name + strlen("debian-"));
+	kcompiler_free(&c);
 }
 
 /*
@@ -904,7 +899,7 @@ static int fetch_debian(const char *what, bool refresh)
 		char *config = xasprintf("%s/config", final);
 
 		if (config)
-			check_compiler(config, name);
+			check_compiler(config, name, pick.suite);
 		free(config);
 	}
 	ret = 0;
