@@ -23,7 +23,7 @@
 
 require_vm
 [ -x "$top_builddir/dmabench" ] || bail "dmabench is not built"
-plan 39
+plan 46
 
 # --- bad parameters: no boot needed ------------------------------------------
 refused() {
@@ -88,7 +88,7 @@ landed_some() {
 		END { exit !ok }' "$TEST_TMP/$1.facts"
 }
 
-for k in debian:6.1 debian:6.12; do
+for k in debian:6.1 debian:6.12 debian:7.2; do
 	r="x${k#debian:}"
 	"$IB" exposure --kernel "$k" --policies strict,lazy,identity \
 		--delays 0,20ms --trials 5 --json "$TEST_TMP/$r.json" \
