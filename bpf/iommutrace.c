@@ -1082,16 +1082,6 @@ static struct json_object *u64_if(struct it_tracer *t, unsigned int need,
 	return paths_attached(t, need) ? json_object_new_uint64(v) : NULL;
 }
 
-static int jadd_null(struct json_object *obj, const char *key,
-		     struct json_object *v_or_null)
-{
-	if (json_object_object_add(obj, key, v_or_null)) {
-		json_object_put(v_or_null);
-		return -1;
-	}
-	return 0;
-}
-
 /* "attach": one object per row of the table */
 static struct json_object *json_attach(struct it_tracer *t)
 {
@@ -1114,13 +1104,13 @@ static struct json_object *json_attach(struct it_tracer *t)
 		err |= json_add(o, "rank", json_object_new_int(fd->rank));
 		err |= json_add(o, "role", json_object_new_string(role_names[fd->role]));
 		err |= json_add(o, "status", json_object_new_string(p->status));
-		err |= jadd_null(o, "mechanism", p->links[0] ?
+		err |= json_add_or_null(o, "mechanism", p->links[0] ?
 			json_object_new_string(mech_names[p->mech]) : NULL);
-		err |= jadd_null(o, "symbol", p->links[0] ?
+		err |= json_add_or_null(o, "symbol", p->links[0] ?
 			json_object_new_string(p->symbol) : NULL);
-		err |= jadd_null(o, "module", p->module[0] ?
+		err |= json_add_or_null(o, "module", p->module[0] ?
 			json_object_new_string(p->module) : NULL);
-		err |= jadd_null(o, "reason", p->reason[0] ?
+		err |= json_add_or_null(o, "reason", p->reason[0] ?
 			json_object_new_string(p->reason) : NULL);
 	}
 	if (err) {
@@ -1159,7 +1149,7 @@ static struct json_object *json_path_status(struct it_tracer *t)
 			if ((int)it_fns[i].path == k && t->pt[i].links[0])
 				err |= json_object_array_add(fns,
 					json_object_new_string(t->pt[i].symbol));
-		err |= jadd_null(o, "reason", ps->reason[0] ?
+		err |= json_add_or_null(o, "reason", ps->reason[0] ?
 			json_object_new_string(ps->reason) : NULL);
 	}
 	if (err) {
@@ -1193,7 +1183,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	obj = it_json_head(t->o, "bpf", final, index, from, to);
 	if (!obj)
 		return NULL;
-	err |= jadd_null(obj, "error", NULL);
+	err |= json_add_or_null(obj, "error", NULL);
 	err |= json_add(obj, "attach", json_attach(t));
 	err |= json_add(obj, "path_status", json_path_status(t));
 
@@ -1203,7 +1193,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		struct json_object *fns;
 
 		if (!path_attached(t, k)) {
-			err |= jadd_null(paths, it_paths[k].name, NULL);
+			err |= json_add_or_null(paths, it_paths[k].name, NULL);
 			continue;
 		}
 		path_hist(t, k, final, &h);
@@ -1232,9 +1222,9 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 	o = json_object_new_object();
 	err |= json_add(obj, "fq_flush", o);
 	if (o) {
-		err |= jadd_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		err |= json_add_or_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
 			stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
-		err |= jadd_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		err |= json_add_or_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
 			stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
 	}
 
@@ -1244,19 +1234,19 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
 			final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
 		ex = final ? &t->expo.total : &t->expo.interval;
-		err |= jadd_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		err |= json_add_or_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
 			stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
-		err |= jadd_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
+		err |= json_add_or_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
 			stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
-		err |= jadd_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		err |= json_add_or_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
 			stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
-		err |= jadd_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
-		err |= jadd_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
-		err |= jadd_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		err |= json_add_or_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
+		err |= json_add_or_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
+		err |= json_add_or_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
 			expo_pending(&t->expo)));
-		err |= jadd_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		err |= json_add_or_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
 			t->expo.late));
-		err |= jadd_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		err |= json_add_or_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
 			t->expo.unmatched));
 	}
 
@@ -1295,7 +1285,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 				err |= jadd_u64(calls, it_fns[f].func,
 						t->cur.dev[d].calls[f] -
 						(final ? 0 : t->prev.dev[d].calls[f]));
-		err |= jadd_null(o, "exposure_window_lazy", lazy_ok ?
+		err |= json_add_or_null(o, "exposure_window_lazy", lazy_ok ?
 				 hist_to_json(final ? &t->expo.dev_total[d] :
 					      &t->expo.dev_interval[d]) : NULL);
 	}
@@ -1308,7 +1298,7 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
 		err |= jadd_u64(o, "events", rc);
 		err |= jadd_u64(o, "run_time_ns", rt);
-		err |= jadd_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
+		err |= json_add_or_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
 			json_object_new_double((double)rt / rc) : NULL);
 		err |= jadd_u64(o, "recursion_misses",
 				t->cur.misses - (final ? 0 : t->prev.misses));

@@ -332,7 +332,7 @@ static int json_add_double(struct json_object *obj, const char *key,
 			   double v)
 {
 	if (isnan(v))
-		return json_object_object_add(obj, key, NULL) ? -1 : 0;
+		return json_add_or_null(obj, key, NULL);
 	return json_add(obj, key, json_object_new_double(v));
 }
 

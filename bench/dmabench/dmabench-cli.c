@@ -887,83 +887,149 @@ static void print_table(struct results *r)
 	       hist_mean(timer), (unsigned long long)hist_count(timer));
 }
 
-/* json helpers: any failed allocation makes the whole output fail */
-static bool json_failed;
+/* --- JSON (docs/dmabench-json.md) ---------------------------------------- */
 
-static void jadd(struct json_object *obj, const char *key,
-		 struct json_object *val)
+/* a number, or null when it does not exist (NaN, or negative: "none") */
+static int json_add_num(struct json_object *obj, const char *key, double v)
 {
-	if (!val || json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		json_failed = true;
-	}
+	if (isnan(v) || v < 0)
+		return json_add_or_null(obj, key, NULL);
+	return json_add(obj, key, json_object_new_double(v));
 }
 
-/* json-c represents null as a NULL object */
-static void jadd_null(struct json_object *obj, const char *key)
+/*
+ * The members every record starts with: "schema", "tool",
+ * "kernel_release", and "device" with the address and domain of @bdf
+ * (returned in *@device for the caller's further members).  NULL when an
+ * allocation failed.
+ */
+static struct json_object *json_head(const char *schema, const char *bdf,
+				     uint32_t domain,
+				     struct json_object **device)
 {
-	if (json_object_object_add(obj, key, NULL))
-		json_failed = true;
+	struct json_object *root = json_object_new_object(), *tool, *dev;
+	struct utsname uts;
+	int err = 0;
+
+	if (!root)
+		return NULL;
+	err |= json_add(root, "schema", json_object_new_string(schema));
+	tool = json_object_new_object();
+	if (tool) {
+		err |= json_add(tool, "name", json_object_new_string("dmabench"));
+		err |= json_add(tool, "version",
+				json_object_new_string(PACKAGE_VERSION));
+		err |= json_add(tool, "abi",
+				json_object_new_int64(DMABENCH_ABI_VERSION));
+	}
+	err |= json_add(root, "tool", tool);
+	err |= json_add(root, "kernel_release",
+			json_object_new_string(uname(&uts) ? "" : uts.release));
+	dev = json_object_new_object();
+	if (dev) {
+		err |= json_add(dev, "bdf", json_object_new_string(bdf));
+		err |= json_add(dev, "iommu_domain",
+				json_object_new_string(domain_name(domain)));
+	}
+	err |= json_add(root, "device", dev);
+	if (err) {
+		json_object_put(root);
+		return NULL;
+	}
+	*device = dev;
+	return root;
 }
 
-static void jpush(struct json_object *arr, struct json_object *val)
+/* Print @root (NULL, or @err set: an allocation failed) and drop it. */
+static int json_finish(struct json_object *root, int err)
 {
-	if (!val || json_object_array_add(arr, val)) {
-		json_object_put(val);
-		json_failed = true;
+	int ret = 0;
+
+	if (!root || err) {
+		pr_err("out of memory building JSON");
+		ret = -1;
+	} else if (json_print_compact(stdout, root)) {
+		pr_err("writing JSON: %s", strerror(errno));
+		ret = -1;
 	}
+	json_object_put(root);
+	return ret;
+}
+
+static struct json_object *json_cpus(const struct dmabench_params *p)
+{
+	struct json_object *a = json_object_new_array();
+	int err = 0;
+
+	for (unsigned int i = 0; a && i < p->threads; i++) {
+		if (p->cpus[i] == DMABENCH_CPU_ANY)
+			err |= json_object_array_add(a, NULL) ? -1 : 0;
+		else
+			err |= json_push(a, json_object_new_int64(p->cpus[i]));
+	}
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* [{"bytes": N, "weight": W}, ...] */
+static struct json_object *json_sizes(const struct dmabench_params *p)
+{
+	struct json_object *a = json_object_new_array(), *s;
+	int err = 0;
+
+	for (unsigned int i = 0; a && i < p->nr_sizes; i++) {
+		s = json_object_new_object();
+		if (s) {
+			err |= json_add(s, "bytes",
+					json_object_new_int64(p->sizes[i].bytes));
+			err |= json_add(s, "weight",
+					json_object_new_int64(p->sizes[i].weight));
+		}
+		err |= json_push(a, s);
+	}
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
 }
 
 static struct json_object *json_params(void)
 {
 	const struct dmabench_params *p = &env.p;
-	struct json_object *o = json_object_new_object(), *a;
-	unsigned int i;
+	bool sg = p->map_mode == DMABENCH_MAP_SG;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	jadd(o, "threads", json_object_new_int64(p->threads));
-	jadd(o, "duration_ns", json_object_new_uint64(p->duration_ns));
-	jadd(o, "ops_per_thread", json_object_new_uint64(p->ops));
-	jadd(o, "warmup_ops", json_object_new_uint64(p->warmup_ops));
-	a = json_object_new_array();
-	for (i = 0; a && i < p->threads; i++) {
-		if (p->cpus[i] == DMABENCH_CPU_ANY) {
-			if (json_object_array_add(a, NULL))
-				json_failed = true;
-		} else {
-			jpush(a, json_object_new_int64(p->cpus[i]));
-		}
+	err |= json_add(o, "threads", json_object_new_int64(p->threads));
+	err |= json_add(o, "duration_ns", json_object_new_uint64(p->duration_ns));
+	err |= json_add(o, "ops_per_thread", json_object_new_uint64(p->ops));
+	err |= json_add(o, "warmup_ops", json_object_new_uint64(p->warmup_ops));
+	err |= json_add(o, "cpus", json_cpus(p));
+	err |= json_add_or_null(o, "node", p->node == DMABENCH_NODE_ANY ? NULL :
+				json_object_new_int64(p->node));
+	err |= json_add(o, "dir", json_object_new_string(dir_names[p->dir]));
+	err |= json_add(o, "dma_mask_bits",
+			json_object_new_int64(p->dma_mask_bits));
+	err |= json_add(o, "map_mode",
+			json_object_new_string(sg ? "sg" : "single"));
+	err |= json_add(o, "sg_entries",
+			json_object_new_int64(sg ? p->sg_entries : 1));
+	err |= json_add(o, "sizes", json_sizes(p));
+	err |= json_add(o, "device_time_ns", json_object_new_uint64(p->device_ns));
+	err |= json_add(o, "batch", json_object_new_int64(p->batch));
+	err |= json_add(o, "sync",
+			json_object_new_boolean(p->flags & DMABENCH_F_SYNC));
+	err |= json_add(o, "seed", json_object_new_uint64(p->seed));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
-	jadd(o, "cpus", a);
-	if (p->node == DMABENCH_NODE_ANY)
-		jadd_null(o, "node");
-	else
-		jadd(o, "node", json_object_new_int64(p->node));
-	jadd(o, "dir", json_object_new_string(dir_names[p->dir]));
-	jadd(o, "dma_mask_bits", json_object_new_int64(p->dma_mask_bits));
-	jadd(o, "map_mode", json_object_new_string(p->map_mode ==
-						   DMABENCH_MAP_SG ?
-						   "sg" : "single"));
-	jadd(o, "sg_entries", json_object_new_int64(p->map_mode ==
-						    DMABENCH_MAP_SG ?
-						    p->sg_entries : 1));
-	a = json_object_new_array();
-	for (i = 0; a && i < p->nr_sizes; i++) {
-		struct json_object *s = json_object_new_object();
-
-		if (s) {
-			jadd(s, "bytes", json_object_new_int64(p->sizes[i].bytes));
-			jadd(s, "weight",
-			     json_object_new_int64(p->sizes[i].weight));
-		}
-		jpush(a, s);
-	}
-	jadd(o, "sizes", a);
-	jadd(o, "device_time_ns", json_object_new_uint64(p->device_ns));
-	jadd(o, "batch", json_object_new_int64(p->batch));
-	jadd(o, "sync", json_object_new_boolean(p->flags & DMABENCH_F_SYNC));
-	jadd(o, "seed", json_object_new_uint64(p->seed));
 	return o;
 }
 
@@ -971,107 +1037,112 @@ static struct json_object *json_params(void)
 static struct json_object *json_ops(struct results *r, unsigned int slot,
 				    uint64_t elapsed_ns)
 {
-	struct json_object *o = json_object_new_object();
-	unsigned int op;
+	struct json_object *o = json_object_new_object(), *e;
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	for (op = 0; op < DMABENCH_NR_OPS; op++) {
+	for (unsigned int op = 0; op < DMABENCH_NR_OPS; op++) {
 		const struct hist *h = hist_at(r, slot, op);
-		struct json_object *e;
 
 		if (!op_shown(op))
 			continue;
 		e = json_object_new_object();
 		if (e) {
-			jadd(e, "ops_per_sec",
-			     json_object_new_double(ops_per_sec(hist_count(h),
-								elapsed_ns)));
-			jadd(e, "latency", hist_to_json(h));
+			err |= json_add(e, "ops_per_sec",
+					json_object_new_double(ops_per_sec(hist_count(h),
+									   elapsed_ns)));
+			err |= json_add(e, "latency", hist_to_json(h));
 		}
-		jadd(o, op_names[op], e);
+		err |= json_add(o, op_names[op], e);
+	}
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
 	return o;
 }
 
-static int print_json(struct results *r)
+/*
+ * What a run counted, over all threads (@slot 0: "result") or one
+ * (thread @slot - 1: an element of "threads"): "ops" and
+ * "timer_overhead" after the members the caller added to @o.
+ */
+static int json_add_ops(struct json_object *o, struct results *r,
+			unsigned int slot, uint64_t elapsed_ns)
 {
-	struct json_object *root = json_object_new_object(), *o, *a;
+	int err = 0;
+
+	err |= json_add(o, "ops", json_ops(r, slot, elapsed_ns));
+	err |= json_add(o, "timer_overhead",
+			hist_to_json(hist_at(r, slot, DMABENCH_OP_TIMER)));
+	return err;
+}
+
+static struct json_object *json_result(struct results *r)
+{
 	const struct dmabench_result *all = raw_at(r, 0, DMABENCH_OP_MAP);
-	struct utsname uts;
-	unsigned int i;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
-	if (!root)
-		goto nomem;
-	jadd(root, "schema", json_object_new_string(JSON_SCHEMA));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "name", json_object_new_string("dmabench"));
-		jadd(o, "version", json_object_new_string(PACKAGE_VERSION));
-		jadd(o, "abi", json_object_new_int64(DMABENCH_ABI_VERSION));
+	if (!o)
+		return NULL;
+	err |= json_add(o, "wall_ns", json_object_new_uint64(r->info.wall_ns));
+	err |= json_add(o, "bytes_mapped", json_object_new_uint64(all->bytes));
+	err |= json_add(o, "errors", json_object_new_uint64(r->info.errors));
+	err |= json_add_ops(o, r, 0, r->info.wall_ns);
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
-	jadd(root, "tool", o);
-	jadd(root, "kernel_release",
-	     json_object_new_string(uname(&uts) ? "" : uts.release));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "bdf", json_object_new_string(r->info.bdf));
-		jadd(o, "iommu_domain",
-		     json_object_new_string(domain_name(r->info.domain)));
-		jadd(o, "numa_node", json_object_new_int64(r->info.node));
-		jadd(o, "dma_mask_bits",
-		     json_object_new_int64(r->info.dma_mask_bits));
-	}
-	jadd(root, "device", o);
-	jadd(root, "params", json_params());
+	return o;
+}
 
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "wall_ns", json_object_new_uint64(r->info.wall_ns));
-		jadd(o, "bytes_mapped", json_object_new_uint64(all->bytes));
-		jadd(o, "errors", json_object_new_uint64(r->info.errors));
-		jadd(o, "ops", json_ops(r, 0, r->info.wall_ns));
-		jadd(o, "timer_overhead",
-		     hist_to_json(hist_at(r, 0, DMABENCH_OP_TIMER)));
-	}
-	jadd(root, "result", o);
+static struct json_object *json_threads(struct results *r)
+{
+	struct json_object *a = json_object_new_array(), *o;
+	int err = 0;
 
-	a = json_object_new_array();
-	for (i = 0; a && i < r->nr_threads; i++) {
+	for (unsigned int i = 0; a && i < r->nr_threads; i++) {
 		const struct dmabench_result *res = raw_at(r, i + 1, 0);
 
 		o = json_object_new_object();
 		if (o) {
-			jadd(o, "thread", json_object_new_int64(i));
-			jadd(o, "cpu", json_object_new_int64(res->cpu));
-			jadd(o, "node", json_object_new_int64(res->node));
-			jadd(o, "elapsed_ns",
-			     json_object_new_uint64(res->elapsed_ns));
-			jadd(o, "bytes_mapped",
-			     json_object_new_uint64(res->bytes));
-			jadd(o, "errors", json_object_new_uint64(res->errors));
-			jadd(o, "ops", json_ops(r, i + 1, res->elapsed_ns));
-			jadd(o, "timer_overhead",
-			     hist_to_json(hist_at(r, i + 1, DMABENCH_OP_TIMER)));
+			err |= json_add(o, "thread", json_object_new_int64(i));
+			err |= json_add(o, "cpu", json_object_new_int64(res->cpu));
+			err |= json_add(o, "node", json_object_new_int64(res->node));
+			err |= json_add(o, "elapsed_ns",
+					json_object_new_uint64(res->elapsed_ns));
+			err |= json_add(o, "bytes_mapped",
+					json_object_new_uint64(res->bytes));
+			err |= json_add(o, "errors",
+					json_object_new_uint64(res->errors));
+			err |= json_add_ops(o, r, i + 1, res->elapsed_ns);
 		}
-		jpush(a, o);
+		err |= json_push(a, o);
 	}
-	jadd(root, "threads", a);
-	if (json_failed)
-		goto err_put_root;
-	if (json_print_compact(stdout, root)) {
-		pr_err("writing JSON: %s", strerror(errno));
-		json_object_put(root);
-		return -1;
+	if (err) {
+		json_object_put(a);
+		return NULL;
 	}
-	json_object_put(root);
-	return 0;
+	return a;
+}
 
-err_put_root:
-	json_object_put(root);
-nomem:
-	pr_err("out of memory building JSON");
-	return -1;
+static int print_json(struct results *r)
+{
+	struct json_object *root, *dev = NULL;
+	int err = 0;
+
+	root = json_head(JSON_SCHEMA, r->info.bdf, r->info.domain, &dev);
+	if (!root)
+		return json_finish(NULL, -1);
+	err |= json_add(dev, "numa_node", json_object_new_int64(r->info.node));
+	err |= json_add(dev, "dma_mask_bits",
+			json_object_new_int64(r->info.dma_mask_bits));
+	err |= json_add(root, "params", json_params());
+	err |= json_add(root, "result", json_result(r));
+	err |= json_add(root, "threads", json_threads(r));
+	return json_finish(root, err);
 }
 
 /* --- --mode stale: the stale-DMA probe ----------------------------------- */
@@ -1355,141 +1426,145 @@ static void print_stale_table(const struct stale_run *r)
 		       fmt_ns(b, sizeof(b), clean));
 }
 
-/* a number, or null when it does not exist (NaN, or negative: "none") */
-static void jadd_num(struct json_object *obj, const char *key, double v)
+static struct json_object *json_stale_params(void)
 {
-	if (isnan(v) || v < 0)
-		jadd_null(obj, key);
-	else
-		jadd(obj, key, json_object_new_double(v));
+	struct json_object *o = json_object_new_object(), *a;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	a = json_object_new_array();
+	for (unsigned int d = 0; a && d < env.nr_delays; d++)
+		err |= json_push(a, json_object_new_uint64(env.delays[d]));
+	err |= json_add(o, "delays_ns", a);
+	err |= json_add(o, "trials", json_object_new_int64(env.trials));
+	err |= json_add(o, "seed", json_object_new_uint64(env.p.seed));
+	err |= json_add(o, "bytes", json_object_new_int64(DMABENCH_STALE_BYTES));
+	err |= json_add(o, "edu_delay_ns",
+			json_object_new_uint64(DMABENCH_EDU_DELAY_NS));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* the names of the fault reports the module watched */
+static struct json_object *json_fault_sources(uint32_t sources)
+{
+	struct json_object *a = json_object_new_array();
+	int err = 0;
+
+	for (size_t i = 0; a && i < ARRAY_SIZE(fault_source_names); i++)
+		if (sources & fault_source_names[i].bit)
+			err |= json_push(a, json_object_new_string(
+					 fault_source_names[i].name));
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* one element of "delays": delay @d's outcomes and P(landed) */
+static struct json_object *json_stale_delay(const struct stale_run *r,
+					    unsigned int d)
+{
+	struct json_object *o = json_object_new_object(), *ci, *g;
+	struct stale_sum s;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	stale_summarize(r, d, &s);
+	err |= json_add(o, "delay_ns", json_object_new_uint64(env.delays[d]));
+	err |= json_add(o, "trials", json_object_new_int64(s.valid));
+	for (size_t k = 0; k < ARRAY_SIZE(outcome_names); k++)
+		err |= json_add(o, outcome_names[k],
+				json_object_new_int64(s.n[k]));
+	if (s.valid) {
+		err |= json_add(o, "p_landed", json_object_new_double(s.p.est));
+		ci = json_object_new_array();
+		if (ci) {
+			err |= json_push(ci, json_object_new_double(s.p.lo));
+			err |= json_push(ci, json_object_new_double(s.p.hi));
+		}
+		err |= json_add(o, "p_landed_ci95", ci);
+	} else {
+		err |= json_add_or_null(o, "p_landed", NULL);
+		err |= json_add_or_null(o, "p_landed_ci95", NULL);
+	}
+	g = json_object_new_object();
+	if (g) {
+		err |= json_add_num(g, "min", s.gap_min);
+		err |= json_add_num(g, "p50", s.gap_p50);
+		err |= json_add_num(g, "max", s.gap_max);
+	}
+	err |= json_add(o, "gap_ns", g);
+	err |= json_add_num(o, "unmap_ns_p50", s.unmap_p50);
+	err |= json_add(o, "fault_reason", json_object_new_int64(s.reason));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* one element of "trials": what the module said of trial @i */
+static struct json_object *json_stale_trial(const struct stale_run *r,
+					    size_t i)
+{
+	const struct dmabench_stale *st = &r->t[i].st;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	err |= json_add(o, "delay_ns",
+			json_object_new_uint64(env.delays[r->t[i].delay]));
+	err |= json_add(o, "outcome", json_object_new_string(
+				st->outcome < ARRAY_SIZE(outcome_names) ?
+				outcome_names[st->outcome] : "?"));
+	err |= json_add(o, "domain",
+			json_object_new_string(domain_name(st->domain)));
+	err |= json_add(o, "iova", json_object_new_uint64(st->iova));
+	err |= json_add(o, "unmap_ns", json_object_new_uint64(st->unmap_ns));
+	err |= json_add(o, "gap_ns", json_object_new_uint64(st->gap_ns));
+	err |= json_add(o, "landed_bytes",
+			json_object_new_int64(st->landed_bytes));
+	err |= json_add(o, "faults", json_object_new_int64(st->faults));
+	err |= json_add(o, "fault_irqs", json_object_new_int64(st->fault_irqs));
+	err |= json_add(o, "fault_reason",
+			json_object_new_int64(st->fault_reason));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int print_stale_json(const struct stale_run *r)
 {
-	struct json_object *root = json_object_new_object(), *o, *a;
-	double last = stale_last_landed(r), clean = stale_first_clean(r);
-	struct utsname uts;
+	struct json_object *root, *dev, *a;
+	int err = 0;
 
+	root = json_head(STALE_SCHEMA, env.bdf, r->domain, &dev);
 	if (!root)
-		goto nomem;
-	jadd(root, "schema", json_object_new_string(STALE_SCHEMA));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "name", json_object_new_string("dmabench"));
-		jadd(o, "version", json_object_new_string(PACKAGE_VERSION));
-		jadd(o, "abi", json_object_new_int64(DMABENCH_ABI_VERSION));
-	}
-	jadd(root, "tool", o);
-	jadd(root, "kernel_release",
-	     json_object_new_string(uname(&uts) ? "" : uts.release));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "bdf", json_object_new_string(env.bdf));
-		jadd(o, "iommu_domain",
-		     json_object_new_string(domain_name(r->domain)));
-	}
-	jadd(root, "device", o);
-	o = json_object_new_object();
-	if (o) {
-		a = json_object_new_array();
-		for (unsigned int d = 0; a && d < env.nr_delays; d++)
-			jpush(a, json_object_new_uint64(env.delays[d]));
-		jadd(o, "delays_ns", a);
-		jadd(o, "trials", json_object_new_int64(env.trials));
-		jadd(o, "seed", json_object_new_uint64(env.p.seed));
-		jadd(o, "bytes", json_object_new_int64(DMABENCH_STALE_BYTES));
-		jadd(o, "edu_delay_ns",
-		     json_object_new_uint64(DMABENCH_EDU_DELAY_NS));
-	}
-	jadd(root, "params", o);
+		return json_finish(NULL, -1);
+	err |= json_add(root, "params", json_stale_params());
+	err |= json_add(root, "fault_sources", json_fault_sources(r->sources));
 	a = json_object_new_array();
-	for (size_t i = 0; a && i < ARRAY_SIZE(fault_source_names); i++)
-		if (r->sources & fault_source_names[i].bit)
-			jpush(a, json_object_new_string(fault_source_names[i].name));
-	jadd(root, "fault_sources", a);
-
+	for (unsigned int d = 0; a && d < env.nr_delays; d++)
+		err |= json_push(a, json_stale_delay(r, d));
+	err |= json_add(root, "delays", a);
+	err |= json_add_num(root, "last_landed_gap_ns", stale_last_landed(r));
+	err |= json_add_num(root, "first_clean_delay_ns",
+			    stale_first_clean(r));
 	a = json_object_new_array();
-	for (unsigned int d = 0; a && d < env.nr_delays; d++) {
-		struct json_object *ci, *g;
-		struct stale_sum s;
-
-		stale_summarize(r, d, &s);
-		o = json_object_new_object();
-		if (!o) {
-			json_failed = true;
-			break;
-		}
-		jadd(o, "delay_ns", json_object_new_uint64(env.delays[d]));
-		jadd(o, "trials", json_object_new_int64(s.valid));
-		for (size_t k = 0; k < ARRAY_SIZE(outcome_names); k++)
-			jadd(o, outcome_names[k], json_object_new_int64(s.n[k]));
-		if (s.valid) {
-			jadd(o, "p_landed", json_object_new_double(s.p.est));
-			ci = json_object_new_array();
-			if (ci) {
-				jpush(ci, json_object_new_double(s.p.lo));
-				jpush(ci, json_object_new_double(s.p.hi));
-			}
-			jadd(o, "p_landed_ci95", ci);
-		} else {
-			jadd_null(o, "p_landed");
-			jadd_null(o, "p_landed_ci95");
-		}
-		g = json_object_new_object();
-		if (g) {
-			jadd_num(g, "min", s.gap_min);
-			jadd_num(g, "p50", s.gap_p50);
-			jadd_num(g, "max", s.gap_max);
-		}
-		jadd(o, "gap_ns", g);
-		jadd_num(o, "unmap_ns_p50", s.unmap_p50);
-		jadd(o, "fault_reason", json_object_new_int64(s.reason));
-		jpush(a, o);
-	}
-	jadd(root, "delays", a);
-	jadd_num(root, "last_landed_gap_ns", last);
-	jadd_num(root, "first_clean_delay_ns", clean);
-
-	a = json_object_new_array();
-	for (size_t i = 0; a && i < r->n; i++) {
-		const struct dmabench_stale *st = &r->t[i].st;
-
-		o = json_object_new_object();
-		if (!o) {
-			json_failed = true;
-			break;
-		}
-		jadd(o, "delay_ns",
-		     json_object_new_uint64(env.delays[r->t[i].delay]));
-		jadd(o, "outcome", json_object_new_string(
-			     st->outcome < ARRAY_SIZE(outcome_names) ?
-			     outcome_names[st->outcome] : "?"));
-		jadd(o, "domain", json_object_new_string(domain_name(st->domain)));
-		jadd(o, "iova", json_object_new_uint64(st->iova));
-		jadd(o, "unmap_ns", json_object_new_uint64(st->unmap_ns));
-		jadd(o, "gap_ns", json_object_new_uint64(st->gap_ns));
-		jadd(o, "landed_bytes", json_object_new_int64(st->landed_bytes));
-		jadd(o, "faults", json_object_new_int64(st->faults));
-		jadd(o, "fault_irqs", json_object_new_int64(st->fault_irqs));
-		jadd(o, "fault_reason", json_object_new_int64(st->fault_reason));
-		jpush(a, o);
-	}
-	jadd(root, "trials", a);
-	if (json_failed)
-		goto err_put_root;
-	if (json_print_compact(stdout, root)) {
-		pr_err("writing JSON: %s", strerror(errno));
-		json_object_put(root);
-		return -1;
-	}
-	json_object_put(root);
-	return 0;
-
-err_put_root:
-	json_object_put(root);
-nomem:
-	pr_err("out of memory building JSON");
-	return -1;
+	for (size_t i = 0; a && i < r->n; i++)
+		err |= json_push(a, json_stale_trial(r, i));
+	err |= json_add(root, "trials", a);
+	return json_finish(root, err);
 }
 
 static int run_benchmark(int fd)
