@@ -307,27 +307,6 @@ int it_json_workload(struct json_object *obj, const struct it_opts *o,
 }
 
 /**
- * it_fmt_ns() - a duration for people: "850 ns", "12.3 us", "4.56 ms"
- * @buf: output
- * @len: its size
- * @ns: value; NaN prints "-"
- */
-const char *it_fmt_ns(char *buf, size_t len, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1000)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	return buf;
-}
-
-/**
  * it_print_log2() - print a histogram with one row per power of two of
  * nanoseconds (the fine buckets of hist-bucket.h folded), bcc style
  * @f: stream
@@ -366,9 +345,10 @@ void it_print_log2(FILE *f, const struct hist *h, const char *title)
 
 		memset(bar, '*', stars);
 		bar[stars] = '\0';
-		it_fmt_ns(lo, sizeof(lo), (double)from);
-		it_fmt_ns(hi, sizeof(hi), (double)to);
-		fprintf(f, "%10s -> %-9s: %-10llu|%-40s|\n", lo, hi,
-			(unsigned long long)rows[r], bar);
+		fput_cell(f, fmt_unit(lo, sizeof(lo), (double)from, "ns"), 10);
+		fputs(" -> ", f);
+		fput_cell(f, fmt_unit(hi, sizeof(hi), (double)to, "ns"), -9);
+		fprintf(f, ": %-10llu|%-40s|\n", (unsigned long long)rows[r],
+			bar);
 	}
 }

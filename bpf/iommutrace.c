@@ -1390,22 +1390,12 @@ static bool requested_missing(struct it_tracer *t, struct strbuf *sb)
 	return sb->len > 0;
 }
 
-static void print_row(FILE *f, const char *name, const struct hist *h)
-{
-	char a[16], b[16], c[16], d[16], e[16];
-
-	fprintf(f, "%-22s %10llu %10s %10s %10s %10s %10s\n", name,
-		(unsigned long long)hist_count(h),
-		it_fmt_ns(a, sizeof(a), hist_mean(h)),
-		it_fmt_ns(b, sizeof(b), hist_percentile(h, 50)),
-		it_fmt_ns(c, sizeof(c), hist_percentile(h, 90)),
-		it_fmt_ns(d, sizeof(d), hist_percentile(h, 99)),
-		it_fmt_ns(e, sizeof(e), hist_count(h) ? (double)hist_max(h) : NAN));
-}
+/* the label column of the latency tables: the longest function name fits */
+#define LABEL_WIDTH	22
 
 static void print_absent(FILE *f, const char *name, const char *why)
 {
-	fprintf(f, "%-22s %10s  (%s)\n", name, "-", why);
+	fprintf(f, "%-*s %10s  (%s)\n", LABEL_WIDTH, name, "-", why);
 }
 
 static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
@@ -1422,8 +1412,7 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 			t->o->device ? t->o->device : "");
 	else
 		fprintf(f, "\n--- interval %u (%.2f s) ---\n", index, (to - from) / 1e9);
-	fprintf(f, "%-22s %10s %10s %10s %10s %10s %10s\n", "path", "calls",
-		"mean", "p50", "p90", "p99", "max");
+	hist_print_header(f, LABEL_WIDTH, "path");
 	for (int k = 0; k < IT_NR_PATH; k++) {
 		hist_init(&paths[k]);
 		if (!path_attached(t, k)) {
@@ -1432,7 +1421,8 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 			continue;
 		}
 		path_hist(t, k, final, &paths[k]);
-		print_row(f, it_paths[k].name, &paths[k]);
+		hist_print_row(f, LABEL_WIDTH, it_paths[k].name, &paths[k],
+			       to - from);
 	}
 	if (paths_attached(t, IT_NEEDS_FQ_COUNTS))
 		fprintf(f, "fq_flush: %llu timer-driven, %llu queue full\n",
@@ -1444,12 +1434,13 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 		final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
 	ex = final ? &t->expo.total : &t->expo.interval;
 	if (paths_attached(t, IT_NEEDS_STRICT_WINDOW))
-		print_row(f, "strict (iotlb_sync)", &h);
+		hist_print_row(f, LABEL_WIDTH, "strict (iotlb_sync)", &h,
+			       to - from);
 	else
 		print_absent(f, "strict (iotlb_sync)",
 			     "needs dma_unmap, iommu_unmap_fast, iotlb_sync");
 	if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
-		print_row(f, "lazy (fq flush)", ex);
+		hist_print_row(f, LABEL_WIDTH, "lazy (fq flush)", ex, to - from);
 	else
 		print_absent(f, "lazy (fq flush)", "needs iommu_unmap_fast, fq_flush");
 	if (final && expo_pending(&t->expo))
@@ -1468,11 +1459,13 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 				continue;
 			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
 				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
-			print_row(f, it_fns[fn].func, &h);
+			hist_print_row(f, LABEL_WIDTH, it_fns[fn].func, &h,
+				       to - from);
 		}
 		if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
-			print_row(f, "exposure (lazy)",
-				  final ? &t->expo.dev_total[d] : &t->expo.dev_interval[d]);
+			hist_print_row(f, LABEL_WIDTH, "exposure (lazy)",
+				       final ? &t->expo.dev_total[d] :
+				       &t->expo.dev_interval[d], to - from);
 	}
 
 	if (t->o->hists) {

@@ -14,6 +14,7 @@
 
 #include "hist.h"
 #include "json.h"
+#include "util.h"
 
 typedef unsigned __int128 u128;
 
@@ -325,6 +326,51 @@ double hist_fraction_above(const struct hist *h, double x)
 			above += c * ((double)hi - x) / (double)(hi - lo);
 	}
 	return above / h->count;
+}
+
+/* the columns after the label: name and width */
+static const struct {
+	const char *name;
+	int width;
+} table_cols[] = {
+	{ "count", 10 }, { "ops/s", 7 }, { "min", 8 }, { "p50", 8 },
+	{ "p90", 8 }, { "p99", 8 }, { "p99.9", 8 }, { "max", 8 },
+	{ "mean", 8 }, { "stddev", 8 },
+};
+
+void hist_print_header(FILE *f, int label_width, const char *label)
+{
+	fput_cell(f, label, -label_width);
+	for (size_t i = 0; i < ARRAY_SIZE(table_cols); i++) {
+		fputc(' ', f);
+		fput_cell(f, table_cols[i].name, table_cols[i].width);
+	}
+	fputc('\n', f);
+}
+
+void hist_print_row(FILE *f, int label_width, const char *label,
+		    const struct hist *h, uint64_t elapsed_ns)
+{
+	uint64_t n = hist_count(h);
+	double v[ARRAY_SIZE(table_cols)] = {
+		n, n && elapsed_ns ? n * 1e9 / elapsed_ns : NAN,
+		n ? (double)hist_min(h) : NAN, hist_percentile(h, 50),
+		hist_percentile(h, 90), hist_percentile(h, 99),
+		hist_percentile(h, 99.9), n ? (double)hist_max(h) : NAN,
+		hist_mean(h), hist_stddev(h),
+	};
+	char buf[32];
+
+	fput_cell(f, label, -label_width);
+	for (size_t i = 0; i < ARRAY_SIZE(table_cols); i++) {
+		if (i == 0)
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
+		else
+			fmt_unit(buf, sizeof(buf), v[i], i == 1 ? NULL : "ns");
+		fputc(' ', f);
+		fput_cell(f, buf, table_cols[i].width);
+	}
+	fputc('\n', f);
 }
 
 /* add a number, or null for NaN (an empty histogram) */

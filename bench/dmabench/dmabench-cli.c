@@ -811,29 +811,15 @@ static const char *domain_name(uint32_t domain)
 		domain_names[domain] : "?";
 }
 
-static void print_hist_row(const char *label, const struct hist *h,
-			   uint64_t elapsed_ns)
-{
-	if (!hist_count(h)) {
-		printf("%-14s %10d\n", label, 0);
-		return;
-	}
-	printf("%-14s %10llu %11.0f %7llu %7.0f %7.0f %7.0f %7.0f %8llu %8.1f %8.1f\n",
-	       label, (unsigned long long)hist_count(h),
-	       ops_per_sec(hist_count(h), elapsed_ns),
-	       (unsigned long long)hist_min(h), hist_percentile(h, 50),
-	       hist_percentile(h, 90), hist_percentile(h, 99),
-	       hist_percentile(h, 99.9), (unsigned long long)hist_max(h),
-	       hist_mean(h), hist_stddev(h));
-}
+/* the op column of the latency table: "12/63 unmap" fits */
+#define LABEL_WIDTH	14
 
 static void print_table(struct results *r)
 {
 	const struct dmabench_params *p = &env.p;
-	const char *hdr = "%-14s %10s %11s %7s %7s %7s %7s %7s %8s %8s %8s\n";
 	const struct hist *timer;
 	unsigned int i, op;
-	char label[32];
+	char label[32], a[32], b[32], c[32], d[32];
 
 	printf("device %s  domain %s  node %d  mask %u bits\n",
 	       r->info.bdf, domain_name(r->info.domain), r->info.node,
@@ -854,17 +840,15 @@ static void print_table(struct results *r)
 	       (unsigned long long)raw_at(r, 0, DMABENCH_OP_MAP)->bytes,
 	       (unsigned long long)r->info.errors);
 
-	printf(hdr, "op (ns)", "count", "ops/s", "min", "p50", "p90", "p99",
-	       "p99.9", "max", "mean", "stddev");
+	hist_print_header(stdout, LABEL_WIDTH, "op");
 	for (op = 0; op < DMABENCH_NR_OPS; op++)
 		if (op_shown(op))
-			print_hist_row(op_names[op], hist_at(r, 0, op),
-				       r->info.wall_ns);
+			hist_print_row(stdout, LABEL_WIDTH, op_names[op],
+				       hist_at(r, 0, op), r->info.wall_ns);
 
 	if (env.per_thread) {
 		printf("\n");
-		printf(hdr, "thread/cpu op", "count", "ops/s", "min", "p50",
-		       "p90", "p99", "p99.9", "max", "mean", "stddev");
+		hist_print_header(stdout, LABEL_WIDTH, "thread/cpu op");
 		for (i = 0; i < r->nr_threads; i++) {
 			for (op = 0; op < DMABENCH_NR_OPS; op++) {
 				const struct dmabench_result *res =
@@ -874,17 +858,21 @@ static void print_table(struct results *r)
 					continue;
 				snprintf(label, sizeof(label), "%u/%d %s", i,
 					 res->cpu, op_names[op]);
-				print_hist_row(label, hist_at(r, i + 1, op),
+				hist_print_row(stdout, LABEL_WIDTH, label,
+					       hist_at(r, i + 1, op),
 					       res->elapsed_ns);
 			}
 		}
 	}
 
 	timer = hist_at(r, 0, DMABENCH_OP_TIMER);
-	printf("\ntimer overhead (ktime_get_ns pair, ns): min %llu  p50 %.0f  p99 %.0f  mean %.1f  (%llu samples, not subtracted)\n",
-	       (unsigned long long)hist_min(timer),
-	       hist_percentile(timer, 50), hist_percentile(timer, 99),
-	       hist_mean(timer), (unsigned long long)hist_count(timer));
+	printf("\ntimer overhead (ktime_get_ns pair): min %s  p50 %s  p99 %s  mean %s  (%llu samples, not subtracted)\n",
+	       fmt_unit(a, sizeof(a), hist_count(timer) ?
+			(double)hist_min(timer) : NAN, "ns"),
+	       fmt_unit(b, sizeof(b), hist_percentile(timer, 50), "ns"),
+	       fmt_unit(c, sizeof(c), hist_percentile(timer, 99), "ns"),
+	       fmt_unit(d, sizeof(d), hist_mean(timer), "ns"),
+	       (unsigned long long)hist_count(timer));
 }
 
 /* --- JSON (docs/dmabench-json.md) ---------------------------------------- */
@@ -1247,22 +1235,6 @@ static double stale_first_clean(const struct stale_run *r)
 	return clean;
 }
 
-/* "0 ns", "250 us", "1.5 ms" */
-static const char *fmt_ns(char *buf, size_t len, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1000)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.3g us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.3g ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3g s", ns / 1e9);
-	return buf;
-}
-
 static int stale_add(struct stale_run *r, unsigned int d,
 		     const struct dmabench_stale *st)
 {
@@ -1405,25 +1377,27 @@ static void print_stale_table(const struct stale_run *r)
 			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", s.p.lo, s.p.hi);
 		else
 			snprintf(ci, sizeof(ci), "-");
-		printf("%-9s %6u %6u %7u %7u %7u %4u %9.3f %-16s %s / %s / %s\n",
-		       fmt_ns(u, sizeof(u), env.delays[d]), s.valid,
+		fput_cell(stdout, fmt_unit(u, sizeof(u), env.delays[d], "ns"),
+			  -9);
+		printf(" %6u %6u %7u %7u %7u %4u %9.3f %-16s %s / %s / %s\n",
+		       s.valid,
 		       s.n[DMABENCH_STALE_LANDED], s.n[DMABENCH_STALE_PARTIAL],
 		       s.n[DMABENCH_STALE_FAULTED], s.n[DMABENCH_STALE_NEITHER],
 		       s.n[DMABENCH_STALE_LATE], s.p.est, ci,
-		       fmt_ns(a, sizeof(a), s.gap_min),
-		       fmt_ns(b, sizeof(b), s.gap_p50),
-		       fmt_ns(c, sizeof(c), s.gap_max));
+		       fmt_unit(a, sizeof(a), s.gap_min, "ns"),
+		       fmt_unit(b, sizeof(b), s.gap_p50, "ns"),
+		       fmt_unit(c, sizeof(c), s.gap_max, "ns"));
 	}
 	if (last < 0)
 		printf("\nno write landed after its unmap\n");
 	else
 		printf("\nwrites landed up to %s after the unmap returned; ",
-		       fmt_ns(a, sizeof(a), last));
+		       fmt_unit(a, sizeof(a), last, "ns"));
 	if (last >= 0 && clean < 0)
 		printf("they still landed at the largest delay\n");
 	else if (last >= 0)
 		printf("none at delays of %s and more\n",
-		       fmt_ns(b, sizeof(b), clean));
+		       fmt_unit(b, sizeof(b), clean, "ns"));
 }
 
 static struct json_object *json_stale_params(void)
