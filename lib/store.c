@@ -106,13 +106,28 @@ static int db_exec(sqlite3 *db, const char *sql, const char *what)
 	return 0;
 }
 
-/* Open the index at @path with @flags; *@version gets its schema version. */
-static sqlite3 *index_open(const char *path, int flags, int *version)
+/*
+ * index_open - open the index of @root with @flags; *@version gets its
+ * schema version.  Read-only, a root without an index, or with a file
+ * that is not one, is an error.  NULL after saying why.
+ */
+static sqlite3 *index_open(const char *root, int flags, int *version)
 {
+	char *path = xasprintf("%s/index.sqlite", root);
+	bool create = flags & SQLITE_OPEN_CREATE;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 
 	*version = -1;
+	if (!path) {
+		pr_err("%s: %s", root, strerror(errno));
+		return NULL;
+	}
+	if (!create && !path_exists(path)) {
+		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
+		       path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;
@@ -137,27 +152,33 @@ static sqlite3 *index_open(const char *path, int flags, int *version)
 		       path, *version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (!create && *version < 1) {
+		pr_err("%s: not an iommubench index (schema version %d)", path,
+		       *version);
+		goto fail;
+	}
+	free(path);
 	return db;
 fail:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	free(path);
 	return NULL;
 }
 
 sqlite3 *store_open(const char *root)
 {
-	char *path = xasprintf("%s/index.sqlite", root);
 	sqlite3 *db = NULL;
 	int version;
 
-	if (!path || mkdir_p(root, 0755)) {
+	if (mkdir_p(root, 0755)) {
 		pr_err("%s: %s", root, strerror(errno));
-		goto fail;
+		return NULL;
 	}
-	db = index_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	db = index_open(root, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			&version);
 	if (!db)
-		goto fail;
+		return NULL;
 	if (db_exec(db, schema_sql, "creating the schema"))
 		goto fail;
 	/* Version 2 added cells.clock; cells of version 1 ran on the host's. */
@@ -178,37 +199,17 @@ sqlite3 *store_open(const char *root)
 		    "PRAGMA user_version = " SCHEMA_VERSION_STR,
 		    "setting the schema version"))
 		goto fail;
-	free(path);
 	return db;
 fail:
 	sqlite3_close(db);
-	free(path);
 	return NULL;
 }
 
 sqlite3 *store_open_readonly(const char *root)
 {
-	char *path = xasprintf("%s/index.sqlite", root);
-	sqlite3 *db = NULL;
 	int version;
 
-	if (!path)
-		return NULL;
-	if (!path_exists(path)) {
-		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
-		       path);
-		free(path);
-		return NULL;
-	}
-	db = index_open(path, SQLITE_OPEN_READONLY, &version);
-	if (db && version < 1) {
-		pr_err("%s: not an iommubench index (schema version %d)", path,
-		       version);
-		sqlite3_close(db);
-		db = NULL;
-	}
-	free(path);
-	return db;
+	return index_open(root, SQLITE_OPEN_READONLY, &version);
 }
 
 void store_close(sqlite3 *db)

@@ -405,6 +405,35 @@ out:
 	json_object_put(c);
 }
 
+/*
+ * Read-only, the index must exist and be one: a root without one, or
+ * with an SQLite file of schema version 0, is refused with the reason.
+ */
+static void test_readonly_refused(void)
+{
+	char *err;
+	sqlite3 *db;
+
+	unlink(index_path);
+	capture_begin();
+	db = store_open_readonly(root);
+	err = capture_end();
+	ok(!db && strstr(err, "no result index") && !path_exists(index_path),
+	   "read-only: no index is an error, and none is created");
+	free(err);
+	if (sqlite3_open(index_path, &db) == SQLITE_OK)
+		sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	capture_begin();
+	db = store_open_readonly(root);
+	err = capture_end();
+	ok(!db && strstr(err, index_path) &&
+	   strstr(err, "not an iommubench index (schema version 0)"),
+	   "read-only: an SQLite file of schema version 0 is not an index");
+	free(err);
+	unlink(index_path);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -576,6 +605,7 @@ int main(void)
 	test_stale();
 	test_long_path();
 	test_path_names();
+	test_readonly_refused();
 	test_malformed();
 	test_host();
 	test_v1();
