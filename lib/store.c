@@ -387,22 +387,41 @@ static void insert_metric(void *arg, const char *name, double value,
 	c->err = step(c->db, &c->b, what);
 }
 
-int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
-		   const char *path)
+/*
+ * end_transaction - COMMIT when @err is 0, else (or when COMMIT fails)
+ * ROLLBACK; 0 or -1.  COMMIT waits (the busy timeout) for readers to let
+ * go; when it still fails, the transaction stays open and must be rolled
+ * back.
+ */
+static int end_transaction(sqlite3 *db, int err, const char *what)
 {
-	const char *id = jstr(cell, "id");
-	struct metric_ctx mc = { .db = db, .id = id, .path = path };
-	struct binder b = { 0 };
-	char what[160];
+	if (!err && !db_exec(db, "COMMIT", what))
+		return 0;
+	if (!sqlite3_get_autocommit(db))
+		db_exec(db, "ROLLBACK", what);
+	return -1;
+}
 
-	if (!id) {
-		pr_err("%s: cell without an id", path);
+/* run @sql, whose parameters are a run id and a cell id, to its end */
+static int exec_for_cell(sqlite3 *db, const char *sql, const char *run_id,
+			 const char *cell_id, const char *what)
+{
+	struct binder b;
+
+	if (prepare(db, sql, &b, what))
 		return -1;
-	}
-	snprintf(what, sizeof(what), "cell %s", id);
-	/* IMMEDIATE: take the write lock now, waiting for other writers. */
-	if (db_exec(db, "BEGIN IMMEDIATE", what))
-		return -1;
+	bind_text(&b, run_id);
+	bind_text(&b, cell_id);
+	return step_done(db, &b, what);
+}
+
+/* the cells row of @cell, replacing the one it had */
+static int insert_cell_row(sqlite3 *db, const char *run_id,
+			   struct json_object *cell, const char *path,
+			   const char *what)
+{
+	struct binder b = { 0 };
+
 	if (prepare(db,
 		"INSERT OR REPLACE INTO cells (run_id, cell_id, boot_id, seq, kernel,"
 		" kernel_release, kernel_version, kernel_commit, iommu, policy,"
@@ -410,9 +429,9 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		" workload, workload_type, rep, status, error, started,"
 		" duration_s, path, host)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
-		goto fail;
+		return -1;
 	bind_text(&b, run_id);
-	bind_text(&b, id);
+	bind_text(&b, jstr(cell, "id"));
 	bind_text(&b, jstr(cell, "boot"));
 	bind_int64(&b, json_object_get_int(jpath(cell, "seq")));
 	bind_text(&b, jstr(cell, "config.kernel"));
@@ -436,37 +455,46 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 	bind_double(&b, json_object_get_double(jpath(cell, "duration_s")));
 	bind_text(&b, path);
 	bind_text(&b, jstr(cell, "host"));
-	if (step_done(db, &b, what))
-		goto fail;
-	if (prepare(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
-		    &b, what))
-		goto fail;
-	bind_text(&b, run_id);
-	bind_text(&b, id);
-	if (step_done(db, &b, what))
-		goto fail;
-	if (prepare(db,
+	return step_done(db, &b, what);
+}
+
+/* the metrics rows of @cell (its old ones deleted before) */
+static int insert_metrics(struct metric_ctx *mc, const char *run_id,
+			  struct json_object *cell, const char *what)
+{
+	if (prepare(mc->db,
 		"INSERT INTO metrics (run_id, cell_id, metric, value, unit)"
-		" VALUES (?, ?, ?, ?, ?)", &mc.b, what))
-		goto fail;
-	bind_text(&mc.b, run_id);
-	bind_text(&mc.b, id);
+		" VALUES (?, ?, ?, ?, ?)", &mc->b, what))
+		return -1;
+	bind_text(&mc->b, run_id);
+	bind_text(&mc->b, mc->id);
 	/* A failed binding is reported by the first metric's step(). */
-	cell_metrics(cell, insert_metric, &mc);
-	sqlite3_finalize(mc.b.st);
-	if (mc.err)
-		goto fail;
-	/*
-	 * COMMIT waits (the busy timeout) for readers to let go; when it
-	 * still fails, the transaction stays open and must be rolled back.
-	 */
-	if (db_exec(db, "COMMIT", what))
-		goto fail;
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(db))
-		db_exec(db, "ROLLBACK", what);
-	return -1;
+	cell_metrics(cell, insert_metric, mc);
+	sqlite3_finalize(mc->b.st);
+	return mc->err;
+}
+
+int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
+		   const char *path)
+{
+	const char *id = jstr(cell, "id");
+	struct metric_ctx mc = { .db = db, .id = id, .path = path };
+	char what[160];
+	int err;
+
+	if (!id) {
+		pr_err("%s: cell without an id", path);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "cell %s", id);
+	/* IMMEDIATE: take the write lock now, waiting for other writers. */
+	if (db_exec(db, "BEGIN IMMEDIATE", what))
+		return -1;
+	err = insert_cell_row(db, run_id, cell, path, what) ||
+	      exec_for_cell(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
+			    run_id, id, what) ||
+	      insert_metrics(&mc, run_id, cell, what);
+	return end_transaction(db, err, what);
 }
 
 int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id)
@@ -475,27 +503,15 @@ int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id)
 		"DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
 		"DELETE FROM cells WHERE run_id = ? AND cell_id = ?",
 	};
-	struct binder b;
 	char what[160];
+	int err = 0;
 
 	snprintf(what, sizeof(what), "removing cell %s", cell_id);
 	if (db_exec(db, "BEGIN IMMEDIATE", what))
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
-		if (prepare(db, sql[i], &b, what))
-			goto fail;
-		bind_text(&b, run_id);
-		bind_text(&b, cell_id);
-		if (step_done(db, &b, what))
-			goto fail;
-	}
-	if (db_exec(db, "COMMIT", what))
-		goto fail;
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(db))
-		db_exec(db, "ROLLBACK", what);
-	return -1;
+	for (size_t i = 0; !err && i < ARRAY_SIZE(sql); i++)
+		err = exec_for_cell(db, sql[i], run_id, cell_id, what);
+	return end_transaction(db, err, what);
 }
 
 struct json_object *cell_new(const char *boot_id, struct json_object *config,

@@ -192,6 +192,11 @@ static void test_busy(void)
 	ok(db && !store_add_cell(db, "R", c0, "cells/c0.json"),
 	   "busy: a reader that ends within the busy timeout is waited for");
 	ok(!reader_stop(&rd), "busy: the reader ends");
+	ok(!store_remove_cell(db, "R", "c0") &&
+	   query_is(db, "SELECT count(*) FROM cells WHERE cell_id = ?1", "c0", "0") &&
+	   query_is(db, "SELECT count(*) FROM metrics WHERE cell_id = ?1", "c0", "0") &&
+	   sqlite3_get_autocommit(db),
+	   "store_remove_cell removes the cell and its metrics, and commits");
 
 	capture_begin();
 	ret = store_finish_run(db, "no-such-run", "2026-12-02");
