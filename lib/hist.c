@@ -244,6 +244,21 @@ static uint64_t hist_rank(double pct, uint64_t n)
 	return r;
 }
 
+/*
+ * The values bucket @i of @h can hold, [*@lo, *@hi], clamped to the
+ * recorded minimum and maximum (the last bucket is open-ended).
+ */
+static void bucket_span(const struct hist *h, uint32_t i, uint64_t *lo,
+			uint64_t *hi)
+{
+	*lo = ibh_lower(i);
+	*hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
+	if (*lo < h->min)
+		*lo = h->min;
+	if (*hi > h->max)
+		*hi = h->max;
+}
+
 /**
  * hist_percentile() - estimate a percentile
  * @h: histogram
@@ -281,12 +296,7 @@ double hist_percentile(const struct hist *h, double pct)
 			below += c;
 			continue;
 		}
-		lo = ibh_lower(i);
-		hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
-		if (lo < h->min)
-			lo = h->min;
-		if (hi > h->max)
-			hi = h->max;
+		bucket_span(h, i, &lo, &hi);
 		if (hi <= lo)
 			return (double)lo;
 		return (double)lo + (double)(hi - lo) *
@@ -314,12 +324,7 @@ double hist_fraction_above(const struct hist *h, double x)
 
 		if (!c)
 			continue;
-		lo = ibh_lower(i);
-		hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
-		if (lo < h->min)
-			lo = h->min;
-		if (hi > h->max)
-			hi = h->max;
+		bucket_span(h, i, &lo, &hi);
 		if ((double)lo > x)
 			above += c;
 		else if ((double)hi > x)
