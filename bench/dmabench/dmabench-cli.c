@@ -408,193 +408,225 @@ static int parse_bdf(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* Return: 0 ok, -1 usage error (message printed), 1 help/version shown */
-static int parse_args(int argc, char **argv)
-{
-	bool have_ops = false, have_duration = false, have_mode = false;
-	bool have_delays = false, have_trials = false;
-	uint64_t v;
-	int opt;
+/* what parse_args() has seen, for the rules between options */
+struct seen {
+	bool ops, duration, mode, delays, trials;
+};
 
-	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
-				  NULL)) != -1) {
-		/* what a stale probe does not use: named in the usage error */
-		if (opt > 0 && opt < 0x100 && strchr("tTnwcNrMesDbSp", opt) &&
-		    !env.not_stale)
-			for (const struct option *o = long_opts; o->name; o++)
-				if (o->val == opt)
-					env.not_stale = o->name;
-		switch (opt) {
-		case 'd':
-			if (parse_bdf(optarg, env.bdf, sizeof(env.bdf)))
-				return usage_error("invalid PCI address '%s'",
-						   optarg);
-			break;
-		case 't':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_THREADS,
-				      &env.p.threads))
-				return usage_error("--threads '%s': want 1..64",
-						   optarg);
-			break;
-		case 'T':
-			if (parse_duration(optarg, 1000000000ULL, &v) || !v ||
-			    v > DMABENCH_MAX_DURATION_NS)
-				return usage_error("--duration '%s': want >0 and <= 1h",
-						   optarg);
-			env.p.duration_ns = v;
-			have_duration = true;
-			break;
-		case 'n':
-			if (parse_u64(optarg, 1, DMABENCH_MAX_OPS, &v))
-				return usage_error("--ops '%s': want 1..2^40",
-						   optarg);
-			env.p.ops = v;
-			have_ops = true;
-			break;
-		case 'w':
-			if (parse_u64(optarg, 0, DMABENCH_MAX_WARMUP_OPS, &v))
-				return usage_error("--warmup '%s': want 0..10000000",
-						   optarg);
-			env.p.warmup_ops = v;
-			break;
-		case 'c':
-			if (parse_cpus(optarg))
-				return usage_error("--cpus '%s': want a list like 0-3,6 (at most 64 CPUs)",
-						   optarg);
-			break;
-		case 'N':
-			if (parse_u64(optarg, 0, INT32_MAX, &v))
-				return usage_error("--node '%s': want a node number",
-						   optarg);
-			env.p.node = (int32_t)v;
-			break;
-		case 'r':
-			if (parse_dir(optarg, &env.p.dir))
-				return usage_error("--dir '%s': want to-device, from-device or bidirectional",
-						   optarg);
-			break;
-		case 'M':
-			if (parse_u32(optarg, DMABENCH_MIN_MASK_BITS,
-				      DMABENCH_MAX_MASK_BITS,
-				      &env.p.dma_mask_bits))
-				return usage_error("--mask '%s': want 20..64",
-						   optarg);
-			break;
-		case 'm':
-			if (!strcmp(optarg, "single"))
-				env.p.map_mode = DMABENCH_MAP_SINGLE;
-			else if (!strcmp(optarg, "sg"))
-				env.p.map_mode = DMABENCH_MAP_SG;
-			else if (!strcmp(optarg, "stale"))
-				env.stale = true;
-			else
-				return usage_error("--mode '%s': want single, sg or stale",
-						   optarg);
-			have_mode = true;
-			break;
-		case 'e':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_SG_ENTRIES,
-				      &env.p.sg_entries))
-				return usage_error("--sg-entries '%s': want 1..128",
-						   optarg);
-			break;
-		case 's':
-			if (parse_sizes(optarg, &env.p))
-				return usage_error("--size '%s': want SIZE[:WEIGHT],... (1..4M, at most 8)",
-						   optarg);
-			break;
-		case 'D':
-			if (parse_duration(optarg, 1, &v) ||
-			    v > DMABENCH_MAX_DEVICE_NS)
-				return usage_error("--device-time '%s': want 0..10ms",
-						   optarg);
-			env.p.device_ns = v;
-			break;
-		case 'b':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_BATCH,
-				      &env.p.batch))
-				return usage_error("--batch '%s': want 1..1024",
-						   optarg);
-			break;
-		case 'S':
-			env.p.flags |= DMABENCH_F_SYNC;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, 0, UINT64_MAX, &v))
-				return usage_error("--seed '%s': want a number",
-						   optarg);
-			env.p.seed = v;
-			break;
-		case 'p':
-			env.per_thread = true;
-			break;
-		case 'j':
-			env.json = true;
-			break;
-		case 'u':
-			env.unbind_after = true;
-			break;
-		case 'f':
-			env.force = true;
-			break;
-		case OPT_MODULE:
-			env.module = optarg;
-			break;
-		case OPT_DELAYS:
-			if (parse_delays(optarg))
-				return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
-						   optarg, DMABENCH_STALE_MAX_DELAYS);
-			have_delays = true;
-			break;
-		case OPT_TRIALS:
-			if (parse_u32(optarg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
-				return usage_error("--trials '%s': want 1..%d",
-						   optarg, DMABENCH_STALE_MAX_TRIALS);
-			have_trials = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		case 'V':
-			printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
-			       DMABENCH_ABI_VERSION);
-			return 1;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'q':
-			log_set_level(LOG_WARN);
-			break;
-		default:
-			/* getopt_long() has said what is wrong */
-			fprintf(stderr, "Try 'dmabench --help'.\n");
-			return -1;
-		}
+/* remember the first option given that a stale probe does not use */
+static void note_not_stale(int opt)
+{
+	if (opt <= 0 || opt >= 0x100 || !strchr("tTnwcNrMesDbSp", opt) ||
+	    env.not_stale)
+		return;
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == opt)
+			env.not_stale = o->name;
+}
+
+/* the workload's options: 0, -1 after a usage error, 1 not one of them */
+static int parse_workload_opt(int opt, const char *arg, struct seen *seen)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 't':
+		if (parse_u32(arg, 1, DMABENCH_MAX_THREADS, &env.p.threads))
+			return usage_error("--threads '%s': want 1..64", arg);
+		break;
+	case 'T':
+		if (parse_duration(arg, 1000000000ULL, &v) || !v ||
+		    v > DMABENCH_MAX_DURATION_NS)
+			return usage_error("--duration '%s': want >0 and <= 1h",
+					   arg);
+		env.p.duration_ns = v;
+		seen->duration = true;
+		break;
+	case 'n':
+		if (parse_u64(arg, 1, DMABENCH_MAX_OPS, &v))
+			return usage_error("--ops '%s': want 1..2^40", arg);
+		env.p.ops = v;
+		seen->ops = true;
+		break;
+	case 'w':
+		if (parse_u64(arg, 0, DMABENCH_MAX_WARMUP_OPS, &v))
+			return usage_error("--warmup '%s': want 0..10000000",
+					   arg);
+		env.p.warmup_ops = v;
+		break;
+	case 'c':
+		if (parse_cpus(arg))
+			return usage_error("--cpus '%s': want a list like 0-3,6 (at most 64 CPUs)",
+					   arg);
+		break;
+	case 'N':
+		if (parse_u64(arg, 0, INT32_MAX, &v))
+			return usage_error("--node '%s': want a node number",
+					   arg);
+		env.p.node = (int32_t)v;
+		break;
+	case 'r':
+		if (parse_dir(arg, &env.p.dir))
+			return usage_error("--dir '%s': want to-device, from-device or bidirectional",
+					   arg);
+		break;
+	case 'M':
+		if (parse_u32(arg, DMABENCH_MIN_MASK_BITS,
+			      DMABENCH_MAX_MASK_BITS,
+			      &env.p.dma_mask_bits))
+			return usage_error("--mask '%s': want 20..64", arg);
+		break;
+	case 'm':
+		if (!strcmp(arg, "single"))
+			env.p.map_mode = DMABENCH_MAP_SINGLE;
+		else if (!strcmp(arg, "sg"))
+			env.p.map_mode = DMABENCH_MAP_SG;
+		else if (!strcmp(arg, "stale"))
+			env.stale = true;
+		else
+			return usage_error("--mode '%s': want single, sg or stale", arg);
+		seen->mode = true;
+		break;
+	case 'e':
+		if (parse_u32(arg, 1, DMABENCH_MAX_SG_ENTRIES,
+			      &env.p.sg_entries))
+			return usage_error("--sg-entries '%s': want 1..128",
+					   arg);
+		break;
+	case 's':
+		if (parse_sizes(arg, &env.p))
+			return usage_error("--size '%s': want SIZE[:WEIGHT],... (1..4M, at most 8)",
+					   arg);
+		break;
+	case 'D':
+		if (parse_duration(arg, 1, &v) ||
+		    v > DMABENCH_MAX_DEVICE_NS)
+			return usage_error("--device-time '%s': want 0..10ms",
+					   arg);
+		env.p.device_ns = v;
+		break;
+	case 'b':
+		if (parse_u32(arg, 1, DMABENCH_MAX_BATCH, &env.p.batch))
+			return usage_error("--batch '%s': want 1..1024", arg);
+		break;
+	case 'S':
+		env.p.flags |= DMABENCH_F_SYNC;
+		break;
+	case OPT_SEED:
+		if (parse_u64(arg, 0, UINT64_MAX, &v))
+			return usage_error("--seed '%s': want a number", arg);
+		env.p.seed = v;
+		break;
+	default:
+		return 1;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/*
+ * The device's, the stale probe's and the output's options: 0, -1 after
+ * a usage error, 1 after --help or --version.
+ */
+static int parse_tool_opt(int opt, const char *arg, struct seen *seen)
+{
+	switch (opt) {
+	case 'd':
+		if (parse_bdf(arg, env.bdf, sizeof(env.bdf)))
+			return usage_error("invalid PCI address '%s'", arg);
+		break;
+	case 'p':
+		env.per_thread = true;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'u':
+		env.unbind_after = true;
+		break;
+	case 'f':
+		env.force = true;
+		break;
+	case OPT_MODULE:
+		env.module = arg;
+		break;
+	case OPT_DELAYS:
+		if (parse_delays(arg))
+			return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
+					   arg, DMABENCH_STALE_MAX_DELAYS);
+		seen->delays = true;
+		break;
+	case OPT_TRIALS:
+		if (parse_u32(arg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
+			return usage_error("--trials '%s': want 1..%d",
+					   arg, DMABENCH_STALE_MAX_TRIALS);
+		seen->trials = true;
+		break;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 1;
+	case 'V':
+		printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
+		       DMABENCH_ABI_VERSION);
+		return 1;
+	case 'v':
+		log_set_level(LOG_DEBUG);
+		break;
+	case 'q':
+		log_set_level(LOG_WARN);
+		break;
+	default:
+		/* getopt_long() has said what is wrong */
+		fprintf(stderr, "Try 'dmabench --help'.\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* the rules between options, and what follows from them */
+static int check_args(const struct seen *seen)
+{
 	if (env.stale) {
 		if (env.not_stale)
 			return usage_error("--%s does not apply to --mode stale",
 					   env.not_stale);
-		if (!have_delays && parse_delays(STALE_DEFAULT_DELAYS))
+		if (!seen->delays && parse_delays(STALE_DEFAULT_DELAYS))
 			return usage_error("out of memory");
 		return 0;
 	}
-	if (have_delays || have_trials)
+	if (seen->delays || seen->trials)
 		return usage_error("--%s needs --mode stale",
-				   have_delays ? "delays" : "trials");
-	if (have_ops && have_duration)
+				   seen->delays ? "delays" : "trials");
+	if (seen->ops && seen->duration)
 		return usage_error("--ops and --duration exclude each other");
-	if (have_ops)
+	if (seen->ops)
 		env.p.duration_ns = 0;
-	if (env.p.sg_entries && !have_mode)
+	if (env.p.sg_entries && !seen->mode)
 		env.p.map_mode = DMABENCH_MAP_SG;
 	if (env.p.map_mode == DMABENCH_MAP_SG && !env.p.sg_entries)
 		env.p.sg_entries = 1;
 	if (env.p.map_mode == DMABENCH_MAP_SINGLE && env.p.sg_entries > 1)
 		return usage_error("--sg-entries > 1 needs --mode sg");
 	return 0;
+}
+
+/* Return: 0 ok, -1 usage error (message printed), 1 help/version shown */
+static int parse_args(int argc, char **argv)
+{
+	struct seen seen = { 0 };
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
+				  NULL)) != -1) {
+		note_not_stale(opt);
+		ret = parse_workload_opt(opt, optarg, &seen);
+		if (ret > 0)
+			ret = parse_tool_opt(opt, optarg, &seen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return check_args(&seen);
 }
 
 /*
