@@ -1168,30 +1168,28 @@ static bool first_row_of(const struct it_tracer *t, int fn)
 	return true;
 }
 
-static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
-				      bool final, unsigned int index,
-				      uint64_t from, uint64_t to)
+/* a "calls" and "latency" object for @h, added to @parent as @key */
+static int jadd_calls(struct json_object *parent, const char *key,
+		      const struct hist *h)
 {
-	struct json_object *obj, *paths, *o, *devs, *x;
-	struct it_devname names[IT_MAX_DEV];
-	bool strict_ok = paths_attached(t, IT_NEEDS_STRICT_WINDOW);
-	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
-	struct hist h, *ex;
-	__u64 rt, rc;
+	struct json_object *o = json_object_new_object();
 	int err = 0;
 
-	obj = it_json_head(t->o, "bpf", final, index, from, to);
-	if (!obj)
-		return NULL;
-	err |= json_add_or_null(obj, "error", NULL);
-	err |= json_add(obj, "attach", json_attach(t));
-	err |= json_add(obj, "path_status", json_path_status(t));
+	if (json_add(parent, key, o))
+		return -1;
+	err |= jadd_u64(o, "calls", hist_count(h));
+	err |= jadd_hist(o, "latency", h);
+	return err;
+}
 
-	paths = json_object_new_object();
-	err |= json_add(obj, "paths", paths);
-	for (int k = 0; paths && k < IT_NR_PATH; k++) {
-		struct json_object *fns;
+/* "paths": per path its merged histogram and its functions' */
+static struct json_object *json_paths(struct it_tracer *t, bool final)
+{
+	struct json_object *paths = json_object_new_object(), *o, *fns;
+	struct hist h;
+	int err = 0;
 
+	for (int k = 0; paths && !err && k < IT_NR_PATH; k++) {
 		if (!path_attached(t, k)) {
 			err |= json_add_or_null(paths, it_paths[k].name, NULL);
 			continue;
@@ -1205,116 +1203,186 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		fns = json_object_new_object();
 		err |= json_add(o, "functions", fns);
 		for (int i = 0; fns && i < IT_NR_FN; i++) {
-			struct json_object *f;
-
 			if ((int)it_fns[i].path != k || !t->pt[i].links[0])
 				continue;
 			to_hist(&t->cur.h[IT_HIST_FN(i)],
 				final ? NULL : &t->prev.h[IT_HIST_FN(i)], &h);
-			f = json_object_new_object();
-			if (json_add(fns, it_fns[i].func, f))
+			if (jadd_calls(fns, it_fns[i].func, &h))
 				goto fail;
-			err |= jadd_u64(f, "calls", hist_count(&h));
-			err |= jadd_hist(f, "latency", &h);
 		}
 	}
+	if (!err)
+		return paths;
+fail:
+	json_object_put(paths);
+	return NULL;
+}
 
-	o = json_object_new_object();
-	err |= json_add(obj, "fq_flush", o);
-	if (o) {
-		err |= json_add_or_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
-			stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
-		err |= json_add_or_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
-			stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
-	}
+static struct json_object *json_fq_flush(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
-	o = json_object_new_object();
-	err |= json_add(obj, "exposure_window", o);
-	if (o) {
-		to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
-			final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
-		ex = final ? &t->expo.total : &t->expo.interval;
-		err |= json_add_or_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
-			stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
-		err |= json_add_or_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
-			stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
-		err |= json_add_or_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
-			stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
-		err |= json_add_or_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
-		err |= json_add_or_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
-		err |= json_add_or_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			expo_pending(&t->expo)));
-		err |= json_add_or_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			t->expo.late));
-		err |= json_add_or_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			t->expo.unmatched));
+	if (!o)
+		return NULL;
+	err |= json_add_or_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
+	err |= json_add_or_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* "exposure_window": strict and lazy windows, null where not traced */
+static struct json_object *json_exposure(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	bool strict_ok = paths_attached(t, IT_NEEDS_STRICT_WINDOW);
+	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
+	struct hist h, *ex;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
+		final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
+	ex = final ? &t->expo.total : &t->expo.interval;
+	err |= json_add_or_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
+	err |= json_add_or_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
+		stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
+	err |= json_add_or_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
+	err |= json_add_or_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
+	err |= json_add_or_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
+	err |= json_add_or_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		expo_pending(&t->expo)));
+	err |= json_add_or_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		t->expo.late));
+	err |= json_add_or_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		t->expo.unmatched));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* one element of "devices": device slot @d's paths, calls and window */
+static struct json_object *json_device(struct it_tracer *t, bool final,
+				       int d, const struct it_devname *name)
+{
+	struct json_object *o = json_object_new_object(), *dp, *calls;
+	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
+	struct hist h;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	err |= json_add(o, "device", json_object_new_string(name->name));
+	err |= jadd_u64(o, "devices_in_slot", name->shared);
+	dp = json_object_new_object();
+	err |= json_add(o, "paths", dp);
+	for (int f = 0; dp && !err && f < IT_NR_FN; f++) {
+		int dfn = it_devfn_of(f);
+
+		if (dfn < 0 || !t->pt[f].links[0])
+			continue;
+		to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
+			final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
+		err |= jadd_calls(dp, it_fns[f].func, &h);
+	}
+	calls = json_object_new_object();
+	err |= json_add(o, "calls", calls);
+	for (int f = 0; calls && f < IT_NR_FN; f++)
+		if (t->pt[f].links[0] && first_row_of(t, f))
+			err |= jadd_u64(calls, it_fns[f].func,
+					t->cur.dev[d].calls[f] -
+					(final ? 0 : t->prev.dev[d].calls[f]));
+	err |= json_add_or_null(o, "exposure_window_lazy", lazy_ok ?
+				hist_to_json(final ? &t->expo.dev_total[d] :
+					     &t->expo.dev_interval[d]) : NULL);
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *json_devices(struct it_tracer *t, bool final)
+{
+	struct json_object *devs = json_object_new_array();
+	struct it_devname names[IT_MAX_DEV];
 
 	device_names(t, names);
-	devs = json_object_new_array();
-	err |= json_add(obj, "devices", devs);
 	for (int d = 0; devs && d < IT_MAX_DEV; d++) {
-		struct json_object *dp, *calls;
-
 		if (!names[d].shared)
 			continue;
-		o = json_object_new_object();
-		if (!o || json_object_array_add(devs, o))
-			goto fail;
-		err |= json_add(o, "device", json_object_new_string(names[d].name));
-		err |= jadd_u64(o, "devices_in_slot", names[d].shared);
-		dp = json_object_new_object();
-		err |= json_add(o, "paths", dp);
-		for (int f = 0; dp && f < IT_NR_FN; f++) {
-			int dfn = it_devfn_of(f);
-
-			if (dfn < 0 || !t->pt[f].links[0])
-				continue;
-			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
-				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
-			x = json_object_new_object();
-			if (json_add(dp, it_fns[f].func, x))
-				goto fail;
-			err |= jadd_u64(x, "calls", hist_count(&h));
-			err |= jadd_hist(x, "latency", &h);
+		if (json_push(devs, json_device(t, final, d, &names[d]))) {
+			json_object_put(devs);
+			return NULL;
 		}
-		calls = json_object_new_object();
-		err |= json_add(o, "calls", calls);
-		for (int f = 0; calls && f < IT_NR_FN; f++)
-			if (t->pt[f].links[0] && first_row_of(t, f))
-				err |= jadd_u64(calls, it_fns[f].func,
-						t->cur.dev[d].calls[f] -
-						(final ? 0 : t->prev.dev[d].calls[f]));
-		err |= json_add_or_null(o, "exposure_window_lazy", lazy_ok ?
-				 hist_to_json(final ? &t->expo.dev_total[d] :
-					      &t->expo.dev_interval[d]) : NULL);
 	}
+	return devs;
+}
 
-	o = json_object_new_object();
-	err |= json_add(obj, "overhead", o);
-	if (o) {
-		rt = t->cur.run_time_ns - (final ? 0 : t->prev.run_time_ns);
-		rc = t->cur.run_cnt - (final ? 0 : t->prev.run_cnt);
-		err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
-		err |= jadd_u64(o, "events", rc);
-		err |= jadd_u64(o, "run_time_ns", rt);
-		err |= json_add_or_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
-			json_object_new_double((double)rt / rc) : NULL);
-		err |= jadd_u64(o, "recursion_misses",
-				t->cur.misses - (final ? 0 : t->prev.misses));
-		err |= jadd_u64(o, "ringbuf_lost", stat_of(t, final, IT_STAT_RB_LOST));
-		err |= jadd_u64(o, "no_task_state", stat_of(t, final, IT_STAT_NO_STATE));
-		err |= jadd_u64(o, "too_deep", stat_of(t, final, IT_STAT_TOO_DEEP));
-		err |= jadd_u64(o, "filtered", stat_of(t, final, IT_STAT_FILTERED));
+/* "overhead": what the tracing cost, and what it lost */
+static struct json_object *json_overhead(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	__u64 rt, rc;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	rt = t->cur.run_time_ns - (final ? 0 : t->prev.run_time_ns);
+	rc = t->cur.run_cnt - (final ? 0 : t->prev.run_cnt);
+	err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
+	err |= jadd_u64(o, "events", rc);
+	err |= jadd_u64(o, "run_time_ns", rt);
+	err |= json_add_or_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
+		json_object_new_double((double)rt / rc) : NULL);
+	err |= jadd_u64(o, "recursion_misses",
+			t->cur.misses - (final ? 0 : t->prev.misses));
+	err |= jadd_u64(o, "ringbuf_lost", stat_of(t, final, IT_STAT_RB_LOST));
+	err |= jadd_u64(o, "no_task_state", stat_of(t, final, IT_STAT_NO_STATE));
+	err |= jadd_u64(o, "too_deep", stat_of(t, final, IT_STAT_TOO_DEEP));
+	err |= jadd_u64(o, "filtered", stat_of(t, final, IT_STAT_FILTERED));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* one record (docs/iommutrace-json.md): the run, or one interval of it */
+static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
+				      bool final, unsigned int index,
+				      uint64_t from, uint64_t to)
+{
+	struct json_object *obj;
+	int err = 0;
+
+	obj = it_json_head(t->o, "bpf", final, index, from, to);
+	if (!obj)
+		return NULL;
+	err |= json_add_or_null(obj, "error", NULL);
+	err |= json_add(obj, "attach", json_attach(t));
+	err |= json_add(obj, "path_status", json_path_status(t));
+	err |= json_add(obj, "paths", json_paths(t, final));
+	err |= json_add(obj, "fq_flush", json_fq_flush(t, final));
+	err |= json_add(obj, "exposure_window", json_exposure(t, final));
+	err |= json_add(obj, "devices", json_devices(t, final));
+	err |= json_add(obj, "overhead", json_overhead(t, final));
 	err |= it_json_workload(obj, t->o, run, final);
-	if (err)
-		goto fail;
+	if (err) {
+		json_object_put(obj);
+		return NULL;
+	}
 	return obj;
-
-fail:
-	json_object_put(obj);
-	return NULL;
 }
 
 /*
