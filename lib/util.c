@@ -173,24 +173,26 @@ uint64_t now_ms(void)
 	return now_ns() / 1000000ull;
 }
 
-char *iso8601_now(void)
+/* the time now in @fmt (strftime), UTC or local; NULL without memory */
+static char *now_str(const char *fmt, bool utc)
 {
 	char buf[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	strftime(buf, sizeof(buf), fmt,
+		 utc ? gmtime_r(&now, &tm) : localtime_r(&now, &tm));
 	return strdup(buf);
+}
+
+char *iso8601_now(void)
+{
+	return now_str("%Y-%m-%dT%H:%M:%SZ", true);
 }
 
 char *stamp_now(void)
 {
-	char buf[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
-	return strdup(buf);
+	return now_str("%Y%m%d-%H%M%S", false);
 }
 
 void sleep_ms(unsigned int ms)
