@@ -276,11 +276,6 @@ static size_t cellmap_slot(const struct cellmap *m, const char *id)
 }
 
 /*
- * Two plain scans instead of a join: the cells of the run into a hash
- * map, then its metric rows.  SQLite joining 650 000 metric rows to their
- * cells by primary key costs three times as much (docs/analysis.md, speed).
- */
-/*
  * The rowid range of @run_id's rows in @table (cells or metrics): a run's
  * rows were inserted together, so scanning that range in table order is
  * much cheaper than going through the (run_id, ...) index.
@@ -304,109 +299,153 @@ static int rowid_range(sqlite3 *db, const char *table, const char *run_id,
 	return 0;
 }
 
-int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
+/*
+ * run_rows - @select over @run_id's rows of @table, scanning their rowid
+ * range (?2 to ?3) in table order: the unary + of "+run_id = ?1" keeps
+ * SQLite off the (run_id, ...) index, which costs a table lookup per row.
+ * Rows of other runs inside the range are filtered out, so the result is
+ * the same either way.  NULL on an SQLite error.
+ */
+static sqlite3_stmt *run_rows(sqlite3 *db, const char *table,
+			      const char *select, const char *run_id)
 {
-	struct cellmap m = { 0 };
-	sqlite3_stmt *st = NULL;
 	sqlite3_int64 lo = 1, hi = 0;
-	size_t ncells = 0, last = SIZE_MAX;
-	int rc, ret = -1;
+	sqlite3_stmt *st;
+
+	if (rowid_range(db, table, run_id, &lo, &hi) ||
+	    sqlite3_prepare_v2(db, select, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	return st;
+}
+
+static int index_error(sqlite3 *db)
+{
+	pr_err("index: %s", sqlite3_errmsg(db));
+	return -1;
+}
+
+/* an empty map with room for @run_id's cells */
+static int cellmap_alloc(sqlite3 *db, const char *run_id, struct cellmap *m)
+{
+	sqlite3_stmt *st;
+	size_t ncells = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM cells WHERE run_id = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
+		return index_error(db);
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ncells = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	for (m.nslots = 16; m.nslots < 2 * ncells + 2; m.nslots *= 2)
+	for (m->nslots = 16; m->nslots < 2 * ncells + 2; m->nslots *= 2)
 		;
-	m.id = calloc(m.nslots, sizeof(*m.id));
-	m.dim = calloc(m.nslots, sizeof(*m.dim));
-	if (!m.id || !m.dim)
-		goto out;
-	/* rowid ranges: see the metrics below */
-	if (rowid_range(db, "cells", run_id, &lo, &hi))
-		goto sqlerr;
-	if (sqlite3_prepare_v2(db,
+	m->id = calloc(m->nslots, sizeof(*m->id));
+	m->dim = calloc(m->nslots, sizeof(*m->dim));
+	return m->id && m->dim ? 0 : -1;
+}
+
+/* the run's ok cells into @m: cell id -> kernel, iommu, policy, workload */
+static int load_cells(sqlite3 *db, const char *run_id,
+		      struct an_dataset *ds, struct cellmap *m)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = run_rows(db, "cells",
 		"SELECT cell_id, kernel, iommu, policy, workload FROM cells"
 		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1 AND status = 'ok'",
-		-1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
+		run_id);
+	if (!st)
+		return index_error(db);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		size_t i;
 
 		if (!id)
 			continue;
-		i = cellmap_slot(&m, id);
-		m.id[i] = an_intern(ds, id);
+		i = cellmap_slot(m, id);
+		m->id[i] = an_intern(ds, id);
 		for (int d = 0; d < AN_METRIC; d++) {
 			const char *v = (const char *)sqlite3_column_text(st, d + 1);
 
-			m.dim[i][d] = an_intern(ds, v ? v : "-");
-			if (!m.dim[i][d])
-				goto out;
+			m->dim[i][d] = an_intern(ds, v ? v : "-");
+			if (!m->dim[i][d]) {
+				sqlite3_finalize(st);
+				return -1;
+			}
 		}
 		ds->cells++;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	/*
-	 * A run's metric rows were inserted together: scan their rowid range
-	 * in table order (the unary + keeps SQLite off the (run_id, ...) index,
-	 * which costs a table lookup per row).  Rows of other runs inside the
-	 * range are filtered out, so the result is the same either way.
-	 */
-	if (rowid_range(db, "metrics", run_id, &lo, &hi))
-		goto sqlerr;
-	if (sqlite3_prepare_v2(db,
+		index_error(db);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* the run's metric rows of the cells in @m, each into its series */
+static int load_metrics(sqlite3 *db, const char *run_id,
+			struct an_dataset *ds, const struct cellmap *m)
+{
+	size_t last = SIZE_MAX;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = run_rows(db, "metrics",
 		"SELECT cell_id, metric, unit, value FROM metrics"
-		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1",
-		-1, &st, NULL) != SQLITE_OK)
-		goto sqlerr;
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
+		" WHERE rowid BETWEEN ?2 AND ?3 AND +run_id = ?1", run_id);
+	if (!st)
+		return index_error(db);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *dim[AN_NR_DIMS], *unit;
 		size_t i;
 
-		if (last != SIZE_MAX && !m.id[last])
+		if (last != SIZE_MAX && !m->id[last])
 			last = SIZE_MAX;
 
 		if (!id)
 			continue;
 		/* a cell's metrics are consecutive rows: look it up once */
-		if (last == SIZE_MAX || strcmp(m.id[last], id))
-			last = cellmap_slot(&m, id);
+		if (last == SIZE_MAX || strcmp(m->id[last], id))
+			last = cellmap_slot(m, id);
 		i = last;
-		if (!m.id[i])
+		if (!m->id[i])
 			continue;	/* a failed cell */
-		memcpy(dim, m.dim[i], sizeof(m.dim[i]));
+		memcpy(dim, m->dim[i], sizeof(m->dim[i]));
 		dim[AN_METRIC] = an_intern(ds, (const char *)sqlite3_column_text(st, 1));
 		unit = an_intern(ds, sqlite3_column_text(st, 2) ?
 				 (const char *)sqlite3_column_text(st, 2) : "");
 		if (!dim[AN_METRIC] || !unit ||
 		    !add_interned(ds, dim, unit, NULL, sqlite3_column_double(st, 3))) {
+			sqlite3_finalize(st);
 			errno = ENOMEM;
-			goto out;
+			return -1;
 		}
 	}
 	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	ret = 0;
-	goto out;
-sqlerr:
-	pr_err("index: %s", sqlite3_errmsg(db));
-out:
+		index_error(db);
 	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Two plain scans instead of a join: the cells of the run into a hash
+ * map, then its metric rows.  SQLite joining 650 000 metric rows to their
+ * cells by primary key costs three times as much (docs/analysis.md, speed).
+ */
+int an_load_run(sqlite3 *db, const char *run_id, struct an_dataset *ds)
+{
+	struct cellmap m = { 0 };
+	int ret;
+
+	ret = cellmap_alloc(db, run_id, &m);
+	if (!ret)
+		ret = load_cells(db, run_id, ds, &m);
+	if (!ret)
+		ret = load_metrics(db, run_id, ds, &m);
 	free(m.id);
 	free(m.dim);
 	return ret;

@@ -530,6 +530,28 @@ static int cell_what_hist(const char *file, struct json_object *c,
 }
 
 /*
+ * The cell files of the ok cells of @workload under @policy in @run_id,
+ * in the order they ran: a statement to step through, or NULL after
+ * saying why.
+ */
+static sqlite3_stmt *ok_cell_paths(sqlite3 *db, const char *run_id,
+				   const char *workload, const char *policy)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
+			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+		pr_err("index: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	return st;
+}
+
+/*
  * an_cell_hists - merge the histogram @what ("fio", "map", "unmap",
  * "exposure": iommutrace's exposure windows) of every ok cell of @workload under
  * @policy in @run_id.  *@ncells gets the number of cells that had one.
@@ -545,15 +567,9 @@ int an_cell_hists(sqlite3 *db, const char *run_id, const char *workload,
 
 	hist_init(out);
 	*ncells = 0;
-	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
-			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
-		pr_err("index: %s", sqlite3_errmsg(db));
+	st = ok_cell_paths(db, run_id, workload, policy);
+	if (!st)
 		return -1;
-	}
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
 	while (!ret && sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
 		struct json_object *cell;
@@ -738,15 +754,9 @@ static int stale_pool_load(sqlite3 *db, const char *run_id,
 	sqlite3_stmt *st;
 
 	memset(sp, 0, sizeof(*sp));
-	if (sqlite3_prepare_v2(db, "SELECT path FROM cells WHERE run_id = ?1"
-			       " AND workload = ?2 AND policy = ?3 AND status = 'ok'"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
-		pr_err("index: %s", sqlite3_errmsg(db));
+	st = ok_cell_paths(db, run_id, workload, policy);
+	if (!st)
 		return -1;
-	}
-	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, workload, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 0);
 		struct json_object *cell, *stale;

@@ -192,27 +192,11 @@ static struct json_object *trace_json(struct synth *s, int pol)
 	return it;
 }
 
-static int write_run(struct synth *s)
+/* the run's manifest.json: what a real run's says of it, minimally */
+static struct json_object *synth_manifest(const struct synth *s)
 {
-	char *dir = xasprintf("%s/%s", s->o->root, s->o->run), *cdir = xasprintf("%s/cells", dir);
-	char *mpath = NULL;
 	struct json_object *man = json_object_new_object(), *tools, *host;
-	unsigned int nk = s->o->nklist ? s->o->nklist : s->o->kernels;
-	unsigned int seq = 0, ncfg = nk * s->o->iommus * s->o->npol;
-	unsigned int *order = calloc(ncfg, sizeof(*order));
-	sqlite3 *db = NULL;
-	int ret = -1;
 
-	if (!dir || !cdir || !order || mkdir_p(cdir, 0755)) {
-		pr_err("%s: %s", dir ? dir : s->o->root, strerror(errno));
-		goto out;
-	}
-	db = store_open(s->o->root);
-	if (!db)
-		goto out;
-	/* store_add_cell() makes one transaction per cell: make them cheap */
-	sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY",
-		     NULL, NULL, NULL);
 	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
 	json_object_object_add(man, "run_id", json_object_new_string(s->o->run));
 	json_object_object_add(man, "started", json_object_new_string(s->o->started));
@@ -231,93 +215,172 @@ static int write_run(struct synth *s)
 	tools = json_object_new_object();
 	json_object_object_add(tools, "iommubench", json_object_new_string(PACKAGE_VERSION));
 	json_object_object_add(man, "tools", tools);
-	mpath = xasprintf("%s/manifest.json", dir);
-	if (!mpath || json_write_file(mpath, man) || store_add_run(db, man, dir))
-		goto out;
+	return man;
+}
+
+/* one configuration of the matrix: kernel number, vIOMMU, policy */
+struct synth_cfg {
+	unsigned int kn;
+	unsigned int io;
+	int pol;
+	double factor;		/* the kernel's and the run's move */
+	bool fail;		/* --fail-policy names this policy */
+};
+
+static void synth_cfg_of(const struct synth *s, unsigned int cfg,
+			 struct synth_cfg *c)
+{
+	unsigned int kx = cfg / s->o->npol / s->o->iommus;
+
+	c->pol = cfg % s->o->npol;
+	c->io = cfg / s->o->npol % s->o->iommus;
+	c->kn = s->o->nklist ? (unsigned int)s->o->klist[kx] :
+		kx + s->o->kernel_base;
+	c->factor = pow(1 + s->o->kernel_step, (int)c->kn - s->o->kernel_base) *
+		    s->o->run_factor;
+	c->fail = s->o->fail_policy &&
+		  !strcmp(s->o->fail_policy, policies[c->pol]);
+}
+
+/*
+ * The cell of workload @w (0 fio, 1 dmabench) of configuration @c in
+ * repetition @rep, number @seq; its id into @id.
+ */
+static struct json_object *synth_cell(struct synth *s,
+				      const struct synth_cfg *c, int w,
+				      unsigned int rep, unsigned int seq,
+				      char *id, size_t idlen)
+{
+	struct json_object *cell = json_object_new_object(), *cf, *wl, *pv;
+	char kern[32], kname[32], commit[48], iommu[16];
+	unsigned int kn = c->kn;
+	int pol = c->pol;
+
+	snprintf(kern, sizeof(kern), "synth:%u", kn);
+	snprintf(kname, sizeof(kname), "synth-%u", kn);
+	snprintf(commit, sizeof(commit), "%016" PRIx64 "%016" PRIx64 "%08x",
+		 (uint64_t)((kn + 1) * 0x9e3779b97f4a7c15ULL),
+		 (uint64_t)((kn + 7) * 0xbf58476d1ce4e5b9ULL), kn);
+	snprintf(iommu, sizeof(iommu), s->o->iommus == 1 ? "intel" : "iommu%u", c->io);
+	snprintf(id, idlen, "%s-%s-%s-%s-r%u", kname, iommu,
+		 policies[pol], w ? "dmabench-single" : "fio-randread", rep);
+	cf = json_object_new_object();
+	json_object_object_add(cf, "kernel", json_object_new_string(kern));
+	json_object_object_add(cf, "kernel_name", json_object_new_string(kname));
+	json_object_object_add(cf, "kernel_version", json_object_new_string(kname + 6));
+	json_object_object_add(cf, "kernel_commit", json_object_new_string(commit));
+	json_object_object_add(cf, "iommu", json_object_new_string(iommu));
+	json_object_object_add(cf, "policy", json_object_new_string(policies[pol]));
+	json_object_object_add(cf, "mechanism", json_object_new_string("cmdline"));
+	wl = json_object_new_object();
+	json_object_object_add(wl, "name", json_object_new_string(w ? "dmabench-single" : "fio-randread"));
+	json_object_object_add(wl, "type", json_object_new_string(w ? "dmabench" : "fio"));
+	pv = json_object_new_object();
+	json_object_object_add(pv, "type", json_object_new_string(types[pol]));
+	json_object_object_add(pv, "policy", json_object_new_string(policies[pol]));
+	json_object_object_add(pv, "ok", json_object_new_boolean(true));
+	json_object_object_add(cell, "schema", json_object_new_string("iommubench.cell/1"));
+	json_object_object_add(cell, "id", json_object_new_string(id));
+	json_object_object_add(cell, "seq", json_object_new_int(seq));
+	json_object_object_add(cell, "rep", json_object_new_int(rep));
+	json_object_object_add(cell, "config", cf);
+	json_object_object_add(cell, "workload", wl);
+	json_object_object_add(cell, "policy_verified", pv);
+	json_object_object_add(cell, "started", json_object_new_string(s->o->started));
+	json_object_object_add(cell, "status", json_object_new_string(c->fail ? "failed" : "ok"));
+	if (c->fail)
+		json_object_object_add(cell, "error", json_object_new_string("synthetic failure (--fail-policy)"));
+	else
+		json_object_object_add(cell, w ? "dmabench" : "fio",
+				       w ? dmabench_json(s, pol, c->factor) :
+					   fio_json(s, pol, c->factor));
+	if (s->o->trace && w && !c->fail)
+		json_object_object_add(cell, "iommutrace", trace_json(s, pol));
+	return cell;
+}
+
+/* shuffle @order[0..n) in place (Fisher-Yates), as the runner does */
+static void shuffle(struct synth *s, unsigned int *order, unsigned int n)
+{
+	for (unsigned int c = n; c > 1; c--) {
+		unsigned int k = stats_rng_below(&s->rng, c), t = order[c - 1];
+
+		order[c - 1] = order[k];
+		order[k] = t;
+	}
+}
+
+/* the cells, in interleaved rounds shuffled per round: into @cdir and @db */
+static int write_cells(struct synth *s, sqlite3 *db, const char *cdir)
+{
+	unsigned int nk = s->o->nklist ? s->o->nklist : s->o->kernels;
+	unsigned int seq = 0, ncfg = nk * s->o->iommus * s->o->npol;
+	unsigned int *order = calloc(ncfg, sizeof(*order));
+	int ret = -1;
+
+	if (!order) {
+		pr_err("%s", strerror(errno));
+		return -1;
+	}
 	for (unsigned int c = 0; c < ncfg; c++)
 		order[c] = c;
-	/* interleaved rounds, shuffled per round, as the runner does */
 	for (unsigned int rep = 1; rep <= s->o->reps; rep++) {
-		for (unsigned int c = ncfg; c > 1; c--) {
-			unsigned int k = stats_rng_below(&s->rng, c), t = order[c - 1];
-
-			order[c - 1] = order[k];
-			order[k] = t;
-		}
+		shuffle(s, order, ncfg);
 		for (unsigned int c = 0; c < ncfg; c++) {
-			unsigned int cfg = order[c];
-			int pol = cfg % s->o->npol;
-			unsigned int io = cfg / s->o->npol % s->o->iommus;
-			unsigned int kx = cfg / s->o->npol / s->o->iommus;
-			unsigned int kn = s->o->nklist ? (unsigned int)s->o->klist[kx] :
-				kx + s->o->kernel_base;
-			double factor = pow(1 + s->o->kernel_step, (int)kn - s->o->kernel_base) *
-					s->o->run_factor;
-			bool fail = s->o->fail_policy && !strcmp(s->o->fail_policy, policies[pol]);
+			struct synth_cfg cfg;
 
-			s->cur_kernel = kn;
-
+			synth_cfg_of(s, order[c], &cfg);
+			s->cur_kernel = cfg.kn;
 			for (int w = 0; w < 2; w++) {
-				struct json_object *cell = json_object_new_object(), *cf, *wl, *pv;
-				char id[160], kern[32], kname[32], commit[48], iommu[16], *path;
+				struct json_object *cell;
+				char id[160], *path;
+				int err;
 
-				snprintf(kern, sizeof(kern), "synth:%u", kn);
-				snprintf(kname, sizeof(kname), "synth-%u", kn);
-				snprintf(commit, sizeof(commit), "%016" PRIx64 "%016" PRIx64 "%08x",
-					 (uint64_t)((kn + 1) * 0x9e3779b97f4a7c15ULL),
-					 (uint64_t)((kn + 7) * 0xbf58476d1ce4e5b9ULL), kn);
-				snprintf(iommu, sizeof(iommu), s->o->iommus == 1 ? "intel" : "iommu%u", io);
-				snprintf(id, sizeof(id), "%s-%s-%s-%s-r%u", kname, iommu,
-					 policies[pol], w ? "dmabench-single" : "fio-randread", rep);
-				cf = json_object_new_object();
-				json_object_object_add(cf, "kernel", json_object_new_string(kern));
-				json_object_object_add(cf, "kernel_name", json_object_new_string(kname));
-				json_object_object_add(cf, "kernel_version", json_object_new_string(kname + 6));
-				json_object_object_add(cf, "kernel_commit", json_object_new_string(commit));
-				json_object_object_add(cf, "iommu", json_object_new_string(iommu));
-				json_object_object_add(cf, "policy", json_object_new_string(policies[pol]));
-				json_object_object_add(cf, "mechanism", json_object_new_string("cmdline"));
-				wl = json_object_new_object();
-				json_object_object_add(wl, "name", json_object_new_string(w ? "dmabench-single" : "fio-randread"));
-				json_object_object_add(wl, "type", json_object_new_string(w ? "dmabench" : "fio"));
-				pv = json_object_new_object();
-				json_object_object_add(pv, "type", json_object_new_string(types[pol]));
-				json_object_object_add(pv, "policy", json_object_new_string(policies[pol]));
-				json_object_object_add(pv, "ok", json_object_new_boolean(true));
-				json_object_object_add(cell, "schema", json_object_new_string("iommubench.cell/1"));
-				json_object_object_add(cell, "id", json_object_new_string(id));
-				json_object_object_add(cell, "seq", json_object_new_int(++seq));
-				json_object_object_add(cell, "rep", json_object_new_int(rep));
-				json_object_object_add(cell, "config", cf);
-				json_object_object_add(cell, "workload", wl);
-				json_object_object_add(cell, "policy_verified", pv);
-				json_object_object_add(cell, "started", json_object_new_string(s->o->started));
-				json_object_object_add(cell, "status", json_object_new_string(fail ? "failed" : "ok"));
-				if (fail)
-					json_object_object_add(cell, "error", json_object_new_string("synthetic failure (--fail-policy)"));
-				else
-					json_object_object_add(cell, w ? "dmabench" : "fio",
-							       w ? dmabench_json(s, pol, factor) :
-								   fio_json(s, pol, factor));
-				if (s->o->trace && w && !fail)
-					json_object_object_add(cell, "iommutrace", trace_json(s, pol));
+				cell = synth_cell(s, &cfg, w, rep, ++seq, id,
+						  sizeof(id));
 				path = xasprintf("%s/%s.json", cdir, id);
-				if (!path || (s->o->files && json_write_file(path, cell)) ||
-				    store_add_cell(db, s->o->run, cell, path)) {
-					free(path);
-					json_object_put(cell);
-					goto out;
-				}
+				err = !path ||
+				      (s->o->files && json_write_file(path, cell)) ||
+				      store_add_cell(db, s->o->run, cell, path);
 				free(path);
 				json_object_put(cell);
+				if (err)
+					goto out;
 			}
 		}
 	}
 	ret = 0;
 out:
+	free(order);
+	return ret;
+}
+
+static int write_run(struct synth *s)
+{
+	char *dir = xasprintf("%s/%s", s->o->root, s->o->run), *cdir = xasprintf("%s/cells", dir);
+	char *mpath = NULL;
+	struct json_object *man = NULL;
+	sqlite3 *db = NULL;
+	int ret = -1;
+
+	if (!dir || !cdir || mkdir_p(cdir, 0755)) {
+		pr_err("%s: %s", dir ? dir : s->o->root, strerror(errno));
+		goto out;
+	}
+	db = store_open(s->o->root);
+	if (!db)
+		goto out;
+	/* store_add_cell() makes one transaction per cell: make them cheap */
+	sqlite3_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY",
+		     NULL, NULL, NULL);
+	man = synth_manifest(s);
+	mpath = xasprintf("%s/manifest.json", dir);
+	if (!mpath || json_write_file(mpath, man) || store_add_run(db, man, dir))
+		goto out;
+	ret = write_cells(s, db, cdir);
+out:
 	store_close(db);
 	json_object_put(man);
-	free(order);
 	free(mpath);
 	free(dir);
 	free(cdir);

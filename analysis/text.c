@@ -16,77 +16,16 @@
 #include "log.h"
 #include "util.h"
 
-/* three significant digits, trailing zeros kept: 4.00, 40.0, 400 */
-static void sig3(char *buf, size_t len, double v, const char *sfx)
-{
-	double a = fabs(v);
-
-	snprintf(buf, len, a >= 99.95 ? "%.0f%s" : a >= 9.995 ? "%.1f%s" :
-		 "%.2f%s", v, sfx);
-}
-
-/* @v scaled by the first of @div (descending) that it reaches */
-static void scaled(char *buf, size_t len, double v, const double *div,
-		   const char *const *name, size_t n)
-{
-	size_t i = 0;
-
-	while (i + 1 < n && fabs(v) < div[i] * 0.9995)
-		i++;
-	sig3(buf, len, v / div[i], name[i]);
-}
-
 const char *an_fmt_unit(char *buf, size_t len, double v, const char *unit,
 			const char *metric)
 {
-	static const double t_div[] = { 1e9, 1e6, 1e3, 1 };
-	static const char *const t_name[] = { " s", " ms", " \xc2\xb5s", " ns" };
-	static const double b_div[] = { 1e12, 1e9, 1e6, 1e3, 1 };
-	static const char *const b_name[] = { " TB/s", " GB/s", " MB/s",
-					      " kB/s", " B/s" };
-	static const double si_div[] = { 1e12, 1e9, 1e6, 1e3, 1 };
-
-	if (!isfinite(v)) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (unit && !strcmp(unit, "ns")) {
-		scaled(buf, len, v, t_div, t_name, ARRAY_SIZE(t_div));
-		return buf;
-	}
-	if (unit && !strcmp(unit, "B/s")) {
-		scaled(buf, len, v, b_div, b_name, ARRAY_SIZE(b_div));
-		return buf;
-	}
 	if (unit && !strcmp(unit, "ops/s") && metric &&
 	    str_has_suffix(metric, ".iops"))
 		unit = "IOPS";
-	{
-		static const char *const pre[] = { "T", "G", "M", "k", "" };
-		const char *names[ARRAY_SIZE(pre)];
-		char tmp[ARRAY_SIZE(pre)][40];
-
-		for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
-			snprintf(tmp[i], sizeof(tmp[i]), "%s%s%s", pre[i],
-				 unit && *unit ? " " : "", unit ? unit : "");
-			names[i] = tmp[i];
-		}
-		scaled(buf, len, v, si_div, names, ARRAY_SIZE(si_div));
-	}
-	return buf;
+	return fmt_unit(buf, len, v, unit);
 }
 
 /* --- tables ---------------------------------------------------------------- */
-
-/* columns on screen: UTF-8 continuation bytes take none */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xc0) != 0x80;
-	return w;
-}
 
 void an_table_init(struct an_table *t, const char *align)
 {
@@ -187,7 +126,7 @@ int an_table_print(struct an_table *t, FILE *f, const char *indent)
 
 		if (t->ent[i].line)
 			continue;
-		tw = text_width(t->text.buf + t->ent[i].off);
+		tw = str_width(t->text.buf + t->ent[i].off);
 		if (tw > w[t->ent[i].col])
 			w[t->ent[i].col] = tw;
 	}
@@ -210,7 +149,7 @@ int an_table_print(struct an_table *t, FILE *f, const char *indent)
 		for (size_t k = i; k <= last; k++) {
 			const struct an_table_ent *e = &t->ent[k];
 			const char *s = t->text.buf + e->off;
-			size_t gap = w[e->col] - text_width(s);
+			size_t gap = w[e->col] - str_width(s);
 			bool right = t->align[e->col] == 'r';
 
 			if (k > i)

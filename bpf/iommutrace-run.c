@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "hist.h"
 #include "iommutrace-run.h"
+#include "json.h"
 #include "log.h"
 #include "spawn.h"
 #include "util.h"
@@ -223,17 +224,6 @@ void it_run_cleanup(struct it_run *run)
 	run->out = NULL;
 }
 
-static int add(struct json_object *obj, const char *key, struct json_object *v)
-{
-	if (!v)
-		return -1;
-	if (json_object_object_add(obj, key, v)) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 /**
  * it_json_head() - a new record with the members every record starts with
  * @o: options
@@ -257,26 +247,26 @@ struct json_object *it_json_head(const struct it_opts *o, const char *source,
 		return NULL;
 	uname(&u);
 	tool = json_object_new_object();
-	err |= add(obj, "schema", json_object_new_string(IT_JSON_SCHEMA));
-	err |= add(obj, "tool", tool);
+	err |= json_add(obj, "schema", json_object_new_string(IT_JSON_SCHEMA));
+	err |= json_add(obj, "tool", tool);
 	if (tool) {
-		err |= add(tool, "name", json_object_new_string("iommutrace"));
-		err |= add(tool, "version", json_object_new_string(PACKAGE_VERSION));
+		err |= json_add(tool, "name", json_object_new_string("iommutrace"));
+		err |= json_add(tool, "version", json_object_new_string(PACKAGE_VERSION));
 	}
-	err |= add(obj, "kernel_release", json_object_new_string(u.release));
-	err |= add(obj, "source", json_object_new_string(source));
-	err |= add(obj, "scope", json_object_new_string(final ? "total" : "interval"));
+	err |= json_add(obj, "kernel_release", json_object_new_string(u.release));
+	err |= json_add(obj, "source", json_object_new_string(source));
+	err |= json_add(obj, "scope", json_object_new_string(final ? "total" : "interval"));
 	if (final)
-		err |= json_object_object_add(obj, "interval", NULL);
+		err |= json_add_or_null(obj, "interval", NULL);
 	else
-		err |= add(obj, "interval", json_object_new_int64(index));
-	err |= add(obj, "start_ns", json_object_new_uint64(from_ns));
-	err |= add(obj, "duration_ns", json_object_new_uint64(to_ns - from_ns));
+		err |= json_add(obj, "interval", json_object_new_int64(index));
+	err |= json_add(obj, "start_ns", json_object_new_uint64(from_ns));
+	err |= json_add(obj, "duration_ns", json_object_new_uint64(to_ns - from_ns));
 	filter = json_object_new_object();
-	err |= add(obj, "filter", filter);
+	err |= json_add(obj, "filter", filter);
 	if (filter)
-		err |= json_object_object_add(filter, "device",
-			o->device ? json_object_new_string(o->device) : NULL);
+		err |= json_add_or_null(filter, "device", o->device ?
+					json_object_new_string(o->device) : NULL);
 	if (err) {
 		json_object_put(obj);
 		return NULL;
@@ -300,41 +290,20 @@ int it_json_workload(struct json_object *obj, const struct it_opts *o,
 	int err = 0;
 
 	if (!o->cmd)
-		return json_object_object_add(obj, "workload", NULL);
+		return json_add_or_null(obj, "workload", NULL);
 	w = json_object_new_object();
-	if (add(obj, "workload", w))
+	if (json_add(obj, "workload", w))
 		return -1;
 	argv = json_object_new_array();
-	if (add(w, "argv", argv))
+	if (json_add(w, "argv", argv))
 		return -1;
 	for (char **a = o->cmd; *a; a++)
 		err |= json_object_array_add(argv, json_object_new_string(*a));
 	if (final && run->child_status >= 0)
-		err |= add(w, "exit_status", json_object_new_int(run->child_status));
+		err |= json_add(w, "exit_status", json_object_new_int(run->child_status));
 	else
-		err |= json_object_object_add(w, "exit_status", NULL);
+		err |= json_add_or_null(w, "exit_status", NULL);
 	return err ? -1 : 0;
-}
-
-/**
- * it_fmt_ns() - a duration for people: "850 ns", "12.3 us", "4.56 ms"
- * @buf: output
- * @len: its size
- * @ns: value; NaN prints "-"
- */
-const char *it_fmt_ns(char *buf, size_t len, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1000)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2f ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2f s", ns / 1e9);
-	return buf;
 }
 
 /**
@@ -376,9 +345,10 @@ void it_print_log2(FILE *f, const struct hist *h, const char *title)
 
 		memset(bar, '*', stars);
 		bar[stars] = '\0';
-		it_fmt_ns(lo, sizeof(lo), (double)from);
-		it_fmt_ns(hi, sizeof(hi), (double)to);
-		fprintf(f, "%10s -> %-9s: %-10llu|%-40s|\n", lo, hi,
-			(unsigned long long)rows[r], bar);
+		fput_cell(f, fmt_unit(lo, sizeof(lo), (double)from, "ns"), 10);
+		fputs(" -> ", f);
+		fput_cell(f, fmt_unit(hi, sizeof(hi), (double)to, "ns"), -9);
+		fprintf(f, ": %-10llu|%-40s|\n", (unsigned long long)rows[r],
+			bar);
 	}
 }

@@ -62,8 +62,6 @@ struct json_object *it_json_head(const struct it_opts *o, const char *source,
 /* add the "workload" member (null without one) */
 int it_json_workload(struct json_object *obj, const struct it_opts *o,
 		     const struct it_run *run, bool final);
-/* "1.23 ms" style, into @buf */
-const char *it_fmt_ns(char *buf, size_t len, double ns);
 /* a log2-row text histogram of @h (struct hist) to @f */
 struct hist;
 void it_print_log2(FILE *f, const struct hist *h, const char *title);

@@ -269,10 +269,10 @@ static int tf_report(void *ctx, struct it_run *run, bool final,
 		fprintf(f, "IOVA reuse: %llu of %llu maps reuse an unmapped IOVA; unmap -> remap p50 %s p99 %s min %s\n",
 			(unsigned long long)c->maps_reusing,
 			(unsigned long long)c->events[TF_MAP],
-			it_fmt_ns(a, sizeof(a), hist_percentile(&c->reuse, 50)),
-			it_fmt_ns(b, sizeof(b), hist_percentile(&c->reuse, 99)),
-			it_fmt_ns(d, sizeof(d), hist_count(&c->reuse) ?
-				  (double)hist_min(&c->reuse) : NAN));
+			fmt_unit(a, sizeof(a), hist_percentile(&c->reuse, 50), "ns"),
+			fmt_unit(b, sizeof(b), hist_percentile(&c->reuse, 99), "ns"),
+			fmt_unit(d, sizeof(d), hist_count(&c->reuse) ?
+				 (double)hist_min(&c->reuse) : NAN, "ns"));
 		if (r->o->hists && hist_count(&c->reuse))
 			it_print_log2(f, &c->reuse, "unmap -> remap of the same IOVA");
 		if (final && run->child && run->child_status >= 0)

@@ -1082,16 +1082,6 @@ static struct json_object *u64_if(struct it_tracer *t, unsigned int need,
 	return paths_attached(t, need) ? json_object_new_uint64(v) : NULL;
 }
 
-static int jadd_null(struct json_object *obj, const char *key,
-		     struct json_object *v_or_null)
-{
-	if (json_object_object_add(obj, key, v_or_null)) {
-		json_object_put(v_or_null);
-		return -1;
-	}
-	return 0;
-}
-
 /* "attach": one object per row of the table */
 static struct json_object *json_attach(struct it_tracer *t)
 {
@@ -1114,13 +1104,13 @@ static struct json_object *json_attach(struct it_tracer *t)
 		err |= json_add(o, "rank", json_object_new_int(fd->rank));
 		err |= json_add(o, "role", json_object_new_string(role_names[fd->role]));
 		err |= json_add(o, "status", json_object_new_string(p->status));
-		err |= jadd_null(o, "mechanism", p->links[0] ?
+		err |= json_add_or_null(o, "mechanism", p->links[0] ?
 			json_object_new_string(mech_names[p->mech]) : NULL);
-		err |= jadd_null(o, "symbol", p->links[0] ?
+		err |= json_add_or_null(o, "symbol", p->links[0] ?
 			json_object_new_string(p->symbol) : NULL);
-		err |= jadd_null(o, "module", p->module[0] ?
+		err |= json_add_or_null(o, "module", p->module[0] ?
 			json_object_new_string(p->module) : NULL);
-		err |= jadd_null(o, "reason", p->reason[0] ?
+		err |= json_add_or_null(o, "reason", p->reason[0] ?
 			json_object_new_string(p->reason) : NULL);
 	}
 	if (err) {
@@ -1159,7 +1149,7 @@ static struct json_object *json_path_status(struct it_tracer *t)
 			if ((int)it_fns[i].path == k && t->pt[i].links[0])
 				err |= json_object_array_add(fns,
 					json_object_new_string(t->pt[i].symbol));
-		err |= jadd_null(o, "reason", ps->reason[0] ?
+		err |= json_add_or_null(o, "reason", ps->reason[0] ?
 			json_object_new_string(ps->reason) : NULL);
 	}
 	if (err) {
@@ -1178,32 +1168,30 @@ static bool first_row_of(const struct it_tracer *t, int fn)
 	return true;
 }
 
-static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
-				      bool final, unsigned int index,
-				      uint64_t from, uint64_t to)
+/* a "calls" and "latency" object for @h, added to @parent as @key */
+static int jadd_calls(struct json_object *parent, const char *key,
+		      const struct hist *h)
 {
-	struct json_object *obj, *paths, *o, *devs, *x;
-	struct it_devname names[IT_MAX_DEV];
-	bool strict_ok = paths_attached(t, IT_NEEDS_STRICT_WINDOW);
-	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
-	struct hist h, *ex;
-	__u64 rt, rc;
+	struct json_object *o = json_object_new_object();
 	int err = 0;
 
-	obj = it_json_head(t->o, "bpf", final, index, from, to);
-	if (!obj)
-		return NULL;
-	err |= jadd_null(obj, "error", NULL);
-	err |= json_add(obj, "attach", json_attach(t));
-	err |= json_add(obj, "path_status", json_path_status(t));
+	if (json_add(parent, key, o))
+		return -1;
+	err |= jadd_u64(o, "calls", hist_count(h));
+	err |= jadd_hist(o, "latency", h);
+	return err;
+}
 
-	paths = json_object_new_object();
-	err |= json_add(obj, "paths", paths);
-	for (int k = 0; paths && k < IT_NR_PATH; k++) {
-		struct json_object *fns;
+/* "paths": per path its merged histogram and its functions' */
+static struct json_object *json_paths(struct it_tracer *t, bool final)
+{
+	struct json_object *paths = json_object_new_object(), *o, *fns;
+	struct hist h;
+	int err = 0;
 
+	for (int k = 0; paths && !err && k < IT_NR_PATH; k++) {
 		if (!path_attached(t, k)) {
-			err |= jadd_null(paths, it_paths[k].name, NULL);
+			err |= json_add_or_null(paths, it_paths[k].name, NULL);
 			continue;
 		}
 		path_hist(t, k, final, &h);
@@ -1215,116 +1203,186 @@ static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
 		fns = json_object_new_object();
 		err |= json_add(o, "functions", fns);
 		for (int i = 0; fns && i < IT_NR_FN; i++) {
-			struct json_object *f;
-
 			if ((int)it_fns[i].path != k || !t->pt[i].links[0])
 				continue;
 			to_hist(&t->cur.h[IT_HIST_FN(i)],
 				final ? NULL : &t->prev.h[IT_HIST_FN(i)], &h);
-			f = json_object_new_object();
-			if (json_add(fns, it_fns[i].func, f))
+			if (jadd_calls(fns, it_fns[i].func, &h))
 				goto fail;
-			err |= jadd_u64(f, "calls", hist_count(&h));
-			err |= jadd_hist(f, "latency", &h);
 		}
 	}
+	if (!err)
+		return paths;
+fail:
+	json_object_put(paths);
+	return NULL;
+}
 
-	o = json_object_new_object();
-	err |= json_add(obj, "fq_flush", o);
-	if (o) {
-		err |= jadd_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
-			stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
-		err |= jadd_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
-			stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
-	}
+static struct json_object *json_fq_flush(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
-	o = json_object_new_object();
-	err |= json_add(obj, "exposure_window", o);
-	if (o) {
-		to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
-			final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
-		ex = final ? &t->expo.total : &t->expo.interval;
-		err |= jadd_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
-			stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
-		err |= jadd_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
-			stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
-		err |= jadd_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
-			stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
-		err |= jadd_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
-		err |= jadd_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
-		err |= jadd_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			expo_pending(&t->expo)));
-		err |= jadd_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			t->expo.late));
-		err |= jadd_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
-			t->expo.unmatched));
+	if (!o)
+		return NULL;
+	err |= json_add_or_null(o, "timer", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		stat_of(t, final, IT_STAT_FQ_FLUSH_TIMER)));
+	err |= json_add_or_null(o, "queue_full", u64_if(t, IT_NEEDS_FQ_COUNTS,
+		stat_of(t, final, IT_STAT_FQ_FLUSH_FULL)));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* "exposure_window": strict and lazy windows, null where not traced */
+static struct json_object *json_exposure(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	bool strict_ok = paths_attached(t, IT_NEEDS_STRICT_WINDOW);
+	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
+	struct hist h, *ex;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	to_hist(&t->cur.h[IT_HIST_EXPOSURE_SYNC],
+		final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
+	ex = final ? &t->expo.total : &t->expo.interval;
+	err |= json_add_or_null(o, "unmaps_synced", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		stat_of(t, final, IT_STAT_UNMAP_SYNCED)));
+	err |= json_add_or_null(o, "unmaps_queued", u64_if(t, IT_NEED(UNMAP_FAST),
+		stat_of(t, final, IT_STAT_UNMAP_QUEUED)));
+	err |= json_add_or_null(o, "unmaps_sync_not_seen", u64_if(t, IT_NEEDS_STRICT_WINDOW,
+		stat_of(t, final, IT_STAT_UNMAP_UNCOVERED)));
+	err |= json_add_or_null(o, "strict", strict_ok ? hist_to_json(&h) : NULL);
+	err |= json_add_or_null(o, "lazy", lazy_ok ? hist_to_json(ex) : NULL);
+	err |= json_add_or_null(o, "lazy_pending", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		expo_pending(&t->expo)));
+	err |= json_add_or_null(o, "lazy_late_events", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		t->expo.late));
+	err |= json_add_or_null(o, "lazy_unmatched", u64_if(t, IT_NEEDS_LAZY_WINDOW,
+		t->expo.unmatched));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* one element of "devices": device slot @d's paths, calls and window */
+static struct json_object *json_device(struct it_tracer *t, bool final,
+				       int d, const struct it_devname *name)
+{
+	struct json_object *o = json_object_new_object(), *dp, *calls;
+	bool lazy_ok = paths_attached(t, IT_NEEDS_LAZY_WINDOW);
+	struct hist h;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	err |= json_add(o, "device", json_object_new_string(name->name));
+	err |= jadd_u64(o, "devices_in_slot", name->shared);
+	dp = json_object_new_object();
+	err |= json_add(o, "paths", dp);
+	for (int f = 0; dp && !err && f < IT_NR_FN; f++) {
+		int dfn = it_devfn_of(f);
+
+		if (dfn < 0 || !t->pt[f].links[0])
+			continue;
+		to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
+			final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
+		err |= jadd_calls(dp, it_fns[f].func, &h);
+	}
+	calls = json_object_new_object();
+	err |= json_add(o, "calls", calls);
+	for (int f = 0; calls && f < IT_NR_FN; f++)
+		if (t->pt[f].links[0] && first_row_of(t, f))
+			err |= jadd_u64(calls, it_fns[f].func,
+					t->cur.dev[d].calls[f] -
+					(final ? 0 : t->prev.dev[d].calls[f]));
+	err |= json_add_or_null(o, "exposure_window_lazy", lazy_ok ?
+				hist_to_json(final ? &t->expo.dev_total[d] :
+					     &t->expo.dev_interval[d]) : NULL);
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *json_devices(struct it_tracer *t, bool final)
+{
+	struct json_object *devs = json_object_new_array();
+	struct it_devname names[IT_MAX_DEV];
 
 	device_names(t, names);
-	devs = json_object_new_array();
-	err |= json_add(obj, "devices", devs);
 	for (int d = 0; devs && d < IT_MAX_DEV; d++) {
-		struct json_object *dp, *calls;
-
 		if (!names[d].shared)
 			continue;
-		o = json_object_new_object();
-		if (!o || json_object_array_add(devs, o))
-			goto fail;
-		err |= json_add(o, "device", json_object_new_string(names[d].name));
-		err |= jadd_u64(o, "devices_in_slot", names[d].shared);
-		dp = json_object_new_object();
-		err |= json_add(o, "paths", dp);
-		for (int f = 0; dp && f < IT_NR_FN; f++) {
-			int dfn = it_devfn_of(f);
-
-			if (dfn < 0 || !t->pt[f].links[0])
-				continue;
-			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
-				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
-			x = json_object_new_object();
-			if (json_add(dp, it_fns[f].func, x))
-				goto fail;
-			err |= jadd_u64(x, "calls", hist_count(&h));
-			err |= jadd_hist(x, "latency", &h);
+		if (json_push(devs, json_device(t, final, d, &names[d]))) {
+			json_object_put(devs);
+			return NULL;
 		}
-		calls = json_object_new_object();
-		err |= json_add(o, "calls", calls);
-		for (int f = 0; calls && f < IT_NR_FN; f++)
-			if (t->pt[f].links[0] && first_row_of(t, f))
-				err |= jadd_u64(calls, it_fns[f].func,
-						t->cur.dev[d].calls[f] -
-						(final ? 0 : t->prev.dev[d].calls[f]));
-		err |= jadd_null(o, "exposure_window_lazy", lazy_ok ?
-				 hist_to_json(final ? &t->expo.dev_total[d] :
-					      &t->expo.dev_interval[d]) : NULL);
 	}
+	return devs;
+}
 
-	o = json_object_new_object();
-	err |= json_add(obj, "overhead", o);
-	if (o) {
-		rt = t->cur.run_time_ns - (final ? 0 : t->prev.run_time_ns);
-		rc = t->cur.run_cnt - (final ? 0 : t->prev.run_cnt);
-		err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
-		err |= jadd_u64(o, "events", rc);
-		err |= jadd_u64(o, "run_time_ns", rt);
-		err |= jadd_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
-			json_object_new_double((double)rt / rc) : NULL);
-		err |= jadd_u64(o, "recursion_misses",
-				t->cur.misses - (final ? 0 : t->prev.misses));
-		err |= jadd_u64(o, "ringbuf_lost", stat_of(t, final, IT_STAT_RB_LOST));
-		err |= jadd_u64(o, "no_task_state", stat_of(t, final, IT_STAT_NO_STATE));
-		err |= jadd_u64(o, "too_deep", stat_of(t, final, IT_STAT_TOO_DEEP));
-		err |= jadd_u64(o, "filtered", stat_of(t, final, IT_STAT_FILTERED));
+/* "overhead": what the tracing cost, and what it lost */
+static struct json_object *json_overhead(struct it_tracer *t, bool final)
+{
+	struct json_object *o = json_object_new_object();
+	__u64 rt, rc;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	rt = t->cur.run_time_ns - (final ? 0 : t->prev.run_time_ns);
+	rc = t->cur.run_cnt - (final ? 0 : t->prev.run_cnt);
+	err |= json_add(o, "bpf_stats", json_object_new_boolean(t->stats_fd >= 0));
+	err |= jadd_u64(o, "events", rc);
+	err |= jadd_u64(o, "run_time_ns", rt);
+	err |= json_add_or_null(o, "ns_per_event", rc && t->stats_fd >= 0 ?
+		json_object_new_double((double)rt / rc) : NULL);
+	err |= jadd_u64(o, "recursion_misses",
+			t->cur.misses - (final ? 0 : t->prev.misses));
+	err |= jadd_u64(o, "ringbuf_lost", stat_of(t, final, IT_STAT_RB_LOST));
+	err |= jadd_u64(o, "no_task_state", stat_of(t, final, IT_STAT_NO_STATE));
+	err |= jadd_u64(o, "too_deep", stat_of(t, final, IT_STAT_TOO_DEEP));
+	err |= jadd_u64(o, "filtered", stat_of(t, final, IT_STAT_FILTERED));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* one record (docs/iommutrace-json.md): the run, or one interval of it */
+static struct json_object *build_json(struct it_tracer *t, struct it_run *run,
+				      bool final, unsigned int index,
+				      uint64_t from, uint64_t to)
+{
+	struct json_object *obj;
+	int err = 0;
+
+	obj = it_json_head(t->o, "bpf", final, index, from, to);
+	if (!obj)
+		return NULL;
+	err |= json_add_or_null(obj, "error", NULL);
+	err |= json_add(obj, "attach", json_attach(t));
+	err |= json_add(obj, "path_status", json_path_status(t));
+	err |= json_add(obj, "paths", json_paths(t, final));
+	err |= json_add(obj, "fq_flush", json_fq_flush(t, final));
+	err |= json_add(obj, "exposure_window", json_exposure(t, final));
+	err |= json_add(obj, "devices", json_devices(t, final));
+	err |= json_add(obj, "overhead", json_overhead(t, final));
 	err |= it_json_workload(obj, t->o, run, final);
-	if (err)
-		goto fail;
+	if (err) {
+		json_object_put(obj);
+		return NULL;
+	}
 	return obj;
-
-fail:
-	json_object_put(obj);
-	return NULL;
 }
 
 /*
@@ -1400,22 +1458,12 @@ static bool requested_missing(struct it_tracer *t, struct strbuf *sb)
 	return sb->len > 0;
 }
 
-static void print_row(FILE *f, const char *name, const struct hist *h)
-{
-	char a[16], b[16], c[16], d[16], e[16];
-
-	fprintf(f, "%-22s %10llu %10s %10s %10s %10s %10s\n", name,
-		(unsigned long long)hist_count(h),
-		it_fmt_ns(a, sizeof(a), hist_mean(h)),
-		it_fmt_ns(b, sizeof(b), hist_percentile(h, 50)),
-		it_fmt_ns(c, sizeof(c), hist_percentile(h, 90)),
-		it_fmt_ns(d, sizeof(d), hist_percentile(h, 99)),
-		it_fmt_ns(e, sizeof(e), hist_count(h) ? (double)hist_max(h) : NAN));
-}
+/* the label column of the latency tables: the longest function name fits */
+#define LABEL_WIDTH	22
 
 static void print_absent(FILE *f, const char *name, const char *why)
 {
-	fprintf(f, "%-22s %10s  (%s)\n", name, "-", why);
+	fprintf(f, "%-*s %10s  (%s)\n", LABEL_WIDTH, name, "-", why);
 }
 
 static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
@@ -1432,8 +1480,7 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 			t->o->device ? t->o->device : "");
 	else
 		fprintf(f, "\n--- interval %u (%.2f s) ---\n", index, (to - from) / 1e9);
-	fprintf(f, "%-22s %10s %10s %10s %10s %10s %10s\n", "path", "calls",
-		"mean", "p50", "p90", "p99", "max");
+	hist_print_header(f, LABEL_WIDTH, "path");
 	for (int k = 0; k < IT_NR_PATH; k++) {
 		hist_init(&paths[k]);
 		if (!path_attached(t, k)) {
@@ -1442,7 +1489,8 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 			continue;
 		}
 		path_hist(t, k, final, &paths[k]);
-		print_row(f, it_paths[k].name, &paths[k]);
+		hist_print_row(f, LABEL_WIDTH, it_paths[k].name, &paths[k],
+			       to - from);
 	}
 	if (paths_attached(t, IT_NEEDS_FQ_COUNTS))
 		fprintf(f, "fq_flush: %llu timer-driven, %llu queue full\n",
@@ -1454,12 +1502,13 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 		final ? NULL : &t->prev.h[IT_HIST_EXPOSURE_SYNC], &h);
 	ex = final ? &t->expo.total : &t->expo.interval;
 	if (paths_attached(t, IT_NEEDS_STRICT_WINDOW))
-		print_row(f, "strict (iotlb_sync)", &h);
+		hist_print_row(f, LABEL_WIDTH, "strict (iotlb_sync)", &h,
+			       to - from);
 	else
 		print_absent(f, "strict (iotlb_sync)",
 			     "needs dma_unmap, iommu_unmap_fast, iotlb_sync");
 	if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
-		print_row(f, "lazy (fq flush)", ex);
+		hist_print_row(f, LABEL_WIDTH, "lazy (fq flush)", ex, to - from);
 	else
 		print_absent(f, "lazy (fq flush)", "needs iommu_unmap_fast, fq_flush");
 	if (final && expo_pending(&t->expo))
@@ -1478,11 +1527,13 @@ static void print_text(struct it_tracer *t, FILE *f, struct it_run *run,
 				continue;
 			to_hist(&t->cur.h[IT_HIST_DEV(d, dfn)],
 				final ? NULL : &t->prev.h[IT_HIST_DEV(d, dfn)], &h);
-			print_row(f, it_fns[fn].func, &h);
+			hist_print_row(f, LABEL_WIDTH, it_fns[fn].func, &h,
+				       to - from);
 		}
 		if (paths_attached(t, IT_NEEDS_LAZY_WINDOW))
-			print_row(f, "exposure (lazy)",
-				  final ? &t->expo.dev_total[d] : &t->expo.dev_interval[d]);
+			hist_print_row(f, LABEL_WIDTH, "exposure (lazy)",
+				       final ? &t->expo.dev_total[d] :
+				       &t->expo.dev_interval[d], to - from);
 	}
 
 	if (t->o->hists) {

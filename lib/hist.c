@@ -14,6 +14,7 @@
 
 #include "hist.h"
 #include "json.h"
+#include "util.h"
 
 typedef unsigned __int128 u128;
 
@@ -243,6 +244,21 @@ static uint64_t hist_rank(double pct, uint64_t n)
 	return r;
 }
 
+/*
+ * The values bucket @i of @h can hold, [*@lo, *@hi], clamped to the
+ * recorded minimum and maximum (the last bucket is open-ended).
+ */
+static void bucket_span(const struct hist *h, uint32_t i, uint64_t *lo,
+			uint64_t *hi)
+{
+	*lo = ibh_lower(i);
+	*hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
+	if (*lo < h->min)
+		*lo = h->min;
+	if (*hi > h->max)
+		*hi = h->max;
+}
+
 /**
  * hist_percentile() - estimate a percentile
  * @h: histogram
@@ -280,12 +296,7 @@ double hist_percentile(const struct hist *h, double pct)
 			below += c;
 			continue;
 		}
-		lo = ibh_lower(i);
-		hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
-		if (lo < h->min)
-			lo = h->min;
-		if (hi > h->max)
-			hi = h->max;
+		bucket_span(h, i, &lo, &hi);
 		if (hi <= lo)
 			return (double)lo;
 		return (double)lo + (double)(hi - lo) *
@@ -313,12 +324,7 @@ double hist_fraction_above(const struct hist *h, double x)
 
 		if (!c)
 			continue;
-		lo = ibh_lower(i);
-		hi = i == IBH_NR_BUCKETS - 1 ? h->max : ibh_upper(i) - 1;
-		if (lo < h->min)
-			lo = h->min;
-		if (hi > h->max)
-			hi = h->max;
+		bucket_span(h, i, &lo, &hi);
 		if ((double)lo > x)
 			above += c;
 		else if ((double)hi > x)
@@ -327,12 +333,57 @@ double hist_fraction_above(const struct hist *h, double x)
 	return above / h->count;
 }
 
+/* the columns after the label: name and width */
+static const struct {
+	const char *name;
+	int width;
+} table_cols[] = {
+	{ "count", 10 }, { "ops/s", 7 }, { "min", 8 }, { "p50", 8 },
+	{ "p90", 8 }, { "p99", 8 }, { "p99.9", 8 }, { "max", 8 },
+	{ "mean", 8 }, { "stddev", 8 },
+};
+
+void hist_print_header(FILE *f, int label_width, const char *label)
+{
+	fput_cell(f, label, -label_width);
+	for (size_t i = 0; i < ARRAY_SIZE(table_cols); i++) {
+		fputc(' ', f);
+		fput_cell(f, table_cols[i].name, table_cols[i].width);
+	}
+	fputc('\n', f);
+}
+
+void hist_print_row(FILE *f, int label_width, const char *label,
+		    const struct hist *h, uint64_t elapsed_ns)
+{
+	uint64_t n = hist_count(h);
+	double v[ARRAY_SIZE(table_cols)] = {
+		n, n && elapsed_ns ? n * 1e9 / elapsed_ns : NAN,
+		n ? (double)hist_min(h) : NAN, hist_percentile(h, 50),
+		hist_percentile(h, 90), hist_percentile(h, 99),
+		hist_percentile(h, 99.9), n ? (double)hist_max(h) : NAN,
+		hist_mean(h), hist_stddev(h),
+	};
+	char buf[32];
+
+	fput_cell(f, label, -label_width);
+	for (size_t i = 0; i < ARRAY_SIZE(table_cols); i++) {
+		if (i == 0)
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
+		else
+			fmt_unit(buf, sizeof(buf), v[i], i == 1 ? NULL : "ns");
+		fputc(' ', f);
+		fput_cell(f, buf, table_cols[i].width);
+	}
+	fputc('\n', f);
+}
+
 /* add a number, or null for NaN (an empty histogram) */
 static int json_add_double(struct json_object *obj, const char *key,
 			   double v)
 {
 	if (isnan(v))
-		return json_object_object_add(obj, key, NULL) ? -1 : 0;
+		return json_add_or_null(obj, key, NULL);
 	return json_add(obj, key, json_object_new_double(v));
 }
 

@@ -23,6 +23,7 @@
 #define IOMMUBENCH_LIB_HIST_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <iommubench/hist-bucket.h>
@@ -67,6 +68,17 @@ double hist_percentile(const struct hist *h, double pct);
  * same reading of a bucket as hist_percentile()'s.
  */
 double hist_fraction_above(const struct hist *h, double x);
+
+/*
+ * hist_print_header, hist_print_row - the one latency table: a row per
+ * histogram, @label left-aligned in @label_width columns, then the count,
+ * the rate (per second of @elapsed_ns, "-" for 0), min, p50, p90, p99,
+ * p99.9, max, mean and standard deviation, times in ns/µs/ms/s.  An empty
+ * histogram shows its count and "-".
+ */
+void hist_print_header(FILE *f, int label_width, const char *label);
+void hist_print_row(FILE *f, int label_width, const char *label,
+		    const struct hist *h, uint64_t elapsed_ns);
 
 struct json_object *hist_to_json(const struct hist *h);
 int hist_from_json(struct hist *h, struct json_object *obj);

@@ -65,6 +65,16 @@ int json_add(struct json_object *obj, const char *key, struct json_object *val)
 	return 0;
 }
 
+int json_add_or_null(struct json_object *obj, const char *key,
+		     struct json_object *val)
+{
+	if (json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
 int json_push(struct json_object *arr, struct json_object *val)
 {
 	if (!val)

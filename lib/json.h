@@ -24,6 +24,13 @@ int json_print_compact(FILE *f, struct json_object *obj);
 int json_add(struct json_object *obj, const char *key, struct json_object *val);
 int json_push(struct json_object *arr, struct json_object *val);
 /*
+ * json_add_or_null - add @val to @obj under @key, or JSON null when @val is
+ * NULL: for members that may not exist (a writer that must tell a failed
+ * allocation from "none" uses json_add()).  0, or -1 with @val dropped.
+ */
+int json_add_or_null(struct json_object *obj, const char *key,
+		     struct json_object *val);
+/*
  * json_output - the one way a command writes its --json FILE: to @path
  * atomically, or to stdout when @path is "-".  -1 after saying why.
  */

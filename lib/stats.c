@@ -868,6 +868,21 @@ static int cmp_pidx(const void *a, const void *b)
 			  &((const struct pidx *)b)->p);
 }
 
+/* @p's indices in order of p (NaN counted as 1); NULL when out of memory */
+static struct pidx *sort_p(const double *p, size_t n)
+{
+	struct pidx *s = malloc(n * sizeof(*s));
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		s[i].p = isnan(p[i]) ? 1 : p[i];
+		s[i].i = i;
+	}
+	qsort(s, n, sizeof(*s), cmp_pidx);
+	return s;
+}
+
 int stats_holm(double *p, size_t n)
 {
 	struct pidx *s;
@@ -875,14 +890,9 @@ int stats_holm(double *p, size_t n)
 
 	if (!n)
 		return 0;
-	s = malloc(n * sizeof(*s));
+	s = sort_p(p, n);
 	if (!s)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		s[i].p = isnan(p[i]) ? 1 : p[i];
-		s[i].i = i;
-	}
-	qsort(s, n, sizeof(*s), cmp_pidx);
 	for (size_t k = 0; k < n; k++) {
 		double adj = (n - k) * s[k].p;
 
@@ -903,14 +913,9 @@ int stats_bh(double *p, size_t n)
 
 	if (!n)
 		return 0;
-	s = malloc(n * sizeof(*s));
+	s = sort_p(p, n);
 	if (!s)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		s[i].p = isnan(p[i]) ? 1 : p[i];
-		s[i].i = i;
-	}
-	qsort(s, n, sizeof(*s), cmp_pidx);
 	/* from the largest p down: the running minimum of n p_(k) / k */
 	for (size_t k = n; k-- > 0;) {
 		double adj = s[k].p * n / (k + 1);

@@ -106,13 +106,28 @@ static int db_exec(sqlite3 *db, const char *sql, const char *what)
 	return 0;
 }
 
-/* Open the index at @path with @flags; *@version gets its schema version. */
-static sqlite3 *index_open(const char *path, int flags, int *version)
+/*
+ * index_open - open the index of @root with @flags; *@version gets its
+ * schema version.  Read-only, a root without an index, or with a file
+ * that is not one, is an error.  NULL after saying why.
+ */
+static sqlite3 *index_open(const char *root, int flags, int *version)
 {
+	char *path = xasprintf("%s/index.sqlite", root);
+	bool create = flags & SQLITE_OPEN_CREATE;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 
 	*version = -1;
+	if (!path) {
+		pr_err("%s: %s", root, strerror(errno));
+		return NULL;
+	}
+	if (!create && !path_exists(path)) {
+		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
+		       path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		pr_err("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
 		goto fail;
@@ -137,27 +152,33 @@ static sqlite3 *index_open(const char *path, int flags, int *version)
 		       path, *version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	if (!create && *version < 1) {
+		pr_err("%s: not an iommubench index (schema version %d)", path,
+		       *version);
+		goto fail;
+	}
+	free(path);
 	return db;
 fail:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	free(path);
 	return NULL;
 }
 
 sqlite3 *store_open(const char *root)
 {
-	char *path = xasprintf("%s/index.sqlite", root);
 	sqlite3 *db = NULL;
 	int version;
 
-	if (!path || mkdir_p(root, 0755)) {
+	if (mkdir_p(root, 0755)) {
 		pr_err("%s: %s", root, strerror(errno));
-		goto fail;
+		return NULL;
 	}
-	db = index_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	db = index_open(root, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			&version);
 	if (!db)
-		goto fail;
+		return NULL;
 	if (db_exec(db, schema_sql, "creating the schema"))
 		goto fail;
 	/* Version 2 added cells.clock; cells of version 1 ran on the host's. */
@@ -178,37 +199,17 @@ sqlite3 *store_open(const char *root)
 		    "PRAGMA user_version = " SCHEMA_VERSION_STR,
 		    "setting the schema version"))
 		goto fail;
-	free(path);
 	return db;
 fail:
 	sqlite3_close(db);
-	free(path);
 	return NULL;
 }
 
 sqlite3 *store_open_readonly(const char *root)
 {
-	char *path = xasprintf("%s/index.sqlite", root);
-	sqlite3 *db = NULL;
 	int version;
 
-	if (!path)
-		return NULL;
-	if (!path_exists(path)) {
-		pr_err("%s: no result index (run 'iommubench run', or give --results DIR)",
-		       path);
-		free(path);
-		return NULL;
-	}
-	db = index_open(path, SQLITE_OPEN_READONLY, &version);
-	if (db && version < 1) {
-		pr_err("%s: not an iommubench index (schema version %d)", path,
-		       version);
-		sqlite3_close(db);
-		db = NULL;
-	}
-	free(path);
-	return db;
+	return index_open(root, SQLITE_OPEN_READONLY, &version);
 }
 
 void store_close(sqlite3 *db)
@@ -386,22 +387,41 @@ static void insert_metric(void *arg, const char *name, double value,
 	c->err = step(c->db, &c->b, what);
 }
 
-int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
-		   const char *path)
+/*
+ * end_transaction - COMMIT when @err is 0, else (or when COMMIT fails)
+ * ROLLBACK; 0 or -1.  COMMIT waits (the busy timeout) for readers to let
+ * go; when it still fails, the transaction stays open and must be rolled
+ * back.
+ */
+static int end_transaction(sqlite3 *db, int err, const char *what)
 {
-	const char *id = jstr(cell, "id");
-	struct metric_ctx mc = { .db = db, .id = id, .path = path };
-	struct binder b = { 0 };
-	char what[160];
+	if (!err && !db_exec(db, "COMMIT", what))
+		return 0;
+	if (!sqlite3_get_autocommit(db))
+		db_exec(db, "ROLLBACK", what);
+	return -1;
+}
 
-	if (!id) {
-		pr_err("%s: cell without an id", path);
+/* run @sql, whose parameters are a run id and a cell id, to its end */
+static int exec_for_cell(sqlite3 *db, const char *sql, const char *run_id,
+			 const char *cell_id, const char *what)
+{
+	struct binder b;
+
+	if (prepare(db, sql, &b, what))
 		return -1;
-	}
-	snprintf(what, sizeof(what), "cell %s", id);
-	/* IMMEDIATE: take the write lock now, waiting for other writers. */
-	if (db_exec(db, "BEGIN IMMEDIATE", what))
-		return -1;
+	bind_text(&b, run_id);
+	bind_text(&b, cell_id);
+	return step_done(db, &b, what);
+}
+
+/* the cells row of @cell, replacing the one it had */
+static int insert_cell_row(sqlite3 *db, const char *run_id,
+			   struct json_object *cell, const char *path,
+			   const char *what)
+{
+	struct binder b = { 0 };
+
 	if (prepare(db,
 		"INSERT OR REPLACE INTO cells (run_id, cell_id, boot_id, seq, kernel,"
 		" kernel_release, kernel_version, kernel_commit, iommu, policy,"
@@ -409,9 +429,9 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 		" workload, workload_type, rep, status, error, started,"
 		" duration_s, path, host)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &b, what))
-		goto fail;
+		return -1;
 	bind_text(&b, run_id);
-	bind_text(&b, id);
+	bind_text(&b, jstr(cell, "id"));
 	bind_text(&b, jstr(cell, "boot"));
 	bind_int64(&b, json_object_get_int(jpath(cell, "seq")));
 	bind_text(&b, jstr(cell, "config.kernel"));
@@ -435,37 +455,46 @@ int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
 	bind_double(&b, json_object_get_double(jpath(cell, "duration_s")));
 	bind_text(&b, path);
 	bind_text(&b, jstr(cell, "host"));
-	if (step_done(db, &b, what))
-		goto fail;
-	if (prepare(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
-		    &b, what))
-		goto fail;
-	bind_text(&b, run_id);
-	bind_text(&b, id);
-	if (step_done(db, &b, what))
-		goto fail;
-	if (prepare(db,
+	return step_done(db, &b, what);
+}
+
+/* the metrics rows of @cell (its old ones deleted before) */
+static int insert_metrics(struct metric_ctx *mc, const char *run_id,
+			  struct json_object *cell, const char *what)
+{
+	if (prepare(mc->db,
 		"INSERT INTO metrics (run_id, cell_id, metric, value, unit)"
-		" VALUES (?, ?, ?, ?, ?)", &mc.b, what))
-		goto fail;
-	bind_text(&mc.b, run_id);
-	bind_text(&mc.b, id);
+		" VALUES (?, ?, ?, ?, ?)", &mc->b, what))
+		return -1;
+	bind_text(&mc->b, run_id);
+	bind_text(&mc->b, mc->id);
 	/* A failed binding is reported by the first metric's step(). */
-	cell_metrics(cell, insert_metric, &mc);
-	sqlite3_finalize(mc.b.st);
-	if (mc.err)
-		goto fail;
-	/*
-	 * COMMIT waits (the busy timeout) for readers to let go; when it
-	 * still fails, the transaction stays open and must be rolled back.
-	 */
-	if (db_exec(db, "COMMIT", what))
-		goto fail;
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(db))
-		db_exec(db, "ROLLBACK", what);
-	return -1;
+	cell_metrics(cell, insert_metric, mc);
+	sqlite3_finalize(mc->b.st);
+	return mc->err;
+}
+
+int store_add_cell(sqlite3 *db, const char *run_id, struct json_object *cell,
+		   const char *path)
+{
+	const char *id = jstr(cell, "id");
+	struct metric_ctx mc = { .db = db, .id = id, .path = path };
+	char what[160];
+	int err;
+
+	if (!id) {
+		pr_err("%s: cell without an id", path);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "cell %s", id);
+	/* IMMEDIATE: take the write lock now, waiting for other writers. */
+	if (db_exec(db, "BEGIN IMMEDIATE", what))
+		return -1;
+	err = insert_cell_row(db, run_id, cell, path, what) ||
+	      exec_for_cell(db, "DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
+			    run_id, id, what) ||
+	      insert_metrics(&mc, run_id, cell, what);
+	return end_transaction(db, err, what);
 }
 
 int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id)
@@ -474,27 +503,15 @@ int store_remove_cell(sqlite3 *db, const char *run_id, const char *cell_id)
 		"DELETE FROM metrics WHERE run_id = ? AND cell_id = ?",
 		"DELETE FROM cells WHERE run_id = ? AND cell_id = ?",
 	};
-	struct binder b;
 	char what[160];
+	int err = 0;
 
 	snprintf(what, sizeof(what), "removing cell %s", cell_id);
 	if (db_exec(db, "BEGIN IMMEDIATE", what))
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
-		if (prepare(db, sql[i], &b, what))
-			goto fail;
-		bind_text(&b, run_id);
-		bind_text(&b, cell_id);
-		if (step_done(db, &b, what))
-			goto fail;
-	}
-	if (db_exec(db, "COMMIT", what))
-		goto fail;
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(db))
-		db_exec(db, "ROLLBACK", what);
-	return -1;
+	for (size_t i = 0; !err && i < ARRAY_SIZE(sql); i++)
+		err = exec_for_cell(db, sql[i], run_id, cell_id, what);
+	return end_transaction(db, err, what);
 }
 
 struct json_object *cell_new(const char *boot_id, struct json_object *config,

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,24 +173,26 @@ uint64_t now_ms(void)
 	return now_ns() / 1000000ull;
 }
 
-char *iso8601_now(void)
+/* the time now in @fmt (strftime), UTC or local; NULL without memory */
+static char *now_str(const char *fmt, bool utc)
 {
 	char buf[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	strftime(buf, sizeof(buf), fmt,
+		 utc ? gmtime_r(&now, &tm) : localtime_r(&now, &tm));
 	return strdup(buf);
+}
+
+char *iso8601_now(void)
+{
+	return now_str("%Y-%m-%dT%H:%M:%SZ", true);
 }
 
 char *stamp_now(void)
 {
-	char buf[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
-	return strdup(buf);
+	return now_str("%Y%m%d-%H%M%S", false);
 }
 
 void sleep_ms(unsigned int ms)
@@ -520,6 +523,89 @@ const char *ib_datadir(void)
 	else
 		snprintf(dir, sizeof(dir), "%s", PKGDATADIR);
 	return dir;
+}
+
+/* three significant digits, trailing zeros kept: 4.00, 40.0, 400 */
+static void sig3(char *buf, size_t len, double v, const char *sfx)
+{
+	double a = fabs(v);
+
+	snprintf(buf, len, a >= 99.95 ? "%.0f%s" : a >= 9.995 ? "%.1f%s" :
+		 "%.2f%s", v, sfx);
+}
+
+/* @v scaled by the first of @div (descending) that it reaches */
+static void scaled(char *buf, size_t len, double v, const double *div,
+		   const char *const *name, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 1 < n && fabs(v) < div[i] * 0.9995)
+		i++;
+	sig3(buf, len, v / div[i], name[i]);
+}
+
+const char *fmt_unit(char *buf, size_t len, double v, const char *unit)
+{
+	static const double t_div[] = { 1e9, 1e6, 1e3, 1 };
+	static const char *const t_name[] = { " s", " ms", " \xc2\xb5s", " ns" };
+	static const double b_div[] = { 1e12, 1e9, 1e6, 1e3, 1 };
+	static const char *const b_name[] = { " TB/s", " GB/s", " MB/s",
+					      " kB/s", " B/s" };
+	static const double si_div[] = { 1e12, 1e9, 1e6, 1e3, 1 };
+
+	if (!isfinite(v)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (unit && !strcmp(unit, "ns") && fabs(v) < 999.5) {
+		/* whole ns: no clock here resolves finer */
+		snprintf(buf, len, "%.0f ns", v);
+		return buf;
+	}
+	if (unit && !strcmp(unit, "ns")) {
+		scaled(buf, len, v, t_div, t_name, ARRAY_SIZE(t_div));
+		return buf;
+	}
+	if (unit && !strcmp(unit, "B/s")) {
+		scaled(buf, len, v, b_div, b_name, ARRAY_SIZE(b_div));
+		return buf;
+	}
+	{
+		static const char *const pre[] = { "T", "G", "M", "k", "" };
+		const char *names[ARRAY_SIZE(pre)];
+		char tmp[ARRAY_SIZE(pre)][40];
+
+		for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
+			snprintf(tmp[i], sizeof(tmp[i]), "%s%s%s", pre[i],
+				 unit && *unit ? " " : "", unit ? unit : "");
+			names[i] = tmp[i];
+		}
+		scaled(buf, len, v, si_div, names, ARRAY_SIZE(si_div));
+	}
+	return buf;
+}
+
+size_t str_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+void fput_cell(FILE *f, const char *s, int width)
+{
+	size_t w = str_width(s);
+	size_t want = (size_t)(width < 0 ? -(long)width : width);
+
+	if (width < 0)
+		fputs(s, f);
+	for (; w < want; w++)
+		fputc(' ', f);
+	if (width >= 0)
+		fputs(s, f);
 }
 
 void fmt_duration(char *buf, size_t len, double s)

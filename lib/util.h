@@ -145,6 +145,21 @@ const char *ib_datadir(void);
 /* Directory of the running executable (sibling programs live there). */
 const char *ib_bindir(void);
 
+/*
+ * fmt_unit - @v of @unit for a reader, 3 significant digits: ns as
+ * µs/ms/s (whole ns below 1 µs), B/s as B/s/kB/s/MB/s/GB/s/TB/s (decimal), other units (or
+ * none, NULL or "") with an SI prefix ("176k ops/s", "1.62k").  "-" for
+ * NaN and infinities.  Returns @buf.
+ */
+const char *fmt_unit(char *buf, size_t len, double v, const char *unit);
+/* The columns @s takes on screen: UTF-8 continuation bytes take none. */
+size_t str_width(const char *s);
+/*
+ * fput_cell - @s in @width columns of screen (UTF-8 aware, so "µs" lines
+ * up): right-aligned, or left-aligned when @width is negative.  Never cuts.
+ */
+void fput_cell(FILE *f, const char *s, int width);
+
 /* @s seconds as "42s", "3m07s" or "2h05m", for progress lines. */
 void fmt_duration(char *buf, size_t len, double s);
 /* The local time @s seconds from now, "14:05" (or "Tue 14:05"), for ETAs. */

@@ -408,193 +408,225 @@ static int parse_bdf(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* Return: 0 ok, -1 usage error (message printed), 1 help/version shown */
-static int parse_args(int argc, char **argv)
-{
-	bool have_ops = false, have_duration = false, have_mode = false;
-	bool have_delays = false, have_trials = false;
-	uint64_t v;
-	int opt;
+/* what parse_args() has seen, for the rules between options */
+struct seen {
+	bool ops, duration, mode, delays, trials;
+};
 
-	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
-				  NULL)) != -1) {
-		/* what a stale probe does not use: named in the usage error */
-		if (opt > 0 && opt < 0x100 && strchr("tTnwcNrMesDbSp", opt) &&
-		    !env.not_stale)
-			for (const struct option *o = long_opts; o->name; o++)
-				if (o->val == opt)
-					env.not_stale = o->name;
-		switch (opt) {
-		case 'd':
-			if (parse_bdf(optarg, env.bdf, sizeof(env.bdf)))
-				return usage_error("invalid PCI address '%s'",
-						   optarg);
-			break;
-		case 't':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_THREADS,
-				      &env.p.threads))
-				return usage_error("--threads '%s': want 1..64",
-						   optarg);
-			break;
-		case 'T':
-			if (parse_duration(optarg, 1000000000ULL, &v) || !v ||
-			    v > DMABENCH_MAX_DURATION_NS)
-				return usage_error("--duration '%s': want >0 and <= 1h",
-						   optarg);
-			env.p.duration_ns = v;
-			have_duration = true;
-			break;
-		case 'n':
-			if (parse_u64(optarg, 1, DMABENCH_MAX_OPS, &v))
-				return usage_error("--ops '%s': want 1..2^40",
-						   optarg);
-			env.p.ops = v;
-			have_ops = true;
-			break;
-		case 'w':
-			if (parse_u64(optarg, 0, DMABENCH_MAX_WARMUP_OPS, &v))
-				return usage_error("--warmup '%s': want 0..10000000",
-						   optarg);
-			env.p.warmup_ops = v;
-			break;
-		case 'c':
-			if (parse_cpus(optarg))
-				return usage_error("--cpus '%s': want a list like 0-3,6 (at most 64 CPUs)",
-						   optarg);
-			break;
-		case 'N':
-			if (parse_u64(optarg, 0, INT32_MAX, &v))
-				return usage_error("--node '%s': want a node number",
-						   optarg);
-			env.p.node = (int32_t)v;
-			break;
-		case 'r':
-			if (parse_dir(optarg, &env.p.dir))
-				return usage_error("--dir '%s': want to-device, from-device or bidirectional",
-						   optarg);
-			break;
-		case 'M':
-			if (parse_u32(optarg, DMABENCH_MIN_MASK_BITS,
-				      DMABENCH_MAX_MASK_BITS,
-				      &env.p.dma_mask_bits))
-				return usage_error("--mask '%s': want 20..64",
-						   optarg);
-			break;
-		case 'm':
-			if (!strcmp(optarg, "single"))
-				env.p.map_mode = DMABENCH_MAP_SINGLE;
-			else if (!strcmp(optarg, "sg"))
-				env.p.map_mode = DMABENCH_MAP_SG;
-			else if (!strcmp(optarg, "stale"))
-				env.stale = true;
-			else
-				return usage_error("--mode '%s': want single, sg or stale",
-						   optarg);
-			have_mode = true;
-			break;
-		case 'e':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_SG_ENTRIES,
-				      &env.p.sg_entries))
-				return usage_error("--sg-entries '%s': want 1..128",
-						   optarg);
-			break;
-		case 's':
-			if (parse_sizes(optarg, &env.p))
-				return usage_error("--size '%s': want SIZE[:WEIGHT],... (1..4M, at most 8)",
-						   optarg);
-			break;
-		case 'D':
-			if (parse_duration(optarg, 1, &v) ||
-			    v > DMABENCH_MAX_DEVICE_NS)
-				return usage_error("--device-time '%s': want 0..10ms",
-						   optarg);
-			env.p.device_ns = v;
-			break;
-		case 'b':
-			if (parse_u32(optarg, 1, DMABENCH_MAX_BATCH,
-				      &env.p.batch))
-				return usage_error("--batch '%s': want 1..1024",
-						   optarg);
-			break;
-		case 'S':
-			env.p.flags |= DMABENCH_F_SYNC;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, 0, UINT64_MAX, &v))
-				return usage_error("--seed '%s': want a number",
-						   optarg);
-			env.p.seed = v;
-			break;
-		case 'p':
-			env.per_thread = true;
-			break;
-		case 'j':
-			env.json = true;
-			break;
-		case 'u':
-			env.unbind_after = true;
-			break;
-		case 'f':
-			env.force = true;
-			break;
-		case OPT_MODULE:
-			env.module = optarg;
-			break;
-		case OPT_DELAYS:
-			if (parse_delays(optarg))
-				return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
-						   optarg, DMABENCH_STALE_MAX_DELAYS);
-			have_delays = true;
-			break;
-		case OPT_TRIALS:
-			if (parse_u32(optarg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
-				return usage_error("--trials '%s': want 1..%d",
-						   optarg, DMABENCH_STALE_MAX_TRIALS);
-			have_trials = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		case 'V':
-			printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
-			       DMABENCH_ABI_VERSION);
-			return 1;
-		case 'v':
-			log_set_level(LOG_DEBUG);
-			break;
-		case 'q':
-			log_set_level(LOG_WARN);
-			break;
-		default:
-			/* getopt_long() has said what is wrong */
-			fprintf(stderr, "Try 'dmabench --help'.\n");
-			return -1;
-		}
+/* remember the first option given that a stale probe does not use */
+static void note_not_stale(int opt)
+{
+	if (opt <= 0 || opt >= 0x100 || !strchr("tTnwcNrMesDbSp", opt) ||
+	    env.not_stale)
+		return;
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == opt)
+			env.not_stale = o->name;
+}
+
+/* the workload's options: 0, -1 after a usage error, 1 not one of them */
+static int parse_workload_opt(int opt, const char *arg, struct seen *seen)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 't':
+		if (parse_u32(arg, 1, DMABENCH_MAX_THREADS, &env.p.threads))
+			return usage_error("--threads '%s': want 1..64", arg);
+		break;
+	case 'T':
+		if (parse_duration(arg, 1000000000ULL, &v) || !v ||
+		    v > DMABENCH_MAX_DURATION_NS)
+			return usage_error("--duration '%s': want >0 and <= 1h",
+					   arg);
+		env.p.duration_ns = v;
+		seen->duration = true;
+		break;
+	case 'n':
+		if (parse_u64(arg, 1, DMABENCH_MAX_OPS, &v))
+			return usage_error("--ops '%s': want 1..2^40", arg);
+		env.p.ops = v;
+		seen->ops = true;
+		break;
+	case 'w':
+		if (parse_u64(arg, 0, DMABENCH_MAX_WARMUP_OPS, &v))
+			return usage_error("--warmup '%s': want 0..10000000",
+					   arg);
+		env.p.warmup_ops = v;
+		break;
+	case 'c':
+		if (parse_cpus(arg))
+			return usage_error("--cpus '%s': want a list like 0-3,6 (at most 64 CPUs)",
+					   arg);
+		break;
+	case 'N':
+		if (parse_u64(arg, 0, INT32_MAX, &v))
+			return usage_error("--node '%s': want a node number",
+					   arg);
+		env.p.node = (int32_t)v;
+		break;
+	case 'r':
+		if (parse_dir(arg, &env.p.dir))
+			return usage_error("--dir '%s': want to-device, from-device or bidirectional",
+					   arg);
+		break;
+	case 'M':
+		if (parse_u32(arg, DMABENCH_MIN_MASK_BITS,
+			      DMABENCH_MAX_MASK_BITS,
+			      &env.p.dma_mask_bits))
+			return usage_error("--mask '%s': want 20..64", arg);
+		break;
+	case 'm':
+		if (!strcmp(arg, "single"))
+			env.p.map_mode = DMABENCH_MAP_SINGLE;
+		else if (!strcmp(arg, "sg"))
+			env.p.map_mode = DMABENCH_MAP_SG;
+		else if (!strcmp(arg, "stale"))
+			env.stale = true;
+		else
+			return usage_error("--mode '%s': want single, sg or stale", arg);
+		seen->mode = true;
+		break;
+	case 'e':
+		if (parse_u32(arg, 1, DMABENCH_MAX_SG_ENTRIES,
+			      &env.p.sg_entries))
+			return usage_error("--sg-entries '%s': want 1..128",
+					   arg);
+		break;
+	case 's':
+		if (parse_sizes(arg, &env.p))
+			return usage_error("--size '%s': want SIZE[:WEIGHT],... (1..4M, at most 8)",
+					   arg);
+		break;
+	case 'D':
+		if (parse_duration(arg, 1, &v) ||
+		    v > DMABENCH_MAX_DEVICE_NS)
+			return usage_error("--device-time '%s': want 0..10ms",
+					   arg);
+		env.p.device_ns = v;
+		break;
+	case 'b':
+		if (parse_u32(arg, 1, DMABENCH_MAX_BATCH, &env.p.batch))
+			return usage_error("--batch '%s': want 1..1024", arg);
+		break;
+	case 'S':
+		env.p.flags |= DMABENCH_F_SYNC;
+		break;
+	case OPT_SEED:
+		if (parse_u64(arg, 0, UINT64_MAX, &v))
+			return usage_error("--seed '%s': want a number", arg);
+		env.p.seed = v;
+		break;
+	default:
+		return 1;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/*
+ * The device's, the stale probe's and the output's options: 0, -1 after
+ * a usage error, 1 after --help or --version.
+ */
+static int parse_tool_opt(int opt, const char *arg, struct seen *seen)
+{
+	switch (opt) {
+	case 'd':
+		if (parse_bdf(arg, env.bdf, sizeof(env.bdf)))
+			return usage_error("invalid PCI address '%s'", arg);
+		break;
+	case 'p':
+		env.per_thread = true;
+		break;
+	case 'j':
+		env.json = true;
+		break;
+	case 'u':
+		env.unbind_after = true;
+		break;
+	case 'f':
+		env.force = true;
+		break;
+	case OPT_MODULE:
+		env.module = arg;
+		break;
+	case OPT_DELAYS:
+		if (parse_delays(arg))
+			return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
+					   arg, DMABENCH_STALE_MAX_DELAYS);
+		seen->delays = true;
+		break;
+	case OPT_TRIALS:
+		if (parse_u32(arg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
+			return usage_error("--trials '%s': want 1..%d",
+					   arg, DMABENCH_STALE_MAX_TRIALS);
+		seen->trials = true;
+		break;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 1;
+	case 'V':
+		printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
+		       DMABENCH_ABI_VERSION);
+		return 1;
+	case 'v':
+		log_set_level(LOG_DEBUG);
+		break;
+	case 'q':
+		log_set_level(LOG_WARN);
+		break;
+	default:
+		/* getopt_long() has said what is wrong */
+		fprintf(stderr, "Try 'dmabench --help'.\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* the rules between options, and what follows from them */
+static int check_args(const struct seen *seen)
+{
 	if (env.stale) {
 		if (env.not_stale)
 			return usage_error("--%s does not apply to --mode stale",
 					   env.not_stale);
-		if (!have_delays && parse_delays(STALE_DEFAULT_DELAYS))
+		if (!seen->delays && parse_delays(STALE_DEFAULT_DELAYS))
 			return usage_error("out of memory");
 		return 0;
 	}
-	if (have_delays || have_trials)
+	if (seen->delays || seen->trials)
 		return usage_error("--%s needs --mode stale",
-				   have_delays ? "delays" : "trials");
-	if (have_ops && have_duration)
+				   seen->delays ? "delays" : "trials");
+	if (seen->ops && seen->duration)
 		return usage_error("--ops and --duration exclude each other");
-	if (have_ops)
+	if (seen->ops)
 		env.p.duration_ns = 0;
-	if (env.p.sg_entries && !have_mode)
+	if (env.p.sg_entries && !seen->mode)
 		env.p.map_mode = DMABENCH_MAP_SG;
 	if (env.p.map_mode == DMABENCH_MAP_SG && !env.p.sg_entries)
 		env.p.sg_entries = 1;
 	if (env.p.map_mode == DMABENCH_MAP_SINGLE && env.p.sg_entries > 1)
 		return usage_error("--sg-entries > 1 needs --mode sg");
 	return 0;
+}
+
+/* Return: 0 ok, -1 usage error (message printed), 1 help/version shown */
+static int parse_args(int argc, char **argv)
+{
+	struct seen seen = { 0 };
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
+				  NULL)) != -1) {
+		note_not_stale(opt);
+		ret = parse_workload_opt(opt, optarg, &seen);
+		if (ret > 0)
+			ret = parse_tool_opt(opt, optarg, &seen);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return check_args(&seen);
 }
 
 /*
@@ -811,29 +843,15 @@ static const char *domain_name(uint32_t domain)
 		domain_names[domain] : "?";
 }
 
-static void print_hist_row(const char *label, const struct hist *h,
-			   uint64_t elapsed_ns)
-{
-	if (!hist_count(h)) {
-		printf("%-14s %10d\n", label, 0);
-		return;
-	}
-	printf("%-14s %10llu %11.0f %7llu %7.0f %7.0f %7.0f %7.0f %8llu %8.1f %8.1f\n",
-	       label, (unsigned long long)hist_count(h),
-	       ops_per_sec(hist_count(h), elapsed_ns),
-	       (unsigned long long)hist_min(h), hist_percentile(h, 50),
-	       hist_percentile(h, 90), hist_percentile(h, 99),
-	       hist_percentile(h, 99.9), (unsigned long long)hist_max(h),
-	       hist_mean(h), hist_stddev(h));
-}
+/* the op column of the latency table: "12/63 unmap" fits */
+#define LABEL_WIDTH	14
 
 static void print_table(struct results *r)
 {
 	const struct dmabench_params *p = &env.p;
-	const char *hdr = "%-14s %10s %11s %7s %7s %7s %7s %7s %8s %8s %8s\n";
 	const struct hist *timer;
 	unsigned int i, op;
-	char label[32];
+	char label[32], a[32], b[32], c[32], d[32];
 
 	printf("device %s  domain %s  node %d  mask %u bits\n",
 	       r->info.bdf, domain_name(r->info.domain), r->info.node,
@@ -854,17 +872,15 @@ static void print_table(struct results *r)
 	       (unsigned long long)raw_at(r, 0, DMABENCH_OP_MAP)->bytes,
 	       (unsigned long long)r->info.errors);
 
-	printf(hdr, "op (ns)", "count", "ops/s", "min", "p50", "p90", "p99",
-	       "p99.9", "max", "mean", "stddev");
+	hist_print_header(stdout, LABEL_WIDTH, "op");
 	for (op = 0; op < DMABENCH_NR_OPS; op++)
 		if (op_shown(op))
-			print_hist_row(op_names[op], hist_at(r, 0, op),
-				       r->info.wall_ns);
+			hist_print_row(stdout, LABEL_WIDTH, op_names[op],
+				       hist_at(r, 0, op), r->info.wall_ns);
 
 	if (env.per_thread) {
 		printf("\n");
-		printf(hdr, "thread/cpu op", "count", "ops/s", "min", "p50",
-		       "p90", "p99", "p99.9", "max", "mean", "stddev");
+		hist_print_header(stdout, LABEL_WIDTH, "thread/cpu op");
 		for (i = 0; i < r->nr_threads; i++) {
 			for (op = 0; op < DMABENCH_NR_OPS; op++) {
 				const struct dmabench_result *res =
@@ -874,96 +890,166 @@ static void print_table(struct results *r)
 					continue;
 				snprintf(label, sizeof(label), "%u/%d %s", i,
 					 res->cpu, op_names[op]);
-				print_hist_row(label, hist_at(r, i + 1, op),
+				hist_print_row(stdout, LABEL_WIDTH, label,
+					       hist_at(r, i + 1, op),
 					       res->elapsed_ns);
 			}
 		}
 	}
 
 	timer = hist_at(r, 0, DMABENCH_OP_TIMER);
-	printf("\ntimer overhead (ktime_get_ns pair, ns): min %llu  p50 %.0f  p99 %.0f  mean %.1f  (%llu samples, not subtracted)\n",
-	       (unsigned long long)hist_min(timer),
-	       hist_percentile(timer, 50), hist_percentile(timer, 99),
-	       hist_mean(timer), (unsigned long long)hist_count(timer));
+	printf("\ntimer overhead (ktime_get_ns pair): min %s  p50 %s  p99 %s  mean %s  (%llu samples, not subtracted)\n",
+	       fmt_unit(a, sizeof(a), hist_count(timer) ?
+			(double)hist_min(timer) : NAN, "ns"),
+	       fmt_unit(b, sizeof(b), hist_percentile(timer, 50), "ns"),
+	       fmt_unit(c, sizeof(c), hist_percentile(timer, 99), "ns"),
+	       fmt_unit(d, sizeof(d), hist_mean(timer), "ns"),
+	       (unsigned long long)hist_count(timer));
 }
 
-/* json helpers: any failed allocation makes the whole output fail */
-static bool json_failed;
+/* --- JSON (docs/dmabench-json.md) ---------------------------------------- */
 
-static void jadd(struct json_object *obj, const char *key,
-		 struct json_object *val)
+/* a number, or null when it does not exist (NaN, or negative: "none") */
+static int json_add_num(struct json_object *obj, const char *key, double v)
 {
-	if (!val || json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		json_failed = true;
+	if (isnan(v) || v < 0)
+		return json_add_or_null(obj, key, NULL);
+	return json_add(obj, key, json_object_new_double(v));
+}
+
+/*
+ * The members every record starts with: "schema", "tool",
+ * "kernel_release", and "device" with the address and domain of @bdf
+ * (returned in *@device for the caller's further members).  NULL when an
+ * allocation failed.
+ */
+static struct json_object *json_head(const char *schema, const char *bdf,
+				     uint32_t domain,
+				     struct json_object **device)
+{
+	struct json_object *root = json_object_new_object(), *tool, *dev;
+	struct utsname uts;
+	int err = 0;
+
+	if (!root)
+		return NULL;
+	err |= json_add(root, "schema", json_object_new_string(schema));
+	tool = json_object_new_object();
+	if (tool) {
+		err |= json_add(tool, "name", json_object_new_string("dmabench"));
+		err |= json_add(tool, "version",
+				json_object_new_string(PACKAGE_VERSION));
+		err |= json_add(tool, "abi",
+				json_object_new_int64(DMABENCH_ABI_VERSION));
 	}
-}
-
-/* json-c represents null as a NULL object */
-static void jadd_null(struct json_object *obj, const char *key)
-{
-	if (json_object_object_add(obj, key, NULL))
-		json_failed = true;
-}
-
-static void jpush(struct json_object *arr, struct json_object *val)
-{
-	if (!val || json_object_array_add(arr, val)) {
-		json_object_put(val);
-		json_failed = true;
+	err |= json_add(root, "tool", tool);
+	err |= json_add(root, "kernel_release",
+			json_object_new_string(uname(&uts) ? "" : uts.release));
+	dev = json_object_new_object();
+	if (dev) {
+		err |= json_add(dev, "bdf", json_object_new_string(bdf));
+		err |= json_add(dev, "iommu_domain",
+				json_object_new_string(domain_name(domain)));
 	}
+	err |= json_add(root, "device", dev);
+	if (err) {
+		json_object_put(root);
+		return NULL;
+	}
+	*device = dev;
+	return root;
+}
+
+/* Print @root (NULL, or @err set: an allocation failed) and drop it. */
+static int json_finish(struct json_object *root, int err)
+{
+	int ret = 0;
+
+	if (!root || err) {
+		pr_err("out of memory building JSON");
+		ret = -1;
+	} else if (json_print_compact(stdout, root)) {
+		pr_err("writing JSON: %s", strerror(errno));
+		ret = -1;
+	}
+	json_object_put(root);
+	return ret;
+}
+
+static struct json_object *json_cpus(const struct dmabench_params *p)
+{
+	struct json_object *a = json_object_new_array();
+	int err = 0;
+
+	for (unsigned int i = 0; a && i < p->threads; i++) {
+		if (p->cpus[i] == DMABENCH_CPU_ANY)
+			err |= json_object_array_add(a, NULL) ? -1 : 0;
+		else
+			err |= json_push(a, json_object_new_int64(p->cpus[i]));
+	}
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* [{"bytes": N, "weight": W}, ...] */
+static struct json_object *json_sizes(const struct dmabench_params *p)
+{
+	struct json_object *a = json_object_new_array(), *s;
+	int err = 0;
+
+	for (unsigned int i = 0; a && i < p->nr_sizes; i++) {
+		s = json_object_new_object();
+		if (s) {
+			err |= json_add(s, "bytes",
+					json_object_new_int64(p->sizes[i].bytes));
+			err |= json_add(s, "weight",
+					json_object_new_int64(p->sizes[i].weight));
+		}
+		err |= json_push(a, s);
+	}
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
 }
 
 static struct json_object *json_params(void)
 {
 	const struct dmabench_params *p = &env.p;
-	struct json_object *o = json_object_new_object(), *a;
-	unsigned int i;
+	bool sg = p->map_mode == DMABENCH_MAP_SG;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	jadd(o, "threads", json_object_new_int64(p->threads));
-	jadd(o, "duration_ns", json_object_new_uint64(p->duration_ns));
-	jadd(o, "ops_per_thread", json_object_new_uint64(p->ops));
-	jadd(o, "warmup_ops", json_object_new_uint64(p->warmup_ops));
-	a = json_object_new_array();
-	for (i = 0; a && i < p->threads; i++) {
-		if (p->cpus[i] == DMABENCH_CPU_ANY) {
-			if (json_object_array_add(a, NULL))
-				json_failed = true;
-		} else {
-			jpush(a, json_object_new_int64(p->cpus[i]));
-		}
+	err |= json_add(o, "threads", json_object_new_int64(p->threads));
+	err |= json_add(o, "duration_ns", json_object_new_uint64(p->duration_ns));
+	err |= json_add(o, "ops_per_thread", json_object_new_uint64(p->ops));
+	err |= json_add(o, "warmup_ops", json_object_new_uint64(p->warmup_ops));
+	err |= json_add(o, "cpus", json_cpus(p));
+	err |= json_add_or_null(o, "node", p->node == DMABENCH_NODE_ANY ? NULL :
+				json_object_new_int64(p->node));
+	err |= json_add(o, "dir", json_object_new_string(dir_names[p->dir]));
+	err |= json_add(o, "dma_mask_bits",
+			json_object_new_int64(p->dma_mask_bits));
+	err |= json_add(o, "map_mode",
+			json_object_new_string(sg ? "sg" : "single"));
+	err |= json_add(o, "sg_entries",
+			json_object_new_int64(sg ? p->sg_entries : 1));
+	err |= json_add(o, "sizes", json_sizes(p));
+	err |= json_add(o, "device_time_ns", json_object_new_uint64(p->device_ns));
+	err |= json_add(o, "batch", json_object_new_int64(p->batch));
+	err |= json_add(o, "sync",
+			json_object_new_boolean(p->flags & DMABENCH_F_SYNC));
+	err |= json_add(o, "seed", json_object_new_uint64(p->seed));
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
-	jadd(o, "cpus", a);
-	if (p->node == DMABENCH_NODE_ANY)
-		jadd_null(o, "node");
-	else
-		jadd(o, "node", json_object_new_int64(p->node));
-	jadd(o, "dir", json_object_new_string(dir_names[p->dir]));
-	jadd(o, "dma_mask_bits", json_object_new_int64(p->dma_mask_bits));
-	jadd(o, "map_mode", json_object_new_string(p->map_mode ==
-						   DMABENCH_MAP_SG ?
-						   "sg" : "single"));
-	jadd(o, "sg_entries", json_object_new_int64(p->map_mode ==
-						    DMABENCH_MAP_SG ?
-						    p->sg_entries : 1));
-	a = json_object_new_array();
-	for (i = 0; a && i < p->nr_sizes; i++) {
-		struct json_object *s = json_object_new_object();
-
-		if (s) {
-			jadd(s, "bytes", json_object_new_int64(p->sizes[i].bytes));
-			jadd(s, "weight",
-			     json_object_new_int64(p->sizes[i].weight));
-		}
-		jpush(a, s);
-	}
-	jadd(o, "sizes", a);
-	jadd(o, "device_time_ns", json_object_new_uint64(p->device_ns));
-	jadd(o, "batch", json_object_new_int64(p->batch));
-	jadd(o, "sync", json_object_new_boolean(p->flags & DMABENCH_F_SYNC));
-	jadd(o, "seed", json_object_new_uint64(p->seed));
 	return o;
 }
 
@@ -971,107 +1057,112 @@ static struct json_object *json_params(void)
 static struct json_object *json_ops(struct results *r, unsigned int slot,
 				    uint64_t elapsed_ns)
 {
-	struct json_object *o = json_object_new_object();
-	unsigned int op;
+	struct json_object *o = json_object_new_object(), *e;
+	int err = 0;
 
 	if (!o)
 		return NULL;
-	for (op = 0; op < DMABENCH_NR_OPS; op++) {
+	for (unsigned int op = 0; op < DMABENCH_NR_OPS; op++) {
 		const struct hist *h = hist_at(r, slot, op);
-		struct json_object *e;
 
 		if (!op_shown(op))
 			continue;
 		e = json_object_new_object();
 		if (e) {
-			jadd(e, "ops_per_sec",
-			     json_object_new_double(ops_per_sec(hist_count(h),
-								elapsed_ns)));
-			jadd(e, "latency", hist_to_json(h));
+			err |= json_add(e, "ops_per_sec",
+					json_object_new_double(ops_per_sec(hist_count(h),
+									   elapsed_ns)));
+			err |= json_add(e, "latency", hist_to_json(h));
 		}
-		jadd(o, op_names[op], e);
+		err |= json_add(o, op_names[op], e);
+	}
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
 	return o;
 }
 
-static int print_json(struct results *r)
+/*
+ * What a run counted, over all threads (@slot 0: "result") or one
+ * (thread @slot - 1: an element of "threads"): "ops" and
+ * "timer_overhead" after the members the caller added to @o.
+ */
+static int json_add_ops(struct json_object *o, struct results *r,
+			unsigned int slot, uint64_t elapsed_ns)
 {
-	struct json_object *root = json_object_new_object(), *o, *a;
+	int err = 0;
+
+	err |= json_add(o, "ops", json_ops(r, slot, elapsed_ns));
+	err |= json_add(o, "timer_overhead",
+			hist_to_json(hist_at(r, slot, DMABENCH_OP_TIMER)));
+	return err;
+}
+
+static struct json_object *json_result(struct results *r)
+{
 	const struct dmabench_result *all = raw_at(r, 0, DMABENCH_OP_MAP);
-	struct utsname uts;
-	unsigned int i;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
 
-	if (!root)
-		goto nomem;
-	jadd(root, "schema", json_object_new_string(JSON_SCHEMA));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "name", json_object_new_string("dmabench"));
-		jadd(o, "version", json_object_new_string(PACKAGE_VERSION));
-		jadd(o, "abi", json_object_new_int64(DMABENCH_ABI_VERSION));
+	if (!o)
+		return NULL;
+	err |= json_add(o, "wall_ns", json_object_new_uint64(r->info.wall_ns));
+	err |= json_add(o, "bytes_mapped", json_object_new_uint64(all->bytes));
+	err |= json_add(o, "errors", json_object_new_uint64(r->info.errors));
+	err |= json_add_ops(o, r, 0, r->info.wall_ns);
+	if (err) {
+		json_object_put(o);
+		return NULL;
 	}
-	jadd(root, "tool", o);
-	jadd(root, "kernel_release",
-	     json_object_new_string(uname(&uts) ? "" : uts.release));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "bdf", json_object_new_string(r->info.bdf));
-		jadd(o, "iommu_domain",
-		     json_object_new_string(domain_name(r->info.domain)));
-		jadd(o, "numa_node", json_object_new_int64(r->info.node));
-		jadd(o, "dma_mask_bits",
-		     json_object_new_int64(r->info.dma_mask_bits));
-	}
-	jadd(root, "device", o);
-	jadd(root, "params", json_params());
+	return o;
+}
 
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "wall_ns", json_object_new_uint64(r->info.wall_ns));
-		jadd(o, "bytes_mapped", json_object_new_uint64(all->bytes));
-		jadd(o, "errors", json_object_new_uint64(r->info.errors));
-		jadd(o, "ops", json_ops(r, 0, r->info.wall_ns));
-		jadd(o, "timer_overhead",
-		     hist_to_json(hist_at(r, 0, DMABENCH_OP_TIMER)));
-	}
-	jadd(root, "result", o);
+static struct json_object *json_threads(struct results *r)
+{
+	struct json_object *a = json_object_new_array(), *o;
+	int err = 0;
 
-	a = json_object_new_array();
-	for (i = 0; a && i < r->nr_threads; i++) {
+	for (unsigned int i = 0; a && i < r->nr_threads; i++) {
 		const struct dmabench_result *res = raw_at(r, i + 1, 0);
 
 		o = json_object_new_object();
 		if (o) {
-			jadd(o, "thread", json_object_new_int64(i));
-			jadd(o, "cpu", json_object_new_int64(res->cpu));
-			jadd(o, "node", json_object_new_int64(res->node));
-			jadd(o, "elapsed_ns",
-			     json_object_new_uint64(res->elapsed_ns));
-			jadd(o, "bytes_mapped",
-			     json_object_new_uint64(res->bytes));
-			jadd(o, "errors", json_object_new_uint64(res->errors));
-			jadd(o, "ops", json_ops(r, i + 1, res->elapsed_ns));
-			jadd(o, "timer_overhead",
-			     hist_to_json(hist_at(r, i + 1, DMABENCH_OP_TIMER)));
+			err |= json_add(o, "thread", json_object_new_int64(i));
+			err |= json_add(o, "cpu", json_object_new_int64(res->cpu));
+			err |= json_add(o, "node", json_object_new_int64(res->node));
+			err |= json_add(o, "elapsed_ns",
+					json_object_new_uint64(res->elapsed_ns));
+			err |= json_add(o, "bytes_mapped",
+					json_object_new_uint64(res->bytes));
+			err |= json_add(o, "errors",
+					json_object_new_uint64(res->errors));
+			err |= json_add_ops(o, r, i + 1, res->elapsed_ns);
 		}
-		jpush(a, o);
+		err |= json_push(a, o);
 	}
-	jadd(root, "threads", a);
-	if (json_failed)
-		goto err_put_root;
-	if (json_print_compact(stdout, root)) {
-		pr_err("writing JSON: %s", strerror(errno));
-		json_object_put(root);
-		return -1;
+	if (err) {
+		json_object_put(a);
+		return NULL;
 	}
-	json_object_put(root);
-	return 0;
+	return a;
+}
 
-err_put_root:
-	json_object_put(root);
-nomem:
-	pr_err("out of memory building JSON");
-	return -1;
+static int print_json(struct results *r)
+{
+	struct json_object *root, *dev = NULL;
+	int err = 0;
+
+	root = json_head(JSON_SCHEMA, r->info.bdf, r->info.domain, &dev);
+	if (!root)
+		return json_finish(NULL, -1);
+	err |= json_add(dev, "numa_node", json_object_new_int64(r->info.node));
+	err |= json_add(dev, "dma_mask_bits",
+			json_object_new_int64(r->info.dma_mask_bits));
+	err |= json_add(root, "params", json_params());
+	err |= json_add(root, "result", json_result(r));
+	err |= json_add(root, "threads", json_threads(r));
+	return json_finish(root, err);
 }
 
 /* --- --mode stale: the stale-DMA probe ----------------------------------- */
@@ -1174,22 +1265,6 @@ static double stale_first_clean(const struct stale_run *r)
 			clean = env.delays[d];
 	}
 	return clean;
-}
-
-/* "0 ns", "250 us", "1.5 ms" */
-static const char *fmt_ns(char *buf, size_t len, double ns)
-{
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1000)
-		snprintf(buf, len, "%.0f ns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.3g us", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.3g ms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3g s", ns / 1e9);
-	return buf;
 }
 
 static int stale_add(struct stale_run *r, unsigned int d,
@@ -1334,162 +1409,168 @@ static void print_stale_table(const struct stale_run *r)
 			snprintf(ci, sizeof(ci), "[%.3f, %.3f]", s.p.lo, s.p.hi);
 		else
 			snprintf(ci, sizeof(ci), "-");
-		printf("%-9s %6u %6u %7u %7u %7u %4u %9.3f %-16s %s / %s / %s\n",
-		       fmt_ns(u, sizeof(u), env.delays[d]), s.valid,
+		fput_cell(stdout, fmt_unit(u, sizeof(u), env.delays[d], "ns"),
+			  -9);
+		printf(" %6u %6u %7u %7u %7u %4u %9.3f %-16s %s / %s / %s\n",
+		       s.valid,
 		       s.n[DMABENCH_STALE_LANDED], s.n[DMABENCH_STALE_PARTIAL],
 		       s.n[DMABENCH_STALE_FAULTED], s.n[DMABENCH_STALE_NEITHER],
 		       s.n[DMABENCH_STALE_LATE], s.p.est, ci,
-		       fmt_ns(a, sizeof(a), s.gap_min),
-		       fmt_ns(b, sizeof(b), s.gap_p50),
-		       fmt_ns(c, sizeof(c), s.gap_max));
+		       fmt_unit(a, sizeof(a), s.gap_min, "ns"),
+		       fmt_unit(b, sizeof(b), s.gap_p50, "ns"),
+		       fmt_unit(c, sizeof(c), s.gap_max, "ns"));
 	}
 	if (last < 0)
 		printf("\nno write landed after its unmap\n");
 	else
 		printf("\nwrites landed up to %s after the unmap returned; ",
-		       fmt_ns(a, sizeof(a), last));
+		       fmt_unit(a, sizeof(a), last, "ns"));
 	if (last >= 0 && clean < 0)
 		printf("they still landed at the largest delay\n");
 	else if (last >= 0)
 		printf("none at delays of %s and more\n",
-		       fmt_ns(b, sizeof(b), clean));
+		       fmt_unit(b, sizeof(b), clean, "ns"));
 }
 
-/* a number, or null when it does not exist (NaN, or negative: "none") */
-static void jadd_num(struct json_object *obj, const char *key, double v)
+static struct json_object *json_stale_params(void)
 {
-	if (isnan(v) || v < 0)
-		jadd_null(obj, key);
-	else
-		jadd(obj, key, json_object_new_double(v));
+	struct json_object *o = json_object_new_object(), *a;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	a = json_object_new_array();
+	for (unsigned int d = 0; a && d < env.nr_delays; d++)
+		err |= json_push(a, json_object_new_uint64(env.delays[d]));
+	err |= json_add(o, "delays_ns", a);
+	err |= json_add(o, "trials", json_object_new_int64(env.trials));
+	err |= json_add(o, "seed", json_object_new_uint64(env.p.seed));
+	err |= json_add(o, "bytes", json_object_new_int64(DMABENCH_STALE_BYTES));
+	err |= json_add(o, "edu_delay_ns",
+			json_object_new_uint64(DMABENCH_EDU_DELAY_NS));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* the names of the fault reports the module watched */
+static struct json_object *json_fault_sources(uint32_t sources)
+{
+	struct json_object *a = json_object_new_array();
+	int err = 0;
+
+	for (size_t i = 0; a && i < ARRAY_SIZE(fault_source_names); i++)
+		if (sources & fault_source_names[i].bit)
+			err |= json_push(a, json_object_new_string(
+					 fault_source_names[i].name));
+	if (err) {
+		json_object_put(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* one element of "delays": delay @d's outcomes and P(landed) */
+static struct json_object *json_stale_delay(const struct stale_run *r,
+					    unsigned int d)
+{
+	struct json_object *o = json_object_new_object(), *ci, *g;
+	struct stale_sum s;
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	stale_summarize(r, d, &s);
+	err |= json_add(o, "delay_ns", json_object_new_uint64(env.delays[d]));
+	err |= json_add(o, "trials", json_object_new_int64(s.valid));
+	for (size_t k = 0; k < ARRAY_SIZE(outcome_names); k++)
+		err |= json_add(o, outcome_names[k],
+				json_object_new_int64(s.n[k]));
+	if (s.valid) {
+		err |= json_add(o, "p_landed", json_object_new_double(s.p.est));
+		ci = json_object_new_array();
+		if (ci) {
+			err |= json_push(ci, json_object_new_double(s.p.lo));
+			err |= json_push(ci, json_object_new_double(s.p.hi));
+		}
+		err |= json_add(o, "p_landed_ci95", ci);
+	} else {
+		err |= json_add_or_null(o, "p_landed", NULL);
+		err |= json_add_or_null(o, "p_landed_ci95", NULL);
+	}
+	g = json_object_new_object();
+	if (g) {
+		err |= json_add_num(g, "min", s.gap_min);
+		err |= json_add_num(g, "p50", s.gap_p50);
+		err |= json_add_num(g, "max", s.gap_max);
+	}
+	err |= json_add(o, "gap_ns", g);
+	err |= json_add_num(o, "unmap_ns_p50", s.unmap_p50);
+	err |= json_add(o, "fault_reason", json_object_new_int64(s.reason));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* one element of "trials": what the module said of trial @i */
+static struct json_object *json_stale_trial(const struct stale_run *r,
+					    size_t i)
+{
+	const struct dmabench_stale *st = &r->t[i].st;
+	struct json_object *o = json_object_new_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	err |= json_add(o, "delay_ns",
+			json_object_new_uint64(env.delays[r->t[i].delay]));
+	err |= json_add(o, "outcome", json_object_new_string(
+				st->outcome < ARRAY_SIZE(outcome_names) ?
+				outcome_names[st->outcome] : "?"));
+	err |= json_add(o, "domain",
+			json_object_new_string(domain_name(st->domain)));
+	err |= json_add(o, "iova", json_object_new_uint64(st->iova));
+	err |= json_add(o, "unmap_ns", json_object_new_uint64(st->unmap_ns));
+	err |= json_add(o, "gap_ns", json_object_new_uint64(st->gap_ns));
+	err |= json_add(o, "landed_bytes",
+			json_object_new_int64(st->landed_bytes));
+	err |= json_add(o, "faults", json_object_new_int64(st->faults));
+	err |= json_add(o, "fault_irqs", json_object_new_int64(st->fault_irqs));
+	err |= json_add(o, "fault_reason",
+			json_object_new_int64(st->fault_reason));
+	if (err) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int print_stale_json(const struct stale_run *r)
 {
-	struct json_object *root = json_object_new_object(), *o, *a;
-	double last = stale_last_landed(r), clean = stale_first_clean(r);
-	struct utsname uts;
+	struct json_object *root, *dev, *a;
+	int err = 0;
 
+	root = json_head(STALE_SCHEMA, env.bdf, r->domain, &dev);
 	if (!root)
-		goto nomem;
-	jadd(root, "schema", json_object_new_string(STALE_SCHEMA));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "name", json_object_new_string("dmabench"));
-		jadd(o, "version", json_object_new_string(PACKAGE_VERSION));
-		jadd(o, "abi", json_object_new_int64(DMABENCH_ABI_VERSION));
-	}
-	jadd(root, "tool", o);
-	jadd(root, "kernel_release",
-	     json_object_new_string(uname(&uts) ? "" : uts.release));
-	o = json_object_new_object();
-	if (o) {
-		jadd(o, "bdf", json_object_new_string(env.bdf));
-		jadd(o, "iommu_domain",
-		     json_object_new_string(domain_name(r->domain)));
-	}
-	jadd(root, "device", o);
-	o = json_object_new_object();
-	if (o) {
-		a = json_object_new_array();
-		for (unsigned int d = 0; a && d < env.nr_delays; d++)
-			jpush(a, json_object_new_uint64(env.delays[d]));
-		jadd(o, "delays_ns", a);
-		jadd(o, "trials", json_object_new_int64(env.trials));
-		jadd(o, "seed", json_object_new_uint64(env.p.seed));
-		jadd(o, "bytes", json_object_new_int64(DMABENCH_STALE_BYTES));
-		jadd(o, "edu_delay_ns",
-		     json_object_new_uint64(DMABENCH_EDU_DELAY_NS));
-	}
-	jadd(root, "params", o);
+		return json_finish(NULL, -1);
+	err |= json_add(root, "params", json_stale_params());
+	err |= json_add(root, "fault_sources", json_fault_sources(r->sources));
 	a = json_object_new_array();
-	for (size_t i = 0; a && i < ARRAY_SIZE(fault_source_names); i++)
-		if (r->sources & fault_source_names[i].bit)
-			jpush(a, json_object_new_string(fault_source_names[i].name));
-	jadd(root, "fault_sources", a);
-
+	for (unsigned int d = 0; a && d < env.nr_delays; d++)
+		err |= json_push(a, json_stale_delay(r, d));
+	err |= json_add(root, "delays", a);
+	err |= json_add_num(root, "last_landed_gap_ns", stale_last_landed(r));
+	err |= json_add_num(root, "first_clean_delay_ns",
+			    stale_first_clean(r));
 	a = json_object_new_array();
-	for (unsigned int d = 0; a && d < env.nr_delays; d++) {
-		struct json_object *ci, *g;
-		struct stale_sum s;
-
-		stale_summarize(r, d, &s);
-		o = json_object_new_object();
-		if (!o) {
-			json_failed = true;
-			break;
-		}
-		jadd(o, "delay_ns", json_object_new_uint64(env.delays[d]));
-		jadd(o, "trials", json_object_new_int64(s.valid));
-		for (size_t k = 0; k < ARRAY_SIZE(outcome_names); k++)
-			jadd(o, outcome_names[k], json_object_new_int64(s.n[k]));
-		if (s.valid) {
-			jadd(o, "p_landed", json_object_new_double(s.p.est));
-			ci = json_object_new_array();
-			if (ci) {
-				jpush(ci, json_object_new_double(s.p.lo));
-				jpush(ci, json_object_new_double(s.p.hi));
-			}
-			jadd(o, "p_landed_ci95", ci);
-		} else {
-			jadd_null(o, "p_landed");
-			jadd_null(o, "p_landed_ci95");
-		}
-		g = json_object_new_object();
-		if (g) {
-			jadd_num(g, "min", s.gap_min);
-			jadd_num(g, "p50", s.gap_p50);
-			jadd_num(g, "max", s.gap_max);
-		}
-		jadd(o, "gap_ns", g);
-		jadd_num(o, "unmap_ns_p50", s.unmap_p50);
-		jadd(o, "fault_reason", json_object_new_int64(s.reason));
-		jpush(a, o);
-	}
-	jadd(root, "delays", a);
-	jadd_num(root, "last_landed_gap_ns", last);
-	jadd_num(root, "first_clean_delay_ns", clean);
-
-	a = json_object_new_array();
-	for (size_t i = 0; a && i < r->n; i++) {
-		const struct dmabench_stale *st = &r->t[i].st;
-
-		o = json_object_new_object();
-		if (!o) {
-			json_failed = true;
-			break;
-		}
-		jadd(o, "delay_ns",
-		     json_object_new_uint64(env.delays[r->t[i].delay]));
-		jadd(o, "outcome", json_object_new_string(
-			     st->outcome < ARRAY_SIZE(outcome_names) ?
-			     outcome_names[st->outcome] : "?"));
-		jadd(o, "domain", json_object_new_string(domain_name(st->domain)));
-		jadd(o, "iova", json_object_new_uint64(st->iova));
-		jadd(o, "unmap_ns", json_object_new_uint64(st->unmap_ns));
-		jadd(o, "gap_ns", json_object_new_uint64(st->gap_ns));
-		jadd(o, "landed_bytes", json_object_new_int64(st->landed_bytes));
-		jadd(o, "faults", json_object_new_int64(st->faults));
-		jadd(o, "fault_irqs", json_object_new_int64(st->fault_irqs));
-		jadd(o, "fault_reason", json_object_new_int64(st->fault_reason));
-		jpush(a, o);
-	}
-	jadd(root, "trials", a);
-	if (json_failed)
-		goto err_put_root;
-	if (json_print_compact(stdout, root)) {
-		pr_err("writing JSON: %s", strerror(errno));
-		json_object_put(root);
-		return -1;
-	}
-	json_object_put(root);
-	return 0;
-
-err_put_root:
-	json_object_put(root);
-nomem:
-	pr_err("out of memory building JSON");
-	return -1;
+	for (size_t i = 0; a && i < r->n; i++)
+		err |= json_push(a, json_stale_trial(r, i));
+	err |= json_add(root, "trials", a);
+	return json_finish(root, err);
 }
 
 static int run_benchmark(int fd)

@@ -1328,12 +1328,95 @@ static int resolve_configs(struct kb *kb)
 	return 0;
 }
 
+/* the combinations of a request that cannot be built; -1 after saying why */
+static int check_request(const struct kbuild_req *req, const char *series)
+{
+	if (str_has_prefix(req->source, "debian:") && !series) {
+		pr_err("source '%s': expected debian:<series>, e.g. debian:6.1",
+		       req->source);
+		return -1;
+	}
+	if (req->rev && series) {
+		pr_err("--rev needs a git tree as --source, not %s", req->source);
+		return -1;
+	}
+	if (req->rev && req->check) {
+		pr_err("--check applies a series to a Debian source, not to --rev");
+		return -1;
+	}
+	if (req->check && req->prepare_only) {
+		pr_err("--check and --prepare-only: one or the other");
+		return -1;
+	}
+	return 0;
+}
+
+/* the source (Debian's, a git tree's --rev, or a directory) and the series */
+static int load_source(struct kb *kb, const char *series)
+{
+	const struct kbuild_req *req = kb->req;
+
+	if (series ? source_debian(kb, series) :
+	    req->rev ? source_git(kb, req->source, req->rev) :
+	    source_dir(kb, req->source))
+		return -1;
+	if (req->series && read_series(kb, req->series))
+		return -1;
+	kb->series_hash = kb->patches.n ? sha256_of(kb->patches.v, NULL) :
+					  strdup("none");
+	return kb->series_hash ? 0 : -1;
+}
+
+/*
+ * The tree to build in: a checkout of --rev or a patched copy, in the
+ * slot; a directory source without a series is built in place.
+ */
+static int set_work_tree(struct kb *kb, const char *series)
+{
+	if (kb->req->rev) {
+		kb->work = xasprintf("%s/src", kb->slot);
+		return checkout_rev(kb);
+	}
+	if (series || kb->patches.n) {
+		kb->work = xasprintf("%s/src", kb->slot);
+		return prepare_work(kb);
+	}
+	kb->work = strdup(kb->pristine);
+	return 0;
+}
+
+/*
+ * The build's cache key (kb->key: what the source, the series and the
+ * configuration hash to) and the kernel's name, which the caller frees:
+ * --name, or the source's and the key's.  NULL when out of memory.
+ */
+static char *build_key_and_name(struct kb *kb)
+{
+	const struct kbuild_req *req = kb->req;
+	char *idtext;
+
+	idtext = xasprintf("scheme %s\nsource %s\nseries %s\nconfig %s\n",
+			   KBUILD_SCHEME, kb->src_id, kb->series_hash,
+			   kb->config_hash);
+	kb->key = sha256_of(NULL, idtext);
+	free(idtext);
+	if (!kb->key)
+		return NULL;
+	kb->key[16] = '\0';
+	if (req->name)
+		return strdup(req->name);
+	if (req->rev)
+		return xasprintf("%s-%.12s-%.8s", strrchr(kb->pristine, '/') + 1,
+				 kb->commit, kb->key);
+	return xasprintf("%s-%.12s", strrchr(kb->slot, '/') + 1, kb->key);
+}
+
 int kbuild_build(const struct kbuild_req *req, char **kdir)
 {
 	struct kb kb = { .req = req };
 	const char *series = kernel_debian_series(req->source);
 	char *lock = NULL, *log = NULL, *final = NULL, *name = NULL;
-	char *cached = NULL, *idtext = NULL;
+	char *cached = NULL;
 	unsigned int jobs = req->jobs;
 	uint64_t t0;
 	int lockfd = -1, ret = -1;
@@ -1344,32 +1427,9 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 
 		jobs = n > 0 ? (unsigned int)n : 1;
 	}
-	if (str_has_prefix(req->source, "debian:") && !series) {
-		pr_err("source '%s': expected debian:<series>, e.g. debian:6.1",
-		       req->source);
+	if (check_request(req, series))
 		goto out;
-	}
-	if (req->rev && series) {
-		pr_err("--rev needs a git tree as --source, not %s", req->source);
-		goto out;
-	}
-	if (req->rev && req->check) {
-		pr_err("--check applies a series to a Debian source, not to --rev");
-		goto out;
-	}
-	if (req->check && req->prepare_only) {
-		pr_err("--check and --prepare-only: one or the other");
-		goto out;
-	}
-	if (series ? source_debian(&kb, series) :
-	    req->rev ? source_git(&kb, req->source, req->rev) :
-	    source_dir(&kb, req->source))
-		goto out;
-	if (req->series && read_series(&kb, req->series))
-		goto out;
-	kb.series_hash = kb.patches.n ? sha256_of(kb.patches.v, NULL) :
-					strdup("none");
-	if (!kb.series_hash)
+	if (load_source(&kb, series))
 		goto out;
 	if (req->check) {
 		if (!kb.patches.n)
@@ -1391,18 +1451,8 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		pr_err("%s: %s", lock, strerror(errno));
 		goto out;
 	}
-	/* A directory source without a series is built in place. */
-	if (req->rev) {
-		kb.work = xasprintf("%s/src", kb.slot);
-		if (checkout_rev(&kb))
-			goto out;
-	} else if (series || kb.patches.n) {
-		kb.work = xasprintf("%s/src", kb.slot);
-		if (prepare_work(&kb))
-			goto out;
-	} else {
-		kb.work = strdup(kb.pristine);
-	}
+	if (set_work_tree(&kb, series))
+		goto out;
 	kb.obj = xasprintf("%s/obj", kb.slot);
 	log = xasprintf("%s/build.log", kb.slot);
 	unlink(log);
@@ -1417,20 +1467,9 @@ int kbuild_build(const struct kbuild_req *req, char **kdir)
 		goto out;
 	}
 
-	idtext = xasprintf("scheme %s\nsource %s\nseries %s\nconfig %s\n",
-			   KBUILD_SCHEME, kb.src_id, kb.series_hash,
-			   kb.config_hash);
-	kb.key = sha256_of(NULL, idtext);
-	if (!kb.key)
+	name = build_key_and_name(&kb);
+	if (!name)
 		goto out;
-	kb.key[16] = '\0';
-	if (req->name)
-		name = strdup(req->name);
-	else if (req->rev)
-		name = xasprintf("%s-%.12s-%.8s", strrchr(kb.pristine, '/') + 1,
-				 kb.commit, kb.key);
-	else
-		name = xasprintf("%s-%.12s", strrchr(kb.slot, '/') + 1, kb.key);
 	final = xasprintf("%s/kernels/%s", cache_dir(), name);
 	cached = installed_key(final);
 	if (!req->force && kb.cacheable && cached && !strcmp(cached, kb.key)) {
@@ -1464,6 +1503,5 @@ out:
 	free(final);
 	free(name);
 	free(cached);
-	free(idtext);
 	return ret;
 }

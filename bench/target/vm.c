@@ -722,6 +722,62 @@ static void vm_cleanup(const struct vm_config *cfg, const char *dir, bool ok)
 	free(q);
 }
 
+/* the QEMU command line into DIR/qemu.cmdline, for the record */
+static void save_qemu_cmdline(const char *dir, char *const *argv)
+{
+	char *line = argv_to_string(argv);
+	char *cpath = xasprintf("%s/qemu.cmdline", dir);
+
+	if (line && cpath)
+		write_file_atomic(cpath, line, strlen(line));
+	pr_debug("qemu: %s", line ? line : "");
+	free(line);
+	free(cpath);
+}
+
+/*
+ * boot_retrying - boot on a fresh disk until the guest gets past the
+ * faults a slow TCG host provokes before init, at most VM_BOOT_RETRIES
+ * times again; @faults gets each retried boot's fault, *@attempt the
+ * number of boots.  0 once a boot ran (whatever its outcome), -1 with
+ * @b->outcome set when none could start.
+ */
+static int boot_retrying(const struct vm_config *cfg, const char *dir,
+			 char *const *qemu, int logfd, struct vm_boot *b,
+			 const char **faults, unsigned int *attempt)
+{
+	char *path = xasprintf("%s/disk.raw", dir);
+	const char *fault;
+	int ret = -1;
+
+	for (;;) {
+		++*attempt;
+		if (cfg->disk != VM_DISK_NONE && (!path || make_disk(path))) {
+			pr_err("%s: %s", path ? path : dir, strerror(errno));
+			b->outcome = "setup-failed";
+			goto out;
+		}
+		if (vm_boot(cfg, dir, qemu, logfd, b)) {
+			pr_err("cannot start qemu-system-x86_64: %s (install the Debian package qemu-system-x86)",
+			       strerror(errno));
+			b->outcome = "qemu-failed";
+			goto out;
+		}
+		fault = benign_fault(b);
+		if (!fault || *attempt > VM_BOOT_RETRIES)
+			break;
+		pr_warn("boot %u: the guest kernel failed before init with '%s' (a fault a slow TCG host provokes, docs/vm-target.md); booting again, log kept as serial.attempt%u.log",
+			*attempt, fault, *attempt);
+		faults[*attempt - 1] = fault;
+		vm_boot_release(b);
+		keep_attempt_log(dir, *attempt);
+	}
+	ret = 0;
+out:
+	free(path);
+	return ret;
+}
+
 int vm_run(struct vm_config *cfg, struct vm_result *res)
 {
 	struct strbuf cmdline = STRBUF_INIT, conf = STRBUF_INIT;
@@ -762,42 +818,9 @@ int vm_run(struct vm_config *cfg, struct vm_result *res)
 	build_qemu(cfg, accel, dir, image, cmdline.buf, &qemu);
 	qlog = xasprintf("%s/qemu.log", dir);
 	logfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	{
-		char *line = argv_to_string(qemu.v);
-		char *cpath = xasprintf("%s/qemu.cmdline", dir);
-
-		if (line && cpath)
-			write_file_atomic(cpath, line, strlen(line));
-		pr_debug("qemu: %s", line ? line : "");
-		free(line);
-		free(cpath);
-	}
-	for (;;) {
-		const char *fault;
-
-		attempt++;
-		free(path);
-		path = xasprintf("%s/disk.raw", dir);
-		if (cfg->disk != VM_DISK_NONE && (!path || make_disk(path))) {
-			pr_err("%s: %s", path ? path : dir, strerror(errno));
-			b.outcome = "setup-failed";
-			goto out;
-		}
-		if (vm_boot(cfg, dir, qemu.v, logfd, &b)) {
-			pr_err("cannot start qemu-system-x86_64: %s (install the Debian package qemu-system-x86)",
-			       strerror(errno));
-			b.outcome = "qemu-failed";
-			goto out;
-		}
-		fault = benign_fault(&b);
-		if (!fault || attempt > VM_BOOT_RETRIES)
-			break;
-		pr_warn("boot %u: the guest kernel failed before init with '%s' (a fault a slow TCG host provokes, docs/vm-target.md); booting again, log kept as serial.attempt%u.log",
-			attempt, fault, attempt);
-		faults[attempt - 1] = fault;
-		vm_boot_release(&b);
-		keep_attempt_log(dir, attempt);
-	}
+	save_qemu_cmdline(dir, qemu.v);
+	if (boot_retrying(cfg, dir, qemu.v, logfd, &b, faults, &attempt))
+		goto out;
 	vm_judge(cfg, &b, qlog);
 	if (b.ev.command_started)
 		pr_debug("boot to COMMAND: %.2f s (%s)",

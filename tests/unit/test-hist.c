@@ -16,7 +16,7 @@
 
 #include "hist.h"
 
-#define NR_TESTS	19
+#define NR_TESTS	21
 
 static int test_nr;
 static int failed;
@@ -436,6 +436,60 @@ static void test_fraction_above(void)
 	   "fraction above: within a bucket's width above, NaN when empty");
 }
 
+/* display columns of the first @n bytes of @s */
+static size_t cols(const char *s, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n && s[i]; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* the latency table: humanised, and each column ends where its header does */
+static void test_table(void)
+{
+	static struct hist h, empty;
+	char *buf = NULL, *row, *hdr_end[32], *row_end[32];
+	size_t len = 0, nh = 0, nr = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool aligned = true;
+
+	hist_init(&h);
+	hist_init(&empty);
+	for (uint64_t v = 100; v <= 2000000; v *= 3)
+		hist_record(&h, v);
+	hist_print_header(f, 12, "op");
+	hist_print_row(f, 12, "map", &h, 2000000000);
+	hist_print_row(f, 12, "sync", &empty, 2000000000);
+	fclose(f);
+	row = strchr(buf, '\n') + 1;
+	/* the end of each column: a non-blank followed by a blank or \n */
+	for (char *p = buf; p < row; p++)
+		if (*p != ' ' && (p[1] == ' ' || p[1] == '\n') && nh < 32)
+			hdr_end[nh++] = p;
+	for (char *p = row; *p != '\n'; p++)
+		if (*p != ' ' && (p[1] == ' ' || p[1] == '\n') && nr < 32)
+			row_end[nr++] = p;
+	/* the label column is left-aligned; the others end with the header's */
+	aligned = nh == 11 && nr == 19;
+	for (size_t c = 1; aligned && c < nh; c++) {
+		size_t want = cols(buf, hdr_end[c] - buf), found = 0;
+
+		for (size_t k = 0; k < nr; k++)
+			found |= cols(row, row_end[k] - row) == want;
+		aligned = found;
+	}
+	ok(aligned && !strncmp(row, "map                  10    5.00   100 ns", 40) &&
+	   strstr(row, "\xc2\xb5s") && strstr(row, " ms"),
+	   "table: times in ns/\xc2\xb5s/ms under their headers");
+	ok(strstr(buf, "\nsync                  0       -        -") != NULL,
+	   "table: an empty histogram shows its count and \"-\"");
+	if (!aligned)
+		printf("# columns not aligned (%zu, %zu):\n%s", nh, nr, buf);
+	free(buf);
+}
+
 int main(void)
 {
 	printf("1..%d\n", NR_TESTS);
@@ -446,6 +500,7 @@ int main(void)
 	test_merge_and_load();
 	test_json();
 	test_fraction_above();
+	test_table();
 	if (test_nr != NR_TESTS) {
 		printf("# planned %d tests, ran %d\n", NR_TESTS, test_nr);
 		return 1;

@@ -98,6 +98,20 @@ static void test_typed(void)
 	json_object_put(o);
 }
 
+/* json_add() fails on NULL (an allocation failed), json_add_or_null() writes null */
+static void test_add(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	ok(o && json_add(o, "failed", NULL) == -1 &&
+	   !json_add_or_null(o, "none", NULL) &&
+	   !json_add_or_null(o, "one", json_object_new_int(1)) &&
+	   !strcmp(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		   "{\"none\":null,\"one\":1}"),
+	   "add: NULL fails json_add(), is null for json_add_or_null()");
+	json_object_put(o);
+}
+
 int main(void)
 {
 	char *missing;
@@ -138,6 +152,7 @@ int main(void)
 	free(capture_end());
 	free(missing);
 	test_typed();
+	test_add();
 	rm_rf(dir);
 	return tap_done();
 }

@@ -192,6 +192,11 @@ static void test_busy(void)
 	ok(db && !store_add_cell(db, "R", c0, "cells/c0.json"),
 	   "busy: a reader that ends within the busy timeout is waited for");
 	ok(!reader_stop(&rd), "busy: the reader ends");
+	ok(!store_remove_cell(db, "R", "c0") &&
+	   query_is(db, "SELECT count(*) FROM cells WHERE cell_id = ?1", "c0", "0") &&
+	   query_is(db, "SELECT count(*) FROM metrics WHERE cell_id = ?1", "c0", "0") &&
+	   sqlite3_get_autocommit(db),
+	   "store_remove_cell removes the cell and its metrics, and commits");
 
 	capture_begin();
 	ret = store_finish_run(db, "no-such-run", "2026-12-02");
@@ -405,6 +410,35 @@ out:
 	json_object_put(c);
 }
 
+/*
+ * Read-only, the index must exist and be one: a root without one, or
+ * with an SQLite file of schema version 0, is refused with the reason.
+ */
+static void test_readonly_refused(void)
+{
+	char *err;
+	sqlite3 *db;
+
+	unlink(index_path);
+	capture_begin();
+	db = store_open_readonly(root);
+	err = capture_end();
+	ok(!db && strstr(err, "no result index") && !path_exists(index_path),
+	   "read-only: no index is an error, and none is created");
+	free(err);
+	if (sqlite3_open(index_path, &db) == SQLITE_OK)
+		sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+	sqlite3_close(db);
+	capture_begin();
+	db = store_open_readonly(root);
+	err = capture_end();
+	ok(!db && strstr(err, index_path) &&
+	   strstr(err, "not an iommubench index (schema version 0)"),
+	   "read-only: an SQLite file of schema version 0 is not an index");
+	free(err);
+	unlink(index_path);
+}
+
 /* A file that is not (or no longer) an SQLite database: name it. */
 static void test_malformed(void)
 {
@@ -576,6 +610,7 @@ int main(void)
 	test_stale();
 	test_long_path();
 	test_path_names();
+	test_readonly_refused();
 	test_malformed();
 	test_host();
 	test_v1();

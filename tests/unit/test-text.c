@@ -19,6 +19,8 @@ static void test_units(void)
 		{ 4.02e6, "ns", "fio.read.clat_p50", "4.02 ms" },
 		{ 2180, "ns", "dmabench.map.p50", "2.18 \xc2\xb5s" },
 		{ 899, "ns", "dmabench.map.p50", "899 ns" },
+		{ 81, "ns", "dmabench.map.min", "81 ns" },
+		{ 0, "ns", "exposure.delay", "0 ns" },
 		{ 999.7, "ns", "dmabench.map.p50", "1.00 \xc2\xb5s" },
 		{ 1.5e9, "ns", "x", "1.50 s" },
 		{ 7620, "ops/s", "fio.read.iops", "7.62k IOPS" },
