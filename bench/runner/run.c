@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -36,23 +35,19 @@
 #include "matrix.h"
 #include "opt.h"
 #include "remote.h"
+#include "run.h"
 #include "spawn.h"
 #include "stats.h"
 #include "store.h"
 #include "util.h"
 #include "vm.h"
 
-enum target {
-	TARGET_VM,
-	TARGET_HOST,
-};
-
 struct runner {
 	struct json_object *manifest;
 	const char *run_id;
 	char *dir;
 	sqlite3 *db;
-	enum target target;
+	enum run_target target;
 	bool force;
 	/* --kernel replaces the matrix's kernels; --run-id names the run */
 	char *kernels[MATRIX_MAX_AXIS];
@@ -106,7 +101,7 @@ static struct json_object *jstr_or_null(const char *s)
 
 /* --- the manifest ----------------------------------------------------- */
 
-static struct json_object *tools_json(enum target target)
+static struct json_object *tools_json(enum run_target target)
 {
 	struct json_object *t = json_object_new_object();
 	char *fio[] = { "fio", "--version", NULL };
@@ -118,7 +113,7 @@ static struct json_object *tools_json(enum target target)
 	s = spawn_capture_line(fio, NULL);
 	json_object_object_add(t, "fio", jstr_or_null(s));
 	free(s);
-	if (target == TARGET_VM) {
+	if (target == RUN_TARGET_VM) {
 		s = spawn_capture_line(qemu, NULL);
 		json_object_object_add(t, "qemu", jstr_or_null(s));
 		free(s);
@@ -146,7 +141,7 @@ static int save_manifest(struct runner *r)
 
 static struct json_object *workload_json(const struct matrix *m,
 					 const struct workload *w,
-					 enum target target,
+					 enum run_target target,
 					 const char *host_dev)
 {
 	struct json_object *o = json_object_new_object();
@@ -164,7 +159,7 @@ static struct json_object *workload_json(const struct matrix *m,
 		json_object_object_add(params, w->key[i],
 				       json_object_new_string(w->val[i]));
 	json_object_object_add(o, "params", params);
-	if (target == TARGET_HOST)
+	if (target == RUN_TARGET_HOST)
 		dev = workload_param(w, "device", host_dev);
 	else
 		dev = w->type == WORKLOAD_FIO ? VM_BDF_DISK :
@@ -195,7 +190,7 @@ static struct json_object *workload_json(const struct matrix *m,
  * workload spelled out so the agent needs nothing else.
  */
 static int enrich_plan(struct json_object *plan, const struct matrix *m,
-		       enum target target, const char *host_dev,
+		       enum run_target target, const char *host_dev,
 		       struct json_object *kernels)
 {
 	struct json_object *boots = json_object_object_get(plan, "boots");
@@ -210,7 +205,7 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 		enum vm_mechanism mech = VM_MECH_SYSFS;
 		char clk[16];
 
-		if (target == TARGET_VM) {
+		if (target == RUN_TARGET_VM) {
 			struct vm_config cfg = { 0 };
 			const char *mname = json_get_string(boot, "mechanism");
 
@@ -875,7 +870,7 @@ static int run_boots(struct runner *r)
 			pr_err("%s", err);
 			settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, err);
 			free(err);
-		} else if (r->target == TARGET_VM) {
+		} else if (r->target == RUN_TARGET_VM) {
 			run_boot_vm(r, boot, pending, name, planrel);
 		} else if (r->remote_open) {
 			run_boot_remote(r, boot, pending, planrel);
@@ -1005,33 +1000,7 @@ static int summarize(struct runner *r)
 	return ret;
 }
 
-/* --- the command --------------------------------------------------------- */
-
-static void run_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench run [options] [MATRIX]\n"
-		"       iommubench run --resume RUN [--results DIR]\n"
-		"\n"
-		"  MATRIX                an INI matrix (default: bench/matrices/quick.ini)\n"
-		"  -r, --results DIR     results root (default: results)\n"
-		"      --resume RUN      continue RUN (an id under --results, or its directory)\n"
-		"      --seed N          order seed (default: the matrix's, else random)\n"
-		"  -k, --kernel K        run on kernel K instead of the matrix's kernels (repeatable)\n"
-		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
-		"      --target T        vm (default), host, or ssh://[USER@]HOST[:PORT]\n"
-		"                        (host mode on that machine)\n"
-		"      --device BDF      host mode: the device under test\n"
-		"      --hosts FILE      run the boots on the hosts of FILE (GNU parallel's\n"
-		"                        --sshloginfile format; ':' is this machine)\n"
-		"      --retries N       --hosts: a round that fails on a host is tried on\n"
-		"                        another, up to N times (default 3)\n"
-		"      --force           host mode: unbind a device whose storage is in use\n"
-		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
-		"  -n, --dry-run         print the plan and exit\n"
-		"      --prepare         create the run and its plan, run nothing (--resume\n"
-		"                        or a fan-out runs it)\n");
-}
+/* --- creating, loading and running a run -------------------------------- */
 
 static int copy_kernel_config(const char *dir, const struct kernel *k)
 {
@@ -1118,7 +1087,7 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		if (m.workloads[i].type == WORKLOAD_FIO)
 			pr_warn("[%s]: fio's IOPS and latencies follow the host's I/O threads even on the icount clock (41 %% apart between two boots here): gate them on the host clock (docs/clock.md)",
 				m.workloads[i].name);
-	if (r->target == TARGET_HOST) {
+	if (r->target == RUN_TARGET_HOST) {
 		struct utsname u;
 		struct json_object *hk = json_object_new_object();
 
@@ -1255,7 +1224,7 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	}
 	json_object_object_add(man, "finished", NULL);
 	json_object_object_add(man, "target", json_object_new_string(
-			       r->target == TARGET_VM ? "vm" : "host"));
+			       r->target == RUN_TARGET_VM ? "vm" : "host"));
 	{
 		struct json_object *mo = json_object_new_object();
 
@@ -1357,7 +1326,7 @@ static int load_run(struct runner *r, const char *root, const char *run)
 	r->run_id = json_get_string(r->manifest, "run_id");
 	r->target = !strcmp(json_get_string(r->manifest, "target") ?
 			    json_get_string(r->manifest, "target") : "", "host") ?
-		    TARGET_HOST : TARGET_VM;
+		    RUN_TARGET_HOST : RUN_TARGET_VM;
 	pr_info("resuming %s", r->run_id);
 	return 0;
 }
@@ -1391,140 +1360,28 @@ static int prepare_remote(struct runner *r)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+int run_main(const struct run_opts *o)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "resume", required_argument, NULL, 'R' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "run-id", required_argument, NULL, 'I' },
-		{ "target", required_argument, NULL, 't' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "clock", required_argument, NULL, 'C' },
-		{ "hosts", required_argument, NULL, 'H' },
-		{ "retries", required_argument, NULL, 'T' },
-		{ "prepare", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct runner r = { .tty = isatty(STDERR_FILENO),
 			    .fanout = FANOUT_OPTS_DEFAULT };
-	const char *root = "results", *resume = NULL, *host_dev = NULL;
-	char *matrix = NULL, *end, dev[64];
-	bool seed_set = false, dry_run = false, unfinished = false;
-	bool prepare = false;
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t seed = 0;
-	char *finished;
-	int c, ret, unfinished_cells = 0;
+	bool unfinished = false;
+	char *matrix, *finished;
+	int ret, unfinished_cells = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:k:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'R':
-			resume = optarg;
-			break;
-		case 's':
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno || *end) {
-				pr_err("--seed: '%s' is not a number", optarg);
-				return EXIT_USAGE;
-			}
-			seed_set = true;
-			break;
-		case 'k':
-			if (r.nkernels == MATRIX_MAX_AXIS) {
-				pr_err("--kernel: at most %d kernels", MATRIX_MAX_AXIS);
-				return EXIT_USAGE;
-			}
-			r.kernels[r.nkernels++] = optarg;
-			break;
-		case 'I':
-			if (!is_plain_name(optarg)) {
-				pr_err("--run-id %s: a plain name, please", optarg);
-				return EXIT_USAGE;
-			}
-			r.want_id = optarg;
-			break;
-		case 't':
-			if (!strcmp(optarg, "vm")) {
-				r.target = TARGET_VM;
-			} else if (!strcmp(optarg, "host")) {
-				r.target = TARGET_HOST;
-			} else if (ssh_is_url(optarg)) {
-				r.target = TARGET_HOST;
-				r.remote_url = optarg;
-			} else {
-				pr_err("--target: '%s' is not vm, host or ssh://[USER@]HOST[:PORT]",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (policy_normalize_dev(optarg, dev, sizeof(dev))) {
-				pr_err("--device: '%s' is not a device name", optarg);
-				return EXIT_USAGE;
-			}
-			host_dev = dev;
-			break;
-		case 'f':
-			r.force = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'C':
-			if (ib_clock_parse(optarg, &r.clock)) {
-				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
-				       optarg, IB_ICOUNT_MAX_SHIFT);
-				return EXIT_USAGE;
-			}
-			r.clock_set = true;
-			break;
-		case 'H':
-			r.fanout.hosts = optarg;
-			break;
-		case 'P':
-			prepare = true;
-			break;
-		case 'T': {
-			long long n;
-
-			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
-				return EXIT_USAGE;
-			r.fanout.retries = n;
-			break;
-		}
-		case 'h':
-			run_usage(stdout);
-			return 0;
-		default:
-			run_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (r.remote_url && r.fanout.hosts) {
-		pr_err("--hosts and --target ssh://...: name that machine in the hosts file instead");
-		return EXIT_USAGE;
-	}
-	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
-					     r.want_id || r.clock_set || prepare))) {
-		run_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (r.target == TARGET_HOST && r.nkernels) {
-		pr_err("--kernel: host mode measures the running kernel");
-		return EXIT_USAGE;
-	}
-	if (resume) {
-		ret = load_run(&r, root, resume);
+	r.target = o->target;
+	r.remote_url = o->remote_url;
+	r.force = o->force;
+	for (unsigned int i = 0; i < o->nkernels; i++)
+		r.kernels[i] = o->kernels[i];
+	r.nkernels = o->nkernels;
+	r.want_id = o->run_id;
+	r.clock = o->clock;
+	r.clock_set = o->clock_set;
+	r.fanout.hosts = o->hosts;
+	r.fanout.retries = o->retries;
+	if (o->resume) {
+		ret = load_run(&r, o->root, o->resume);
 		if (!ret && json_get_string(r.manifest, "remote"))
 			r.remote_url = json_get_string(r.manifest, "remote");
 		if (!ret && (r.fanout.hosts || fanout_recorded(r.manifest)))
@@ -1538,13 +1395,14 @@ int cmd_run(int argc, char **argv)
 			r.remote_open = true;
 		}
 		r.fanned = r.fanout.hosts != NULL;
-		matrix = optind < argc ? strdup(argv[optind]) :
+		matrix = o->matrix ? strdup(o->matrix) :
 			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
-		ret = new_run(&r, matrix, root, seed_set, seed, host_dev, dry_run);
+		ret = new_run(&r, matrix, o->root, o->seed_set, o->seed,
+			      o->device, o->dry_run);
 		free(matrix);
-		if (dry_run || ret)
+		if (o->dry_run || ret)
 			goto out;
-		if (prepare) {
+		if (o->prepare) {
 			printf("%s\n", r.run_id);
 			goto out;
 		}
@@ -1562,7 +1420,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	r.db = store_open(root);
+	r.db = store_open(o->root);
 	if (!r.db) {
 		ret = EXIT_ERROR;
 		goto out;
