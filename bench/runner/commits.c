@@ -948,11 +948,84 @@ static void bisect_estimate(const struct flow *f, const char *good,
 	free(range);
 }
 
+/*
+ * The command line of 'git bisect run' in @repo: bisect-step with what
+ * each step needs (the good end, @f's options) and, for its ETA, the bad
+ * end's cost @step_s and the time the steps begin.
+ */
+static void bisect_run_argv(const struct flow *f, const struct commit *good,
+			    const char *repo, double step_s, struct argv *s)
+{
+	char *self = self_exe();
+	const char *const head[] = {
+		"git", "-C", repo, "bisect", "run", self, "bisect-step",
+		"--tree", f->tree, "--matrix", f->matrix, "--results", f->root,
+		"--flow-dir", f->dir,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		argv_push(s, head[i]);
+	if (f->unpaired) {
+		argv_push(s, "--unpaired");
+		argv_pushf(s, "--baseline-run=%s", good->run_id);
+	} else {
+		argv_pushf(s, "--good=%s", good->sha);
+		argv_pushf(s, "--good-kernel=%s", good->kernel);
+	}
+	/* for each step's ETA */
+	argv_pushf(s, "--step-s=%.0f", step_s);
+	argv_pushf(s, "--started=%" PRIu64, now_ms());
+	if (f->jobs)
+		argv_pushf(s, "--jobs=%u", f->jobs);
+	if (f->rerun)
+		argv_push(s, "--rerun");
+	if (f->clock)
+		argv_pushf(s, "--clock=%s", f->clock);
+	if (f->hosts)
+		argv_pushf(s, "--hosts=%s", f->hosts);
+	if (f->retries)
+		argv_pushf(s, "--retries=%s", f->retries);
+	for (size_t i = 0; i < f->configs.n; i++) {
+		char *abs = realpath(f->configs.v[i], NULL);
+
+		argv_pushf(s, "--config=%s", abs ? abs : f->configs.v[i]);
+		free(abs);
+	}
+	for (size_t i = 0; i < f->gate_opts.n; i++)
+		argv_push(s, f->gate_opts.v[i]);
+	free(self);
+}
+
+/* Say which commit is the first bad one, and write summary.json. */
+static void bisect_report(const struct flow *f, const struct commit *good,
+			  const struct commit *bad, const struct commit *first)
+{
+	char *reg = regressions(first), *path;
+	struct json_object *o = json_object_new_object();
+
+	printf("first bad commit: %s %s\n", first->sha, first->subject);
+	if (*reg)
+		printf("  %s\n", reg);
+	printf("  good %.12s, bad %.12s; steps: %s/bisect.log\n",
+	       good->sha, bad->sha, f->dir);
+	json_object_object_add(o, "schema", json_object_new_string("iommubench.bisect/1"));
+	json_object_object_add(o, "tree", json_object_new_string(f->tree));
+	json_object_object_add(o, "matrix", json_object_new_string(f->matrix));
+	json_object_object_add(o, "good", commit_json(good, true));
+	json_object_object_add(o, "bad", commit_json(bad, false));
+	json_object_object_add(o, "first_bad", commit_json(first, false));
+	path = xasprintf("%s/summary.json", f->dir);
+	json_write_file(path, o);
+	json_object_put(o);
+	free(path);
+	free(reg);
+}
+
 int bisect_main(struct flow_opts *a)
 {
 	struct flow f = { 0 };
 	struct commit good = { .gate = -1 }, bad = { .gate = -1 }, first = { .gate = -1 };
-	char gsha[41], bsha[41], *repo = NULL, *self = self_exe(), *log = NULL;
+	char gsha[41], bsha[41], *repo = NULL, *log = NULL;
 	char *path, *found;
 	struct argv s = { 0 };
 	int rc, code = EXIT_USAGE;
@@ -1016,52 +1089,7 @@ int bisect_main(struct flow_opts *a)
 	if (spawn_check(s.v, NULL))
 		goto out;
 	argv_free(&s);
-	argv_push(&s, "git");
-	argv_push(&s, "-C");
-	argv_push(&s, repo);
-	argv_push(&s, "bisect");
-	argv_push(&s, "run");
-	argv_push(&s, self);
-	argv_push(&s, "bisect-step");
-	argv_push(&s, "--tree");
-	argv_push(&s, f.tree);
-	argv_push(&s, "--matrix");
-	argv_push(&s, f.matrix);
-	argv_push(&s, "--results");
-	argv_push(&s, f.root);
-	if (f.unpaired) {
-		argv_push(&s, "--unpaired");
-		argv_push(&s, "--baseline-run");
-		argv_push(&s, good.run_id);
-	} else {
-		argv_push(&s, "--good");
-		argv_push(&s, good.sha);
-		argv_push(&s, "--good-kernel");
-		argv_push(&s, good.kernel);
-	}
-	argv_push(&s, "--flow-dir");
-	argv_push(&s, f.dir);
-	/* for each step's ETA */
-	argv_pushf(&s, "--step-s=%.0f", step_s);
-	argv_pushf(&s, "--started=%" PRIu64, now_ms());
-	if (f.jobs)
-		argv_pushf(&s, "--jobs=%u", f.jobs);
-	if (f.rerun)
-		argv_push(&s, "--rerun");
-	if (f.clock)
-		argv_pushf(&s, "--clock=%s", f.clock);
-	if (f.hosts)
-		argv_pushf(&s, "--hosts=%s", f.hosts);
-	if (f.retries)
-		argv_pushf(&s, "--retries=%s", f.retries);
-	for (size_t i = 0; i < f.configs.n; i++) {
-		char *abs = realpath(f.configs.v[i], NULL);
-
-		argv_pushf(&s, "--config=%s", abs ? abs : f.configs.v[i]);
-		free(abs);
-	}
-	for (size_t i = 0; i < f.gate_opts.n; i++)
-		argv_push(&s, f.gate_opts.v[i]);
+	bisect_run_argv(&f, &good, repo, step_s, &s);
 	/* git's own account of the steps; ours goes to stderr */
 	path = xasprintf("%s/bisect-run.txt", f.dir);
 	rc = bisect_run(s.v, path);
@@ -1098,27 +1126,7 @@ int bisect_main(struct flow_opts *a)
 	first.verdicts = path_exists(path) ? json_read_file(path) : NULL;
 	first.gate = GATE_REGRESSED;
 	free(path);
-	{
-		char *reg = regressions(&first);
-		struct json_object *o = json_object_new_object();
-
-		printf("first bad commit: %s %s\n", first.sha, first.subject);
-		if (*reg)
-			printf("  %s\n", reg);
-		printf("  good %.12s, bad %.12s; steps: %s/bisect.log\n",
-		       good.sha, bad.sha, f.dir);
-		json_object_object_add(o, "schema", json_object_new_string("iommubench.bisect/1"));
-		json_object_object_add(o, "tree", json_object_new_string(f.tree));
-		json_object_object_add(o, "matrix", json_object_new_string(f.matrix));
-		json_object_object_add(o, "good", commit_json(&good, true));
-		json_object_object_add(o, "bad", commit_json(&bad, false));
-		json_object_object_add(o, "first_bad", commit_json(&first, false));
-		path = xasprintf("%s/summary.json", f.dir);
-		json_write_file(path, o);
-		json_object_put(o);
-		free(path);
-		free(reg);
-	}
+	bisect_report(&f, &good, &bad, &first);
 	code = 0;
 out:
 	if (repo) {
@@ -1136,7 +1144,6 @@ out:
 	commit_free(&bad);
 	commit_free(&first);
 	free(repo);
-	free(self);
 	free(log);
 	flow_free(&f);
 	return code;
