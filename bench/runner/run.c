@@ -78,11 +78,23 @@ struct boot {
 	const char *id;
 	const char *label;
 	int rep;
+	/* its configuration: plan.boots[].config */
+	struct json_object *config;
+	const char *kernel, *iommu, *policy, *mechanism;
 	struct cell *cells;
 	size_t ncells;
 };
 
+/* What every boot of the run gets: the manifest's "settings". */
+struct run_settings {
+	int cpus, mem_mb, boot_timeout_s;
+	struct ib_clock clock;
+	bool testdev, edu;
+	const char *disk;
+};
+
 struct plan {
+	struct run_settings settings;
 	struct boot *boots;
 	size_t nboots;
 };
@@ -194,10 +206,34 @@ static void plan_free(struct plan *p)
 	*p = (struct plan){ 0 };
 }
 
+/* The clock of a run; a manifest written before clocks existed ran on the host's. */
+static struct ib_clock run_clock(struct json_object *settings)
+{
+	struct ib_clock c = { 0 };
+
+	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
+		c = (struct ib_clock){ .icount = false };
+	return c;
+}
+
+static struct run_settings settings_read(struct json_object *st)
+{
+	return (struct run_settings){
+		.cpus = json_object_get_int(json_object_object_get(st, "cpus")),
+		.mem_mb = json_object_get_int(json_object_object_get(st, "mem_mb")),
+		.boot_timeout_s = json_object_get_int(
+			json_object_object_get(st, "boot_timeout_s")),
+		.clock = run_clock(st),
+		.testdev = json_object_get_boolean(json_object_object_get(st, "testdev")),
+		.edu = json_object_get_boolean(json_object_object_get(st, "edu")),
+		.disk = json_get_string(st, "disk"),
+	};
+}
+
 /*
- * plan_load - read the boots and cells of @manifest's plan into @p: a
- * plan that check_manifest() accepted, or that new_run() made.  -1 when
- * out of memory.
+ * plan_load - read the settings, boots and cells of @manifest's plan into
+ * @p: a plan that check_manifest() accepted, or that new_run() made.  -1
+ * when out of memory.
  */
 static int plan_load(struct plan *p, struct json_object *manifest)
 {
@@ -205,6 +241,7 @@ static int plan_load(struct plan *p, struct json_object *manifest)
 		json_object_object_get(manifest, "plan"), "boots");
 
 	plan_free(p);
+	p->settings = settings_read(json_object_object_get(manifest, "settings"));
 	p->nboots = json_object_array_length(boots);
 	p->boots = calloc(p->nboots ? p->nboots : 1, sizeof(*p->boots));
 	if (!p->boots)
@@ -218,6 +255,11 @@ static int plan_load(struct plan *p, struct json_object *manifest)
 		boot->label = json_get_string(boot->json, "label");
 		boot->rep = json_object_get_int(
 			json_object_object_get(boot->json, "rep"));
+		boot->config = json_object_object_get(boot->json, "config");
+		boot->kernel = json_get_string(boot->config, "kernel");
+		boot->iommu = json_get_string(boot->config, "iommu");
+		boot->policy = json_get_string(boot->config, "policy");
+		boot->mechanism = json_get_string(boot->config, "mechanism");
 		cells = json_object_object_get(boot->json, "cells");
 		boot->ncells = json_object_array_length(cells);
 		boot->cells = calloc(boot->ncells ? boot->ncells : 1,
@@ -678,8 +720,7 @@ static void settle_cells(struct runner *r, const struct boot *boot,
 			why = "the agent wrote no result for this cell";
 		}
 		if (!cell) {
-			cell = cell_new(boot->id, json_object_object_get(
-					boot->json, "config"), c->json);
+			cell = cell_new(boot->id, boot->config, c->json);
 			json_object_object_add(cell, "status",
 					       json_object_new_string(status));
 			json_object_object_add(cell, "error",
@@ -739,8 +780,7 @@ static int write_boot_plan(struct runner *r, const struct boot *boot,
 	json_object_object_add(p, "run_id", json_object_new_string(r->run_id));
 	json_object_object_add(p, "boot", json_object_new_string(boot->id));
 	json_copy(p, "policy", boot->json, "policy");
-	json_copy(p, "mechanism", json_object_object_get(boot->json, "config"),
-		  "mechanism");
+	json_copy(p, "mechanism", boot->config, "mechanism");
 	json_copy(p, "config", boot->json, "config");
 	json_object_object_add(p, "cells", json_object_get(pending));
 	{
@@ -775,21 +815,10 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	return rec;
 }
 
-/* The clock of a run; a manifest written before clocks existed ran on the host's. */
-static struct ib_clock run_clock(struct json_object *settings)
-{
-	struct ib_clock c = { 0 };
-
-	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
-		c = (struct ib_clock){ .icount = false };
-	return c;
-}
-
 static int run_boot_vm(struct runner *r, const struct boot *boot,
 		       const char *name, const char *planrel)
 {
-	struct json_object *settings = json_object_object_get(r->manifest, "settings");
-	struct json_object *conf = json_object_object_get(boot->json, "config");
+	const struct run_settings *st = &r->plan.settings;
 	const char *bid = boot->id;
 	char *logdir = xasprintf("%s/logs/%s", r->dir, name);
 	char *argv[] = { "iommubench", "-q", "agent", "--plan", (char *)planrel,
@@ -797,13 +826,13 @@ static int run_boot_vm(struct runner *r, const struct boot *boot,
 	struct json_object *vmrec;
 	struct vm_result res;
 	struct vm_config cfg = {
-		.cpus = json_object_get_int(json_object_object_get(settings, "cpus")),
-		.mem_mb = json_object_get_int(json_object_object_get(settings, "mem_mb")),
-		.timeout_s = json_object_get_int(json_object_object_get(settings, "boot_timeout_s")),
-		.clock = run_clock(settings),
-		.testdev = json_object_get_boolean(json_object_object_get(settings, "testdev")),
-		.edu = json_object_get_boolean(json_object_object_get(settings, "edu")),
-		.disk = !strcmp(json_get_string(settings, "disk"), "virtio") ?
+		.cpus = st->cpus,
+		.mem_mb = st->mem_mb,
+		.timeout_s = st->boot_timeout_s,
+		.clock = st->clock,
+		.testdev = st->testdev,
+		.edu = st->edu,
+		.disk = st->disk && !strcmp(st->disk, "virtio") ?
 			VM_DISK_VIRTIO : VM_DISK_NVME,
 		.dut = VM_BDF_DISK,
 		.share = r->dir,
@@ -812,17 +841,17 @@ static int run_boot_vm(struct runner *r, const struct boot *boot,
 		.tick = tick,
 		.tick_arg = r,
 	};
-	const char *mech = json_get_string(conf, "mechanism");
 	const char *boot_status = CELL_STATUS_ERROR;
 	char *err = NULL, *first = NULL;
 	int status;
 
-	cfg.mechanism = !strcmp(mech, "sysfs") ? VM_MECH_SYSFS : VM_MECH_CMDLINE;
-	vm_iommu_parse(json_get_string(conf, "iommu"), &cfg.iommu);
-	policy_parse(json_get_string(conf, "policy"), &cfg.policy);
-	if (kernel_resolve(json_get_string(conf, "kernel"), &cfg.kernel)) {
+	cfg.mechanism = boot->mechanism && !strcmp(boot->mechanism, "sysfs") ?
+			VM_MECH_SYSFS : VM_MECH_CMDLINE;
+	vm_iommu_parse(boot->iommu, &cfg.iommu);
+	policy_parse(boot->policy, &cfg.policy);
+	if (kernel_resolve(boot->kernel, &cfg.kernel)) {
 		err = xasprintf("boot %s: kernel %s unavailable", bid,
-				json_get_string(conf, "kernel"));
+				boot->kernel);
 		settle_cells(r, boot, NULL, boot_status, err);
 		free(err);
 		free(logdir);
