@@ -6,7 +6,8 @@
 
 /*
  * The commands' entry points, argv[0] the command's name: in
- * bench/cli/cmd-*.c, except run, agent, commits and bisect (bench/runner/).
+ * bench/cli/cmd-*.c, except the hidden host-info, fanout and fanout-job
+ * (bench/runner/, beside what they serve).
  */
 int cmd_kernel(int argc, char **argv);
 int cmd_vm(int argc, char **argv);

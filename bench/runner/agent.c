@@ -44,6 +44,36 @@ enum {
 	CELL_ERROR = -2,
 };
 
+/*
+ * A boot's plan file (plans/<boot>.json, written by run.c) as the agent
+ * runs it, read once (plan_read, cell_read): what each step needs, by
+ * name.  The cell file is written from the plan's objects (cell_new())
+ * and the workload's output.
+ */
+struct workload_spec {
+	const char *type;		/* fio, dmabench or stale */
+	const char *device;		/* the device under test */
+	const char *jobfile;		/* fio: the job file's text */
+	bool tracer;			/* run it under iommutrace */
+	const char *tracer_paths;	/* iommutrace --paths; NULL: all */
+	struct json_object *params;	/* the matrix's key = value strings */
+};
+
+struct cell_spec {
+	struct json_object *json;	/* plan.cells[] */
+	const char *id;
+	struct workload_spec wl;
+};
+
+struct boot_plan {
+	struct json_object *json;	/* the whole file */
+	const char *boot;
+	const char *policy;
+	const char *mechanism;
+	struct json_object *config;
+	struct json_object *cells;
+};
+
 static volatile sig_atomic_t agent_stop;
 
 void agent_interrupt(void)
@@ -155,12 +185,12 @@ static void add_last_line(struct strbuf *why, int fd)
  * cannot trace fails the cell: a measurement never claims a trace it has
  * not got.
  */
-static int run_traced(char *const cmd[], struct json_object *wl,
-		      const char *dev, const char *tracefile, int logfd,
-		      char **out, struct json_object *cell, struct strbuf *why)
+static int run_traced(char *const cmd[], const struct workload_spec *wl,
+		      const char *tracefile, int logfd, char **out,
+		      struct json_object *cell, struct strbuf *why)
 {
-	bool traced = json_object_get_boolean(json_object_object_get(wl, "tracer"));
-	const char *paths = json_get_string(wl, "tracer_paths");
+	bool traced = wl->tracer;
+	const char *paths = wl->tracer_paths, *dev = wl->device;
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 	struct json_object *trace;
 	struct argv a = { 0 };
@@ -215,12 +245,11 @@ static int run_traced(char *const cmd[], struct json_object *wl,
 	return 0;
 }
 
-static int run_fio(struct json_object *wl, const char *dev, const char *dir,
-		   const char *id, int logfd, struct json_object *cell,
-		   struct strbuf *why)
+static int run_fio(const struct cell_spec *c, const char *dir, int logfd,
+		   struct json_object *cell, struct strbuf *why)
 {
-	struct json_object *params = json_object_object_get(wl, "params");
-	const char *jobtext = json_get_string(wl, "jobfile");
+	const struct workload_spec *wl = &c->wl;
+	const char *id = c->id, *dev = wl->device, *jobtext = wl->jobfile;
 	char *job = xasprintf("%s/%s.fio", dir, id);
 	char *out = xasprintf("%s/%s.fio.json", dir, id);
 	char *outarg = xasprintf("--output=%s", out);
@@ -259,10 +288,10 @@ static int run_fio(struct json_object *wl, const char *dev, const char *dir,
 		for (k = 0; fio_vars[i].var[k] && k + 1 < sizeof(key); k++)
 			key[k] = fio_vars[i].var[k] | 0x20;
 		key[k] = '\0';
-		setenv(fio_vars[i].var, param(params, key, fio_vars[i].def), 1);
+		setenv(fio_vars[i].var, param(wl->params, key, fio_vars[i].def), 1);
 	}
 	setenv("FILENAME", blk, 1);
-	ret = run_traced(argv, wl, dev, trace, logfd, NULL, cell, why);
+	ret = run_traced(argv, wl, trace, logfd, NULL, cell, why);
 	if (ret)
 		goto out;
 	ret = CELL_FAILED;
@@ -286,13 +315,12 @@ out:
 	return ret;
 }
 
-static int run_dmabench(struct json_object *wl, const char *dev,
-			const char *dir, const char *id, int logfd,
+static int run_dmabench(const struct cell_spec *c, const char *dir, int logfd,
 			struct json_object *cell, struct strbuf *why)
 {
-	struct json_object *params = json_object_object_get(wl, "params");
-	const char *args = param(params, "args", "");
-	char *trace = xasprintf("%s/%s.trace.json", dir, id);
+	const struct workload_spec *wl = &c->wl;
+	const char *args = param(wl->params, "args", ""), *dev = wl->device;
+	char *trace = xasprintf("%s/%s.trace.json", dir, c->id);
 	struct argv a = { 0 };
 	struct json_object *res;
 	char *copy = strdup(args), *tok, *save, *out = NULL;
@@ -304,7 +332,7 @@ static int run_dmabench(struct json_object *wl, const char *dev,
 	argv_push(&a, "--json");
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
 		argv_push(&a, tok);
-	ret = run_traced(a.v, wl, dev, trace, logfd, &out, cell, why);
+	ret = run_traced(a.v, wl, trace, logfd, &out, cell, why);
 	if (ret)
 		goto out;
 	res = json_tokener_parse(out);
@@ -357,14 +385,14 @@ static int record_write_error(struct json_object *cell, const char *path)
  * dmabench's stale-DMA probe on the device under test (QEMU's edu): the
  * cell's "stale" is its JSON (iommubench.dmabench-stale/1).
  */
-static int run_stale(struct json_object *wl, const char *dev,
-		     const char *dir, const char *id, int logfd,
+static int run_stale(const struct cell_spec *c, const char *dir, int logfd,
 		     struct json_object *cell, struct strbuf *why)
 {
-	struct json_object *params = json_object_object_get(wl, "params");
-	const char *delays = param(params, "delays", NULL);
-	const char *trials = param(params, "trials", NULL);
-	char *trace = xasprintf("%s/%s.trace.json", dir, id), *out = NULL;
+	const struct workload_spec *wl = &c->wl;
+	const char *delays = param(wl->params, "delays", NULL);
+	const char *trials = param(wl->params, "trials", NULL);
+	const char *dev = wl->device;
+	char *trace = xasprintf("%s/%s.trace.json", dir, c->id), *out = NULL;
 	struct json_object *res;
 	struct argv a = { 0 };
 	int ret = -1;
@@ -383,7 +411,7 @@ static int run_stale(struct json_object *wl, const char *dev,
 		argv_push(&a, "--trials");
 		argv_push(&a, trials);
 	}
-	if (run_traced(a.v, wl, dev, trace, logfd, &out, cell, why))
+	if (run_traced(a.v, wl, trace, logfd, &out, cell, why))
 		goto out;
 	res = json_tokener_parse(out);
 	if (!res) {
@@ -399,19 +427,61 @@ out:
 	return ret;
 }
 
+/* Cell @i of @p, as the agent runs it. */
+static void cell_read(const struct boot_plan *p, size_t i, struct cell_spec *c)
+{
+	struct json_object *wl;
+
+	c->json = json_object_array_get_idx(p->cells, i);
+	c->id = json_get_string(c->json, "id");
+	wl = json_object_object_get(c->json, "workload");
+	c->wl = (struct workload_spec){
+		.type = json_get_string(wl, "type"),
+		.device = json_get_string(wl, "device"),
+		.jobfile = json_get_string(wl, "jobfile"),
+		.tracer = json_object_get_boolean(json_object_object_get(wl, "tracer")),
+		.tracer_paths = json_get_string(wl, "tracer_paths"),
+		.params = json_object_object_get(wl, "params"),
+	};
+}
+
+/* The plan file @path, read into @p (json_object_put(p->json) frees it). */
+static int plan_read(const char *path, struct boot_plan *p)
+{
+	p->json = json_read_file(path);
+	if (!p->json)
+		return -1;
+	p->boot = json_get_string(p->json, "boot");
+	p->policy = json_get_string(p->json, "policy");
+	p->mechanism = json_get_string(p->json, "mechanism");
+	p->config = json_object_object_get(p->json, "config");
+	p->cells = json_object_object_get(p->json, "cells");
+	return 0;
+}
+
+/* Run the workload of @c, the device under test having its policy. */
+static int run_workload(const struct cell_spec *c, const char *dir, int logfd,
+			struct json_object *cell, struct strbuf *why)
+{
+	const char *type = c->wl.type ? c->wl.type : "";
+
+	if (!strcmp(type, "fio"))
+		return run_fio(c, dir, logfd, cell, why);
+	if (!strcmp(type, "dmabench"))
+		return run_dmabench(c, dir, logfd, cell, why);
+	if (!strcmp(type, "stale"))
+		return run_stale(c, dir, logfd, cell, why);
+	strbuf_addf(why, "unknown workload type %s", type);
+	return CELL_FAILED;
+}
+
 /* Run one cell and write <out>/cells/<id>.json. */
-static int run_cell(struct json_object *plan, struct json_object *pc,
+static int run_cell(const struct boot_plan *p, const struct cell_spec *c,
 		    const char *outdir, bool force)
 {
-	struct json_object *cell = cell_new(json_get_string(plan, "boot"),
-					    json_object_object_get(plan, "config"),
-					    pc);
-	struct json_object *wl = json_object_object_get(pc, "workload");
+	struct json_object *cell = cell_new(p->boot, p->config, c->json);
 	struct json_object *pol = json_object_new_object();
-	const char *id = json_get_string(pc, "id");
-	const char *type = json_get_string(wl, "type");
-	const char *dev = json_get_string(wl, "device");
-	const char *mech = json_get_string(plan, "mechanism");
+	const char *id = c->id, *dev = c->wl.device, *mech = p->mechanism;
 	const char *status = CELL_STATUS_OK;
 	struct strbuf why = STRBUF_INIT;
 	enum iommu_policy want;
@@ -432,7 +502,7 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 	} else if (mkdir_p(tmpdir, 0755)) {
 		strbuf_addf(&why, "cannot create %s: %s", tmpdir, strerror(errno));
 		ret = CELL_ERROR;
-	} else if (policy_parse(json_get_string(plan, "policy"), &want)) {
+	} else if (policy_parse(p->policy, &want)) {
 		strbuf_addf(&why, "plan has no valid policy");
 		ret = CELL_FAILED;
 	} else {
@@ -440,16 +510,8 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 				    force, pol, &why);
 	}
 	json_object_object_add(cell, "policy_verified", pol);
-	if (!ret && !strcmp(type, "fio"))
-		ret = run_fio(wl, dev, tmpdir, id, logfd, cell, &why);
-	else if (!ret && !strcmp(type, "dmabench"))
-		ret = run_dmabench(wl, dev, tmpdir, id, logfd, cell, &why);
-	else if (!ret && !strcmp(type, "stale"))
-		ret = run_stale(wl, dev, tmpdir, id, logfd, cell, &why);
-	else if (!ret) {
-		strbuf_addf(&why, "unknown workload type %s", type);
-		ret = CELL_FAILED;
-	}
+	if (!ret)
+		ret = run_workload(c, tmpdir, logfd, cell, &why);
 	if (ret && agent_stop)
 		status = CELL_STATUS_INTERRUPTED;
 	else if (ret)
@@ -476,10 +538,10 @@ static int run_cell(struct json_object *plan, struct json_object *pc,
 
 int agent_run(const char *planpath, const char *outdir, bool force)
 {
-	struct json_object *plan = json_read_file(planpath), *cells;
+	struct boot_plan plan;
 	int ret = 0;
 
-	if (!plan)
+	if (plan_read(planpath, &plan))
 		return EXIT_ERROR;
 	for (const char *sub = "cells\0logs\0"; *sub; sub += strlen(sub) + 1) {
 		char *d = xasprintf("%s/%s", outdir, sub);
@@ -487,17 +549,19 @@ int agent_run(const char *planpath, const char *outdir, bool force)
 		if (!d || mkdir_p(d, 0755)) {
 			pr_err("%s: %s", d ? d : outdir, strerror(errno));
 			free(d);
-			json_object_put(plan);
+			json_object_put(plan.json);
 			return EXIT_ERROR;
 		}
 		free(d);
 	}
-	cells = json_object_object_get(plan, "cells");
-	for (size_t i = 0; i < json_object_array_length(cells) && !agent_stop;
-	     i++)
-		if (run_cell(plan, json_object_array_get_idx(cells, i), outdir,
-			     force))
+	for (size_t i = 0; i < json_object_array_length(plan.cells) &&
+	     !agent_stop; i++) {
+		struct cell_spec c;
+
+		cell_read(&plan, i, &c);
+		if (run_cell(&plan, &c, outdir, force))
 			ret = EXIT_ERROR;
+	}
 	{
 		char *work = xasprintf("%s/work", outdir);
 
@@ -505,6 +569,6 @@ int agent_run(const char *planpath, const char *outdir, bool force)
 			rmdir(work);
 		free(work);
 	}
-	json_object_put(plan);
+	json_object_put(plan.json);
 	return ret;
 }

@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,7 +30,8 @@
 
 #include "analysis.h"
 #include "clock.h"
-#include "commands.h"
+#include "commits.h"
+#include "exitcodes.h"
 #include "json.h"
 #include "kbuild.h"
 #include "log.h"
@@ -39,12 +39,6 @@
 #include "spawn.h"
 #include "store.h"
 #include "util.h"
-
-/* 'git bisect run' exit codes */
-#define BISECT_GOOD	0
-#define BISECT_BAD	1
-#define BISECT_SKIP	125
-#define BISECT_ABORT	128
 
 /* gate exit codes (analysis/gate.c) */
 #define GATE_CLEAN	EXIT_OK
@@ -728,234 +722,7 @@ static int write_commits_summary(const struct flow *f, const char *range,
 	return ret;
 }
 
-static void common_usage(FILE *f)
-{
-	fprintf(f,
-		"  -r, --results DIR     results root (default: results)\n"
-		"  -c, --config FRAG     kernel config fragment (repeatable; default\n"
-		"                        kernel-patches/configs/qemu-bench.config)\n"
-		"  -j, --jobs N          make -j (default: the number of CPUs)\n"
-		"      --rerun           measure again even when a commit has a run\n"
-		"      --unpaired        one run per commit, gated against the baseline's\n"
-		"                        own run (default: each commit's run interleaves\n"
-		"                        the baseline kernel's boots with its own)\n"
-		"      --clock C         host or icount[:SHIFT] instead of the matrix's\n"
-		"      --hosts FILE      build here, run the boots on these hosts (run --hosts)\n"
-		"      --retries N       with --hosts: run --retries\n"
-		"  gate options, passed to 'iommubench gate': --alpha X, --min-effect P,\n"
-		"      --min-reps N, --no-holm, --fdr, --noise FILE\n");
-}
-
-static void commits_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench commits --tree GITDIR REV1..REV2 --matrix M [options]\n"
-		"\n"
-		"Build each commit of REV1..REV2, run the matrix on it and gate it\n"
-		"against the baseline.\n"
-		"\n"
-		"      --tree GITDIR     the kernel git tree\n"
-		"  -m, --matrix M        the matrix to run on every commit\n"
-		"      --baseline REV    the commit to gate against (default: REV1)\n"
-		"      --metric PATTERN  gate only these metrics (glob, repeatable)\n");
-	common_usage(f);
-	fprintf(f,
-		"\n"
-		"exit status: 0 every commit clean, 1 a regression, 2 usage or an error\n"
-		"(e.g. the baseline could not be measured), 3 some commits could not\n"
-		"be judged\n");
-}
-
-enum {
-	OPT_TREE = 256,
-	OPT_BASELINE,
-	OPT_METRIC,
-	OPT_RERUN,
-	OPT_GOOD,
-	OPT_BAD,
-	OPT_ALPHA,
-	OPT_MIN_EFFECT,
-	OPT_MIN_REPS,
-	OPT_NO_HOLM,
-	OPT_FDR,
-	OPT_NOISE,
-	OPT_BASE_RUN,
-	OPT_FLOW_DIR,
-	OPT_GOOD_KERNEL,
-	OPT_UNPAIRED,
-	OPT_CLOCK,
-	OPT_HOSTS,
-	OPT_RETRIES,
-};
-
-static const struct option flow_opts[] = {
-	{ "tree", required_argument, NULL, OPT_TREE },
-	{ "matrix", required_argument, NULL, 'm' },
-	{ "results", required_argument, NULL, 'r' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "rerun", no_argument, NULL, OPT_RERUN },
-	{ "unpaired", no_argument, NULL, OPT_UNPAIRED },
-	{ "clock", required_argument, NULL, OPT_CLOCK },
-	{ "hosts", required_argument, NULL, OPT_HOSTS },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "baseline", required_argument, NULL, OPT_BASELINE },
-	{ "metric", required_argument, NULL, OPT_METRIC },
-	{ "good", required_argument, NULL, OPT_GOOD },
-	{ "bad", required_argument, NULL, OPT_BAD },
-	{ "alpha", required_argument, NULL, OPT_ALPHA },
-	{ "min-effect", required_argument, NULL, OPT_MIN_EFFECT },
-	{ "min-reps", required_argument, NULL, OPT_MIN_REPS },
-	{ "no-holm", no_argument, NULL, OPT_NO_HOLM },
-	{ "fdr", no_argument, NULL, OPT_FDR },
-	{ "noise", required_argument, NULL, OPT_NOISE },
-	/* bisect-step only */
-	{ "baseline-run", required_argument, NULL, OPT_BASE_RUN },
-	{ "flow-dir", required_argument, NULL, OPT_FLOW_DIR },
-	{ "good-kernel", required_argument, NULL, OPT_GOOD_KERNEL },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
-};
-
-struct flow_args {
-	const char *tree, *matrix, *root, *baseline, *good, *bad;
-	const char *base_run, *flow_dir, *good_kernel, *clock;
-	const char *hosts, *retries;
-	struct argv configs;
-	struct argv gate_opts;
-	size_t nmetrics;
-	unsigned int jobs;
-	bool rerun;
-	bool unpaired;
-};
-
-/* Parse the options the three commands share; -1 usage error, 1 --help. */
-static int parse_flow_args(int argc, char **argv, struct flow_args *a,
-			   void (*usage)(FILE *))
-{
-	struct an_gate_opts go = AN_GATE_OPTS_DEFAULT;
-	char *end;
-	int c, li = 0;
-
-	memset(a, 0, sizeof(*a));
-	a->root = "results";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:r:c:j:h", flow_opts, &li)) != -1) {
-		switch (c) {
-		case OPT_TREE:
-			a->tree = optarg;
-			break;
-		case 'm':
-			a->matrix = optarg;
-			break;
-		case 'r':
-			a->root = optarg;
-			break;
-		case 'c':
-			argv_push(&a->configs, optarg);
-			break;
-		case 'j':
-			a->jobs = strtoul(optarg, &end, 10);
-			if (*end || !a->jobs) {
-				pr_err("--jobs: a positive number");
-				return -1;
-			}
-			break;
-		case OPT_RERUN:
-			a->rerun = true;
-			break;
-		case OPT_UNPAIRED:
-			a->unpaired = true;
-			break;
-		case OPT_CLOCK: {
-			struct ib_clock clk;
-
-			if (ib_clock_parse(optarg, &clk)) {
-				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
-				       optarg, IB_ICOUNT_MAX_SHIFT);
-				return -1;
-			}
-			a->clock = optarg;
-			break;
-		}
-		case OPT_GOOD_KERNEL:
-			a->good_kernel = optarg;
-			break;
-		case OPT_HOSTS:
-			if (!path_exists(optarg)) {
-				pr_err("--hosts %s: %s", optarg, strerror(errno));
-				return -1;
-			}
-			a->hosts = optarg;
-			break;
-		case OPT_RETRIES: {
-			long long n;
-
-			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
-				return -1;
-			a->retries = optarg;
-			break;
-		}
-		case OPT_BASELINE:
-			a->baseline = optarg;
-			break;
-		case OPT_METRIC:
-			argv_pushf(&a->gate_opts, "--metric=%s", optarg);
-			a->nmetrics++;
-			break;
-		case OPT_GOOD:
-			a->good = optarg;
-			break;
-		case OPT_BAD:
-			a->bad = optarg;
-			break;
-		case OPT_ALPHA:
-		case OPT_MIN_EFFECT:
-		case OPT_MIN_REPS:
-		case OPT_NO_HOLM:
-		case OPT_FDR:
-			/* the gate's options: checked now, used by the gate */
-			if (an_gate_opt(&go, flow_opts[li].name, optarg))
-				return -1;
-			argv_pushf(&a->gate_opts, "--%s%s%s", flow_opts[li].name,
-				   optarg ? "=" : "", optarg ? optarg : "");
-			break;
-		case OPT_NOISE: {
-			struct an_noise nz;
-			char *abs;
-
-			/* checked now; absolute, as bisect's steps run elsewhere */
-			if (an_noise_load(optarg, &nz))
-				return -1;
-			an_noise_free(&nz);
-			abs = realpath(optarg, NULL);
-			argv_pushf(&a->gate_opts, "--noise=%s", abs ? abs : optarg);
-			free(abs);
-			break;
-		}
-		case OPT_BASE_RUN:
-			a->base_run = optarg;
-			break;
-		case OPT_FLOW_DIR:
-			a->flow_dir = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (!a->tree || !a->matrix) {
-		pr_err("--tree and --matrix are required");
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-}
-
-static void flow_take(struct flow *f, struct flow_args *a)
+static void flow_take(struct flow *f, struct flow_opts *a)
 {
 	f->configs = a->configs;
 	f->gate_opts = a->gate_opts;
@@ -969,67 +736,52 @@ static void flow_take(struct flow *f, struct flow_args *a)
 	f->unpaired = a->unpaired;
 }
 
-static void flow_args_free(struct flow_args *a)
+/*
+ * "[3/10] 7m12s so far, about 16m48s left (until 14:05)": step @done + 1
+ * of @total starts, @spent seconds after the first; each step costs about
+ * @each seconds (0: not known yet).
+ */
+static void progress(size_t done, size_t total, double spent, double each)
 {
-	argv_free(&a->configs);
-	argv_free(&a->gate_opts);
-}
-
-/* "[3/10] 7m12s so far, about 16m48s left (until 14:05)" */
-static void progress(size_t done, size_t total, uint64_t t0)
-{
-	double spent = (now_ms() - t0) / 1000.0, left;
+	double left = each * (total - done);
 	char s[16], l[16], at[16];
 
-	if (!done) {
-		pr_info("[1/%zu]", total);
+	if (each <= 0) {
+		pr_info("[%zu/%zu]", done + 1, total);
 		return;
 	}
-	left = spent / done * (total - done);
-	fmt_duration(s, sizeof(s), spent);
 	fmt_duration(l, sizeof(l), left);
 	fmt_clock_in(at, sizeof(at), left);
+	if (!done) {
+		pr_info("[%zu/%zu] about %s left (until %s)", done + 1, total,
+			l, at);
+		return;
+	}
+	fmt_duration(s, sizeof(s), spent);
 	pr_info("[%zu/%zu] %s so far, about %s left (until %s)", done + 1,
 		total, s, l, at);
 }
 
-int cmd_commits(int argc, char **argv)
+int commits_main(struct flow_opts *a, const char *range)
 {
-	struct flow_args a;
 	struct flow f = { 0 };
 	struct commit base = { .gate = -1 }, *cs = NULL;
-	char *list = NULL, *line, *save = NULL, *range;
+	char *list = NULL, *line, *save = NULL;
 	size_t n = 0, unjudged = 0, regressed = 0;
 	char sha[41];
 	int rc, code = EXIT_USAGE;
 	uint64_t t0;
 
-	rc = parse_flow_args(argc, argv, &a, commits_usage);
-	if (rc) {
-		flow_args_free(&a);
-		return rc > 0 ? 0 : EXIT_USAGE;
-	}
-	if (a.good || a.bad || a.base_run || a.flow_dir || a.good_kernel) {
-		pr_err("--good, --bad: options of bisect, not commits");
-		goto out;
-	}
-	if (optind + 1 != argc || !strstr(argv[optind], "..") ||
-	    strstr(argv[optind], "...")) {
-		pr_err("expected one range REV1..REV2");
-		commits_usage(stderr);
-		goto out;
-	}
-	range = argv[optind];
-	flow_take(&f, &a);
-	if (flow_init(&f, a.tree, a.matrix, a.root, "commits"))
+	flow_take(&f, a);
+	if (flow_init(&f, a->tree, a->matrix, a->root, "commits"))
 		goto out;
 	{
 		char *from = strndup(range, strstr(range, "..") - range);
 		char *rl[] = { "git", "-C", f.tree, "rev-list", "--reverse",
-			       range, NULL };
+			       (char *)range, NULL };
 		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 
-		rc = kbuild_git_commit(f.tree, a.baseline ? a.baseline :
+		rc = kbuild_git_commit(f.tree, a->baseline ? a->baseline :
 				       (*from ? from : "HEAD"), sha);
 		free(from);
 		if (rc)
@@ -1074,7 +826,9 @@ int cmd_commits(int argc, char **argv)
 	}
 	t0 = now_ms();
 	for (size_t i = 0; i < n; i++) {
-		progress(i, n, t0);
+		double spent = (now_ms() - t0) / 1000.0;
+
+		progress(i, n, spent, i ? spent / i : 0);
 		if (measure(&f, &base, &cs[i])) {
 			unjudged++;
 			continue;
@@ -1105,33 +859,10 @@ out:
 	commit_free(&base);
 	free(list);
 	flow_free(&f);
-	flow_args_free(&a);
 	return code;
 }
 
 /* --- bisect ------------------------------------------------------------ */
-
-static void bisect_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench bisect --tree GITDIR --good A --bad B --matrix M\n"
-		"                         --metric X [options]\n"
-		"\n"
-		"Find the first commit between A and B whose matrix run the gate finds\n"
-		"regressed on metric X against A's ('git bisect run' with the gate).\n"
-		"\n"
-		"      --tree GITDIR     the kernel git tree (its checkout is not touched)\n"
-		"      --good A          a commit without the regression\n"
-		"      --bad B           a commit with it\n"
-		"  -m, --matrix M        the matrix to run on every tested commit\n"
-		"      --metric X        the metric (glob) the gate decides on\n");
-	common_usage(f);
-	fprintf(f,
-		"\n"
-		"exit status: 0 the first bad commit was found, 1 an operation failed\n"
-		"(a build, run or git command), 2 usage, 3 no first bad commit: B does\n"
-		"not regress against A, or skipped commits left it open; 130 interrupted\n");
-}
 
 static volatile pid_t bisect_pgrp;
 
@@ -1217,34 +948,94 @@ static void bisect_estimate(const struct flow *f, const char *good,
 	free(range);
 }
 
-int cmd_bisect(int argc, char **argv)
+/*
+ * The command line of 'git bisect run' in @repo: bisect-step with what
+ * each step needs (the good end, @f's options) and, for its ETA, the bad
+ * end's cost @step_s and the time the steps begin.
+ */
+static void bisect_run_argv(const struct flow *f, const struct commit *good,
+			    const char *repo, double step_s, struct argv *s)
 {
-	struct flow_args a;
+	char *self = self_exe();
+	const char *const head[] = {
+		"git", "-C", repo, "bisect", "run", self, "bisect-step",
+		"--tree", f->tree, "--matrix", f->matrix, "--results", f->root,
+		"--flow-dir", f->dir,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		argv_push(s, head[i]);
+	if (f->unpaired) {
+		argv_push(s, "--unpaired");
+		argv_pushf(s, "--baseline-run=%s", good->run_id);
+	} else {
+		argv_pushf(s, "--good=%s", good->sha);
+		argv_pushf(s, "--good-kernel=%s", good->kernel);
+	}
+	/* for each step's ETA */
+	argv_pushf(s, "--step-s=%.0f", step_s);
+	argv_pushf(s, "--started=%" PRIu64, now_ms());
+	if (f->jobs)
+		argv_pushf(s, "--jobs=%u", f->jobs);
+	if (f->rerun)
+		argv_push(s, "--rerun");
+	if (f->clock)
+		argv_pushf(s, "--clock=%s", f->clock);
+	if (f->hosts)
+		argv_pushf(s, "--hosts=%s", f->hosts);
+	if (f->retries)
+		argv_pushf(s, "--retries=%s", f->retries);
+	for (size_t i = 0; i < f->configs.n; i++) {
+		char *abs = realpath(f->configs.v[i], NULL);
+
+		argv_pushf(s, "--config=%s", abs ? abs : f->configs.v[i]);
+		free(abs);
+	}
+	for (size_t i = 0; i < f->gate_opts.n; i++)
+		argv_push(s, f->gate_opts.v[i]);
+	free(self);
+}
+
+/* Say which commit is the first bad one, and write summary.json. */
+static void bisect_report(const struct flow *f, const struct commit *good,
+			  const struct commit *bad, const struct commit *first)
+{
+	char *reg = regressions(first), *path;
+	struct json_object *o = json_object_new_object();
+
+	printf("first bad commit: %s %s\n", first->sha, first->subject);
+	if (*reg)
+		printf("  %s\n", reg);
+	printf("  good %.12s, bad %.12s; steps: %s/bisect.log\n",
+	       good->sha, bad->sha, f->dir);
+	json_object_object_add(o, "schema", json_object_new_string("iommubench.bisect/1"));
+	json_object_object_add(o, "tree", json_object_new_string(f->tree));
+	json_object_object_add(o, "matrix", json_object_new_string(f->matrix));
+	json_object_object_add(o, "good", commit_json(good, true));
+	json_object_object_add(o, "bad", commit_json(bad, false));
+	json_object_object_add(o, "first_bad", commit_json(first, false));
+	path = xasprintf("%s/summary.json", f->dir);
+	json_write_file(path, o);
+	json_object_put(o);
+	free(path);
+	free(reg);
+}
+
+int bisect_main(struct flow_opts *a)
+{
 	struct flow f = { 0 };
 	struct commit good = { .gate = -1 }, bad = { .gate = -1 }, first = { .gate = -1 };
-	char gsha[41], bsha[41], *repo = NULL, *self = self_exe(), *log = NULL;
+	char gsha[41], bsha[41], *repo = NULL, *log = NULL;
 	char *path, *found;
 	struct argv s = { 0 };
 	int rc, code = EXIT_USAGE;
 	double step_s = 0;
 	uint64_t t0;
 
-	rc = parse_flow_args(argc, argv, &a, bisect_usage);
-	if (rc) {
-		free(self);
-		flow_args_free(&a);
-		return rc > 0 ? 0 : EXIT_USAGE;
-	}
-	if (optind != argc || !a.good || !a.bad || a.nmetrics != 1 ||
-	    a.baseline || a.base_run || a.flow_dir || a.good_kernel) {
-		pr_err("bisect needs --good, --bad and exactly one --metric (and takes no --baseline: the good commit is)");
-		bisect_usage(stderr);
-		goto out;
-	}
-	flow_take(&f, &a);
-	if (flow_init(&f, a.tree, a.matrix, a.root, "bisect") ||
-	    kbuild_git_commit(f.tree, a.good, gsha) ||
-	    kbuild_git_commit(f.tree, a.bad, bsha))
+	flow_take(&f, a);
+	if (flow_init(&f, a->tree, a->matrix, a->root, "bisect") ||
+	    kbuild_git_commit(f.tree, a->good, gsha) ||
+	    kbuild_git_commit(f.tree, a->bad, bsha))
 		goto out;
 	{
 		char *anc[] = { "git", "-C", f.tree, "merge-base", "--is-ancestor",
@@ -1253,7 +1044,8 @@ int cmd_bisect(int argc, char **argv)
 
 		o.quiet = true;
 		if (spawn_run(anc, &o)) {
-			pr_err("--good %s is not an ancestor of --bad %s", a.good, a.bad);
+			pr_err("--good %s is not an ancestor of --bad %s", a->good,
+			       a->bad);
 			goto out;
 		}
 	}
@@ -1297,49 +1089,7 @@ int cmd_bisect(int argc, char **argv)
 	if (spawn_check(s.v, NULL))
 		goto out;
 	argv_free(&s);
-	argv_push(&s, "git");
-	argv_push(&s, "-C");
-	argv_push(&s, repo);
-	argv_push(&s, "bisect");
-	argv_push(&s, "run");
-	argv_push(&s, self);
-	argv_push(&s, "bisect-step");
-	argv_push(&s, "--tree");
-	argv_push(&s, f.tree);
-	argv_push(&s, "--matrix");
-	argv_push(&s, f.matrix);
-	argv_push(&s, "--results");
-	argv_push(&s, f.root);
-	if (f.unpaired) {
-		argv_push(&s, "--unpaired");
-		argv_push(&s, "--baseline-run");
-		argv_push(&s, good.run_id);
-	} else {
-		argv_push(&s, "--good");
-		argv_push(&s, good.sha);
-		argv_push(&s, "--good-kernel");
-		argv_push(&s, good.kernel);
-	}
-	argv_push(&s, "--flow-dir");
-	argv_push(&s, f.dir);
-	if (f.jobs)
-		argv_pushf(&s, "--jobs=%u", f.jobs);
-	if (f.rerun)
-		argv_push(&s, "--rerun");
-	if (f.clock)
-		argv_pushf(&s, "--clock=%s", f.clock);
-	if (f.hosts)
-		argv_pushf(&s, "--hosts=%s", f.hosts);
-	if (f.retries)
-		argv_pushf(&s, "--retries=%s", f.retries);
-	for (size_t i = 0; i < f.configs.n; i++) {
-		char *abs = realpath(f.configs.v[i], NULL);
-
-		argv_pushf(&s, "--config=%s", abs ? abs : f.configs.v[i]);
-		free(abs);
-	}
-	for (size_t i = 0; i < f.gate_opts.n; i++)
-		argv_push(&s, f.gate_opts.v[i]);
+	bisect_run_argv(&f, &good, repo, step_s, &s);
 	/* git's own account of the steps; ours goes to stderr */
 	path = xasprintf("%s/bisect-run.txt", f.dir);
 	rc = bisect_run(s.v, path);
@@ -1376,27 +1126,7 @@ int cmd_bisect(int argc, char **argv)
 	first.verdicts = path_exists(path) ? json_read_file(path) : NULL;
 	first.gate = GATE_REGRESSED;
 	free(path);
-	{
-		char *reg = regressions(&first);
-		struct json_object *o = json_object_new_object();
-
-		printf("first bad commit: %s %s\n", first.sha, first.subject);
-		if (*reg)
-			printf("  %s\n", reg);
-		printf("  good %.12s, bad %.12s; steps: %s/bisect.log\n",
-		       good.sha, bad.sha, f.dir);
-		json_object_object_add(o, "schema", json_object_new_string("iommubench.bisect/1"));
-		json_object_object_add(o, "tree", json_object_new_string(f.tree));
-		json_object_object_add(o, "matrix", json_object_new_string(f.matrix));
-		json_object_object_add(o, "good", commit_json(&good, true));
-		json_object_object_add(o, "bad", commit_json(&bad, false));
-		json_object_object_add(o, "first_bad", commit_json(&first, false));
-		path = xasprintf("%s/summary.json", f.dir);
-		json_write_file(path, o);
-		json_object_put(o);
-		free(path);
-		free(reg);
-	}
+	bisect_report(&f, &good, &bad, &first);
 	code = 0;
 out:
 	if (repo) {
@@ -1414,11 +1144,64 @@ out:
 	commit_free(&bad);
 	commit_free(&first);
 	free(repo);
-	free(self);
 	free(log);
 	flow_free(&f);
-	flow_args_free(&a);
 	return code;
+}
+
+/* The line after the one @p is in, or NULL. */
+static const char *next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+/* The value of "NAME=VALUE" in @vars (rev-list --bisect-vars), or -1. */
+static long bisect_var(const char *vars, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = vars; p && *p; p = next_line(p))
+		if (!strncmp(p, name, len) && p[len] == '=')
+			return strtol(p + len + 1, NULL, 10);
+	return -1;
+}
+
+/*
+ * Where the bisection (in the current directory) stands, as [i/n] and an
+ * ETA: the steps decided so far (good, bad or skip in 'git bisect log'),
+ * this one, and about as many after it as git reckons; each costing the
+ * mean of the steps so far, or before the first, what the bad end did.
+ */
+static void bisect_progress(const struct flow_opts *o)
+{
+	char *log_argv[] = { "git", "bisect", "log", NULL };
+	char *vars_argv[] = { "git", "rev-list", "--bisect-vars", "--bisect",
+			      "refs/bisect/bad", NULL };
+	struct spawn_opts so = SPAWN_OPTS_DEFAULT;
+	char *log = NULL, *vars = NULL;
+	size_t done = 0;
+	long left;
+	double spent;
+
+	so.quiet = true;
+	so.err_fd = SPAWN_DEVNULL;
+	if (spawn_capture(log_argv, &so, &log) ||
+	    spawn_capture(vars_argv, &so, &vars))
+		goto out;
+	left = bisect_var(vars, "bisect_steps");
+	if (left < 0)
+		goto out;
+	for (const char *p = log; p && *p; p = next_line(p))
+		if (!strncmp(p, "git bisect good", 15) ||
+		    !strncmp(p, "git bisect bad", 14) ||
+		    !strncmp(p, "git bisect skip", 15))
+			done++;
+	spent = o->started_ms ? (now_ms() - o->started_ms) / 1000.0 : 0;
+	progress(done, done + 1 + left, spent,
+		 done && spent > 0 ? spent / done : o->step_s);
+out:
+	free(log);
+	free(vars);
 }
 
 /*
@@ -1426,21 +1209,17 @@ out:
  * BISECT_HEAD and gate it.  A commit that does not build or run is skipped;
  * anything else that goes wrong stops the bisection.
  */
-int cmd_bisect_step(int argc, char **argv)
+int bisect_step_main(struct flow_opts *a)
 {
-	struct flow_args a;
 	struct flow f = { 0 };
 	struct commit base = { .gate = -1 }, c = { .gate = -1 };
 	char *head = NULL;
 	int rc, code = BISECT_ABORT;
 
-	rc = parse_flow_args(argc, argv, &a, bisect_usage);
-	if (rc || !a.flow_dir || (!a.base_run && (!a.good || !a.good_kernel)))
+	flow_take(&f, a);
+	if (flow_init(&f, a->tree, a->matrix, a->root, NULL))
 		goto out;
-	flow_take(&f, &a);
-	if (flow_init(&f, a.tree, a.matrix, a.root, NULL))
-		goto out;
-	f.dir = strdup(a.flow_dir);
+	f.dir = strdup(a->flow_dir);
 	{
 		char *argv_head[] = { "git", "rev-parse", "--verify", "-q",
 				      "BISECT_HEAD", NULL };
@@ -1452,11 +1231,12 @@ int cmd_bisect_step(int argc, char **argv)
 		goto out;
 	}
 	commit_init(&f, &c, head);
+	bisect_progress(a);
 	if (f.unpaired) {
-		base.run_id = strdup(a.base_run);
+		base.run_id = strdup(a->base_run);
 	} else {
-		commit_init(&f, &base, a.good);
-		base.kernel = strdup(a.good_kernel);
+		commit_init(&f, &base, a->good);
+		base.kernel = strdup(a->good_kernel);
 	}
 	if (measure(&f, &base, &c)) {
 		pr_warn("%.12s: %s; skipping it", c.sha, state_names[c.state]);
@@ -1487,6 +1267,5 @@ out:
 	commit_free(&c);
 	free(head);
 	flow_free(&f);
-	flow_args_free(&a);
 	return code;
 }

@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -36,23 +35,77 @@
 #include "matrix.h"
 #include "opt.h"
 #include "remote.h"
+#include "run.h"
 #include "spawn.h"
 #include "stats.h"
 #include "store.h"
 #include "util.h"
 #include "vm.h"
 
-enum target {
-	TARGET_VM,
-	TARGET_HOST,
+/*
+ * What the file of a planned cell holds.  OK and FAILED are results and
+ * stay; everything else is run again by --resume (agent.h has the
+ * statuses).
+ */
+enum cell_state {
+	CELL_MISSING,		/* no file */
+	CELL_UNREADABLE,	/* a file that does not read, parse or fit */
+	CELL_OK,
+	CELL_FAILED,
+	CELL_ERROR,		/* also: no status, or one not known here */
+	CELL_INTERRUPTED,
+	CELL_NSTATES,
+};
+
+/*
+ * The run's plan as the runner walks it, read once from the manifest
+ * (plan_load): its boots and their cells, each with what this invocation
+ * learns about it.  The JSON objects stay the manifest's own: the
+ * manifest, the boots' plan files and the cell files are written from
+ * them, in the formats of results/README.
+ */
+struct cell {
+	struct json_object *json;	/* plan.boots[].cells[] */
+	const char *id;			/* a file name (check_manifest) */
+	enum cell_state state;		/* what its file held before the run */
+	bool indexed;			/* its record is in the index */
+	char *lost;			/* why its record could not be written */
+	int attempt;			/* > 0: it runs in the boot under way */
+};
+
+struct boot {
+	struct json_object *json;	/* plan.boots[] */
+	const char *id;
+	const char *label;
+	int rep;
+	/* its configuration: plan.boots[].config */
+	struct json_object *config;
+	const char *kernel, *iommu, *policy, *mechanism;
+	struct cell *cells;
+	size_t ncells;
+};
+
+/* What every boot of the run gets: the manifest's "settings". */
+struct run_settings {
+	int cpus, mem_mb, boot_timeout_s;
+	struct ib_clock clock;
+	bool testdev, edu;
+	const char *disk;
+};
+
+struct plan {
+	struct run_settings settings;
+	struct boot *boots;
+	size_t nboots;
 };
 
 struct runner {
 	struct json_object *manifest;
+	struct plan plan;
 	const char *run_id;
 	char *dir;
 	sqlite3 *db;
-	enum target target;
+	enum run_target target;
 	bool force;
 	/* --kernel replaces the matrix's kernels; --run-id names the run */
 	char *kernels[MATRIX_MAX_AXIS];
@@ -71,15 +124,8 @@ struct runner {
 	uint64_t last_draw;
 	bool tty;
 	const char *boot_label;
-	struct json_object *boot_cells;
+	const struct boot *boot_now;	/* the boot under way */
 	unsigned int boot_seen;
-	/*
-	 * cell id -> its enum cell_state before the run; -> indexed or not;
-	 * -> why its record could not be written
-	 */
-	struct json_object *states;
-	struct json_object *indexed;
-	struct json_object *lost;
 	/* --target ssh://...: host mode on that machine (remote.c) */
 	const char *remote_url;
 	struct remote remote;
@@ -106,7 +152,7 @@ static struct json_object *jstr_or_null(const char *s)
 
 /* --- the manifest ----------------------------------------------------- */
 
-static struct json_object *tools_json(enum target target)
+static struct json_object *tools_json(enum run_target target)
 {
 	struct json_object *t = json_object_new_object();
 	char *fio[] = { "fio", "--version", NULL };
@@ -118,7 +164,7 @@ static struct json_object *tools_json(enum target target)
 	s = spawn_capture_line(fio, NULL);
 	json_object_object_add(t, "fio", jstr_or_null(s));
 	free(s);
-	if (target == TARGET_VM) {
+	if (target == RUN_TARGET_VM) {
 		s = spawn_capture_line(qemu, NULL);
 		json_object_object_add(t, "qemu", jstr_or_null(s));
 		free(s);
@@ -142,11 +188,101 @@ static int save_manifest(struct runner *r)
 	return ret;
 }
 
+/* --- the plan ---------------------------------------------------------- */
+
+static char *cell_path(const struct runner *r, const char *id)
+{
+	return xasprintf("%s/cells/%s.json", r->dir, id);
+}
+
+static void plan_free(struct plan *p)
+{
+	for (size_t b = 0; b < p->nboots; b++) {
+		for (size_t c = 0; c < p->boots[b].ncells; c++)
+			free(p->boots[b].cells[c].lost);
+		free(p->boots[b].cells);
+	}
+	free(p->boots);
+	*p = (struct plan){ 0 };
+}
+
+/* The clock of a run; a manifest written before clocks existed ran on the host's. */
+static struct ib_clock run_clock(struct json_object *settings)
+{
+	struct ib_clock c = { 0 };
+
+	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
+		c = (struct ib_clock){ .icount = false };
+	return c;
+}
+
+static struct run_settings settings_read(struct json_object *st)
+{
+	return (struct run_settings){
+		.cpus = json_object_get_int(json_object_object_get(st, "cpus")),
+		.mem_mb = json_object_get_int(json_object_object_get(st, "mem_mb")),
+		.boot_timeout_s = json_object_get_int(
+			json_object_object_get(st, "boot_timeout_s")),
+		.clock = run_clock(st),
+		.testdev = json_object_get_boolean(json_object_object_get(st, "testdev")),
+		.edu = json_object_get_boolean(json_object_object_get(st, "edu")),
+		.disk = json_get_string(st, "disk"),
+	};
+}
+
+/*
+ * plan_load - read the settings, boots and cells of @manifest's plan into
+ * @p: a plan that check_manifest() accepted, or that new_run() made.  -1
+ * when out of memory.
+ */
+static int plan_load(struct plan *p, struct json_object *manifest)
+{
+	struct json_object *boots = json_object_object_get(
+		json_object_object_get(manifest, "plan"), "boots");
+
+	plan_free(p);
+	p->settings = settings_read(json_object_object_get(manifest, "settings"));
+	p->nboots = json_object_array_length(boots);
+	p->boots = calloc(p->nboots ? p->nboots : 1, sizeof(*p->boots));
+	if (!p->boots)
+		return -1;
+	for (size_t b = 0; b < p->nboots; b++) {
+		struct boot *boot = &p->boots[b];
+		struct json_object *cells;
+
+		boot->json = json_object_array_get_idx(boots, b);
+		boot->id = json_get_string(boot->json, "id");
+		boot->label = json_get_string(boot->json, "label");
+		boot->rep = json_object_get_int(
+			json_object_object_get(boot->json, "rep"));
+		boot->config = json_object_object_get(boot->json, "config");
+		boot->kernel = json_get_string(boot->config, "kernel");
+		boot->iommu = json_get_string(boot->config, "iommu");
+		boot->policy = json_get_string(boot->config, "policy");
+		boot->mechanism = json_get_string(boot->config, "mechanism");
+		cells = json_object_object_get(boot->json, "cells");
+		boot->ncells = json_object_array_length(cells);
+		boot->cells = calloc(boot->ncells ? boot->ncells : 1,
+				     sizeof(*boot->cells));
+		if (!boot->cells) {
+			plan_free(p);
+			return -1;
+		}
+		for (size_t c = 0; c < boot->ncells; c++) {
+			struct cell *cell = &boot->cells[c];
+
+			cell->json = json_object_array_get_idx(cells, c);
+			cell->id = json_get_string(cell->json, "id");
+		}
+	}
+	return 0;
+}
+
 /* --- planning --------------------------------------------------------- */
 
 static struct json_object *workload_json(const struct matrix *m,
 					 const struct workload *w,
-					 enum target target,
+					 enum run_target target,
 					 const char *host_dev)
 {
 	struct json_object *o = json_object_new_object();
@@ -164,7 +300,7 @@ static struct json_object *workload_json(const struct matrix *m,
 		json_object_object_add(params, w->key[i],
 				       json_object_new_string(w->val[i]));
 	json_object_object_add(o, "params", params);
-	if (target == TARGET_HOST)
+	if (target == RUN_TARGET_HOST)
 		dev = workload_param(w, "device", host_dev);
 	else
 		dev = w->type == WORKLOAD_FIO ? VM_BDF_DISK :
@@ -195,7 +331,7 @@ static struct json_object *workload_json(const struct matrix *m,
  * workload spelled out so the agent needs nothing else.
  */
 static int enrich_plan(struct json_object *plan, const struct matrix *m,
-		       enum target target, const char *host_dev,
+		       enum run_target target, const char *host_dev,
 		       struct json_object *kernels)
 {
 	struct json_object *boots = json_object_object_get(plan, "boots");
@@ -210,7 +346,7 @@ static int enrich_plan(struct json_object *plan, const struct matrix *m,
 		enum vm_mechanism mech = VM_MECH_SYSFS;
 		char clk[16];
 
-		if (target == TARGET_VM) {
+		if (target == RUN_TARGET_VM) {
 			struct vm_config cfg = { 0 };
 			const char *mname = json_get_string(boot, "mechanism");
 
@@ -302,12 +438,13 @@ static void tick(void *arg)
 		vm_interrupt();
 	if (!r->tty || now_ms() - r->last_draw < 250)
 		return;
-	for (size_t i = 0; r->boot_cells &&
-	     i < json_object_array_length(r->boot_cells); i++) {
-		const char *id = json_get_string(
-			json_object_array_get_idx(r->boot_cells, i), "id");
-		char *p = xasprintf("%s/cells/%s.json", r->dir, id);
+	for (size_t i = 0; r->boot_now && i < r->boot_now->ncells; i++) {
+		const struct cell *c = &r->boot_now->cells[i];
+		char *p;
 
+		if (!c->attempt)
+			continue;
+		p = cell_path(r, c->id);
 		seen += p && path_exists(p);
 		free(p);
 	}
@@ -316,26 +453,6 @@ static void tick(void *arg)
 }
 
 /* --- the state of the cells ---------------------------------------------- */
-
-/*
- * What the file of a planned cell holds.  OK and FAILED are results and
- * stay; everything else is run again by --resume (agent.h has the
- * statuses).
- */
-enum cell_state {
-	CELL_MISSING,		/* no file */
-	CELL_UNREADABLE,	/* a file that does not read, parse or fit */
-	CELL_OK,
-	CELL_FAILED,
-	CELL_ERROR,		/* also: no status, or one not known here */
-	CELL_INTERRUPTED,
-	CELL_NSTATES,
-};
-
-static char *cell_path(const struct runner *r, const char *id)
-{
-	return xasprintf("%s/cells/%s.json", r->dir, id);
-}
 
 static bool cell_is_result(enum cell_state s)
 {
@@ -383,15 +500,13 @@ static enum cell_state cell_state(const char *path, const char *id,
 	return status_state(cell);
 }
 
-/* Index @cell; the end of the run counts the cells that are not. */
-static void index_cell(struct runner *r, const char *id,
+/* Index @cell, the record of @c; the end of the run counts those that are not. */
+static void index_cell(struct runner *r, struct cell *c,
 		       struct json_object *cell, const char *path)
 {
-	bool ok = r->db && !store_add_cell(r->db, r->run_id, cell, path);
-
-	if (!ok)
-		pr_warn("cell %s is not indexed", id);
-	json_object_object_add(r->indexed, id, json_object_new_boolean(ok));
+	c->indexed = r->db && !store_add_cell(r->db, r->run_id, cell, path);
+	if (!c->indexed)
+		pr_warn("cell %s is not indexed", c->id);
 }
 
 /*
@@ -402,27 +517,20 @@ static void index_cell(struct runner *r, const char *id,
  */
 static unsigned int survey_cells(struct runner *r)
 {
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(r->manifest, "plan"), "boots");
 	unsigned int n = 0, count[CELL_NSTATES] = { 0 };
 
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *cells = json_object_object_get(
-			json_object_array_get_idx(boots, b), "cells");
-
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			const char *id = json_get_string(
-				json_object_array_get_idx(cells, c), "id");
-			char *p = cell_path(r, id);
+	for (size_t b = 0; b < r->plan.nboots; b++) {
+		for (size_t c = 0; c < r->plan.boots[b].ncells; c++) {
+			struct cell *pc = &r->plan.boots[b].cells[c];
+			char *p = cell_path(r, pc->id);
 			struct json_object *cell;
-			enum cell_state s = cell_state(p, id, &cell);
+			enum cell_state s = cell_state(p, pc->id, &cell);
 
 			n++;
 			count[s]++;
-			json_object_object_add(r->states, id,
-					       json_object_new_int(s));
+			pc->state = s;
 			if (cell) {
-				index_cell(r, id, cell, p);
+				index_cell(r, pc, cell, p);
 				json_object_put(cell);
 			}
 			if (cell_is_result(s)) {
@@ -496,35 +604,35 @@ out:
 /*
  * Cells of @boot that run now: all on a fresh run; on a resumed one those
  * without a result (missing, unreadable, error, interrupted), each with
- * its earlier record kept (keep_attempt) and its attempt number.
+ * its earlier record kept (keep_attempt) and its attempt number
+ * (cell.attempt).  Returns their entries for the boot's plan file.
  */
-static struct json_object *pending_cells(struct runner *r,
-					 struct json_object *boot)
+static struct json_object *pending_cells(struct runner *r, struct boot *boot)
 {
-	struct json_object *cells = json_object_object_get(boot, "cells");
 	struct json_object *pending = json_object_new_array();
 
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		struct json_object *c = json_object_array_get_idx(cells, i);
-		const char *id = json_get_string(c, "id");
-		enum cell_state s = json_object_get_int(
-			json_object_object_get(r->states, id));
+	for (size_t i = 0; i < boot->ncells; i++) {
+		struct cell *c = &boot->cells[i];
 		struct json_object *pc;
-		int attempt;
 
-		if (cell_is_result(s))
+		c->attempt = 0;
+		if (cell_is_result(c->state))
 			continue;
-		attempt = keep_attempt(r, id, s != CELL_MISSING);
-		if (attempt < 0)
+		c->attempt = keep_attempt(r, c->id, c->state != CELL_MISSING);
+		if (c->attempt < 0) {
+			c->attempt = 0;
 			continue;
+		}
 		/* Until it has a new record the index must not show the old. */
-		if (r->db && store_remove_cell(r->db, r->run_id, id))
-			pr_warn("cell %s: its earlier record stays in the index", id);
-		json_object_object_add(r->indexed, id, json_object_new_boolean(false));
+		if (r->db && store_remove_cell(r->db, r->run_id, c->id))
+			pr_warn("cell %s: its earlier record stays in the index",
+				c->id);
+		c->indexed = false;
 		pc = json_object_new_object();
-		json_object_object_foreach(c, key, val)
+		json_object_object_foreach(c->json, key, val)
 			json_object_object_add(pc, key, json_object_get(val));
-		json_object_object_add(pc, "attempt", json_object_new_int(attempt));
+		json_object_object_add(pc, "attempt",
+				       json_object_new_int(c->attempt));
 		json_object_array_add(pending, pc);
 	}
 	return pending;
@@ -536,53 +644,64 @@ static struct json_object *pending_cells(struct runner *r,
  * index the file the agent left if there is one.  Returns the state of
  * the cell as recorded.
  */
-static enum cell_state record_cell(struct runner *r, const char *id,
+static enum cell_state record_cell(struct runner *r, struct cell *c,
 				   struct json_object *cell, const char *path)
 {
 	struct json_object *old;
 	const char *error = json_get_string(cell, "error");
 	enum cell_state s;
-	char *msg;
 
 	if (!json_write_file(path, cell)) {
-		index_cell(r, id, cell, path);
+		index_cell(r, c, cell, path);
 		return status_state(cell);
 	}
-	msg = xasprintf("cannot write %s: %s; its result: %s%s%s", path,
-			strerror(errno), json_get_string(cell, "status"),
-			error ? ": " : "", error ? error : "");
-	pr_err("cell %s: %s", id, msg ? msg : strerror(ENOMEM));
-	json_object_object_add(r->lost, id, jstr_or_null(msg));
-	free(msg);
-	s = cell_state(path, id, &old);
+	free(c->lost);
+	c->lost = xasprintf("cannot write %s: %s; its result: %s%s%s", path,
+			    strerror(errno), json_get_string(cell, "status"),
+			    error ? ": " : "", error ? error : "");
+	pr_err("cell %s: %s", c->id, c->lost ? c->lost : strerror(ENOMEM));
+	s = cell_state(path, c->id, &old);
 	if (old) {
-		index_cell(r, id, old, path);
+		index_cell(r, c, old, path);
 		json_object_put(old);
 	}
 	return s;
 }
 
-/*
- * After a boot: give every cell that ran a final file.  A cell the agent
- * wrote keeps the agent's record; one it did not gets a record with
- * status @boot_status and @boot_error when the boot failed, interrupted
- * when the run was stopped, else error.  Each gets its attempt number and
- * the boot's record @vm, and is indexed.
- */
-static void settle_cells(struct runner *r, struct json_object *boot,
-			 struct json_object *pending, struct json_object *vm,
-			 const char *boot_status, const char *boot_error)
+/* The machine that ran a cell of @boot: the boot's (remote, fan-out) or the run's. */
+static const char *boot_host(const struct runner *r, const struct boot *boot)
 {
-	for (size_t i = 0; i < json_object_array_length(pending); i++) {
-		struct json_object *pc = json_object_array_get_idx(pending, i);
-		const char *id = json_get_string(pc, "id");
+	const char *host = json_get_string(boot->json, "host");
+
+	if (!host)
+		host = json_get_string(json_object_object_get(r->manifest, "host"),
+				       "name");
+	return host ? host : "";
+}
+
+/*
+ * After a boot: give every cell that ran (cell.attempt) a final file.  A
+ * cell the agent wrote keeps the agent's record; one it did not gets a
+ * record with status @boot_status and @boot_error when the boot failed,
+ * interrupted when the run was stopped, else error.  Each gets its attempt
+ * number and the boot's record @vm, and is indexed.
+ */
+static void settle_cells(struct runner *r, const struct boot *boot,
+			 struct json_object *vm, const char *boot_status,
+			 const char *boot_error)
+{
+	for (size_t i = 0; i < boot->ncells; i++) {
+		struct cell *c = &boot->cells[i];
 		const char *status = CELL_STATUS_ERROR, *why = NULL;
-		char *path = cell_path(r, id), *msg = NULL;
+		char *path, *msg = NULL;
 		struct json_object *cell;
 		enum cell_state s;
 
+		if (!c->attempt)
+			continue;
+		path = cell_path(r, c->id);
 		log_mark();
-		s = cell_state(path, id, &cell);
+		s = cell_state(path, c->id, &cell);
 		if (s == CELL_UNREADABLE) {
 			msg = xasprintf("the agent's record is unreadable: %s",
 					log_first_error() ? log_first_error() :
@@ -601,29 +720,26 @@ static void settle_cells(struct runner *r, struct json_object *boot,
 			why = "the agent wrote no result for this cell";
 		}
 		if (!cell) {
-			cell = cell_new(json_get_string(boot, "id"),
-					json_object_object_get(boot, "config"), pc);
+			cell = cell_new(boot->id, boot->config, c->json);
 			json_object_object_add(cell, "status",
 					       json_object_new_string(status));
 			json_object_object_add(cell, "error",
 					       json_object_new_string(why));
 		}
-		json_copy(cell, "attempt", pc, "attempt");
+		json_object_object_add(cell, "attempt",
+				       json_object_new_int(c->attempt));
 		if (vm)
 			json_object_object_add(cell, "vm", json_object_get(vm));
-		/* the machine that ran it: the boot's (remote, fan-out) or the run's */
 		if (!json_object_object_get_ex(cell, "host", NULL))
 			json_object_object_add(cell, "host", json_object_new_string(
-				json_get_string(boot, "host") ? json_get_string(boot, "host") :
-				json_get_string(json_object_object_get(r->manifest, "host"), "name") ?
-				json_get_string(json_object_object_get(r->manifest, "host"), "name") : ""));
-		s = record_cell(r, id, cell, path);
+					       boot_host(r, boot)));
+		s = record_cell(r, c, cell, path);
 		if (s == CELL_OK) {
 			r->done++;
 		} else {
 			r->failed++;
 			if (!r->tty && s != CELL_MISSING)
-				pr_warn("cell %s %s: %s", id,
+				pr_warn("cell %s %s: %s", c->id,
 					json_get_string(cell, "status"),
 					json_get_string(cell, "error"));
 		}
@@ -653,21 +769,19 @@ static char *boot_run_name(const struct runner *r, const char *bid)
 	}
 }
 
-static int write_boot_plan(struct runner *r, struct json_object *boot,
+static int write_boot_plan(struct runner *r, const struct boot *boot,
 			   struct json_object *pending, const char *name,
 			   char **planrel)
 {
 	struct json_object *p = json_object_new_object();
-	const char *id = json_get_string(boot, "id");
 	int ret;
 
 	*planrel = xasprintf("plans/%s.json", name);
 	json_object_object_add(p, "run_id", json_object_new_string(r->run_id));
-	json_object_object_add(p, "boot", json_object_new_string(id));
-	json_copy(p, "policy", boot, "policy");
-	json_copy(p, "mechanism", json_object_object_get(boot, "config"),
-		  "mechanism");
-	json_copy(p, "config", boot, "config");
+	json_object_object_add(p, "boot", json_object_new_string(boot->id));
+	json_copy(p, "policy", boot->json, "policy");
+	json_copy(p, "mechanism", boot->config, "mechanism");
+	json_copy(p, "config", boot->json, "config");
 	json_object_object_add(p, "cells", json_object_get(pending));
 	{
 		char *path = *planrel ? xasprintf("%s/%s", r->dir, *planrel) :
@@ -701,36 +815,24 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	return rec;
 }
 
-/* The clock of a run; a manifest written before clocks existed ran on the host's. */
-static struct ib_clock run_clock(struct json_object *settings)
+static int run_boot_vm(struct runner *r, const struct boot *boot,
+		       const char *name, const char *planrel)
 {
-	struct ib_clock c = { 0 };
-
-	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
-		c = (struct ib_clock){ .icount = false };
-	return c;
-}
-
-static int run_boot_vm(struct runner *r, struct json_object *boot,
-		       struct json_object *pending, const char *name,
-		       const char *planrel)
-{
-	struct json_object *settings = json_object_object_get(r->manifest, "settings");
-	struct json_object *conf = json_object_object_get(boot, "config");
-	const char *bid = json_get_string(boot, "id");
+	const struct run_settings *st = &r->plan.settings;
+	const char *bid = boot->id;
 	char *logdir = xasprintf("%s/logs/%s", r->dir, name);
 	char *argv[] = { "iommubench", "-q", "agent", "--plan", (char *)planrel,
 			 "--out", ".", NULL };
 	struct json_object *vmrec;
 	struct vm_result res;
 	struct vm_config cfg = {
-		.cpus = json_object_get_int(json_object_object_get(settings, "cpus")),
-		.mem_mb = json_object_get_int(json_object_object_get(settings, "mem_mb")),
-		.timeout_s = json_object_get_int(json_object_object_get(settings, "boot_timeout_s")),
-		.clock = run_clock(settings),
-		.testdev = json_object_get_boolean(json_object_object_get(settings, "testdev")),
-		.edu = json_object_get_boolean(json_object_object_get(settings, "edu")),
-		.disk = !strcmp(json_get_string(settings, "disk"), "virtio") ?
+		.cpus = st->cpus,
+		.mem_mb = st->mem_mb,
+		.timeout_s = st->boot_timeout_s,
+		.clock = st->clock,
+		.testdev = st->testdev,
+		.edu = st->edu,
+		.disk = st->disk && !strcmp(st->disk, "virtio") ?
 			VM_DISK_VIRTIO : VM_DISK_NVME,
 		.dut = VM_BDF_DISK,
 		.share = r->dir,
@@ -739,18 +841,18 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		.tick = tick,
 		.tick_arg = r,
 	};
-	const char *mech = json_get_string(conf, "mechanism");
 	const char *boot_status = CELL_STATUS_ERROR;
 	char *err = NULL, *first = NULL;
 	int status;
 
-	cfg.mechanism = !strcmp(mech, "sysfs") ? VM_MECH_SYSFS : VM_MECH_CMDLINE;
-	vm_iommu_parse(json_get_string(conf, "iommu"), &cfg.iommu);
-	policy_parse(json_get_string(conf, "policy"), &cfg.policy);
-	if (kernel_resolve(json_get_string(conf, "kernel"), &cfg.kernel)) {
+	cfg.mechanism = boot->mechanism && !strcmp(boot->mechanism, "sysfs") ?
+			VM_MECH_SYSFS : VM_MECH_CMDLINE;
+	vm_iommu_parse(boot->iommu, &cfg.iommu);
+	policy_parse(boot->policy, &cfg.policy);
+	if (kernel_resolve(boot->kernel, &cfg.kernel)) {
 		err = xasprintf("boot %s: kernel %s unavailable", bid,
-				json_get_string(conf, "kernel"));
-		settle_cells(r, boot, pending, NULL, boot_status, err);
+				boot->kernel);
+		settle_cells(r, boot, NULL, boot_status, err);
 		free(err);
 		free(logdir);
 		return -1;
@@ -782,13 +884,13 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 		err = xasprintf("boot %s ended with status %d (%s)%s%s", bid, status,
 				outcome, reason ? ": " : "", reason ? reason : "");
 	}
-	settle_cells(r, boot, pending, vmrec, boot_status, err);
+	settle_cells(r, boot, vmrec, boot_status, err);
 	/* The manifest keeps what each boot really ran with. */
-	json_copy(boot, "cmdline", vmrec, "cmdline");
-	json_copy(boot, "accel", vmrec, "accel");
-	json_copy(boot, "outcome", vmrec, "outcome");
-	json_copy(boot, "boot_attempts", vmrec, "boot_attempts");
-	json_copy(boot, "boot_faults", vmrec, "boot_faults");
+	json_copy(boot->json, "cmdline", vmrec, "cmdline");
+	json_copy(boot->json, "accel", vmrec, "accel");
+	json_copy(boot->json, "outcome", vmrec, "outcome");
+	json_copy(boot->json, "boot_attempts", vmrec, "boot_attempts");
+	json_copy(boot->json, "boot_faults", vmrec, "boot_faults");
 	if (json_object_get_int(json_object_object_get(vmrec, "boot_attempts")) > 1)
 		r->boot_retries++;
 	save_manifest(r);
@@ -800,8 +902,8 @@ static int run_boot_vm(struct runner *r, struct json_object *boot,
 	return status ? -1 : 0;
 }
 
-static int run_boot_host(struct runner *r, struct json_object *boot,
-			 struct json_object *pending, const char *planrel)
+static int run_boot_host(struct runner *r, const struct boot *boot,
+			 const char *planrel)
 {
 	char *plan = xasprintf("%s/%s", r->dir, planrel), *err = NULL;
 	int ret;
@@ -811,88 +913,89 @@ static int run_boot_host(struct runner *r, struct json_object *boot,
 	if (ret)
 		err = xasprintf("the agent failed: %s", log_first_error() ?
 				log_first_error() : "see its errors");
-	settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, err);
+	settle_cells(r, boot, NULL, CELL_STATUS_ERROR, err);
 	free(err);
 	free(plan);
 	return ret;
 }
 
 /* Host mode on a machine reached over SSH: the agent runs there (remote.c). */
-static int run_boot_remote(struct runner *r, struct json_object *boot,
-			   struct json_object *pending, const char *planrel)
+static int run_boot_remote(struct runner *r, const struct boot *boot,
+			   const char *planrel)
 {
 	struct argv ids = { 0 };
 	char *why = NULL;
 	int ret;
 
-	for (size_t i = 0; i < json_object_array_length(pending); i++)
-		argv_push(&ids, json_get_string(json_object_array_get_idx(pending, i), "id"));
-	json_object_object_add(boot, "host", json_object_new_string(
+	for (size_t i = 0; i < boot->ncells; i++)
+		if (boot->cells[i].attempt)
+			argv_push(&ids, boot->cells[i].id);
+	json_object_object_add(boot->json, "host", json_object_new_string(
 			       json_get_string(r->remote.identity, "name")));
 	ret = remote_agent(&r->remote, r->dir, r->run_id, planrel, ids.v,
 			   r->force, &why);
-	settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, why);
+	settle_cells(r, boot, NULL, CELL_STATUS_ERROR, why);
 	save_manifest(r);
 	argv_free(&ids);
 	free(why);
 	return ret;
 }
 
+/* Run the cells of boot @b (of the plan's @nboots) that have no result. */
+static void run_boot(struct runner *r, size_t b)
+{
+	struct boot *boot = &r->plan.boots[b];
+	struct json_object *pending = pending_cells(r, boot);
+	size_t nboots = r->plan.nboots, npending = json_object_array_length(pending);
+	char *planrel = NULL, *name, label[160];
+	unsigned int failed_before = r->failed;
+	uint64_t t = now_ms();
+
+	if (!npending) {
+		json_object_put(pending);
+		return;
+	}
+	snprintf(label, sizeof(label), "%s %s r%d", boot->id, boot->label,
+		 boot->rep);
+	r->boot_label = label;
+	r->boot_now = boot;
+	r->boot_seen = 0;
+	if (!r->tty)
+		pr_info("[%zu/%zu] %s: %zu cell(s)", b + 1, nboots, label,
+			npending);
+	draw_progress(r, true);
+	name = boot_run_name(r, boot->id);
+	if (!name || write_boot_plan(r, boot, pending, name, &planrel)) {
+		char *err = xasprintf("cannot write the plan %s/%s: %s",
+				      r->dir, planrel ? planrel : "plans",
+				      strerror(errno));
+
+		pr_err("%s", err);
+		settle_cells(r, boot, NULL, CELL_STATUS_ERROR, err);
+		free(err);
+	} else if (r->target == RUN_TARGET_VM) {
+		run_boot_vm(r, boot, name, planrel);
+	} else if (r->remote_open) {
+		run_boot_remote(r, boot, planrel);
+	} else {
+		run_boot_host(r, boot, planrel);
+	}
+	r->boot_now = NULL;
+	r->boot_seen = 0;
+	if (!r->tty)
+		pr_info("[%zu/%zu] %s: %u failed, %.0f s", b + 1, nboots,
+			label, r->failed - failed_before,
+			(now_ms() - t) / 1000.0);
+	draw_progress(r, true);
+	json_object_put(pending);
+	free(planrel);
+	free(name);
+}
+
 static int run_boots(struct runner *r)
 {
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(r->manifest, "plan"), "boots");
-	size_t nboots = json_object_array_length(boots);
-
-	for (size_t b = 0; b < nboots && !interrupted; b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *pending = pending_cells(r, boot);
-		const char *bid = json_get_string(boot, "id");
-		char *planrel = NULL, *name, label[160];
-		unsigned int failed_before = r->failed;
-		uint64_t t = now_ms();
-
-		if (!json_object_array_length(pending)) {
-			json_object_put(pending);
-			continue;
-		}
-		snprintf(label, sizeof(label), "%s %s r%d", bid,
-			 json_get_string(boot, "label"),
-			 json_object_get_int(json_object_object_get(boot, "rep")));
-		r->boot_label = label;
-		r->boot_cells = pending;
-		r->boot_seen = 0;
-		if (!r->tty)
-			pr_info("[%zu/%zu] %s: %zu cell(s)", b + 1, nboots, label,
-				json_object_array_length(pending));
-		draw_progress(r, true);
-		name = boot_run_name(r, bid);
-		if (!name || write_boot_plan(r, boot, pending, name, &planrel)) {
-			char *err = xasprintf("cannot write the plan %s/%s: %s",
-					      r->dir, planrel ? planrel : "plans",
-					      strerror(errno));
-
-			pr_err("%s", err);
-			settle_cells(r, boot, pending, NULL, CELL_STATUS_ERROR, err);
-			free(err);
-		} else if (r->target == TARGET_VM) {
-			run_boot_vm(r, boot, pending, name, planrel);
-		} else if (r->remote_open) {
-			run_boot_remote(r, boot, pending, planrel);
-		} else {
-			run_boot_host(r, boot, pending, planrel);
-		}
-		r->boot_cells = NULL;
-		r->boot_seen = 0;
-		if (!r->tty)
-			pr_info("[%zu/%zu] %s: %u failed, %.0f s", b + 1, nboots,
-				label, r->failed - failed_before,
-				(now_ms() - t) / 1000.0);
-		draw_progress(r, true);
-		json_object_put(pending);
-		free(planrel);
-		free(name);
-	}
+	for (size_t b = 0; b < r->plan.nboots && !interrupted; b++)
+		run_boot(r, b);
 	if (r->tty)
 		fputc('\n', stderr);
 	return interrupted ? -1 : 0;
@@ -901,17 +1004,16 @@ static int run_boots(struct runner *r)
 /* --- the summary --------------------------------------------------------- */
 
 /* Count cell @id into @count and @unindexed; name it when it is not ok. */
-static void tally_cell(struct runner *r, const char *id,
+static void tally_cell(struct runner *r, const struct cell *c,
 		       unsigned int count[CELL_NSTATES], unsigned int *unindexed)
 {
+	const char *id = c->id, *lost = c->lost, *st, *error;
 	char *p = cell_path(r, id);
-	struct json_object *cell, *idx;
+	struct json_object *cell;
 	enum cell_state s = cell_state(p, id, &cell);
-	const char *lost = json_get_string(r->lost, id), *st, *error;
 
 	count[s]++;
-	if (cell && !(json_object_object_get_ex(r->indexed, id, &idx) &&
-		      json_object_get_boolean(idx))) {
+	if (cell && !c->indexed) {
 		(*unindexed)++;
 		printf("  %s: not indexed\n", id);
 	}
@@ -939,18 +1041,10 @@ static void tally_cell(struct runner *r, const char *id,
 static void tally_cells(struct runner *r, unsigned int count[CELL_NSTATES],
 			unsigned int *unindexed)
 {
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(r->manifest, "plan"), "boots");
-
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *cells = json_object_object_get(
-			json_object_array_get_idx(boots, b), "cells");
-
-		for (size_t c = 0; c < json_object_array_length(cells); c++)
-			tally_cell(r, json_get_string(
-				   json_object_array_get_idx(cells, c), "id"),
-				   count, unindexed);
-	}
+	for (size_t b = 0; b < r->plan.nboots; b++)
+		for (size_t c = 0; c < r->plan.boots[b].ncells; c++)
+			tally_cell(r, &r->plan.boots[b].cells[c], count,
+				   unindexed);
 }
 
 /*
@@ -1005,33 +1099,7 @@ static int summarize(struct runner *r)
 	return ret;
 }
 
-/* --- the command --------------------------------------------------------- */
-
-static void run_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: iommubench run [options] [MATRIX]\n"
-		"       iommubench run --resume RUN [--results DIR]\n"
-		"\n"
-		"  MATRIX                an INI matrix (default: bench/matrices/quick.ini)\n"
-		"  -r, --results DIR     results root (default: results)\n"
-		"      --resume RUN      continue RUN (an id under --results, or its directory)\n"
-		"      --seed N          order seed (default: the matrix's, else random)\n"
-		"  -k, --kernel K        run on kernel K instead of the matrix's kernels (repeatable)\n"
-		"      --run-id ID       name the run ID instead of <date>-<time>-<matrix>\n"
-		"      --target T        vm (default), host, or ssh://[USER@]HOST[:PORT]\n"
-		"                        (host mode on that machine)\n"
-		"      --device BDF      host mode: the device under test\n"
-		"      --hosts FILE      run the boots on the hosts of FILE (GNU parallel's\n"
-		"                        --sshloginfile format; ':' is this machine)\n"
-		"      --retries N       --hosts: a round that fails on a host is tried on\n"
-		"                        another, up to N times (default 3)\n"
-		"      --force           host mode: unbind a device whose storage is in use\n"
-		"      --clock C         host or icount[:SHIFT] instead of the matrix's clock\n"
-		"  -n, --dry-run         print the plan and exit\n"
-		"      --prepare         create the run and its plan, run nothing (--resume\n"
-		"                        or a fan-out runs it)\n");
-}
+/* --- creating, loading and running a run -------------------------------- */
 
 static int copy_kernel_config(const char *dir, const struct kernel *k)
 {
@@ -1096,97 +1164,82 @@ static void replace_axis(char **axis, unsigned int *n, char *const vals[],
 	*n = nvals;
 }
 
-static int new_run(struct runner *r, const char *mpath, const char *root,
-		   bool seed_set, uint64_t seed, const char *host_dev,
-		   bool dry_run)
+/*
+ * The kernels of the run into @kernels (name -> the manifest's record):
+ * this machine's in host mode, else the matrix's (or --kernel's), each
+ * resolved into @ks[*@nk] and checked against every vIOMMU of the matrix.
+ * EXIT_USAGE after saying why.
+ */
+static int resolve_kernels(struct runner *r, struct matrix *m,
+			   const char *host_dev, struct kernel ks[],
+			   unsigned int *nk, struct json_object *kernels)
 {
-	struct json_object *kernels = json_object_new_object(), *plan, *man;
-	struct json_object *settings;
-	struct kernel ks[MATRIX_MAX_AXIS] = { 0 };
-	unsigned int nk = 0;
-	char *base, *dot;
-	struct matrix m;
-	int ret = EXIT_USAGE;
-
-	if (matrix_parse(mpath, &m))
-		return EXIT_USAGE;
-	if (r->clock_set && matrix_set_clock(&m, &r->clock)) {
-		matrix_free(&m);
-		return EXIT_USAGE;
-	}
-	for (unsigned int i = 0; m.clock.icount && i < m.nworkloads; i++)
-		if (m.workloads[i].type == WORKLOAD_FIO)
-			pr_warn("[%s]: fio's IOPS and latencies follow the host's I/O threads even on the icount clock (41 %% apart between two boots here): gate them on the host clock (docs/clock.md)",
-				m.workloads[i].name);
-	if (r->target == TARGET_HOST) {
+	if (r->target == RUN_TARGET_HOST) {
 		struct utsname u;
 		struct json_object *hk = json_object_new_object();
 
 		if (!host_dev) {
+			json_object_put(hk);
 			pr_err("--target host needs --device BDF (the device under test)");
-			goto out;
+			return EXIT_USAGE;
 		}
 		pr_info("host mode: the kernels and iommu axes of %s are replaced by this machine's",
-			mpath);
-		replace_axis(m.kernels, &m.nkernels, (char *[]){ "host" }, 1);
-		replace_axis(m.iommus, &m.niommus, (char *[]){ "host" }, 1);
+			m->path);
+		replace_axis(m->kernels, &m->nkernels, (char *[]){ "host" }, 1);
+		replace_axis(m->iommus, &m->niommus, (char *[]){ "host" }, 1);
 		uname(&u);
 		json_object_object_add(hk, "name", json_object_new_string("host"));
 		json_object_object_add(hk, "release", json_object_new_string(
 				       r->remote_open ? json_get_string(r->remote.identity, "kernel") :
 				       u.release));
 		json_object_object_add(kernels, "host", hk);
-	} else {
-		if (r->nkernels) {
-			pr_info("--kernel: the kernels axis of %s is replaced", mpath);
-			replace_axis(m.kernels, &m.nkernels, r->kernels,
-				     r->nkernels);
-		}
-		for (nk = 0; nk < m.nkernels; nk++) {
-			if (kernel_resolve(m.kernels[nk], &ks[nk])) {
-				pr_err("%s: kernels: %s is not available", mpath,
-				       m.kernels[nk]);
-				goto out;
-			}
-			json_object_object_add(kernels, m.kernels[nk], kernel_json(&ks[nk]));
-			for (unsigned int i = 0; i < m.niommus; i++) {
-				struct vm_config cfg = {
-					.kernel = ks[nk],
-					.policy = POLICY_STRICT,
-					.dut = VM_BDF_DISK,
-				};
+		return 0;
+	}
+	if (r->nkernels) {
+		pr_info("--kernel: the kernels axis of %s is replaced", m->path);
+		replace_axis(m->kernels, &m->nkernels, r->kernels, r->nkernels);
+	}
+	for (*nk = 0; *nk < m->nkernels; (*nk)++) {
+		struct kernel *k = &ks[*nk];
 
-				vm_iommu_parse(m.iommus[i], &cfg.iommu);
-				if (vm_check(&cfg)) {
-					pr_err("%s: kernel %s cannot run with iommu %s",
-					       mpath, m.kernels[nk], m.iommus[i]);
-					goto out;
-				}
+		if (kernel_resolve(m->kernels[*nk], k)) {
+			pr_err("%s: kernels: %s is not available", m->path,
+			       m->kernels[*nk]);
+			return EXIT_USAGE;
+		}
+		json_object_object_add(kernels, m->kernels[*nk], kernel_json(k));
+		for (unsigned int i = 0; i < m->niommus; i++) {
+			struct vm_config cfg = {
+				.kernel = *k,
+				.policy = POLICY_STRICT,
+				.dut = VM_BDF_DISK,
+			};
+
+			vm_iommu_parse(m->iommus[i], &cfg.iommu);
+			if (vm_check(&cfg)) {
+				pr_err("%s: kernel %s cannot run with iommu %s",
+				       m->path, m->kernels[*nk], m->iommus[i]);
+				(*nk)++;
+				return EXIT_USAGE;
 			}
 		}
 	}
-	if (!seed_set && m.seed_set) {
-		seed = m.seed;
-		seed_set = true;
-	}
-	if (!seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = now_ns();
-	plan = matrix_plan(&m, seed);
-	if (!plan)
-		goto out;
-	if (enrich_plan(plan, &m, r->target, host_dev, kernels)) {
-		json_object_put(plan);
-		goto out;
-	}
-	if (dry_run) {
-		print_plan(plan);
-		json_object_put(plan);
-		ret = 0;
-		goto out;
-	}
+	return 0;
+}
+
+/*
+ * Name the run (--run-id, else <date>-<time>-<matrix>) and make its
+ * directory, with a copy of the matrix and of the kernels' configs.
+ * EXIT_USAGE or EXIT_ERROR after saying why.
+ */
+static int make_run_dir(struct runner *r, const char *mpath, const char *root,
+			const struct matrix *m, const struct kernel ks[],
+			unsigned int nk)
+{
+	char *base, *dot, *mcopy;
 
 	base = strrchr(mpath, '/') ? strdup(strrchr(mpath, '/') + 1) : strdup(mpath);
-	dot = strrchr(base, '.');
+	dot = base ? strrchr(base, '.') : NULL;
 	if (dot)
 		*dot = '\0';
 	if (r->want_id) {
@@ -1201,8 +1254,7 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	if (r->want_id && path_exists(r->dir)) {
 		pr_err("--run-id %s: %s exists (use --resume to continue it)",
 		       r->want_id, r->dir);
-		json_object_put(plan);
-		goto out;
+		return EXIT_USAGE;
 	}
 	for (const char *sub = "cells\0logs\0plans\0kernels\0"; *sub;
 	     sub += strlen(sub) + 1) {
@@ -1211,60 +1263,65 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 		if (!d || mkdir_p(d, 0755)) {
 			pr_err("%s: %s", d ? d : r->dir, strerror(errno));
 			free(d);
-			json_object_put(plan);
-			ret = EXIT_ERROR;
-			goto out;
+			return EXIT_ERROR;
 		}
 		free(d);
 	}
-	{
-		char *mcopy = xasprintf("%s/matrix.ini", r->dir);
-
-		if (!mcopy || write_file_atomic(mcopy, m.text, strlen(m.text)))
-			pr_warn("cannot copy the matrix into %s", r->dir);
-		free(mcopy);
-	}
+	mcopy = xasprintf("%s/matrix.ini", r->dir);
+	if (!mcopy || write_file_atomic(mcopy, m->text, strlen(m->text)))
+		pr_warn("cannot copy the matrix into %s", r->dir);
+	free(mcopy);
 	for (unsigned int i = 0; i < nk; i++)
 		if (copy_kernel_config(r->dir, &ks[i]))
 			pr_warn("cannot copy the config of %s", ks[i].name);
+	return 0;
+}
 
-	man = json_object_new_object();
-	settings = json_object_new_object();
-	json_object_object_add(settings, "disk", json_object_new_string(m.disk));
-	json_object_object_add(settings, "cpus", json_object_new_int(m.cpus));
-	{
-		char clk[16];
+/* The settings of the run's boots, for the manifest. */
+static struct json_object *settings_json(const struct matrix *m,
+					 const char *host_dev)
+{
+	struct json_object *settings = json_object_new_object();
+	char clk[16];
 
-		json_object_object_add(settings, "clock", json_object_new_string(
-				       ib_clock_name(&m.clock, clk, sizeof(clk))));
-	}
-	json_object_object_add(settings, "mem_mb", json_object_new_int(m.mem_mb));
-	json_object_object_add(settings, "boot_timeout_s", json_object_new_int(m.boot_timeout_s));
+	json_object_object_add(settings, "disk", json_object_new_string(m->disk));
+	json_object_object_add(settings, "cpus", json_object_new_int(m->cpus));
+	json_object_object_add(settings, "clock", json_object_new_string(
+			       ib_clock_name(&m->clock, clk, sizeof(clk))));
+	json_object_object_add(settings, "mem_mb", json_object_new_int(m->mem_mb));
+	json_object_object_add(settings, "boot_timeout_s", json_object_new_int(m->boot_timeout_s));
 	json_object_object_add(settings, "testdev", json_object_new_boolean(
-			       matrix_needs_testdev(&m)));
+			       matrix_needs_testdev(m)));
 	json_object_object_add(settings, "edu", json_object_new_boolean(
-			       matrix_needs_edu(&m)));
+			       matrix_needs_edu(m)));
 	json_object_object_add(settings, "host_device", jstr_or_null(host_dev));
+	return settings;
+}
+
+/* The manifest of a new run (results/README), which takes @plan. */
+static struct json_object *manifest_json(struct runner *r,
+					 const struct matrix *m,
+					 const char *mpath, uint64_t seed,
+					 const char *host_dev,
+					 struct json_object *kernels,
+					 struct json_object *plan)
+{
+	struct json_object *man = json_object_new_object();
+	struct json_object *mo = json_object_new_object();
+	char *t = iso8601_now();
+
 	json_object_object_add(man, "schema", json_object_new_string("iommubench.manifest/1"));
 	json_object_object_add(man, "run_id", json_object_new_string(strrchr(r->dir, '/') + 1));
-	{
-		char *t = iso8601_now();
-
-		json_object_object_add(man, "started", json_object_new_string(t));
-		free(t);
-	}
+	json_object_object_add(man, "started", json_object_new_string(t));
+	free(t);
 	json_object_object_add(man, "finished", NULL);
 	json_object_object_add(man, "target", json_object_new_string(
-			       r->target == TARGET_VM ? "vm" : "host"));
-	{
-		struct json_object *mo = json_object_new_object();
-
-		json_object_object_add(mo, "path", json_object_new_string(mpath));
-		json_object_object_add(mo, "text", json_object_new_string(m.text));
-		json_object_object_add(man, "matrix", mo);
-	}
+			       r->target == RUN_TARGET_VM ? "vm" : "host"));
+	json_object_object_add(mo, "path", json_object_new_string(mpath));
+	json_object_object_add(mo, "text", json_object_new_string(m->text));
+	json_object_object_add(man, "matrix", mo);
 	json_object_object_add(man, "seed", json_object_new_uint64(seed));
-	json_object_object_add(man, "settings", settings);
+	json_object_object_add(man, "settings", settings_json(m, host_dev));
 	if (r->remote_open) {
 		/* the machine measured, and the one that asked */
 		json_object_object_add(man, "host", json_object_get(r->remote.identity));
@@ -1276,10 +1333,60 @@ static int new_run(struct runner *r, const char *mpath, const char *root,
 	json_object_object_add(man, "tools", tools_json(r->target));
 	json_object_object_add(man, "kernels", json_object_get(kernels));
 	json_object_object_add(man, "plan", plan);
-	r->manifest = man;
-	r->run_id = json_get_string(man, "run_id");
+	return man;
+}
+
+/*
+ * new_run - plan the matrix @mpath and create its run under @root (or,
+ * with @dry_run, print the plan).  The exit status: EXIT_USAGE for a
+ * matrix or kernels it cannot take.
+ */
+static int new_run(struct runner *r, const char *mpath, const char *root,
+		   bool seed_set, uint64_t seed, const char *host_dev,
+		   bool dry_run)
+{
+	struct json_object *kernels = json_object_new_object(), *plan = NULL;
+	struct kernel ks[MATRIX_MAX_AXIS] = { 0 };
+	unsigned int nk = 0;
+	struct matrix m;
+	int ret = EXIT_USAGE;
+
+	if (matrix_parse(mpath, &m)) {
+		json_object_put(kernels);
+		return EXIT_USAGE;
+	}
+	if (r->clock_set && matrix_set_clock(&m, &r->clock))
+		goto out;
+	for (unsigned int i = 0; m.clock.icount && i < m.nworkloads; i++)
+		if (m.workloads[i].type == WORKLOAD_FIO)
+			pr_warn("[%s]: fio's IOPS and latencies follow the host's I/O threads even on the icount clock (41 %% apart between two boots here): gate them on the host clock (docs/clock.md)",
+				m.workloads[i].name);
+	if (resolve_kernels(r, &m, host_dev, ks, &nk, kernels))
+		goto out;
+	if (!seed_set && m.seed_set) {
+		seed = m.seed;
+		seed_set = true;
+	}
+	if (!seed_set && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = now_ns();
+	plan = matrix_plan(&m, seed);
+	if (!plan || enrich_plan(plan, &m, r->target, host_dev, kernels))
+		goto out;
+	if (dry_run) {
+		print_plan(plan);
+		ret = 0;
+		goto out;
+	}
+	ret = make_run_dir(r, mpath, root, &m, ks, nk);
+	if (ret)
+		goto out;
+	r->manifest = manifest_json(r, &m, mpath, seed, host_dev, kernels, plan);
+	plan = NULL;
+	r->run_id = json_get_string(r->manifest, "run_id");
 	ret = save_manifest(r) ? EXIT_ERROR : 0;
 out:
+	if (plan)
+		json_object_put(plan);
 	for (unsigned int i = 0; i < nk; i++)
 		kernel_free(&ks[i]);
 	json_object_put(kernels);
@@ -1357,7 +1464,7 @@ static int load_run(struct runner *r, const char *root, const char *run)
 	r->run_id = json_get_string(r->manifest, "run_id");
 	r->target = !strcmp(json_get_string(r->manifest, "target") ?
 			    json_get_string(r->manifest, "target") : "", "host") ?
-		    TARGET_HOST : TARGET_VM;
+		    RUN_TARGET_HOST : RUN_TARGET_VM;
 	pr_info("resuming %s", r->run_id);
 	return 0;
 }
@@ -1365,18 +1472,13 @@ static int load_run(struct runner *r, const char *root, const char *run)
 /* Check on the remote what the plan's workloads need there (remote.c). */
 static int prepare_remote(struct runner *r)
 {
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(r->manifest, "plan"), "boots");
 	bool fio = false, dmabench = false;
 	char *why = NULL;
 
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *cells = json_object_object_get(
-			json_object_array_get_idx(boots, b), "cells");
-
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
+	for (size_t b = 0; b < r->plan.nboots; b++) {
+		for (size_t c = 0; c < r->plan.boots[b].ncells; c++) {
 			const char *type = json_get_string(json_object_object_get(
-				json_object_array_get_idx(cells, c), "workload"), "type");
+				r->plan.boots[b].cells[c].json, "workload"), "type");
 
 			fio |= type && !strcmp(type, "fio");
 			dmabench |= type && !strcmp(type, "dmabench");
@@ -1391,140 +1493,28 @@ static int prepare_remote(struct runner *r)
 	return 0;
 }
 
-int cmd_run(int argc, char **argv)
+int run_main(const struct run_opts *o)
 {
-	static const struct option opts[] = {
-		{ "results", required_argument, NULL, 'r' },
-		{ "resume", required_argument, NULL, 'R' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "run-id", required_argument, NULL, 'I' },
-		{ "target", required_argument, NULL, 't' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "clock", required_argument, NULL, 'C' },
-		{ "hosts", required_argument, NULL, 'H' },
-		{ "retries", required_argument, NULL, 'T' },
-		{ "prepare", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct runner r = { .tty = isatty(STDERR_FILENO),
 			    .fanout = FANOUT_OPTS_DEFAULT };
-	const char *root = "results", *resume = NULL, *host_dev = NULL;
-	char *matrix = NULL, *end, dev[64];
-	bool seed_set = false, dry_run = false, unfinished = false;
-	bool prepare = false;
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t seed = 0;
-	char *finished;
-	int c, ret, unfinished_cells = 0;
+	bool unfinished = false;
+	char *matrix, *finished;
+	int ret, unfinished_cells = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:k:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			root = optarg;
-			break;
-		case 'R':
-			resume = optarg;
-			break;
-		case 's':
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno || *end) {
-				pr_err("--seed: '%s' is not a number", optarg);
-				return EXIT_USAGE;
-			}
-			seed_set = true;
-			break;
-		case 'k':
-			if (r.nkernels == MATRIX_MAX_AXIS) {
-				pr_err("--kernel: at most %d kernels", MATRIX_MAX_AXIS);
-				return EXIT_USAGE;
-			}
-			r.kernels[r.nkernels++] = optarg;
-			break;
-		case 'I':
-			if (!is_plain_name(optarg)) {
-				pr_err("--run-id %s: a plain name, please", optarg);
-				return EXIT_USAGE;
-			}
-			r.want_id = optarg;
-			break;
-		case 't':
-			if (!strcmp(optarg, "vm")) {
-				r.target = TARGET_VM;
-			} else if (!strcmp(optarg, "host")) {
-				r.target = TARGET_HOST;
-			} else if (ssh_is_url(optarg)) {
-				r.target = TARGET_HOST;
-				r.remote_url = optarg;
-			} else {
-				pr_err("--target: '%s' is not vm, host or ssh://[USER@]HOST[:PORT]",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			if (policy_normalize_dev(optarg, dev, sizeof(dev))) {
-				pr_err("--device: '%s' is not a device name", optarg);
-				return EXIT_USAGE;
-			}
-			host_dev = dev;
-			break;
-		case 'f':
-			r.force = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'C':
-			if (ib_clock_parse(optarg, &r.clock)) {
-				pr_err("--clock: '%s' is not host, icount or icount:SHIFT (SHIFT 0-%d)",
-				       optarg, IB_ICOUNT_MAX_SHIFT);
-				return EXIT_USAGE;
-			}
-			r.clock_set = true;
-			break;
-		case 'H':
-			r.fanout.hosts = optarg;
-			break;
-		case 'P':
-			prepare = true;
-			break;
-		case 'T': {
-			long long n;
-
-			if (opt_parse_ll("--retries", optarg, 0, 100, &n))
-				return EXIT_USAGE;
-			r.fanout.retries = n;
-			break;
-		}
-		case 'h':
-			run_usage(stdout);
-			return 0;
-		default:
-			run_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (r.remote_url && r.fanout.hosts) {
-		pr_err("--hosts and --target ssh://...: name that machine in the hosts file instead");
-		return EXIT_USAGE;
-	}
-	if (optind + 1 < argc || (resume && (optind < argc || r.nkernels ||
-					     r.want_id || r.clock_set || prepare))) {
-		run_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (r.target == TARGET_HOST && r.nkernels) {
-		pr_err("--kernel: host mode measures the running kernel");
-		return EXIT_USAGE;
-	}
-	if (resume) {
-		ret = load_run(&r, root, resume);
+	r.target = o->target;
+	r.remote_url = o->remote_url;
+	r.force = o->force;
+	for (unsigned int i = 0; i < o->nkernels; i++)
+		r.kernels[i] = o->kernels[i];
+	r.nkernels = o->nkernels;
+	r.want_id = o->run_id;
+	r.clock = o->clock;
+	r.clock_set = o->clock_set;
+	r.fanout.hosts = o->hosts;
+	r.fanout.retries = o->retries;
+	if (o->resume) {
+		ret = load_run(&r, o->root, o->resume);
 		if (!ret && json_get_string(r.manifest, "remote"))
 			r.remote_url = json_get_string(r.manifest, "remote");
 		if (!ret && (r.fanout.hosts || fanout_recorded(r.manifest)))
@@ -1538,19 +1528,24 @@ int cmd_run(int argc, char **argv)
 			r.remote_open = true;
 		}
 		r.fanned = r.fanout.hosts != NULL;
-		matrix = optind < argc ? strdup(argv[optind]) :
+		matrix = o->matrix ? strdup(o->matrix) :
 			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
-		ret = new_run(&r, matrix, root, seed_set, seed, host_dev, dry_run);
+		ret = new_run(&r, matrix, o->root, o->seed_set, o->seed,
+			      o->device, o->dry_run);
 		free(matrix);
-		if (dry_run || ret)
+		if (o->dry_run || ret)
 			goto out;
-		if (prepare) {
+		if (o->prepare) {
 			printf("%s\n", r.run_id);
 			goto out;
 		}
 	}
 	if (ret)
 		goto out;
+	if (plan_load(&r.plan, r.manifest)) {
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	if (r.remote_url && !r.remote_open) {
 		if (remote_open(r.remote_url, &r.remote)) {
 			ret = EXIT_ERROR;
@@ -1562,7 +1557,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	r.db = store_open(root);
+	r.db = store_open(o->root);
 	if (!r.db) {
 		ret = EXIT_ERROR;
 		goto out;
@@ -1573,9 +1568,6 @@ int cmd_run(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	r.states = json_object_new_object();
-	r.indexed = json_object_new_object();
-	r.lost = json_object_new_object();
 	if (r.fanned) {
 		r.fanout.force = r.force;
 		r.fanout.stop = &interrupted;
@@ -1614,9 +1606,7 @@ int cmd_run(int argc, char **argv)
 out:
 	if (r.remote_open)
 		remote_close(&r.remote);
-	json_object_put(r.states);
-	json_object_put(r.indexed);
-	json_object_put(r.lost);
+	plan_free(&r.plan);
 	store_close(r.db);
 	if (r.manifest)
 		json_object_put(r.manifest);

@@ -51,13 +51,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct runner r = {
-		.db = fuzz_store(),
-		.states = json_object_new_object(),
-		.indexed = json_object_new_object(),
-		.lost = json_object_new_object(),
-	};
-	struct json_object *boots;
+	struct runner r = { .db = fuzz_store() };
 	unsigned int total;
 
 	free(fuzz_file("run/manifest.json", data, size));
@@ -67,18 +61,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_check(!store_add_run(r.db, r.manifest, r.dir),
 		   "a manifest that parses is not indexed");
+	fuzz_check(!plan_load(&r.plan, r.manifest), "the plan does not load");
 	total = survey_cells(&r);
 	fuzz_check(r.skipped <= total && r.done + r.failed == r.skipped,
 		   "%u cells: %u skipped, %u done, %u failed", total, r.skipped,
 		   r.done, r.failed);
-	boots = json_object_object_get(json_object_object_get(r.manifest,
-							      "plan"), "boots");
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *pending = pending_cells(&r, boot);
+	for (size_t b = 0; b < r.plan.nboots; b++) {
+		struct json_object *pending = pending_cells(&r, &r.plan.boots[b]);
 
 		fuzz_check(json_object_array_length(pending) <=
-			   json_object_array_length(json_object_object_get(boot, "cells")),
+			   r.plan.boots[b].ncells,
 			   "boot %zu: more pending cells than cells", b);
 		json_object_put(pending);
 	}
@@ -90,9 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_object_put(r.manifest);
 out:
-	json_object_put(r.states);
-	json_object_put(r.indexed);
-	json_object_put(r.lost);
+	plan_free(&r.plan);
 	free(r.dir);
 	return 0;
 }
