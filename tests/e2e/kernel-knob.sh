@@ -24,6 +24,31 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/knob-lib.sh"
 
+# The numbered patches of series VER, as the series file lists them.
+patches() {
+	grep '^0' "$KP/$1/series"
+}
+
+# checkpatch_ok VER PATCH: checkpatch.pl --strict of linux-source-VER and
+# (when 7.2 is among the kernels) of 7.2, the closest to what the IOMMU
+# list runs, find nothing in PATCH.  The patch comes on stdin: given a
+# path that git tracks in the current tree, checkpatch takes the file for
+# a source file (git_is_single_file()) and reports every blank context
+# line as trailing whitespace.
+checkpatch_ok() {
+	cps=$1
+	case " $KERNELS " in
+	*" 7.2 "*) [ "$1" = 7.2 ] || cps="$1 7.2" ;;
+	esac
+	for s in $cps; do
+		"$IB_CACHE/src/linux-source-$s/scripts/checkpatch.pl" --strict \
+			--no-tree -q - < "$KP/$1/$2" > "$TEST_TMP/cp.out" 2>&1 || {
+			sed "s/^/# checkpatch $s: /" "$TEST_TMP/cp.out"
+			return 1
+		}
+	done
+}
+
 # series_ok VER: the series names the numbered patches, not the cover letter
 series_ok() {
 	s="$KP/$1/series"
@@ -53,6 +78,7 @@ lazy@pci:10000:5|number out of range
 lazy@00:1c.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0/0.0|path too long
 strict@0000:00:04.0|names the same device as an earlier entry'
 NM=$(echo "$MALFORMED" | wc -l)
+NP=$(for v in $KERNELS; do patches "$v"; done | wc -l)
 
 if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 	require_vm
@@ -63,10 +89,10 @@ if [ "${IB_CHECK_KERNEL:-0}" = 1 ]; then
 		*) n=$((n + 4)) ;;	# drv
 		esac
 	done
-	plan $((NK * 2 + NK * (28 + NM) + n))
+	plan $((NK * 2 + NP + NK * (28 + NM) + n))
 else
 	[ "$(id -u)" = 0 ] || skip_all "fetching Debian's linux-source uses the private apt view (root)"
-	plan $((NK * 2))
+	plan $((NK * 2 + NP))
 fi
 
 for v in $KERNELS; do
@@ -77,6 +103,12 @@ for v in $KERNELS; do
 	sed 's/^/# /' "$TEST_TMP/apply-$v.out" | tail -5
 	check "$v: the series applies cleanly to Debian's linux-source-$v" \
 		rc_is "apply-$v" 0
+done
+# after the loop above: 7.2's checkpatch is fetched with its source
+for v in $KERNELS; do
+	for p in $(patches "$v"); do
+		check "$v: $p: checkpatch --strict is clean" checkpatch_ok "$v" "$p"
+	done
 done
 
 [ "${IB_CHECK_KERNEL:-0}" = 1 ] || finish
