@@ -167,7 +167,9 @@ for v in $KERNELS; do
 	check "$v b1: no lockdep or KASAN report" line "b1-$v" 'splats=0'
 
 	# t1: iommutrace's per-device counts.  Strict syncs the IOTLB in
-	# every unmap, lazy leaves it to the flush queue.
+	# every unmap, lazy leaves it to the flush queue.  fio runs for a
+	# time, not a count: 2380-5656 NVMe unmaps on an idle host, 561 at
+	# a load average of 12, so more than 100 is what is asked of it.
 	if [ -x "$top_builddir/iommutrace" ]; then
 		mkdir -p "$TEST_TMP/share"
 		vm "t1-$v" --kernel "$K" --iommu intel --testdev \
@@ -182,7 +184,7 @@ for v in $KERNELS; do
 		echo "# iommutrace: NVMe $u4 unmaps $s4 syncs; pci-testdev $u5 unmaps $s5 syncs"
 		check "$v t1: iommutrace runs in the knob boot" rc_is "t1-$v" 0
 		check "$v t1: NVMe (lazy) unmaps without a single IOTLB sync" \
-			sh -c "[ '${u4:-0}' -gt 1000 ] && [ '$s4' = 0 ]"
+			sh -c "[ '${u4:-0}' -gt 100 ] && [ '$s4' = 0 ]"
 		check "$v t1: pci-testdev (strict) syncs in every unmap" \
 			sh -c "[ '${u5:-0}' -ge 3000 ] && [ '$s5' = '$u5' ]"
 	else
