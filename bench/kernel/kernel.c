@@ -1137,13 +1137,24 @@ out:
 	return ret;
 }
 
+/*
+ * Whether QEMU can enter @k through PVH.  A kernel with KASAN cannot: it
+ * faults before its console is up and QEMU exits (seen with 6.12 and 7.2
+ * built with kernel-patches/configs/lockdep-kasan.config), while its
+ * bzImage boots.
+ */
+static bool kernel_pvh_boots(const struct kernel *k)
+{
+	return kernel_config(k, "PVH") == 'y' && !kernel_config(k, "KASAN");
+}
+
 char *kernel_boot_image(const struct kernel *k)
 {
 	char *vmlinux = xasprintf("%s/vmlinux", k->dir);
 
 	if (!vmlinux)
 		return NULL;
-	if (path_exists(vmlinux) || kernel_config(k, "PVH") != 'y')
+	if (path_exists(vmlinux) || !kernel_pvh_boots(k))
 		goto done;
 	/* Only one process extracts; others wait and reuse it. */
 	{
@@ -1158,7 +1169,7 @@ char *kernel_boot_image(const struct kernel *k)
 		free(lock);
 	}
 done:
-	if (path_exists(vmlinux) && kernel_config(k, "PVH") == 'y')
+	if (path_exists(vmlinux) && kernel_pvh_boots(k))
 		return vmlinux;
 	free(vmlinux);
 	return strdup(k->vmlinuz);

@@ -56,7 +56,8 @@ int kernel_config(const struct kernel *k, const char *opt);
  * kernel_boot_image - the image QEMU should boot: the uncompressed ELF
  * vmlinux (entered through PVH, so TCG does not spend seconds in the
  * decompressor) made once from vmlinuz and cached beside it, else vmlinuz
- * itself.  Caller frees.
+ * itself: for a kernel without PVH, and for one with KASAN, which faults
+ * when entered through PVH.  Caller frees.
  */
 char *kernel_boot_image(const struct kernel *k);
 

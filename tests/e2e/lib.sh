@@ -10,6 +10,8 @@ PATH="$top_builddir:$PATH"
 export PATH
 
 IB="$top_builddir/iommubench"
+# iommubench's cache directory, as cache_dir() (lib/util.c) finds it
+IB_CACHE=${IOMMUBENCH_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommubench}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ib-e2e.XXXXXX")
 trap 'rm -rf "$TEST_TMP"' EXIT
 
