@@ -152,6 +152,8 @@ static void opt_usage_line(const struct opt *o)
 
 void opt_usage(const struct opt_cmd *cmd)
 {
+	struct opt version;
+
 	for (size_t i = 0; cmd->usage && cmd->usage[i]; i++)
 		printf("%s %s\n", i ? "   or:" : "usage:", cmd->usage[i]);
 	if (cmd->about)
@@ -160,7 +162,9 @@ void opt_usage(const struct opt_cmd *cmd)
 	for (const struct opt *o = cmd->opts; o && o->kind != OPTK_END; o++)
 		opt_usage_line(o);
 	opt_usage_line(&opt_help_entry);
-	opt_usage_line(&opt_version_entry);
+	version = opt_version_entry;
+	version.short_name = cmd->version_short;
+	opt_usage_line(&version);
 	if (cmd->nsubs) {
 		printf("\nsubcommands:\n");
 		for (size_t i = 0; i < cmd->nsubs; i++)
@@ -330,6 +334,8 @@ static void opt_getopt_init(struct opt_getopt *g, const struct opt_cmd *cmd)
 	}
 	opt_getopt_add(g, &opt_help_entry, 'h');
 	opt_getopt_add(g, &opt_version_entry, OPT_VAL_VERSION);
+	if (cmd->version_short)
+		strbuf_addf(&g->shorts, "%c", cmd->version_short);
 	g->longopts[g->n] = (struct option){ 0 };
 }
 
@@ -390,6 +396,8 @@ static int opt_take(const struct opt_cmd *cmd, const struct opt_getopt *g,
 	prog = log_swap_prog(cmd->name);
 	err = opt_store(o, optarg, what);
 	log_swap_prog(prog);
+	if (!err && cmd->given)
+		cmd->given(o);
 	return err;
 }
 
@@ -409,8 +417,12 @@ int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
 			ret = OPT_HELP;
 			goto out;
 		}
-		if (c == OPT_VAL_VERSION) {
-			printf("%s %s\n", cmd->name, PACKAGE_VERSION);
+		if (c == OPT_VAL_VERSION ||
+		    (cmd->version_short && c == cmd->version_short)) {
+			if (cmd->version)
+				printf("%s\n", cmd->version);
+			else
+				printf("%s %s\n", cmd->name, PACKAGE_VERSION);
 			ret = OPT_HELP;
 			goto out;
 		}
