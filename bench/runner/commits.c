@@ -36,6 +36,7 @@
 #include "kbuild.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "spawn.h"
 #include "store.h"
 #include "util.h"
@@ -267,12 +268,14 @@ static int run_finished(const struct flow *f, const char *id)
 {
 	char *path = xasprintf("%s/%s/manifest.json", f->root, id);
 	struct json_object *m = path_exists(path) ? json_read_file(path) : NULL;
+	struct plan p = { 0 };
 	int ret = -1;
 
-	if (m) {
-		ret = json_get_string(m, "finished") ? 1 : 0;
+	if (m && !plan_load(&p, m))
+		ret = p.finished ? 1 : 0;
+	plan_free(&p);
+	if (m)
 		json_object_put(m);
-	}
 	free(path);
 	return ret;
 }
