@@ -541,11 +541,110 @@ static const char *remark(char *buf, size_t len, const struct pair *q,
 	return buf;
 }
 
+/* The report's head: what was judged and how, and the table's header. */
+static void report_head(FILE *f, bool md, struct an_table *t,
+			const struct an_gate_opts *o, const char *ra,
+			const char *rb, int code, const char *design,
+			const char *tot, const char *adj)
+{
+	if (md) {
+		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d): %s. Welch t-test on logs, one-sided in each metric's bad direction, adjusted by %s; a regression needs an adjusted p <= %g and a change by a factor of at least %.1f%%. Replication: %s. Intervals: each end a one-sided bound at the level the adjustment gave that side.\n\n"
+			"| verdict | configuration | metric | baseline -> candidate | change | interval (adjusted) | %s | n |\n|---|---|---|---:|---:|---|---:|---|\n",
+			rb, ra, gate_word(code), code, tot, adj, o->alpha,
+			o->min_effect * 100, design, p_header(o));
+		return;
+	}
+	fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n"
+		"gate: replication: %s\n",
+		rb, ra, o->alpha, o->min_effect * 100, adj, design);
+	an_table_row(t);
+	an_table_cell(t, "verdict");
+	an_table_cell(t, "configuration");
+	an_table_cell(t, "metric");
+	an_table_cell(t, "baseline");
+	an_table_cell(t, "candidate");
+	an_table_cell(t, "change");
+	an_table_cell(t, "interval (adjusted)");
+	an_table_cell(t, "%s", p_header(o));
+	an_table_cell(t, "n");
+}
+
+/* The row of a series the gate did not judge: why not. */
+static void report_unjudged(FILE *f, bool md, struct an_table *t,
+			    const struct pair *q, const struct an_gate_opts *o,
+			    const char *cfg, const char *metric)
+{
+	const struct an_judgement *j = &q->j;
+	char msg[1024];
+
+	explain(msg, sizeof(msg), q, o);
+	if (md) {
+		fprintf(f, "| %s | %s | %s | | | | | %s |\n",
+			verdict_mark(j->verdict), cfg, metric, msg);
+		return;
+	}
+	an_table_row(t);
+	an_table_cell(t, "%s", verdict_mark(j->verdict));
+	an_table_cell(t, "%s", cfg);
+	an_table_cell(t, "%s", metric);
+	for (int c = 0; c < 5; c++)
+		an_table_cell(t, "%s", "");
+	if (j->verdict == AN_TOO_FEW) {
+		an_table_cell(t, "%zu+%zu", q->a->n, q->b->n);
+		an_table_cell(t, "refused: needs at least %zu per side", j->need);
+	} else {
+		an_table_cell(t, "%s", "");
+		an_table_cell(t, "%s", msg);
+	}
+}
+
+/* The row of series @q: its verdict, medians, change, interval and p. */
+static void report_row(FILE *f, bool md, struct an_table *t,
+		       const struct pair *q, const struct an_gate_opts *o)
+{
+	const struct an_judgement *j = &q->j;
+	const struct an_series *s = q->b ? q->b : q->a;
+	const char *metric = s->dim[AN_METRIC];
+	char cfg[256], ratio[64], note[192], a[32], b[32];
+
+	config_name(cfg, sizeof(cfg), q);
+	if (!judged(j->verdict)) {
+		report_unjudged(f, md, t, q, o, cfg, metric);
+		return;
+	}
+	snprintf(ratio, sizeof(ratio), "[%+.1f%%, %+.1f%%]",
+		 (j->lo - 1) * 100, (j->hi - 1) * 100);
+	an_fmt_unit(a, sizeof(a), stats_median(q->a->v, q->a->n),
+		    q->a->unit, metric);
+	an_fmt_unit(b, sizeof(b), stats_median(q->b->v, q->b->n),
+		    q->b->unit, metric);
+	remark(note, sizeof(note), q, o);
+	if (md) {
+		fprintf(f, "| %s | %s | %s | %s -> %s | %+.1f%% | %s | %.2g | %zu+%zu%s%s |\n",
+			verdict_mark(j->verdict), cfg, metric, a, b,
+			(j->welch.ratio - 1) * 100, ratio, j->p_adj,
+			q->a->n, q->b->n, *note ? ", " : "", note);
+		return;
+	}
+	an_table_row(t);
+	an_table_cell(t, "%s", verdict_mark(j->verdict));
+	an_table_cell(t, "%s", cfg);
+	an_table_cell(t, "%s", metric);
+	an_table_cell(t, "%s", a);
+	an_table_cell(t, "%s", b);
+	an_table_cell(t, "%+.1f%%", (j->welch.ratio - 1) * 100);
+	an_table_cell(t, "%s", ratio);
+	an_table_cell(t, "%.2g", j->p_adj);
+	an_table_cell(t, "%zu+%zu", q->a->n, q->b->n);
+	if (*note)
+		an_table_cell(t, "%s", note);
+}
+
 static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 			const struct an_gate_opts *o, const char *ra,
 			const char *rb, int code, const char *design)
 {
-	char cfg[256], msg[1024], ratio[64], tot[160], adj[128], note[192];
+	char tot[160], adj[128];
 	size_t *ix = report_order(p, n);
 	struct an_table t;
 	struct tally tl;
@@ -557,84 +656,9 @@ static int print_report(FILE *f, bool md, const struct pair *p, size_t n,
 	counts(tot, sizeof(tot), &tl, n);
 	an_adjust_desc(adj, sizeof(adj), o, tl.judged);
 	an_table_init(&t, "lllrrrlrrl");
-	if (md)
-		fprintf(f, "# Gate: %s against %s\n\n**%s** (exit %d): %s. Welch t-test on logs, one-sided in each metric's bad direction, adjusted by %s; a regression needs an adjusted p <= %g and a change by a factor of at least %.1f%%. Replication: %s. Intervals: each end a one-sided bound at the level the adjustment gave that side.\n\n"
-			"| verdict | configuration | metric | baseline -> candidate | change | interval (adjusted) | %s | n |\n|---|---|---|---:|---:|---|---:|---|\n",
-			rb, ra, gate_word(code), code, tot, adj, o->alpha,
-			o->min_effect * 100, design, p_header(o));
-	else {
-		fprintf(f, "gate: candidate %s against baseline %s (alpha %g, min effect %.1f%%, %s)\n"
-			"gate: replication: %s\n",
-			rb, ra, o->alpha, o->min_effect * 100, adj, design);
-		an_table_row(&t);
-		an_table_cell(&t, "verdict");
-		an_table_cell(&t, "configuration");
-		an_table_cell(&t, "metric");
-		an_table_cell(&t, "baseline");
-		an_table_cell(&t, "candidate");
-		an_table_cell(&t, "change");
-		an_table_cell(&t, "interval (adjusted)");
-		an_table_cell(&t, "%s", p_header(o));
-		an_table_cell(&t, "n");
-	}
-	for (size_t k = 0; k < n; k++) {
-		const struct pair *q = &p[ix[k]];
-		const struct an_judgement *j = &q->j;
-		const struct an_series *s = q->b ? q->b : q->a;
-		const char *metric = s->dim[AN_METRIC];
-		char a[32], b[32];
-
-		config_name(cfg, sizeof(cfg), q);
-		if (!judged(j->verdict)) {
-			explain(msg, sizeof(msg), q, o);
-			if (md) {
-				fprintf(f, "| %s | %s | %s | | | | | %s |\n",
-					verdict_mark(j->verdict), cfg, metric, msg);
-				continue;
-			}
-			an_table_row(&t);
-			an_table_cell(&t, "%s", verdict_mark(j->verdict));
-			an_table_cell(&t, "%s", cfg);
-			an_table_cell(&t, "%s", metric);
-			for (int c = 0; c < 5; c++)
-				an_table_cell(&t, "%s", "");
-			if (j->verdict == AN_TOO_FEW) {
-				an_table_cell(&t, "%zu+%zu", q->a->n, q->b->n);
-				an_table_cell(&t, "refused: needs at least %zu per side",
-					      j->need);
-			} else {
-				an_table_cell(&t, "%s", "");
-				an_table_cell(&t, "%s", msg);
-			}
-			continue;
-		}
-		snprintf(ratio, sizeof(ratio), "[%+.1f%%, %+.1f%%]",
-			 (j->lo - 1) * 100, (j->hi - 1) * 100);
-		an_fmt_unit(a, sizeof(a), stats_median(q->a->v, q->a->n),
-			    q->a->unit, metric);
-		an_fmt_unit(b, sizeof(b), stats_median(q->b->v, q->b->n),
-			    q->b->unit, metric);
-		remark(note, sizeof(note), q, o);
-		if (md) {
-			fprintf(f, "| %s | %s | %s | %s -> %s | %+.1f%% | %s | %.2g | %zu+%zu%s%s |\n",
-				verdict_mark(j->verdict), cfg, metric, a, b,
-				(j->welch.ratio - 1) * 100, ratio, j->p_adj,
-				q->a->n, q->b->n, *note ? ", " : "", note);
-			continue;
-		}
-		an_table_row(&t);
-		an_table_cell(&t, "%s", verdict_mark(j->verdict));
-		an_table_cell(&t, "%s", cfg);
-		an_table_cell(&t, "%s", metric);
-		an_table_cell(&t, "%s", a);
-		an_table_cell(&t, "%s", b);
-		an_table_cell(&t, "%+.1f%%", (j->welch.ratio - 1) * 100);
-		an_table_cell(&t, "%s", ratio);
-		an_table_cell(&t, "%.2g", j->p_adj);
-		an_table_cell(&t, "%zu+%zu", q->a->n, q->b->n);
-		if (*note)
-			an_table_cell(&t, "%s", note);
-	}
+	report_head(f, md, &t, o, ra, rb, code, design, tot, adj);
+	for (size_t k = 0; k < n; k++)
+		report_row(f, md, &t, &p[ix[k]], o);
 	ret = md ? 0 : an_table_print(&t, f, "  ");
 	if (tl.judged && !md)
 		fprintf(f, "\ninterval (adjusted): each end is a one-sided bound at the confidence the adjustment gave its side; it lies beyond 0 exactly when the adjusted p on that side is <= %g.\n",

@@ -152,6 +152,8 @@ static void opt_usage_line(const struct opt *o)
 
 void opt_usage(const struct opt_cmd *cmd)
 {
+	struct opt version;
+
 	for (size_t i = 0; cmd->usage && cmd->usage[i]; i++)
 		printf("%s %s\n", i ? "   or:" : "usage:", cmd->usage[i]);
 	if (cmd->about)
@@ -160,7 +162,9 @@ void opt_usage(const struct opt_cmd *cmd)
 	for (const struct opt *o = cmd->opts; o && o->kind != OPTK_END; o++)
 		opt_usage_line(o);
 	opt_usage_line(&opt_help_entry);
-	opt_usage_line(&opt_version_entry);
+	version = opt_version_entry;
+	version.short_name = cmd->version_short;
+	opt_usage_line(&version);
 	if (cmd->nsubs) {
 		printf("\nsubcommands:\n");
 		for (size_t i = 0; i < cmd->nsubs; i++)
@@ -288,108 +292,151 @@ static const char *bad_word(int argc, char **argv)
 	return argv[i];
 }
 
-int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
-{
+/* getopt_long's view of a command's table, and the way back to it. */
+struct opt_getopt {
 	struct option longopts[OPT_MAX + 1];
-	const struct opt *table[OPT_MAX];
-	struct strbuf shorts = STRBUF_INIT;
-	const char *prog;
-	size_t n = 0;
-	int ret = OPT_ERROR, c, li, err;
+	const struct opt *table[OPT_MAX];	/* by longopts[].val - 256 */
+	size_t n;
+	struct strbuf shorts;
+};
 
-	cur_name = cmd->name;
-	strbuf_adds(&shorts, cmd->stop_at_arg ? "+:" : ":");
+#define OPT_VAL_VERSION	(256 + OPT_MAX)
+
+static void opt_getopt_add(struct opt_getopt *g, const struct opt *o,
+			   int val)
+{
+	g->table[g->n] = o;
+	g->longopts[g->n++] = (struct option){
+		.name = o->long_name,
+		.has_arg = takes_arg(o) ? required_argument : no_argument,
+		.val = val,
+	};
+	if (o->short_name)
+		strbuf_addf(&g->shorts, "%c%s", o->short_name,
+			    takes_arg(o) ? ":" : "");
+}
+
+/* Fill @g from @cmd's table, --help and --version. */
+static void opt_getopt_init(struct opt_getopt *g, const struct opt_cmd *cmd)
+{
+	g->n = 0;
+	g->shorts = (struct strbuf)STRBUF_INIT;
+	strbuf_adds(&g->shorts, cmd->stop_at_arg ? "+:" : ":");
 	for (const struct opt *o = cmd->opts; o && o->kind != OPTK_END; o++) {
 		if (o->kind == OPTK_GROUP)
 			continue;
-		if (n + 2 >= OPT_MAX) {
+		if (g->n + 2 >= OPT_MAX) {
 			fprintf(stderr, "%s: more than %d options in its table\n",
 				cmd->name, OPT_MAX - 2);
 			abort();
 		}
-		table[n] = o;
-		longopts[n] = (struct option){
-			.name = o->long_name,
-			.has_arg = takes_arg(o) ? required_argument :
-				   no_argument,
-			.val = 256 + (int)n,
-		};
-		if (o->short_name)
-			strbuf_addf(&shorts, "%c%s", o->short_name,
-				    takes_arg(o) ? ":" : "");
-		n++;
+		opt_getopt_add(g, o, 256 + (int)g->n);
 	}
-	table[n] = &opt_help_entry;
-	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	table[n] = &opt_version_entry;
-	longopts[n++] = (struct option){ "version", no_argument, NULL, 256 + OPT_MAX };
-	longopts[n] = (struct option){ 0 };
-	strbuf_adds(&shorts, "h");
+	opt_getopt_add(g, &opt_help_entry, 'h');
+	opt_getopt_add(g, &opt_version_entry, OPT_VAL_VERSION);
+	if (cmd->version_short)
+		strbuf_addf(&g->shorts, "%c", cmd->version_short);
+	g->longopts[g->n] = (struct option){ 0 };
+}
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts.buf, longopts, &li)) != -1) {
-		const struct opt *o = NULL;
-		char what[64];
+/* The option getopt_long() returned as @c, or NULL. */
+static const struct opt *opt_getopt_find(const struct opt_getopt *g, int c)
+{
+	if (c >= 256 && c < 256 + (int)g->n)
+		return g->table[c - 256];
+	for (size_t i = 0; i < g->n; i++)
+		if (g->table[i]->short_name == c)
+			return g->table[i];
+	return NULL;
+}
 
-		if (c == 'h') {
-			opt_usage(cmd);
-			ret = OPT_HELP;
-			goto out;
-		}
-		if (c == 256 + OPT_MAX) {
-			printf("%s %s\n", cmd->name, PACKAGE_VERSION);
-			ret = OPT_HELP;
-			goto out;
-		}
-		if (c == '?') {
-			if (optopt)
-				opt_err("unknown option '-%c'", optopt);
-			else
-				opt_err("unknown option '%s'",
-					     bad_word(argc, argv));
-			goto usage;
-		}
-		if (c == ':') {
-			opt_err("option '%s' needs an argument",
-				     bad_word(argc, argv));
-			goto usage;
-		}
-		if (c >= 256) {
-			o = table[c - 256];
-		} else {
-			for (size_t i = 0; i < n && !o; i++)
-				if (table[i]->short_name == c)
-					o = table[i];
-		}
-		if (!o)
-			goto usage;
-		snprintf(what, sizeof(what), "--%s", o->long_name);
-		/* a callback's pr_err() speaks for the command too */
-		prog = log_swap_prog(cmd->name);
-		err = opt_store(o, optarg, what);
-		log_swap_prog(prog);
-		if (err)
-			goto usage;
-	}
+/* Whether the positionals from @argv[optind] on are as many as @cmd takes. */
+static bool opt_args_ok(const struct opt_cmd *cmd, int argc, char **argv)
+{
 	if (argc - optind < cmd->min_args) {
 		if (cmd->args_name)
 			opt_err("%s is missing", cmd->args_name);
 		else
 			opt_err("%s", cmd->min_args == 1 && argc == optind ?
 				"an argument is missing" : "too few arguments");
-		goto usage;
+		return false;
 	}
 	if (cmd->max_args != OPT_ARGS_ANY && argc - optind > cmd->max_args) {
 		opt_err("unexpected argument '%s'", argv[optind + cmd->max_args]);
-		goto usage;
+		return false;
 	}
+	return true;
+}
+
+/* Store the option getopt_long() returned as @c: 0, or -1 after saying why. */
+static int opt_take(const struct opt_cmd *cmd, const struct opt_getopt *g,
+		    int c, int argc, char **argv)
+{
+	const struct opt *o;
+	const char *prog;
+	char what[64];
+	int err;
+
+	if (c == '?') {
+		if (optopt)
+			opt_err("unknown option '-%c'", optopt);
+		else
+			opt_err("unknown option '%s'", bad_word(argc, argv));
+		return -1;
+	}
+	if (c == ':') {
+		opt_err("option '%s' needs an argument", bad_word(argc, argv));
+		return -1;
+	}
+	o = opt_getopt_find(g, c);
+	if (!o)
+		return -1;
+	snprintf(what, sizeof(what), "--%s", o->long_name);
+	/* a callback's pr_err() speaks for the command too */
+	prog = log_swap_prog(cmd->name);
+	err = opt_store(o, optarg, what);
+	log_swap_prog(prog);
+	if (!err && cmd->given)
+		cmd->given(o);
+	return err;
+}
+
+int opt_parse(const struct opt_cmd *cmd, int argc, char **argv)
+{
+	struct opt_getopt g;
+	int ret = OPT_ERROR, c;
+
+	cur_name = cmd->name;
+	opt_getopt_init(&g, cmd);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, g.shorts.buf, g.longopts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			opt_usage(cmd);
+			ret = OPT_HELP;
+			goto out;
+		}
+		if (c == OPT_VAL_VERSION ||
+		    (cmd->version_short && c == cmd->version_short)) {
+			if (cmd->version)
+				printf("%s\n", cmd->version);
+			else
+				printf("%s %s\n", cmd->name, PACKAGE_VERSION);
+			ret = OPT_HELP;
+			goto out;
+		}
+		if (opt_take(cmd, &g, c, argc, argv))
+			goto usage;
+	}
+	if (!opt_args_ok(cmd, argc, argv))
+		goto usage;
 	ret = optind;
 	goto out;
 usage:
 	try_help(cmd);
 out:
-	strbuf_release(&shorts);
+	strbuf_release(&g.shorts);
 	return ret;
 }
 

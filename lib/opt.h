@@ -97,6 +97,15 @@ struct opt_cmd {
 	const char *footer;		/* text after the options, or NULL */
 	const struct subcmd *subs;	/* subcommands, for subcmd_run() */
 	size_t nsubs;
+	int version_short;		/* a short flag for --version, or 0 */
+	const char *version;		/* the --version line, or NULL:
+					 * "NAME PACKAGE_VERSION" */
+	/*
+	 * given - called after each option of @opts is stored, in the order
+	 * given, for the rules between options ("--ops and --duration
+	 * exclude each other") that a value alone cannot tell.  Optional.
+	 */
+	void (*given)(const struct opt *opt);
 };
 
 #define OPT_HELP	(-1)	/* --help or --version answered */

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -40,14 +39,17 @@
 #include <iommubench/dmabench.h>
 #include "hist.h"
 #include "json.h"
+#include "exitcodes.h"
 #include "log.h"
+#include "opt.h"
 #include "pcidev.h"
 #include "stats.h"
 #include "util.h"
 
-#define EXIT_RUN_FAILED		1
-#define EXIT_USAGE		2
-#define EXIT_ENVIRONMENT	3
+#define EXIT_RUN_FAILED		EXIT_ERROR
+
+#define DB_STR(x)		#x
+#define DB_XSTR(x)		DB_STR(x)
 
 #define CTL_PATH		"/dev/" DMABENCH_DEV_NAME
 #define MISC_DEV_ATTR		"/sys/class/misc/" DMABENCH_DEV_NAME "/dev"
@@ -142,97 +144,6 @@ struct results {
 	struct hist *hist;		/* same indexing */
 };
 
-enum {
-	OPT_SEED = 0x100,
-	OPT_MODULE,
-	OPT_DELAYS,
-	OPT_TRIALS,
-};
-
-static const struct option long_opts[] = {
-	{ "device", required_argument, NULL, 'd' },
-	{ "threads", required_argument, NULL, 't' },
-	{ "duration", required_argument, NULL, 'T' },
-	{ "ops", required_argument, NULL, 'n' },
-	{ "warmup", required_argument, NULL, 'w' },
-	{ "cpus", required_argument, NULL, 'c' },
-	{ "node", required_argument, NULL, 'N' },
-	{ "dir", required_argument, NULL, 'r' },
-	{ "mask", required_argument, NULL, 'M' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "sg-entries", required_argument, NULL, 'e' },
-	{ "size", required_argument, NULL, 's' },
-	{ "device-time", required_argument, NULL, 'D' },
-	{ "batch", required_argument, NULL, 'b' },
-	{ "sync", no_argument, NULL, 'S' },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "per-thread", no_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "unbind-after", no_argument, NULL, 'u' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "delays", required_argument, NULL, OPT_DELAYS },
-	{ "trials", required_argument, NULL, OPT_TRIALS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static const char short_opts[] = "d:t:T:n:w:c:N:r:M:m:e:s:D:b:SpjufvqhV";
-
-static const char usage_text[] =
-"Usage: dmabench [OPTION]...\n"
-"       dmabench --mode stale [--delays LIST] [--trials N] [OPTION]...\n"
-"Measure dma_map/dma_unmap/dma_sync latency on a PCI device with dmabench.ko,\n"
-"or (--mode stale) whether QEMU's edu device can still write into a buffer\n"
-"after dma_unmap_page() returned.\n"
-"\n"
-"Device:\n"
-"  -d, --device BDF        PCI device (0000:00:03.0); bound through\n"
-"                          driver_override if not bound to dmabench yet\n"
-"  -f, --force             unbind BDF from another driver first\n"
-"  -u, --unbind-after      unbind from dmabench (and clear the override)\n"
-"                          when done\n"
-"      --module PATH       load this dmabench.ko if not loaded\n"
-"Workload:\n"
-"  -t, --threads N         kernel threads (1..64, default 1)\n"
-"  -T, --duration DUR      measured time (default 1s; ns/us/ms/s, default s)\n"
-"  -n, --ops N             map operations per thread instead of a duration\n"
-"  -w, --warmup N          unrecorded operations per thread (default 1000;\n"
-"                          stops after 1s, or the duration if shorter)\n"
-"  -c, --cpus LIST         CPUs for the threads, round robin (e.g. 0-3,6)\n"
-"  -N, --node N            NUMA node for buffers and unpinned threads\n"
-"  -r, --dir DIR           to-device, from-device, bidirectional (default)\n"
-"  -M, --mask BITS         DMA mask for the run (20..64), restored after it\n"
-"  -m, --mode MODE         single (dma_map_page, default), sg, or stale\n"
-"                          (the stale-DMA probe, on QEMU's edu only)\n"
-"  -e, --sg-entries N      scatterlist entries per map (1..128; implies sg)\n"
-"  -s, --size MIX          bytes per buffer (per sg entry): SIZE[:WEIGHT],...\n"
-"                          k/m suffixes are KiB/MiB (default 4096)\n"
-"  -D, --device-time DUR   busy wait between map and unmap of a batch\n"
-"                          (ns/us/ms/s, default ns; max 10ms)\n"
-"  -b, --batch N           map N buffers, then unmap them (1..1024)\n"
-"  -S, --sync              also time dma_sync_*_for_cpu + _for_device\n"
-"      --seed N            size-mix seed; with stale, the trial order's\n"
-"                          (default 1)\n"
-"Stale-DMA probe (--mode stale):\n"
-"      --delays LIST       how long before the device's write is due the\n"
-"                          unmap returns: durations (ns/us/ms, default ns),\n"
-"                          0..90ms, at most 32 (default " STALE_DEFAULT_DELAYS ")\n"
-"      --trials N          trials per delay, interleaved (1..10000, default 20)\n"
-"Output:\n"
-"  -p, --per-thread        per-thread table\n"
-"  -j, --json              JSON (docs/dmabench-json.md)\n"
-"  -v, --verbose           say what is done (binding, loading)\n"
-"  -q, --quiet             errors only\n"
-"  -h, --help              this text\n"
-"  -V, --version           version\n"
-"\n"
-"Exit status: 0 ok, 1 run failed, 2 usage error, 3 no module or device\n"
-"(or, for stale, not an edu device).\n";
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -240,11 +151,6 @@ static void on_signal(int sig)
 	(void)sig;
 	interrupted = 1;
 }
-
-#define usage_error(fmt, ...) ({					\
-	pr_err(fmt "; try 'dmabench --help'", ##__VA_ARGS__);		\
-	-1;								\
-})
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max,
 		     uint64_t *out)
@@ -408,225 +314,250 @@ static int parse_bdf(const char *s, char *out, size_t len)
 	return 0;
 }
 
-/* what parse_args() has seen, for the rules between options */
-struct seen {
-	bool ops, duration, mode, delays, trials;
+/* what the options given say, for the rules between them (check_args()) */
+static struct seen {
+	bool ops, duration, mode, delays, trials, sync;
+	int mode_idx;		/* into mode_names[] */
+} seen;
+
+enum { MODE_SINGLE, MODE_SG, MODE_STALE };
+static const char *const mode_names[] = {
+	[MODE_SINGLE] = "single", [MODE_SG] = "sg", [MODE_STALE] = "stale",
+	NULL
 };
 
-/* remember the first option given that a stale probe does not use */
-static void note_not_stale(int opt)
+static int bad(const struct opt *o, const char *arg, const char *want)
 {
-	if (opt <= 0 || opt >= 0x100 || !strchr("tTnwcNrMesDbSp", opt) ||
-	    env.not_stale)
-		return;
-	for (const struct option *o = long_opts; o->name; o++)
-		if (o->val == opt)
-			env.not_stale = o->name;
+	pr_err("--%s: '%s' is not %s", o->long_name, arg, want);
+	return -1;
 }
 
-/* the workload's options: 0, -1 after a usage error, 1 not one of them */
-static int parse_workload_opt(int opt, const char *arg, struct seen *seen)
+static int cb_bdf(const struct opt *o, const char *arg)
+{
+	if (parse_bdf(arg, env.bdf, sizeof(env.bdf)))
+		return bad(o, arg, "a PCI address (0000:00:03.0 or 00:03.0)");
+	return 0;
+}
+
+static int cb_duration(const struct opt *o, const char *arg)
 {
 	uint64_t v;
 
-	switch (opt) {
-	case 't':
-		if (parse_u32(arg, 1, DMABENCH_MAX_THREADS, &env.p.threads))
-			return usage_error("--threads '%s': want 1..64", arg);
-		break;
-	case 'T':
-		if (parse_duration(arg, 1000000000ULL, &v) || !v ||
-		    v > DMABENCH_MAX_DURATION_NS)
-			return usage_error("--duration '%s': want >0 and <= 1h",
-					   arg);
-		env.p.duration_ns = v;
-		seen->duration = true;
-		break;
-	case 'n':
-		if (parse_u64(arg, 1, DMABENCH_MAX_OPS, &v))
-			return usage_error("--ops '%s': want 1..2^40", arg);
-		env.p.ops = v;
-		seen->ops = true;
-		break;
-	case 'w':
-		if (parse_u64(arg, 0, DMABENCH_MAX_WARMUP_OPS, &v))
-			return usage_error("--warmup '%s': want 0..10000000",
-					   arg);
-		env.p.warmup_ops = v;
-		break;
-	case 'c':
-		if (parse_cpus(arg))
-			return usage_error("--cpus '%s': want a list like 0-3,6 (at most 64 CPUs)",
-					   arg);
-		break;
-	case 'N':
-		if (parse_u64(arg, 0, INT32_MAX, &v))
-			return usage_error("--node '%s': want a node number",
-					   arg);
-		env.p.node = (int32_t)v;
-		break;
-	case 'r':
-		if (parse_dir(arg, &env.p.dir))
-			return usage_error("--dir '%s': want to-device, from-device or bidirectional",
-					   arg);
-		break;
-	case 'M':
-		if (parse_u32(arg, DMABENCH_MIN_MASK_BITS,
-			      DMABENCH_MAX_MASK_BITS,
-			      &env.p.dma_mask_bits))
-			return usage_error("--mask '%s': want 20..64", arg);
-		break;
-	case 'm':
-		if (!strcmp(arg, "single"))
-			env.p.map_mode = DMABENCH_MAP_SINGLE;
-		else if (!strcmp(arg, "sg"))
-			env.p.map_mode = DMABENCH_MAP_SG;
-		else if (!strcmp(arg, "stale"))
-			env.stale = true;
-		else
-			return usage_error("--mode '%s': want single, sg or stale", arg);
-		seen->mode = true;
-		break;
-	case 'e':
-		if (parse_u32(arg, 1, DMABENCH_MAX_SG_ENTRIES,
-			      &env.p.sg_entries))
-			return usage_error("--sg-entries '%s': want 1..128",
-					   arg);
-		break;
-	case 's':
-		if (parse_sizes(arg, &env.p))
-			return usage_error("--size '%s': want SIZE[:WEIGHT],... (1..4M, at most 8)",
-					   arg);
-		break;
-	case 'D':
-		if (parse_duration(arg, 1, &v) ||
-		    v > DMABENCH_MAX_DEVICE_NS)
-			return usage_error("--device-time '%s': want 0..10ms",
-					   arg);
-		env.p.device_ns = v;
-		break;
-	case 'b':
-		if (parse_u32(arg, 1, DMABENCH_MAX_BATCH, &env.p.batch))
-			return usage_error("--batch '%s': want 1..1024", arg);
-		break;
-	case 'S':
+	if (parse_duration(arg, 1000000000ULL, &v) || !v ||
+	    v > DMABENCH_MAX_DURATION_NS)
+		return bad(o, arg, "a duration above 0 and at most 1h");
+	env.p.duration_ns = v;
+	return 0;
+}
+
+static int cb_device_time(const struct opt *o, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_duration(arg, 1, &v) || v > DMABENCH_MAX_DEVICE_NS)
+		return bad(o, arg, "a duration of 0 to 10ms");
+	env.p.device_ns = v;
+	return 0;
+}
+
+static int cb_cpus(const struct opt *o, const char *arg)
+{
+	if (parse_cpus(arg))
+		return bad(o, arg, "a list like 0-3,6 (at most 64 CPUs)");
+	return 0;
+}
+
+static int cb_dir(const struct opt *o, const char *arg)
+{
+	if (parse_dir(arg, &env.p.dir))
+		return bad(o, arg, "to-device, from-device or bidirectional");
+	return 0;
+}
+
+static int cb_size(const struct opt *o, const char *arg)
+{
+	if (parse_sizes(arg, &env.p))
+		return bad(o, arg, "SIZE[:WEIGHT],... (1 to 4M, at most 8)");
+	return 0;
+}
+
+/* the whole 64-bit range, which OPT_U64 (a long long) does not reach */
+static int cb_seed(const struct opt *o, const char *arg)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno)
+		return bad(o, arg, "a whole number (0-18446744073709551615)");
+	env.p.seed = v;
+	return 0;
+}
+
+static int cb_delays(const struct opt *o, const char *arg)
+{
+	if (parse_delays(arg))
+		return bad(o, arg, "a list of distinct durations of 0 to 90ms (ns, us, ms; at most "
+			   DB_XSTR(DMABENCH_STALE_MAX_DELAYS) ")");
+	return 0;
+}
+
+/* -v and -q, in the order given: the last one wins */
+static int cb_log(const struct opt *o, const char *arg)
+{
+	(void)arg;
+	log_set_level(o->short_name == 'v' ? LOG_DEBUG : LOG_WARN);
+	return 0;
+}
+
+static const struct opt db_opts[] = {
+	OPT_GROUP("Device:"),
+	OPT_CALLBACK('d', "device", env.bdf, "BDF",
+		     "PCI device (0000:00:03.0); bound through driver_override if not bound to dmabench yet",
+		     cb_bdf),
+	OPT_BOOL('f', "force", &env.force,
+		 "unbind BDF from another driver first"),
+	OPT_BOOL('u', "unbind-after", &env.unbind_after,
+		 "unbind from dmabench (and clear the override) when done"),
+	OPT_STRING(0, "module", &env.module, "PATH",
+		   "load this dmabench.ko if not loaded"),
+	OPT_GROUP("Workload:"),
+	OPT_UINT('t', "threads", &env.p.threads, "N",
+		 "kernel threads (1 to 64, default 1)", 1, DMABENCH_MAX_THREADS),
+	OPT_CALLBACK('T', "duration", &env.p.duration_ns, "DUR",
+		     "measured time (default 1s; ns/us/ms/s, default s; at most 1h)",
+		     cb_duration),
+	OPT_U64('n', "ops", &env.p.ops, "N",
+		"map operations per thread instead of a duration (at most 2^40)",
+		1, DMABENCH_MAX_OPS),
+	OPT_U64('w', "warmup", &env.p.warmup_ops, "N",
+		"unrecorded operations per thread (default 1000; stops after 1s, or the duration if shorter)",
+		0, DMABENCH_MAX_WARMUP_OPS),
+	OPT_CALLBACK('c', "cpus", env.cpus, "LIST",
+		     "CPUs for the threads, round robin (e.g. 0-3,6)", cb_cpus),
+	OPT_INT('N', "node", &env.p.node, "N",
+		"NUMA node for buffers and unpinned threads", 0, INT32_MAX),
+	OPT_CALLBACK('r', "dir", &env.p.dir, "DIR",
+		     "to-device, from-device, bidirectional (default)", cb_dir),
+	OPT_UINT('M', "mask", &env.p.dma_mask_bits, "BITS",
+		 "DMA mask for the run (20 to 64), restored after it",
+		 DMABENCH_MIN_MASK_BITS, DMABENCH_MAX_MASK_BITS),
+	OPT_CHOICE('m', "mode", &seen.mode_idx, "MODE",
+		   "single (dma_map_page, default), sg, or stale (the stale-DMA probe, on QEMU's edu only)",
+		   mode_names),
+	OPT_UINT('e', "sg-entries", &env.p.sg_entries, "N",
+		 "scatterlist entries per map (1 to 128; implies sg)", 1,
+		 DMABENCH_MAX_SG_ENTRIES),
+	OPT_CALLBACK('s', "size", env.p.sizes, "MIX",
+		     "bytes per buffer (per sg entry): SIZE[:WEIGHT],...; k/m suffixes are KiB/MiB (default 4096)",
+		     cb_size),
+	OPT_CALLBACK('D', "device-time", &env.p.device_ns, "DUR",
+		     "busy wait between map and unmap of a batch (ns/us/ms/s, default ns; max 10ms)",
+		     cb_device_time),
+	OPT_UINT('b', "batch", &env.p.batch, "N",
+		 "map N buffers, then unmap them (1 to 1024)", 1, DMABENCH_MAX_BATCH),
+	OPT_BOOL('S', "sync", &seen.sync,
+		 "also time dma_sync_*_for_cpu + _for_device"),
+	OPT_CALLBACK(0, "seed", &env.p.seed, "N",
+		     "size-mix seed; with stale, the trial order's (default 1)",
+		     cb_seed),
+	OPT_GROUP("Stale-DMA probe (--mode stale):"),
+	OPT_CALLBACK(0, "delays", env.delays, "LIST",
+		     "how long before the device's write is due the unmap returns: durations (ns/us/ms, default ns), 0..90ms, at most 32 (default "
+		     STALE_DEFAULT_DELAYS ")",
+		     cb_delays),
+	OPT_UINT(0, "trials", &env.trials, "N",
+		 "trials per delay, interleaved (1 to 10000, default 20)", 1,
+		 DMABENCH_STALE_MAX_TRIALS),
+	OPT_GROUP("Output:"),
+	OPT_BOOL('p', "per-thread", &env.per_thread, "per-thread table"),
+	OPT_BOOL('j', "json", &env.json, "JSON (docs/dmabench-json.md)"),
+	OPT_CALLBACK_FLAG('v', "verbose", NULL,
+			  "say what is done (binding, loading)", cb_log),
+	OPT_CALLBACK_FLAG('q', "quiet", NULL, "errors only", cb_log),
+	OPT_END(),
+};
+
+/* the options a stale probe does not use, by their short names */
+#define NOT_STALE	"tTnwcNrMesDbSp"
+
+/* what the rules between options need to know of one given */
+static void note_given(const struct opt *o)
+{
+	if (o->short_name && strchr(NOT_STALE, o->short_name) &&
+	    !env.not_stale)
+		env.not_stale = o->long_name;
+	if (o->value == &env.p.ops)
+		seen.ops = true;
+	else if (o->value == &env.p.duration_ns)
+		seen.duration = true;
+	else if (o->value == &seen.mode_idx)
+		seen.mode = true;
+	else if (o->value == env.delays)
+		seen.delays = true;
+	else if (o->value == &env.trials)
+		seen.trials = true;
+}
+
+static const char *const db_usage[] = {
+	"dmabench [OPTION]...",
+	"dmabench --mode stale [--delays LIST] [--trials N] [OPTION]...",
+	NULL,
+};
+
+static const struct opt_cmd db_cmd = {
+	.name = "dmabench",
+	.usage = db_usage,
+	.about = "Measure dma_map/dma_unmap/dma_sync latency on a PCI device with dmabench.ko,\n"
+		 "or (--mode stale) whether QEMU's edu device can still write into a buffer\n"
+		 "after dma_unmap_page() returned.",
+	.opts = db_opts,
+	.min_args = 0,
+	.max_args = 0,
+	.footer = "Exit status: 0 ok, 1 run failed, 2 usage error, 3 no module or device\n"
+		  "(or, for stale, not an edu device).  dmabench(1).",
+	.version_short = 'V',
+	.version = "dmabench " PACKAGE_VERSION " (ABI "
+		   DB_XSTR(DMABENCH_ABI_VERSION) ")",
+	.given = note_given,
+};
+
+/* the rules between options, and what follows from them: 0, or 2 */
+static int check_args(void)
+{
+	if (seen.mode && seen.mode_idx == MODE_STALE)
+		env.stale = true;
+	else if (seen.mode)
+		env.p.map_mode = seen.mode_idx == MODE_SG ? DMABENCH_MAP_SG :
+				 DMABENCH_MAP_SINGLE;
+	if (seen.sync)
 		env.p.flags |= DMABENCH_F_SYNC;
-		break;
-	case OPT_SEED:
-		if (parse_u64(arg, 0, UINT64_MAX, &v))
-			return usage_error("--seed '%s': want a number", arg);
-		env.p.seed = v;
-		break;
-	default:
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * The device's, the stale probe's and the output's options: 0, -1 after
- * a usage error, 1 after --help or --version.
- */
-static int parse_tool_opt(int opt, const char *arg, struct seen *seen)
-{
-	switch (opt) {
-	case 'd':
-		if (parse_bdf(arg, env.bdf, sizeof(env.bdf)))
-			return usage_error("invalid PCI address '%s'", arg);
-		break;
-	case 'p':
-		env.per_thread = true;
-		break;
-	case 'j':
-		env.json = true;
-		break;
-	case 'u':
-		env.unbind_after = true;
-		break;
-	case 'f':
-		env.force = true;
-		break;
-	case OPT_MODULE:
-		env.module = arg;
-		break;
-	case OPT_DELAYS:
-		if (parse_delays(arg))
-			return usage_error("--delays '%s': want distinct durations of 0..90ms, comma separated, at most %d",
-					   arg, DMABENCH_STALE_MAX_DELAYS);
-		seen->delays = true;
-		break;
-	case OPT_TRIALS:
-		if (parse_u32(arg, 1, DMABENCH_STALE_MAX_TRIALS, &env.trials))
-			return usage_error("--trials '%s': want 1..%d",
-					   arg, DMABENCH_STALE_MAX_TRIALS);
-		seen->trials = true;
-		break;
-	case 'h':
-		fputs(usage_text, stdout);
-		return 1;
-	case 'V':
-		printf("dmabench %s (ABI %d)\n", PACKAGE_VERSION,
-		       DMABENCH_ABI_VERSION);
-		return 1;
-	case 'v':
-		log_set_level(LOG_DEBUG);
-		break;
-	case 'q':
-		log_set_level(LOG_WARN);
-		break;
-	default:
-		/* getopt_long() has said what is wrong */
-		fprintf(stderr, "Try 'dmabench --help'.\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* the rules between options, and what follows from them */
-static int check_args(const struct seen *seen)
-{
 	if (env.stale) {
 		if (env.not_stale)
-			return usage_error("--%s does not apply to --mode stale",
-					   env.not_stale);
-		if (!seen->delays && parse_delays(STALE_DEFAULT_DELAYS))
-			return usage_error("out of memory");
+			return opt_usage_error(&db_cmd,
+					       "--%s does not apply to --mode stale",
+					       env.not_stale);
+		if (!seen.delays && parse_delays(STALE_DEFAULT_DELAYS))
+			return opt_usage_error(&db_cmd, "out of memory");
 		return 0;
 	}
-	if (seen->delays || seen->trials)
-		return usage_error("--%s needs --mode stale",
-				   seen->delays ? "delays" : "trials");
-	if (seen->ops && seen->duration)
-		return usage_error("--ops and --duration exclude each other");
-	if (seen->ops)
+	if (seen.delays || seen.trials)
+		return opt_usage_error(&db_cmd, "--%s needs --mode stale",
+				       seen.delays ? "delays" : "trials");
+	if (seen.ops && seen.duration)
+		return opt_usage_error(&db_cmd,
+				       "--ops and --duration exclude each other");
+	if (seen.ops)
 		env.p.duration_ns = 0;
-	if (env.p.sg_entries && !seen->mode)
+	if (env.p.sg_entries && !seen.mode)
 		env.p.map_mode = DMABENCH_MAP_SG;
 	if (env.p.map_mode == DMABENCH_MAP_SG && !env.p.sg_entries)
 		env.p.sg_entries = 1;
 	if (env.p.map_mode == DMABENCH_MAP_SINGLE && env.p.sg_entries > 1)
-		return usage_error("--sg-entries > 1 needs --mode sg");
+		return opt_usage_error(&db_cmd,
+				       "--sg-entries > 1 needs --mode sg");
 	return 0;
-}
-
-/* Return: 0 ok, -1 usage error (message printed), 1 help/version shown */
-static int parse_args(int argc, char **argv)
-{
-	struct seen seen = { 0 };
-	int opt, ret;
-
-	while ((opt = getopt_long(argc, argv, short_opts, long_opts,
-				  NULL)) != -1) {
-		note_not_stale(opt);
-		ret = parse_workload_opt(opt, optarg, &seen);
-		if (ret > 0)
-			ret = parse_tool_opt(opt, optarg, &seen);
-		if (ret)
-			return ret;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return check_args(&seen);
 }
 
 /*
@@ -1608,9 +1539,11 @@ int main(int argc, char **argv)
 	int fd = -1, err, ret;
 
 	log_init("dmabench");
-	ret = parse_args(argc, argv);
-	if (ret)
-		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
+	ret = opt_parse(&db_cmd, argc, argv);
+	if (ret < 0)
+		return opt_exit(ret);
+	if (check_args())
+		return EXIT_USAGE;
 	if (!env.stale)
 		finish_params(&env.p);
 

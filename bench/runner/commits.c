@@ -36,6 +36,7 @@
 #include "kbuild.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "spawn.h"
 #include "store.h"
 #include "util.h"
@@ -267,12 +268,14 @@ static int run_finished(const struct flow *f, const char *id)
 {
 	char *path = xasprintf("%s/%s/manifest.json", f->root, id);
 	struct json_object *m = path_exists(path) ? json_read_file(path) : NULL;
+	struct plan p = { 0 };
 	int ret = -1;
 
-	if (m) {
-		ret = json_get_string(m, "finished") ? 1 : 0;
+	if (m && !plan_load(&p, m))
+		ret = p.finished ? 1 : 0;
+	plan_free(&p);
+	if (m)
 		json_object_put(m);
-	}
 	free(path);
 	return ret;
 }
@@ -762,49 +765,80 @@ static void progress(size_t done, size_t total, double spent, double each)
 		total, s, l, at);
 }
 
+/*
+ * The baseline's commit into @sha (--baseline, else REV1 of @range, else
+ * HEAD), and the commits of @range, oldest first, into *@cs and *@n
+ * (which hold what was listed also on failure).  -1 after saying why.
+ */
+static int list_commits(struct flow *f, const char *range,
+			const char *baseline, char sha[41],
+			struct commit **cs, size_t *n)
+{
+	char *from = strndup(range, strstr(range, "..") - range);
+	char *rl[] = { "git", "-C", f->tree, "rev-list", "--reverse",
+		       (char *)range, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *list = NULL, *line, *save = NULL;
+	int ret = -1;
+
+	if (!from || kbuild_git_commit(f->tree, baseline ? baseline :
+				       (*from ? from : "HEAD"), sha))
+		goto out;
+	o.err_fd = STDERR_FILENO;
+	if (spawn_capture(rl, &o, &list)) {
+		pr_err("%s: cannot list %s", f->tree, range);
+		goto out;
+	}
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct commit *grow = realloc(*cs, (*n + 1) * sizeof(**cs));
+
+		if (!grow)
+			goto out;
+		*cs = grow;
+		commit_init(f, &(*cs)[(*n)++], line);
+	}
+	if (!*n) {
+		pr_err("%s: %s has no commits", f->tree, range);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(from);
+	free(list);
+	return ret;
+}
+
+/* The table of every commit's verdict, the regressions, summary.md. */
+static void print_summary(const struct flow *f, const char *range,
+			  struct commit *base, struct commit *cs, size_t n,
+			  int code)
+{
+	printf("commits %s of %s, matrix %s:\n", range, f->tree, f->mname);
+	print_row(stdout, false, base, true);
+	for (size_t i = 0; i < n; i++)
+		print_row(stdout, false, &cs[i], false);
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].gate == GATE_REGRESSED && !cs[i].since)
+			printf("regression introduced by %s %s\n", cs[i].sha,
+			       cs[i].subject);
+	if (write_commits_summary(f, range, base, cs, n, code) == 0)
+		printf("summary: %s/summary.md\n", f->dir);
+}
+
 int commits_main(struct flow_opts *a, const char *range)
 {
 	struct flow f = { 0 };
 	struct commit base = { .gate = -1 }, *cs = NULL;
-	char *list = NULL, *line, *save = NULL;
 	size_t n = 0, unjudged = 0, regressed = 0;
 	char sha[41];
 	int rc, code = EXIT_USAGE;
 	uint64_t t0;
 
 	flow_take(&f, a);
-	if (flow_init(&f, a->tree, a->matrix, a->root, "commits"))
+	if (flow_init(&f, a->tree, a->matrix, a->root, "commits") ||
+	    list_commits(&f, range, a->baseline, sha, &cs, &n))
 		goto out;
-	{
-		char *from = strndup(range, strstr(range, "..") - range);
-		char *rl[] = { "git", "-C", f.tree, "rev-list", "--reverse",
-			       (char *)range, NULL };
-		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-
-		rc = kbuild_git_commit(f.tree, a->baseline ? a->baseline :
-				       (*from ? from : "HEAD"), sha);
-		free(from);
-		if (rc)
-			goto out;
-		o.err_fd = STDERR_FILENO;
-		if (spawn_capture(rl, &o, &list)) {
-			pr_err("%s: cannot list %s", f.tree, range);
-			goto out;
-		}
-	}
-	for (line = strtok_r(list, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct commit *grow = realloc(cs, (n + 1) * sizeof(*cs));
-
-		if (!grow)
-			goto out;
-		cs = grow;
-		commit_init(&f, &cs[n++], line);
-	}
-	if (!n) {
-		pr_err("%s: %s has no commits", f.tree, range);
-		goto out;
-	}
 	commit_init(&f, &base, sha);
 	if (flow_mkdir(&f))
 		goto out;
@@ -842,22 +876,12 @@ int commits_main(struct flow_opts *a, const char *range)
 	code = regressed ? 1 : unjudged ? 3 : 0;
 	mark_carried(cs, n);
 summary:
-	printf("commits %s of %s, matrix %s:\n", range, f.tree, f.mname);
-	print_row(stdout, false, &base, true);
-	for (size_t i = 0; i < n; i++)
-		print_row(stdout, false, &cs[i], false);
-	for (size_t i = 0; i < n; i++)
-		if (cs[i].gate == GATE_REGRESSED && !cs[i].since)
-			printf("regression introduced by %s %s\n", cs[i].sha,
-			       cs[i].subject);
-	if (write_commits_summary(&f, range, &base, cs, n, code) == 0)
-		printf("summary: %s/summary.md\n", f.dir);
+	print_summary(&f, range, &base, cs, n, code);
 out:
 	for (size_t i = 0; i < n; i++)
 		commit_free(&cs[i]);
 	free(cs);
 	commit_free(&base);
-	free(list);
 	flow_free(&f);
 	return code;
 }

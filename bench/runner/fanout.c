@@ -38,6 +38,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "opt.h"
+#include "plan.h"
 #include "remote.h"
 #include "spawn.h"
 #include "util.h"
@@ -48,9 +49,8 @@
 /* One run of the fan-out. */
 struct frun {
 	char *dir;
-	const char *run_id;
 	struct json_object *man;
-	struct json_object *boots;	/* the plan's */
+	struct plan plan;		/* man's */
 };
 
 /* One job: a round of a run's plan. */
@@ -84,46 +84,46 @@ static char *cell_file(const char *dir, const char *id)
 	return xasprintf("%s/cells/%s.json", dir, id);
 }
 
-static int boot_rep(struct json_object *boot)
+/* Whether cell @c of run @r has no result file. */
+static bool cell_pending(const struct frun *r, const struct cell *c)
 {
-	return json_object_get_int(json_object_object_get(boot, "rep"));
+	char *p = cell_file(r->dir, c->id);
+	bool pending = p && !path_exists(p);
+
+	free(p);
+	return pending;
 }
 
-/* The cells of @boot without a result file in run @r. */
-static struct json_object *pending_of(const struct frun *r,
-				      struct json_object *boot)
+static size_t pending_count(const struct frun *r, const struct boot *boot)
 {
-	struct json_object *cells = json_object_object_get(boot, "cells");
+	size_t n = 0;
+
+	for (size_t i = 0; i < boot->ncells; i++)
+		n += cell_pending(r, &boot->cells[i]);
+	return n;
+}
+
+/* The cells of @boot without a result file in run @r, for a job's plan. */
+static struct json_object *pending_json(const struct frun *r,
+					const struct boot *boot)
+{
 	struct json_object *pending = json_object_new_array();
 
-	for (size_t i = 0; i < json_object_array_length(cells); i++) {
-		struct json_object *c = json_object_array_get_idx(cells, i);
-		char *p = cell_file(r->dir, json_get_string(c, "id"));
-
-		if (p && !path_exists(p))
-			json_object_array_add(pending, json_object_get(c));
-		free(p);
-	}
+	for (size_t i = 0; pending && i < boot->ncells; i++)
+		if (cell_pending(r, &boot->cells[i]))
+			json_object_array_add(pending,
+					      json_object_get(boot->cells[i].json));
 	return pending;
 }
 
 static bool job_pending(const struct job *j)
 {
-	struct json_object *boots = j->run->boots;
+	const struct plan *p = &j->run->plan;
 
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *p;
-		bool any;
-
-		if (boot_rep(boot) != j->rep)
-			continue;
-		p = pending_of(j->run, boot);
-		any = json_object_array_length(p) > 0;
-		json_object_put(p);
-		if (any)
+	for (size_t b = 0; b < p->nboots; b++)
+		if (p->boots[b].rep == j->rep &&
+		    pending_count(j->run, &p->boots[b]))
 			return true;
-	}
 	return false;
 }
 
@@ -138,11 +138,12 @@ static int parse_job(struct fanout *f, const char *name, struct job *j)
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	j->rep = atoi(r + 1);
 	for (size_t i = 0; i < f->nruns; i++) {
-		size_t n = strlen(f->runs[i].run_id);
+		const char *id = f->runs[i].plan.run_id;
+		size_t n = strlen(id);
 
 		if (f->nruns == 1 ? r == name :
 		    (r - name == (ptrdiff_t)n + 1 &&
-		     !strncmp(name, f->runs[i].run_id, n) && name[n] == '.')) {
+		     !strncmp(name, id, n) && name[n] == '.')) {
 			j->run = &f->runs[i];
 			return 0;
 		}
@@ -163,19 +164,19 @@ static int load_jobs(struct fanout *f)
 
 	if (!text) {
 		for (size_t i = 0; i < f->nruns; i++) {
-			struct json_object *boots = f->runs[i].boots;
+			const struct plan *p = &f->runs[i].plan;
 
-			for (size_t b = 0; b < json_object_array_length(boots); b++) {
-				int rep = boot_rep(json_object_array_get_idx(boots, b));
+			for (size_t b = 0; b < p->nboots; b++) {
+				int rep = p->boots[b].rep;
 				size_t k;
 
 				for (k = 0; k < b; k++)
-					if (boot_rep(json_object_array_get_idx(boots, k)) == rep)
+					if (p->boots[k].rep == rep)
 						break;
 				if (k < b)
 					continue;
 				if (f->nruns > 1)
-					strbuf_addf(&sb, "%s.", f->runs[i].run_id);
+					strbuf_addf(&sb, "%s.", p->run_id);
 				strbuf_addf(&sb, "r%d\n", rep);
 			}
 		}
@@ -193,7 +194,7 @@ static int load_jobs(struct fanout *f)
 		f->jobs = grow;
 		if (parse_job(f, line, &f->jobs[f->njobs])) {
 			pr_err("%s: '%s' is not a round of %s", path, line,
-			       f->nruns == 1 ? f->runs[0].run_id : "these runs");
+			       f->nruns == 1 ? f->runs[0].plan.run_id : "these runs");
 			goto out;
 		}
 		f->njobs++;
@@ -240,15 +241,15 @@ static int write_job(const struct fanout *f, const struct job *j)
 	json_object_object_del(m, "fanout");
 	json_object_object_del(m, "hosts");
 	json_object_object_del(m, "remote");
-	for (size_t b = 0; b < json_object_array_length(j->run->boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(j->run->boots, b);
+	for (size_t b = 0; b < j->run->plan.nboots; b++) {
+		const struct boot *boot = &j->run->plan.boots[b];
 		struct json_object *copy = NULL, *p;
 
-		if (boot_rep(boot) != j->rep)
+		if (boot->rep != j->rep)
 			continue;
-		p = pending_of(j->run, boot);
-		if (json_object_array_length(p) &&
-		    !json_object_deep_copy(boot, &copy, NULL)) {
+		p = pending_json(j->run, boot);
+		if (p && json_object_array_length(p) &&
+		    !json_object_deep_copy(boot->json, &copy, NULL)) {
 			json_object_object_add(copy, "cells", p);
 			json_object_array_add(boots, copy);
 		} else {
@@ -293,6 +294,58 @@ static int save_man(const struct frun *r)
 }
 
 /*
+ * Merge boot @jb of a job (in @jdir), run on @sshlogin (host @host): its
+ * records and host into run @r's boot of the same id, its logs and cell
+ * files into @r (a cell that has a result already keeps it).
+ */
+static void merge_boot(struct frun *r, const char *jdir,
+		       const struct boot *jb, const char *host,
+		       const char *sshlogin)
+{
+	static const char *const keep[] = {
+		"cmdline", "accel", "outcome", "boot_attempts", "boot_faults",
+	};
+	char *from, *to;
+
+	for (size_t b = 0; b < r->plan.nboots; b++) {
+		struct json_object *boot = r->plan.boots[b].json;
+
+		if (strcmp(r->plan.boots[b].id, jb->id))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(keep); k++)
+			if (json_object_object_get_ex(jb->json, keep[k], NULL))
+				json_copy(boot, keep[k], jb->json, keep[k]);
+		json_object_object_add(boot, "host", host ?
+				       json_object_new_string(host) : NULL);
+		json_object_object_add(boot, "sshlogin",
+				       json_object_new_string(sshlogin));
+	}
+	from = xasprintf("%s/run/logs/%s", jdir, jb->id);
+	to = xasprintf("%s/logs/%s", r->dir, jb->id);
+	if (from && to && path_is_dir(from))
+		move(from, to);
+	free(from);
+	free(to);
+	for (size_t c = 0; c < jb->ncells; c++) {
+		const char *id = jb->cells[c].id;
+		char *src = xasprintf("%s/run/cells/%s.json", jdir, id);
+		char *dst = cell_file(r->dir, id);
+		char *lsrc = xasprintf("%s/run/logs/%s.log", jdir, id);
+		char *ldst = xasprintf("%s/logs/%s.log", r->dir, id);
+
+		if (src && dst && path_exists(src) && !path_exists(dst) &&
+		    rename(src, dst))
+			pr_warn("%s: %s", dst, strerror(errno));
+		if (lsrc && ldst && path_exists(lsrc))
+			move(lsrc, ldst);
+		free(src);
+		free(dst);
+		free(lsrc);
+		free(ldst);
+	}
+}
+
+/*
  * Merge job @j, run on @sshlogin: its boots' records and host into the
  * plan, its cell files and logs into the run (a cell that has a result
  * already keeps it).
@@ -303,18 +356,12 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 	char *jdir = xasprintf("%s/jobs/%s", f->stage, j->name);
 	char *mpath = xasprintf("%s/run/manifest.json", jdir);
 	struct json_object *jm = mpath && path_exists(mpath) ? json_read_file(mpath) : NULL;
-	struct json_object *ident = jm ? json_object_object_get(jm, "host") : NULL;
-	struct json_object *jboots = jm ? json_object_object_get(
-		json_object_object_get(jm, "plan"), "boots") : NULL;
+	struct plan jp = { 0 };
 	struct json_object *hosts;
-	const char *name = ident ? json_get_string(ident, "name") : NULL;
-	static const char *const keep[] = {
-		"cmdline", "accel", "outcome", "boot_attempts", "boot_faults",
-	};
 
 	j->merged = true;
 	f->merged++;
-	if (!jm) {
+	if (!jm || plan_check(mpath, jm) || plan_load(&jp, jm)) {
 		pr_warn("job %s came back from %s without its run (%s)", j->name,
 			sshlogin, jdir);
 		goto out;
@@ -323,51 +370,12 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 		hosts = json_object_new_object();
 		json_object_object_add(r->man, "hosts", hosts);
 	}
-	if (name && ident)
-		json_object_object_add(hosts, name, json_object_get(ident));
-	for (size_t i = 0; i < json_object_array_length(jboots); i++) {
-		struct json_object *jb = json_object_array_get_idx(jboots, i);
-		const char *bid = json_get_string(jb, "id");
-		struct json_object *cells = json_object_object_get(jb, "cells");
-		char *from, *to;
-
-		for (size_t b = 0; b < json_object_array_length(r->boots); b++) {
-			struct json_object *boot = json_object_array_get_idx(r->boots, b);
-
-			if (strcmp(json_get_string(boot, "id"), bid))
-				continue;
-			for (size_t k = 0; k < ARRAY_SIZE(keep); k++)
-				if (json_object_object_get_ex(jb, keep[k], NULL))
-					json_copy(boot, keep[k], jb, keep[k]);
-			json_object_object_add(boot, "host", name ?
-					       json_object_new_string(name) : NULL);
-			json_object_object_add(boot, "sshlogin",
-					       json_object_new_string(sshlogin));
-		}
-		from = xasprintf("%s/run/logs/%s", jdir, bid);
-		to = xasprintf("%s/logs/%s", r->dir, bid);
-		if (from && to && path_is_dir(from))
-			move(from, to);
-		free(from);
-		free(to);
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			const char *id = json_get_string(json_object_array_get_idx(cells, c), "id");
-			char *src = xasprintf("%s/run/cells/%s.json", jdir, id);
-			char *dst = cell_file(r->dir, id);
-			char *lsrc = xasprintf("%s/run/logs/%s.log", jdir, id);
-			char *ldst = xasprintf("%s/logs/%s.log", r->dir, id);
-
-			if (src && dst && path_exists(src) && !path_exists(dst) &&
-			    rename(src, dst))
-				pr_warn("%s: %s", dst, strerror(errno));
-			if (lsrc && ldst && path_exists(lsrc))
-				move(lsrc, ldst);
-			free(src);
-			free(dst);
-			free(lsrc);
-			free(ldst);
-		}
-	}
+	/* the host's identity, as its run recorded it */
+	if (jp.host)
+		json_object_object_add(hosts, jp.host, json_object_get(
+				       json_object_object_get(jm, "host")));
+	for (size_t i = 0; i < jp.nboots; i++)
+		merge_boot(r, jdir, &jp.boots[i], jp.host, sshlogin);
 	{
 		const char *rn = strrchr(j->name, 'r');
 		char *from = xasprintf("%s/run.log", jdir);
@@ -381,6 +389,7 @@ static void merge_job(struct fanout *f, struct job *j, const char *sshlogin)
 	rm_rf(jdir);
 	save_man(r);
 out:
+	plan_free(&jp);
 	if (jm)
 		json_object_put(jm);
 	free(jdir);
@@ -504,16 +513,16 @@ static void push_kernels(const struct fanout *f, struct argv *a)
 	struct argv seen = { 0 };
 
 	for (size_t i = 0; i < f->nruns; i++) {
-		struct json_object *kernels = json_object_object_get(f->runs[i].man, "kernels");
+		const struct plan *p = &f->runs[i].plan;
 
-		if (strcmp(json_get_string(f->runs[i].man, "target") ?: "", "vm"))
+		if (p->target != RUN_TARGET_VM)
 			continue;
-		json_object_object_foreach(kernels, spec, k) {
-			const char *path = json_get_string(k, "path");
-			const char *name = json_get_string(k, "name");
+		for (size_t k = 0; k < p->nkernels; k++) {
+			const char *path = p->kernels[k].path;
+			const char *name = p->kernels[k].name;
 			bool dup = false;
 
-			if (kernel_debian_series(spec) || !path || !name ||
+			if (kernel_debian_series(p->kernels[k].spec) || !path || !name ||
 			    strlen(path) <= strlen(name))
 				continue;
 			for (size_t s = 0; s < seen.n; s++)
@@ -707,7 +716,7 @@ static int fanout(struct fanout *f)
 		goto out;
 	}
 	pr_info("fan-out: %zu round(s) of %s over %zu host(s) with GNU parallel%s",
-		todo, f->nruns == 1 ? f->runs[0].run_id : f->wd, nhosts,
+		todo, f->nruns == 1 ? f->runs[0].plan.run_id : f->wd, nhosts,
 		resume ? " (resuming its job log)" : "");
 	parallel_argv(f, resume, &a);
 	so.cwd = f->stage;
@@ -751,17 +760,10 @@ static int fanout(struct fanout *f)
 	if (!(f->o->stop && *f->o->stop))
 		clean_hosts(f);
 count:
-	for (size_t i = 0; i < f->nruns; i++) {
-		struct json_object *boots = f->runs[i].boots;
-
-		for (size_t b = 0; b < json_object_array_length(boots); b++) {
-			struct json_object *p = pending_of(&f->runs[i],
-				json_object_array_get_idx(boots, b));
-
-			unfinished += json_object_array_length(p);
-			json_object_put(p);
-		}
-	}
+	for (size_t i = 0; i < f->nruns; i++)
+		for (size_t b = 0; b < f->runs[i].plan.nboots; b++)
+			unfinished += pending_count(&f->runs[i],
+						    &f->runs[i].plan.boots[b]);
 out:
 	argv_free(&a);
 	free(hosts);
@@ -775,17 +777,16 @@ out:
 int fanout_run(const char *dir, struct json_object *man,
 	       const struct fanout_opts *o)
 {
-	struct frun r = {
-		.dir = (char *)dir, .man = man,
-		.run_id = json_get_string(man, "run_id"),
-		.boots = json_object_object_get(json_object_object_get(man, "plan"), "boots"),
-	};
+	struct frun r = { .dir = (char *)dir, .man = man };
 	char *stage = xasprintf("%s/fanout", dir);
-	struct fanout f = {
-		.stage = stage, .wd = r.run_id, .runs = &r, .nruns = 1, .o = o,
-	};
-	int ret = stage ? fanout(&f) : -1;
+	struct fanout f = { .stage = stage, .runs = &r, .nruns = 1, .o = o };
+	int ret = -1;
 
+	if (stage && !plan_load(&r.plan, man)) {
+		f.wd = r.plan.run_id;
+		ret = fanout(&f);
+	}
+	plan_free(&r.plan);
 	free(stage);
 	return ret;
 }
@@ -837,11 +838,12 @@ int cmd_fanout(int argc, char **argv)
 		r->dir = xasprintf("%s/%s", root, argv[first + i]);
 		path = r->dir ? xasprintf("%s/manifest.json", r->dir) : NULL;
 		r->man = path ? json_read_file(path) : NULL;
-		free(path);
-		if (!r->man)
+		if (!r->man || plan_check(path, r->man) ||
+		    plan_load(&r->plan, r->man)) {
+			free(path);
 			goto out;
-		r->run_id = json_get_string(r->man, "run_id");
-		r->boots = json_object_object_get(json_object_object_get(r->man, "plan"), "boots");
+		}
+		free(path);
 	}
 	wd = strrchr(stage, '/') ? strrchr(stage, '/') + 1 : stage;
 	if (!strcmp(wd, "fanout") && strrchr(stage, '/') > stage) {
@@ -869,6 +871,7 @@ int cmd_fanout(int argc, char **argv)
 out:
 	for (size_t i = 0; i < f.nruns; i++) {
 		free(f.runs[i].dir);
+		plan_free(&f.runs[i].plan);
 		if (f.runs[i].man)
 			json_object_put(f.runs[i].man);
 	}
@@ -900,16 +903,16 @@ static int need(const char *prog, const char *pkg, const char *host)
 }
 
 /* Kernels built on the controller travel as basefiles into kernels/<name>. */
-static int install_kernels(struct json_object *man)
+static int install_kernels(const struct plan *p)
 {
-	struct json_object *kernels = json_object_object_get(man, "kernels");
 	int ret = 0;
 
-	json_object_object_foreach(kernels, spec, k) {
-		const char *name = json_get_string(k, "name");
+	for (size_t i = 0; i < p->nkernels; i++) {
+		const char *name = p->kernels[i].name;
 		char *have, *got, *tmp;
 
-		if (kernel_debian_series(spec) || !name || !is_plain_name(name))
+		if (kernel_debian_series(p->kernels[i].spec) || !name ||
+		    !is_plain_name(name))
 			continue;
 		have = xasprintf("%s/kernels/%s", cache_dir(), name);
 		got = xasprintf("kernels/%s", name);
@@ -935,12 +938,13 @@ int cmd_fanout_job(int argc, char **argv)
 {
 	const char *jobdir = NULL;
 	bool force = false;
-	struct json_object *man = NULL, *ident, *boots, *k;
+	struct json_object *man = NULL, *ident;
+	struct plan plan = { 0 };
 	char *mpath = NULL, *rundir = NULL, *log = NULL, *share;
 	struct argv a = { 0 };
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-	const char *name, *target;
-	bool fio = false;
+	const char *name;
+	bool fio = false, host;
 	int ret = EXIT_ENVIRONMENT, missing = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -973,8 +977,9 @@ int cmd_fanout_job(int argc, char **argv)
 	mpath = xasprintf("%s/manifest.json", rundir);
 	log = xasprintf("%s/run.log", jobdir);
 	man = mpath ? json_read_file(mpath) : NULL;
-	if (!man)
+	if (!man || plan_check(mpath, man) || plan_load(&plan, man))
 		goto out;
+	host = plan.target == RUN_TARGET_HOST;
 	/*
 	 * The job holds only cells without a result: anything else here came
 	 * back from a host that died while returning it, and runs again.
@@ -1002,31 +1007,27 @@ int cmd_fanout_job(int argc, char **argv)
 		free(q);
 		free(v);
 	}
+	/* the manifest's "host" is this one now (plan.host is no more) */
 	json_object_object_add(man, "host", ident);
-	target = json_get_string(man, "target") ?: "vm";
-	boots = json_object_object_get(json_object_object_get(man, "plan"), "boots");
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		struct json_object *cells = json_object_object_get(boot, "cells");
+	for (size_t b = 0; b < plan.nboots; b++) {
+		const struct boot *boot = &plan.boots[b];
 
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			const char *type = json_get_string(json_object_object_get(
-				json_object_array_get_idx(cells, c), "workload"), "type");
-
-			fio |= type && !strcmp(type, "fio");
-		}
+		for (size_t c = 0; c < boot->ncells; c++)
+			fio |= boot->cells[c].type &&
+			       !strcmp(boot->cells[c].type, "fio");
 		/* host mode measures this host's kernel */
-		if (!strcmp(target, "host"))
-			json_object_object_add(json_object_object_get(boot, "config"),
-					       "kernel_release", json_object_new_string(
+		if (host)
+			json_object_object_add(boot->config, "kernel_release",
+					       json_object_new_string(
 					       json_get_string(ident, "kernel")));
 	}
-	if (!strcmp(target, "host") &&
-	    json_object_object_get_ex(json_object_object_get(man, "kernels"), "host", &k))
-		json_object_object_add(k, "release", json_object_new_string(
-				       json_get_string(ident, "kernel")));
+	for (size_t i = 0; host && i < plan.nkernels; i++)
+		if (!strcmp(plan.kernels[i].spec, "host"))
+			json_object_object_add(plan.kernels[i].json, "release",
+					       json_object_new_string(
+					       json_get_string(ident, "kernel")));
 	/* what this host lacks fails the job, and parallel tries another */
-	if (!strcmp(target, "vm")) {
+	if (!host) {
 		missing |= need("qemu-system-x86_64", "qemu-system-x86", name);
 		missing |= need("busybox", "busybox-static", name);
 		missing |= need("cpio", "cpio", name);
@@ -1034,7 +1035,7 @@ int cmd_fanout_job(int argc, char **argv)
 	} else if (fio) {
 		missing |= need("fio", "fio", name);
 	}
-	if (missing || (!strcmp(target, "vm") && install_kernels(man)))
+	if (missing || (!host && install_kernels(&plan)))
 		goto out;
 	if (json_write_file(mpath, man)) {
 		pr_err("%s: %s", mpath, strerror(errno));
@@ -1063,13 +1064,9 @@ int cmd_fanout_job(int argc, char **argv)
 		goto out;
 	}
 	ret = 0;
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *cells = json_object_object_get(
-			json_object_array_get_idx(boots, b), "cells");
-
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			char *p = cell_file(rundir, json_get_string(
-				json_object_array_get_idx(cells, c), "id"));
+	for (size_t b = 0; b < plan.nboots; b++) {
+		for (size_t c = 0; c < plan.boots[b].ncells; c++) {
+			char *p = cell_file(rundir, plan.boots[b].cells[c].id);
 
 			if (!p || !path_exists(p)) {
 				pr_err("%s: %s has no result (%s)", name, p ? p : "a cell", log);
@@ -1094,6 +1091,7 @@ int cmd_fanout_job(int argc, char **argv)
 		free(i);
 	}
 out:
+	plan_free(&plan);
 	if (man)
 		json_object_put(man);
 	argv_free(&a);

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "matrix.h"
 #include "opt.h"
+#include "plan.h"
 #include "remote.h"
 #include "run.h"
 #include "spawn.h"
@@ -41,63 +42,6 @@
 #include "store.h"
 #include "util.h"
 #include "vm.h"
-
-/*
- * What the file of a planned cell holds.  OK and FAILED are results and
- * stay; everything else is run again by --resume (agent.h has the
- * statuses).
- */
-enum cell_state {
-	CELL_MISSING,		/* no file */
-	CELL_UNREADABLE,	/* a file that does not read, parse or fit */
-	CELL_OK,
-	CELL_FAILED,
-	CELL_ERROR,		/* also: no status, or one not known here */
-	CELL_INTERRUPTED,
-	CELL_NSTATES,
-};
-
-/*
- * The run's plan as the runner walks it, read once from the manifest
- * (plan_load): its boots and their cells, each with what this invocation
- * learns about it.  The JSON objects stay the manifest's own: the
- * manifest, the boots' plan files and the cell files are written from
- * them, in the formats of results/README.
- */
-struct cell {
-	struct json_object *json;	/* plan.boots[].cells[] */
-	const char *id;			/* a file name (check_manifest) */
-	enum cell_state state;		/* what its file held before the run */
-	bool indexed;			/* its record is in the index */
-	char *lost;			/* why its record could not be written */
-	int attempt;			/* > 0: it runs in the boot under way */
-};
-
-struct boot {
-	struct json_object *json;	/* plan.boots[] */
-	const char *id;
-	const char *label;
-	int rep;
-	/* its configuration: plan.boots[].config */
-	struct json_object *config;
-	const char *kernel, *iommu, *policy, *mechanism;
-	struct cell *cells;
-	size_t ncells;
-};
-
-/* What every boot of the run gets: the manifest's "settings". */
-struct run_settings {
-	int cpus, mem_mb, boot_timeout_s;
-	struct ib_clock clock;
-	bool testdev, edu;
-	const char *disk;
-};
-
-struct plan {
-	struct run_settings settings;
-	struct boot *boots;
-	size_t nboots;
-};
 
 struct runner {
 	struct json_object *manifest;
@@ -193,89 +137,6 @@ static int save_manifest(struct runner *r)
 static char *cell_path(const struct runner *r, const char *id)
 {
 	return xasprintf("%s/cells/%s.json", r->dir, id);
-}
-
-static void plan_free(struct plan *p)
-{
-	for (size_t b = 0; b < p->nboots; b++) {
-		for (size_t c = 0; c < p->boots[b].ncells; c++)
-			free(p->boots[b].cells[c].lost);
-		free(p->boots[b].cells);
-	}
-	free(p->boots);
-	*p = (struct plan){ 0 };
-}
-
-/* The clock of a run; a manifest written before clocks existed ran on the host's. */
-static struct ib_clock run_clock(struct json_object *settings)
-{
-	struct ib_clock c = { 0 };
-
-	if (ib_clock_parse(json_get_string(settings, "clock"), &c))
-		c = (struct ib_clock){ .icount = false };
-	return c;
-}
-
-static struct run_settings settings_read(struct json_object *st)
-{
-	return (struct run_settings){
-		.cpus = json_object_get_int(json_object_object_get(st, "cpus")),
-		.mem_mb = json_object_get_int(json_object_object_get(st, "mem_mb")),
-		.boot_timeout_s = json_object_get_int(
-			json_object_object_get(st, "boot_timeout_s")),
-		.clock = run_clock(st),
-		.testdev = json_object_get_boolean(json_object_object_get(st, "testdev")),
-		.edu = json_object_get_boolean(json_object_object_get(st, "edu")),
-		.disk = json_get_string(st, "disk"),
-	};
-}
-
-/*
- * plan_load - read the settings, boots and cells of @manifest's plan into
- * @p: a plan that check_manifest() accepted, or that new_run() made.  -1
- * when out of memory.
- */
-static int plan_load(struct plan *p, struct json_object *manifest)
-{
-	struct json_object *boots = json_object_object_get(
-		json_object_object_get(manifest, "plan"), "boots");
-
-	plan_free(p);
-	p->settings = settings_read(json_object_object_get(manifest, "settings"));
-	p->nboots = json_object_array_length(boots);
-	p->boots = calloc(p->nboots ? p->nboots : 1, sizeof(*p->boots));
-	if (!p->boots)
-		return -1;
-	for (size_t b = 0; b < p->nboots; b++) {
-		struct boot *boot = &p->boots[b];
-		struct json_object *cells;
-
-		boot->json = json_object_array_get_idx(boots, b);
-		boot->id = json_get_string(boot->json, "id");
-		boot->label = json_get_string(boot->json, "label");
-		boot->rep = json_object_get_int(
-			json_object_object_get(boot->json, "rep"));
-		boot->config = json_object_object_get(boot->json, "config");
-		boot->kernel = json_get_string(boot->config, "kernel");
-		boot->iommu = json_get_string(boot->config, "iommu");
-		boot->policy = json_get_string(boot->config, "policy");
-		boot->mechanism = json_get_string(boot->config, "mechanism");
-		cells = json_object_object_get(boot->json, "cells");
-		boot->ncells = json_object_array_length(cells);
-		boot->cells = calloc(boot->ncells ? boot->ncells : 1,
-				     sizeof(*boot->cells));
-		if (!boot->cells) {
-			plan_free(p);
-			return -1;
-		}
-		for (size_t c = 0; c < boot->ncells; c++) {
-			struct cell *cell = &boot->cells[c];
-
-			cell->json = json_object_array_get_idx(cells, c);
-			cell->id = json_get_string(cell->json, "id");
-		}
-	}
-	return 0;
 }
 
 /* --- planning --------------------------------------------------------- */
@@ -1394,52 +1255,6 @@ out:
 	return ret;
 }
 
-/*
- * check_manifest - is @man (read from @path) a run that --resume can go
- * on with: a run id, and a plan whose boots and cells are objects with
- * ids that are file names (plans/, logs/, cells/ and attempts/ are named
- * after them)?  json-c asserts the type of the arrays it is handed, so
- * nothing of the plan reaches it unchecked.  -1 after naming @path.
- */
-static int check_manifest(const char *path, struct json_object *man)
-{
-	struct json_object *plan, *boots, *cells;
-
-	if (!json_get_string(man, "run_id")) {
-		pr_err("%s: not a run's manifest: no \"run_id\"", path);
-		return -1;
-	}
-	if (json_get_typed(man, "plan", json_type_object, &plan) ||
-	    json_get_typed(plan, "boots", json_type_array, &boots) || !boots) {
-		pr_err("%s: no plan to resume: \"plan\" has no \"boots\" array (a run of 'synth-store' has none)",
-		       path);
-		return -1;
-	}
-	for (size_t b = 0; b < json_object_array_length(boots); b++) {
-		struct json_object *boot = json_object_array_get_idx(boots, b);
-		const char *bid = json_get_string(boot, "id");
-
-		if (!bid || !is_plain_name(bid) ||
-		    json_get_typed(boot, "cells", json_type_array, &cells) ||
-		    !cells) {
-			pr_err("%s: plan.boots[%zu] is not a boot: an \"id\" that is a file name and a \"cells\" array",
-			       path, b);
-			return -1;
-		}
-		for (size_t c = 0; c < json_object_array_length(cells); c++) {
-			const char *id = json_get_string(
-				json_object_array_get_idx(cells, c), "id");
-
-			if (!id || !is_plain_name(id)) {
-				pr_err("%s: plan.boots[%zu].cells[%zu] is not a cell: no \"id\" that is a file name",
-				       path, b, c);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 static int load_run(struct runner *r, const char *root, const char *run)
 {
 	char *path;
@@ -1452,7 +1267,7 @@ static int load_run(struct runner *r, const char *root, const char *run)
 		return EXIT_USAGE;
 	}
 	r->manifest = json_read_file(path);
-	if (r->manifest && check_manifest(path, r->manifest)) {
+	if (r->manifest && plan_check(path, r->manifest)) {
 		json_object_put(r->manifest);
 		r->manifest = NULL;
 		free(path);
@@ -1477,8 +1292,7 @@ static int prepare_remote(struct runner *r)
 
 	for (size_t b = 0; b < r->plan.nboots; b++) {
 		for (size_t c = 0; c < r->plan.boots[b].ncells; c++) {
-			const char *type = json_get_string(json_object_object_get(
-				r->plan.boots[b].cells[c].json, "workload"), "type");
+			const char *type = r->plan.boots[b].cells[c].type;
 
 			fio |= type && !strcmp(type, "fio");
 			dmabench |= type && !strcmp(type, "dmabench");

@@ -108,7 +108,7 @@ programs="dmabench"
 [ -x "$top_builddir/iommutrace" ] && programs="$programs iommutrace"
 
 n=$(echo "$commands" | tr '|' '\n' | wc -l)
-plan $((4 * (n + $(echo "$programs" | wc -w)) + 10))
+plan $((4 * (n + $(echo "$programs" | wc -w)) + 13))
 
 IFS='|'
 for c in $commands; do
@@ -160,6 +160,20 @@ run bisect-nometric "$IB" bisect --tree . --matrix m --good a --bad b
 check "bisect without --metric: exit 2 (a usage error, not 3), names it" \
 	sh -c "[ \$(cat $TEST_TMP/bisect-nometric.rc) = 2 ] &&
 	       grep -qx 'iommubench bisect: --metric X is missing' $TEST_TMP/bisect-nometric.err"
+run db-threads "$top_builddir/dmabench" -t abc
+check "dmabench -t abc: exit 2, names --threads and the word, then the Try line" \
+	sh -c "[ \$(cat $TEST_TMP/db-threads.rc) = 2 ] &&
+	       grep -qx \"dmabench: --threads: 'abc' is not a whole number\" $TEST_TMP/db-threads.err &&
+	       [ \"\$(tail -n 1 $TEST_TMP/db-threads.err)\" = \"Try 'dmabench --help'.\" ]"
+run db-delays "$top_builddir/dmabench" --mode stale --delays 0,91ms
+check "dmabench --delays 0,91ms: exit 2, names the list, then the Try line" \
+	sh -c "[ \$(cat $TEST_TMP/db-delays.rc) = 2 ] &&
+	       grep -q \"^dmabench: --delays: '0,91ms' is not \" $TEST_TMP/db-delays.err &&
+	       [ \"\$(tail -n 1 $TEST_TMP/db-delays.err)\" = \"Try 'dmabench --help'.\" ]"
+run db-V "$top_builddir/dmabench" -V
+check "dmabench -V: exits 0, the version and the module ABI" \
+	sh -c "[ \$(cat $TEST_TMP/db-V.rc) = 0 ] &&
+	       grep -qx 'dmabench $PACKAGE_VERSION (ABI [0-9]*)' $TEST_TMP/db-V.out"
 run step-bogus "$IB" bisect-step --no-such-option
 check "bisect-step: a usage error aborts git bisect run (128), not 'bad'" \
 	rc_is step-bogus 128

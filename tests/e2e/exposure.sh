@@ -37,11 +37,11 @@ refused() {
 }
 DB="$top_builddir/dmabench"
 check "dmabench: --delays above 90ms refused (2)" \
-	refused d1 "--delays '0,91ms'" "$DB" --mode stale --delays 0,91ms
+	refused d1 "--delays: '0,91ms'" "$DB" --mode stale --delays 0,91ms
 check "dmabench: the same delay twice refused (2)" \
-	refused d2 "--delays '1ms,1000us'" "$DB" --mode stale --delays 1ms,1000us
+	refused d2 "--delays: '1ms,1000us'" "$DB" --mode stale --delays 1ms,1000us
 check "dmabench: --trials 0 refused (2)" \
-	refused d3 "--trials '0'" "$DB" --mode stale --trials 0
+	refused d3 "--trials: 0 is out of range" "$DB" --mode stale --trials 0
 check "dmabench: a benchmark option with --mode stale refused (2)" \
 	refused d4 "--threads does not apply to --mode stale" \
 	"$DB" --mode stale --threads 2

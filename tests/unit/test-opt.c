@@ -56,6 +56,26 @@ static const struct opt_cmd cmd = {
 	.min_args = 1, .max_args = 2,
 };
 
+/* the same table with a -V for --version, its own line, and a hook */
+static char given[64];
+
+static void note_given(const struct opt *o)
+{
+	size_t n = strlen(given);
+
+	if (n + 2 < sizeof(given))
+		snprintf(given + n, sizeof(given) - n, "%c",
+			 o->short_name ? o->short_name : '-');
+}
+
+static const struct opt_cmd cmd_v = {
+	.name = "test-opt", .usage = usage, .opts = opts,
+	.min_args = 1, .max_args = 2,
+	.version_short = 'V', .version = "test-opt 1.2 (ABI 7)",
+	.given = note_given,
+};
+
+static const struct opt_cmd *pcmd = &cmd;
 static char err[4096], out[4096];
 
 /* Parse the NULL-terminated words with stdout and stderr captured. */
@@ -77,6 +97,7 @@ static int parse(const char *first, ...)
 	ratio = -1;
 	mode = -1;
 	lean = exact = 0;
+	given[0] = '\0';
 	argv_free(&list);
 	fflush(stdout);
 	fflush(stderr);
@@ -84,7 +105,7 @@ static int parse(const char *first, ...)
 	saved_err = dup(2);
 	dup2(fileno(fo), 1);
 	dup2(fileno(fe), 2);
-	ret = opt_parse(&cmd, argc, argv);
+	ret = opt_parse(pcmd, argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);
@@ -170,6 +191,23 @@ int main(void)
 	   "the usage shows a flag with a callback without an argument");
 	ok(opt_usage_error(&cmd, "needs --%s", "device") == EXIT_USAGE,
 	   "a front-end's own usage error is 2");
+
+	ok(parse("-V", "arg", NULL) == OPT_ERROR && strstr(err, "'-V'"),
+	   "without version_short, -V is no option");
+	pcmd = &cmd_v;
+	ok(parse("-V", NULL) == OPT_HELP && !strcmp(out, "test-opt 1.2 (ABI 7)\n") &&
+	   parse("--version", NULL) == OPT_HELP &&
+	   !strcmp(out, "test-opt 1.2 (ABI 7)\n"),
+	   "version_short and version: -V and --version print the command's line");
+	ok(parse("--help", NULL) == OPT_HELP && strstr(out, "-V, --version"),
+	   "the usage shows the short flag of --version");
+	ok(parse("-n", "3", "--exact", "arg", "-f", NULL) == 5 &&
+	   !strcmp(given, "n-f"),
+	   "the hook sees every option given, in order");
+	ok(parse("-f", "-n", "0", "arg", NULL) == OPT_ERROR &&
+	   !strcmp(given, "f"),
+	   "the hook does not see an option that was refused");
+	pcmd = &cmd;
 	argv_free(&list);
 	return tap_done();
 }
