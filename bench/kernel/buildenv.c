@@ -495,28 +495,11 @@ static void argv_join(struct strbuf *sb, const struct argv *a, const char *sep)
 		strbuf_addf(sb, "%s%s", i ? sep : "", a->v[i]);
 }
 
-/*
- * Make @be's chroot with @pkgs: mmdebstrap into the stage directory, in a
- * private mount namespace, then check the compiler runs, record what it
- * holds and rename it into place.
- */
-static int create_chroot(struct buildenv *be, const char *chroots,
-			 const struct argv *pkgs, const struct argv *kbuilds,
-			 const char *cc)
+/* Whether mmdebstrap runs; says how to install it when it does not. */
+static bool have_mmdebstrap(const struct buildenv *be)
 {
-	char *stage = NULL, *stage_root = NULL, *log = NULL, *uri = NULL;
-	char *compiler = NULL;
-	struct strbuf inc = STRBUF_INIT;
-	struct argv a = { 0 }, opts = { 0 };
 	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 	char *ver[] = { "mmdebstrap", "--version", NULL };
-	unsigned long long bytes;
-	char size[32], took[32];
-	size_t off = 0;
-	uint64_t t0 = now_ms();
-	int fd = -1, status = -1, ret = -1;
-	bool staged = false;
-	pid_t pid;
 
 	o.quiet = true;
 	o.out_fd = SPAWN_DEVNULL;
@@ -524,56 +507,65 @@ static int create_chroot(struct buildenv *be, const char *chroots,
 	if (spawn_run(ver, &o)) {
 		pr_err("making the %s chroot needs mmdebstrap, which is not installed: scripts/setup installs it (apt-get install mmdebstrap)",
 		       be->suite);
-		return -1;
+		return false;
 	}
-	stage = xasprintf("%s/.%s.tmp", chroots, be->suite);
-	log = xasprintf("%s/%s.log", chroots, be->suite);
-	uri = apt_mirror();
-	if (!stage || !log || !uri || apt_validity_opts(&opts))
-		goto out;
-	/* What a killed attempt left behind is never reused. */
-	stage_root = xasprintf("%s/root", stage);
-	if (!stage_root || remove_chroot(stage))
-		goto out;
-	if (mkdir_p(stage, 0755)) {
-		pr_err("%s: %s", stage, strerror(errno));
-		goto out;
-	}
-	staged = true;
-	argv_join(&inc, pkgs, ",");
-	argv_push(&a, "unshare");
-	argv_push(&a, "--mount");
-	argv_push(&a, "--propagation");
-	argv_push(&a, "private");
-	argv_push(&a, "--");
-	argv_push(&a, "mmdebstrap");
-	argv_push(&a, "--variant=apt");
-	argv_push(&a, "--mode=root");
+	return true;
+}
+
+/*
+ * The mmdebstrap command line that makes @be's suite in @stage_root with
+ * the packages @inc (comma-separated), in a private mount namespace.
+ */
+static void mmdebstrap_argv(struct argv *a, const struct buildenv *be,
+			    const char *inc, const struct argv *opts,
+			    const char *stage_root, const char *uri)
+{
+	argv_push(a, "unshare");
+	argv_push(a, "--mount");
+	argv_push(a, "--propagation");
+	argv_push(a, "private");
+	argv_push(a, "--");
+	argv_push(a, "mmdebstrap");
+	argv_push(a, "--variant=apt");
+	argv_push(a, "--mode=root");
 	/*
 	 * Nothing of the host is mounted in, not even while it is made
 	 * (root mode would bind /dev's files and /sys): the packages of a
 	 * compiler install without them.
 	 */
-	argv_push(&a, "--skip=chroot/mount");
-	argv_pushf(&a, "--include=%s", inc.buf);
-	for (size_t i = 0; i < opts.n; i++)
-		argv_pushf(&a, "--aptopt=%s", opts.v[i]);
+	argv_push(a, "--skip=chroot/mount");
+	argv_pushf(a, "--include=%s", inc);
+	for (size_t i = 0; i < opts->n; i++)
+		argv_pushf(a, "--aptopt=%s", opts->v[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(path_excludes); i++)
-		argv_pushf(&a, "--dpkgopt=path-exclude=%s", path_excludes[i]);
-	argv_push(&a, be->suite);
-	argv_push(&a, stage_root);
-	argv_push(&a, uri);
+		argv_pushf(a, "--dpkgopt=path-exclude=%s", path_excludes[i]);
+	argv_push(a, be->suite);
+	argv_push(a, stage_root);
+	argv_push(a, uri);
+}
+
+/*
+ * Run @argv (mmdebstrap) with its output in @log, echoing its progress
+ * lines while it runs; on failure show the end of @log.
+ */
+static int run_mmdebstrap(const struct buildenv *be, char *const argv[],
+			  const char *log, const char *cc, const char *inc)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	size_t off = 0;
+	int fd, status = -1, ret = -1;
+	pid_t pid;
+
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		pr_err("%s: %s", log, strerror(errno));
-		goto out;
+		return -1;
 	}
 	pr_info("making a %s chroot to build modules with %s (once; a few minutes): %s; log %s",
-		be->suite, cc, inc.buf, log);
-	o = (struct spawn_opts)SPAWN_OPTS_DEFAULT;
+		be->suite, cc, inc, log);
 	o.out_fd = fd;
 	o.err_fd = fd;
-	pid = spawn_start(a.v, &o);
+	pid = spawn_start(argv, &o);
 	if (pid < 0) {
 		pr_err("mmdebstrap: %s", strerror(errno));
 		goto out;
@@ -591,9 +583,28 @@ static int create_chroot(struct buildenv *be, const char *chroots,
 		free(tail);
 		goto out;
 	}
-	compiler = chroot_cc_version(stage_root, cc);
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Check the compiler @cc runs in the made @stage, record what it holds
+ * and rename it over @be's chroot; @t0 is when the making began.
+ */
+static int install_chroot(const struct buildenv *be, const char *stage,
+			  const char *stage_root, const struct argv *pkgs,
+			  const struct argv *kbuilds, const char *cc,
+			  uint64_t t0)
+{
+	char *compiler = chroot_cc_version(stage_root, cc);
+	unsigned long long bytes;
+	char size[32], took[32];
+	int ret = -1;
+
 	if (!compiler)
-		goto out;
+		return -1;
 	bytes = disk_use(stage_root);
 	if (write_manifest(stage, be->suite, pkgs, kbuilds, compiler,
 			   now_ms() - t0, bytes) ||
@@ -609,15 +620,55 @@ static int create_chroot(struct buildenv *be, const char *chroots,
 		compiler, size, be->dir);
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
+	free(compiler);
+	return ret;
+}
+
+/*
+ * Make @be's chroot with @pkgs: mmdebstrap into the stage directory, in a
+ * private mount namespace, then check the compiler runs, record what it
+ * holds and rename it into place.
+ */
+static int create_chroot(struct buildenv *be, const char *chroots,
+			 const struct argv *pkgs, const struct argv *kbuilds,
+			 const char *cc)
+{
+	char *stage = NULL, *stage_root = NULL, *log = NULL, *uri = NULL;
+	struct strbuf inc = STRBUF_INIT;
+	struct argv a = { 0 }, opts = { 0 };
+	uint64_t t0 = now_ms();
+	bool staged = false;
+	int ret = -1;
+
+	if (!have_mmdebstrap(be))
+		return -1;
+	stage = xasprintf("%s/.%s.tmp", chroots, be->suite);
+	log = xasprintf("%s/%s.log", chroots, be->suite);
+	uri = apt_mirror();
+	if (!stage || !log || !uri || apt_validity_opts(&opts))
+		goto out;
+	/* What a killed attempt left behind is never reused. */
+	stage_root = xasprintf("%s/root", stage);
+	if (!stage_root || remove_chroot(stage))
+		goto out;
+	if (mkdir_p(stage, 0755)) {
+		pr_err("%s: %s", stage, strerror(errno));
+		goto out;
+	}
+	staged = true;
+	argv_join(&inc, pkgs, ",");
+	mmdebstrap_argv(&a, be, inc.buf, &opts, stage_root, uri);
+	if (run_mmdebstrap(be, a.v, log, cc, inc.buf) ||
+	    install_chroot(be, stage, stage_root, pkgs, kbuilds, cc, t0))
+		goto out;
+	ret = 0;
+out:
 	if (ret && staged)
 		remove_chroot(stage);
 	free(stage);
 	free(stage_root);
 	free(log);
 	free(uri);
-	free(compiler);
 	strbuf_release(&inc);
 	argv_free(&a);
 	argv_free(&opts);

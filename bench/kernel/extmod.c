@@ -42,64 +42,61 @@ static bool newer(const char *a, const char *b)
 		sa.st_mtim.tv_nsec > sb.st_mtim.tv_nsec);
 }
 
-char *extmod_dmabench(const struct kernel *k)
+/* Create <dir> and <dir>/include/iommubench; -1 with errno on failure. */
+static int make_module_dirs(const char *dir)
 {
-	char *dir = xasprintf("%s/extra/dmabench", k->dir);
-	char *ko = xasprintf("%s/dmabench.ko", dir);
-	char *lock = xasprintf("%s/extra/.dmabench.lock", k->dir);
-	char *log = xasprintf("%s/build.log", dir);
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-	struct buildenv be = { .lockfd = -1 };
-	struct argv a = { 0 };
-	bool stale = false;
-	int lockfd = -1, logfd = -1, ret;
+	char *inc;
+	int ret;
 
-	if (!dir || !ko || !lock || !log)
-		goto fail;
-	if (!k->build) {
-		pr_err("kernel %s has no build/ directory (headers): cannot build dmabench.ko for it",
-		       k->name);
-		goto fail;
-	}
 	if (mkdir_p(dir, 0755))
-		goto fail_errno;
-	{
-		char *inc = xasprintf("%s/include/iommubench", dir);
+		return -1;
+	inc = xasprintf("%s/include/iommubench", dir);
+	ret = !inc || mkdir_p(inc, 0755) ? -1 : 0;
+	free(inc);
+	return ret;
+}
 
-		if (!inc || mkdir_p(inc, 0755)) {
-			free(inc);
-			goto fail_errno;
-		}
-		free(inc);
-	}
-	lockfd = lock_path(lock);
+/* Whether any source is newer than @ko (or either is missing). */
+static bool dmabench_stale(const char *ko)
+{
+	bool stale = false;
+
 	for (size_t i = 0; i < ARRAY_SIZE(dmabench_sources); i++) {
 		char *src = xasprintf("%s/%s", ib_datadir(), dmabench_sources[i]);
 
 		stale |= !src || newer(src, ko);
 		free(src);
 	}
-	if (!stale) {
-		pr_debug("dmabench.ko for %s is current", k->release);
-		goto done;
-	}
-	pr_info("building dmabench.ko for %s", k->release);
-	if (buildenv_for_kernel(k, &be))
-		goto fail;
-	if (be.root) {
-		char *real = realpath(k->build, NULL);
-		size_t n = strlen(k->dir);
-		bool inside = real && !strncmp(real, k->dir, n) &&
-			      real[n] == '/';
+	return stale;
+}
 
-		if (!inside)
-			pr_err("%s resolves to %s, outside %s: the %s chroot sees only the kernel directory",
-			       k->build, real ? real : strerror(errno), k->dir,
-			       be.suite);
-		free(real);
-		if (!inside)
-			goto fail;
-	}
+/*
+ * A chroot sees only the kernel directory: build/ must resolve inside it.
+ * Builds on the host (no root) see everything.
+ */
+static bool build_tree_visible(const struct kernel *k,
+			       const struct buildenv *be)
+{
+	char *real;
+	size_t n;
+	bool inside;
+
+	if (!be->root)
+		return true;
+	real = realpath(k->build, NULL);
+	n = strlen(k->dir);
+	inside = real && !strncmp(real, k->dir, n) && real[n] == '/';
+	if (!inside)
+		pr_err("%s resolves to %s, outside %s: the %s chroot sees only the kernel directory",
+		       k->build, real ? real : strerror(errno), k->dir,
+		       be->suite);
+	free(real);
+	return inside;
+}
+
+/* Copy the sources into @dir: headers keep their include/ path. */
+static int copy_dmabench_sources(const char *dir)
+{
 	for (size_t i = 0; i < ARRAY_SIZE(dmabench_sources); i++) {
 		const char *rel = dmabench_sources[i];
 		char *src = xasprintf("%s/%s", ib_datadir(), rel);
@@ -113,11 +110,24 @@ char *extmod_dmabench(const struct kernel *k)
 		free(src);
 		free(dst);
 		if (r)
-			goto fail;
+			return -1;
 	}
+	return 0;
+}
+
+/* Run kbuild for the module in @dir, output to @log; -1 if no @ko came. */
+static int make_dmabench(const struct kernel *k, const struct buildenv *be,
+			 const char *dir, const char *ko, const char *log)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct argv a = { 0 };
+	int logfd, ret;
+
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (logfd < 0)
-		goto fail_errno;
+	if (logfd < 0) {
+		pr_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
 	argv_push(&a, "make");
 	argv_push(&a, "-C");
 	argv_push(&a, k->build);
@@ -126,7 +136,7 @@ char *extmod_dmabench(const struct kernel *k)
 	argv_push(&a, "modules");
 	o.out_fd = logfd;
 	o.err_fd = logfd;
-	ret = buildenv_run(&be, a.v, k->dir, dir, &o);
+	ret = buildenv_run(be, a.v, k->dir, dir, &o);
 	close(logfd);
 	argv_free(&a);
 	if (ret || !path_exists(ko)) {
@@ -135,8 +145,43 @@ char *extmod_dmabench(const struct kernel *k)
 		pr_err("building dmabench.ko against %s failed (status %d); %s:\n%s",
 		       k->build, ret, log, text ? text : "");
 		free(text);
+		return -1;
+	}
+	return 0;
+}
+
+char *extmod_dmabench(const struct kernel *k)
+{
+	char *dir = xasprintf("%s/extra/dmabench", k->dir);
+	char *ko = xasprintf("%s/dmabench.ko", dir);
+	char *lock = xasprintf("%s/extra/.dmabench.lock", k->dir);
+	char *log = xasprintf("%s/build.log", dir);
+	struct buildenv be = { .lockfd = -1 };
+	int lockfd = -1;
+
+	if (!dir || !ko || !lock || !log)
+		goto fail;
+	if (!k->build) {
+		pr_err("kernel %s has no build/ directory (headers): cannot build dmabench.ko for it",
+		       k->name);
 		goto fail;
 	}
+	if (make_module_dirs(dir))
+		goto fail_errno;
+	lockfd = lock_path(lock);
+	if (!dmabench_stale(ko)) {
+		pr_debug("dmabench.ko for %s is current", k->release);
+		goto done;
+	}
+	pr_info("building dmabench.ko for %s", k->release);
+	if (buildenv_for_kernel(k, &be))
+		goto fail;
+	if (!build_tree_visible(k, &be))
+		goto fail;
+	if (copy_dmabench_sources(dir))
+		goto fail;
+	if (make_dmabench(k, &be, dir, ko, log))
+		goto fail;
 done:
 	buildenv_close(&be);
 	if (lockfd >= 0)

@@ -298,100 +298,101 @@ static long ok_cells(const struct flow *f, const char *id)
 	return n;
 }
 
-/*
- * Run the matrix on @c's kernel, interleaved with @base's when @base is
- * given (one run, both kernels in the same seeded rounds, so drift of the
- * machine between runs cannot pose as a difference between commits).
- * @prepare only creates the run (run --prepare), for the fan-out of every
- * commit's boots at once; a later call runs (or finishes) it.
- */
-static int run(const struct flow *f, const struct commit *base,
-	       struct commit *c, bool prepare)
+/* @c's run id: from @base and @c, with a fresh stamp under --rerun. */
+static void name_run(const struct flow *f, const struct commit *base,
+		     struct commit *c)
 {
-	struct argv a = { 0 };
-	char *self = self_exe(), *out;
-	int done, rc;
+	char *id, *stamp;
 
 	if (c->run_id)
-		goto named;
+		return;
 	c->run_id = run_name(f, base, c);
-	if (f->rerun) {
-		char *id = c->run_id, *stamp = stamp_now();
+	if (!f->rerun)
+		return;
+	id = c->run_id;
+	stamp = stamp_now();
+	c->run_id = xasprintf("%s-%s", id, stamp);
+	free(stamp);
+	free(id);
+}
 
-		c->run_id = xasprintf("%s-%s", id, stamp);
-		free(stamp);
-		free(id);
-	}
-named:
-	done = run_finished(f, c->run_id);
-	if (done == 1 && ok_cells(f, c->run_id) == 0) {
+/* A finished run of @c is reused, unless every cell of it failed. */
+static int reuse_finished_run(const struct flow *f, struct commit *c)
+{
+	if (ok_cells(f, c->run_id) == 0) {
 		pr_err("%.12s: every cell of %s failed; --rerun measures it again",
 		       c->sha, c->run_id);
 		c->state = C_RUN_FAILED;
-		free(self);
 		return -1;
 	}
-	if (done == 1) {
-		pr_info("%.12s: measured before, reusing %s", c->sha, c->run_id);
-		c->state = C_MEASURED;
-		free(self);
-		return 0;
-	}
-	if (done == -1) {
-		char *dir = xasprintf("%s/%s", f->root, c->run_id);
+	pr_info("%.12s: measured before, reusing %s", c->sha, c->run_id);
+	c->state = C_MEASURED;
+	return 0;
+}
 
-		/* a runner that died before writing its manifest */
-		if (path_exists(dir)) {
-			pr_warn("%s has no manifest: removing it", dir);
-			rm_rf(dir);
-		}
-		free(dir);
+/* Remove what a runner that died before writing its manifest left. */
+static void remove_dead_run(const struct flow *f, const struct commit *c)
+{
+	char *dir = xasprintf("%s/%s", f->root, c->run_id);
+
+	if (path_exists(dir)) {
+		pr_warn("%s has no manifest: removing it", dir);
+		rm_rf(dir);
 	}
-	/* an unfinished run is fanned out as it is */
-	if (prepare && done == 0) {
-		free(self);
-		return 0;
-	}
-	argv_push(&a, self);
-	argv_push(&a, "run");
-	argv_push(&a, "--results");
-	argv_push(&a, f->root);
+	free(dir);
+}
+
+/*
+ * The "iommubench run" command line for @c: --resume when a run was
+ * started (@done 0), else a new run of the matrix.
+ */
+static void runner_argv(struct argv *a, const struct flow *f,
+			const struct commit *base, const struct commit *c,
+			int done, bool prepare)
+{
+	char *self = self_exe();
+
+	argv_push(a, self);
+	argv_push(a, "run");
+	argv_push(a, "--results");
+	argv_push(a, f->root);
 	if (done == 0) {
 		pr_info("%.12s: resuming %s", c->sha, c->run_id);
-		argv_push(&a, "--resume");
-		argv_push(&a, c->run_id);
+		argv_push(a, "--resume");
+		argv_push(a, c->run_id);
 	} else {
 		if (base) {
-			argv_push(&a, "--kernel");
-			argv_push(&a, base->kernel);
+			argv_push(a, "--kernel");
+			argv_push(a, base->kernel);
 		}
-		argv_push(&a, "--kernel");
-		argv_push(&a, c->kernel);
-		argv_push(&a, "--run-id");
-		argv_push(&a, c->run_id);
+		argv_push(a, "--kernel");
+		argv_push(a, c->kernel);
+		argv_push(a, "--run-id");
+		argv_push(a, c->run_id);
 		if (f->clock) {
-			argv_push(&a, "--clock");
-			argv_push(&a, f->clock);
+			argv_push(a, "--clock");
+			argv_push(a, f->clock);
 		}
 		if (prepare)
-			argv_push(&a, "--prepare");
-		argv_push(&a, f->matrix);
+			argv_push(a, "--prepare");
+		argv_push(a, f->matrix);
 	}
 	/* the kernels are built here; their boots run on the hosts */
 	if (f->hosts && !prepare) {
-		argv_push(&a, "--hosts");
-		argv_push(&a, f->hosts);
+		argv_push(a, "--hosts");
+		argv_push(a, f->hosts);
 		if (f->retries) {
-			argv_push(&a, "--retries");
-			argv_push(&a, f->retries);
+			argv_push(a, "--retries");
+			argv_push(a, f->retries);
 		}
 	}
-	/* the runner's summary tables go to a file, its progress to stderr */
-	out = xasprintf("%s/run-%.12s.txt", f->dir, c->sha);
-	rc = spawn_to_file(a.v, NULL, out);
-	free(out);
-	argv_free(&a);
 	free(self);
+}
+
+/* @c's state from the runner's exit status @rc. */
+static int run_outcome(const struct flow *f, struct commit *c, int rc,
+		       bool prepare)
+{
 	if (prepare) {
 		if (!rc)
 			return 0;
@@ -409,6 +410,38 @@ named:
 	pr_err("%.12s: the run %s did not finish (exit %d)", c->sha, c->run_id, rc);
 	c->state = C_RUN_FAILED;
 	return -1;
+}
+
+/*
+ * Run the matrix on @c's kernel, interleaved with @base's when @base is
+ * given (one run, both kernels in the same seeded rounds, so drift of the
+ * machine between runs cannot pose as a difference between commits).
+ * @prepare only creates the run (run --prepare), for the fan-out of every
+ * commit's boots at once; a later call runs (or finishes) it.
+ */
+static int run(const struct flow *f, const struct commit *base,
+	       struct commit *c, bool prepare)
+{
+	struct argv a = { 0 };
+	char *out;
+	int done, rc;
+
+	name_run(f, base, c);
+	done = run_finished(f, c->run_id);
+	if (done == 1)
+		return reuse_finished_run(f, c);
+	if (done == -1)
+		remove_dead_run(f, c);
+	/* an unfinished run is fanned out as it is */
+	if (prepare && done == 0)
+		return 0;
+	runner_argv(&a, f, base, c, done, prepare);
+	/* the runner's summary tables go to a file, its progress to stderr */
+	out = xasprintf("%s/run-%.12s.txt", f->dir, c->sha);
+	rc = spawn_to_file(a.v, NULL, out);
+	free(out);
+	argv_free(&a);
+	return run_outcome(f, c, rc, prepare);
 }
 
 /*
@@ -1045,63 +1078,65 @@ static void bisect_report(const struct flow *f, const struct commit *good,
 	free(reg);
 }
 
-int bisect_main(struct flow_opts *a)
+/* Whether @gsha is an ancestor of @bsha in @f's tree; says so if not. */
+static bool good_before_bad(const struct flow *f, const struct flow_opts *a,
+			    const char *gsha, const char *bsha)
 {
-	struct flow f = { 0 };
-	struct commit good = { .gate = -1 }, bad = { .gate = -1 }, first = { .gate = -1 };
-	char gsha[41], bsha[41], *repo = NULL, *log = NULL;
-	char *path, *found;
-	struct argv s = { 0 };
-	int rc, code = EXIT_USAGE;
-	double step_s = 0;
-	uint64_t t0;
+	char *anc[] = { "git", "-C", f->tree, "merge-base", "--is-ancestor",
+			(char *)gsha, (char *)bsha, NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
 
-	flow_take(&f, a);
-	if (flow_init(&f, a->tree, a->matrix, a->root, "bisect") ||
-	    kbuild_git_commit(f.tree, a->good, gsha) ||
-	    kbuild_git_commit(f.tree, a->bad, bsha))
-		goto out;
-	{
-		char *anc[] = { "git", "-C", f.tree, "merge-base", "--is-ancestor",
-				gsha, bsha, NULL };
-		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
-
-		o.quiet = true;
-		if (spawn_run(anc, &o)) {
-			pr_err("--good %s is not an ancestor of --bad %s", a->good,
-			       a->bad);
-			goto out;
-		}
+	o.quiet = true;
+	if (spawn_run(anc, &o)) {
+		pr_err("--good %s is not an ancestor of --bad %s", a->good,
+		       a->bad);
+		return false;
 	}
-	commit_init(&f, &good, gsha);
-	commit_init(&f, &bad, bsha);
-	/* from here on, what fails is an operation, not the command line */
-	code = EXIT_ERROR;
-	if (flow_mkdir(&f))
-		goto out;
+	return true;
+}
+
+/*
+ * Measure both ends and check the gate finds @bad regressed: 0, or the
+ * exit code.  *@step_s is how long measuring one commit took.
+ */
+static int measure_ends(const struct flow *f, struct commit *good,
+			struct commit *bad, double *step_s)
+{
+	uint64_t t0;
+	int rc;
+
 	pr_info("[good] measuring the baseline");
-	if (measure(&f, &good, &good)) {
-		pr_err("the good commit %.12s could not be measured", good.sha);
-		goto out;
+	if (measure(f, good, good)) {
+		pr_err("the good commit %.12s could not be measured", good->sha);
+		return EXIT_ERROR;
 	}
 	pr_info("[bad] measuring the bad end");
 	t0 = now_ms();
-	if (measure(&f, &good, &bad)) {
-		pr_err("the bad commit %.12s could not be measured", bad.sha);
-		goto out;
+	if (measure(f, good, bad)) {
+		pr_err("the bad commit %.12s could not be measured", bad->sha);
+		return EXIT_ERROR;
 	}
-	step_s = (now_ms() - t0) / 1000.0;
-	rc = gate(&f, &good, &bad);
+	*step_s = (now_ms() - t0) / 1000.0;
+	rc = gate(f, good, bad);
 	if (rc != GATE_REGRESSED) {
 		pr_err("the gate does not find %.12s regressed against %.12s (exit %d, %s/gate-%.12s.txt): nothing to bisect",
-		       bad.sha, good.sha, rc, f.dir, bad.sha);
-		code = EXIT_UNDECIDED;
-		goto out;
+		       bad->sha, good->sha, rc, f->dir, bad->sha);
+		return EXIT_UNDECIDED;
 	}
-	bisect_estimate(&f, gsha, bsha, step_s);
-	repo = bisect_repo(&f);
-	if (!repo)
-		goto out;
+	return 0;
+}
+
+/*
+ * git bisect start and run in @repo; -1 if it could not start, else
+ * *@rc is git bisect run's exit status.
+ */
+static int run_git_bisect(const struct flow *f, const struct commit *good,
+			  const char *repo, const char *gsha,
+			  const char *bsha, double step_s, int *rc)
+{
+	struct argv s = { 0 };
+	char *path;
+
 	argv_push(&s, "git");
 	argv_push(&s, "-C");
 	argv_push(&s, repo);
@@ -1110,60 +1145,121 @@ int bisect_main(struct flow_opts *a)
 	argv_push(&s, "--no-checkout");
 	argv_push(&s, bsha);
 	argv_push(&s, gsha);
-	if (spawn_check(s.v, NULL))
-		goto out;
+	if (spawn_check(s.v, NULL)) {
+		argv_free(&s);
+		return -1;
+	}
 	argv_free(&s);
-	bisect_run_argv(&f, &good, repo, step_s, &s);
+	bisect_run_argv(f, good, repo, step_s, &s);
 	/* git's own account of the steps; ours goes to stderr */
-	path = xasprintf("%s/bisect-run.txt", f.dir);
-	rc = bisect_run(s.v, path);
+	path = xasprintf("%s/bisect-run.txt", f->dir);
+	*rc = bisect_run(s.v, path);
 	free(path);
 	argv_free(&s);
-	if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
-		pr_err("interrupted; the steps so far: %s/gate-*.txt", f.dir);
-		code = 130;
-		goto out;
-	}
+	return 0;
+}
+
+/* Save git bisect log of @repo to <dir>/bisect.log and return its text. */
+static char *save_bisect_log(const struct flow *f, const char *repo)
+{
+	struct argv s = { 0 };
+	char *path, *log;
 
 	argv_push(&s, "git");
 	argv_push(&s, "-C");
 	argv_push(&s, repo);
 	argv_push(&s, "bisect");
 	argv_push(&s, "log");
-	path = xasprintf("%s/bisect.log", f.dir);
+	path = xasprintf("%s/bisect.log", f->dir);
 	spawn_to_file(s.v, NULL, path);
 	log = read_file(path, NULL);
 	free(path);
 	argv_free(&s);
+	return log;
+}
 
-	found = log ? strstr(log, "# first bad commit: [") : NULL;
+/*
+ * Report the first bad commit that @log names: 0, or 3 when it names
+ * none (@rc: git bisect run's exit status).
+ */
+static int report_first_bad(const struct flow *f,
+			    const struct commit *good,
+			    const struct commit *bad, struct commit *first,
+			    char *log, int rc)
+{
+	char *found = log ? strstr(log, "# first bad commit: [") : NULL;
+	char *path;
+
 	if (!found || strlen(found) < 21 + 40) {
 		pr_err("git bisect run did not name a first bad commit (exit %d); the log: %s/bisect.log",
-		       rc, f.dir);
-		code = 3;
-		goto out;
+		       rc, f->dir);
+		return 3;
 	}
 	found += 21;
 	found[40] = '\0';
-	commit_init(&f, &first, found);
-	path = xasprintf("%s/gate-%.12s.json", f.dir, first.sha);
-	first.verdicts = path_exists(path) ? json_read_file(path) : NULL;
-	first.gate = GATE_REGRESSED;
+	commit_init(f, first, found);
+	path = xasprintf("%s/gate-%.12s.json", f->dir, first->sha);
+	first->verdicts = path_exists(path) ? json_read_file(path) : NULL;
+	first->gate = GATE_REGRESSED;
 	free(path);
-	bisect_report(&f, &good, &bad, &first);
-	code = 0;
-out:
-	if (repo) {
-		char *reset[] = { "git", "-C", repo, "bisect", "reset", NULL };
-		struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	bisect_report(f, good, bad, first);
+	return 0;
+}
 
-		o.quiet = true;
-		o.out_fd = SPAWN_DEVNULL;
-		o.err_fd = SPAWN_DEVNULL;
-		spawn_run(reset, &o);
-		rm_rf(repo);
+/* End the bisection in @repo and remove it. */
+static void bisect_cleanup(char *repo)
+{
+	char *reset[] = { "git", "-C", repo, "bisect", "reset", NULL };
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+
+	o.quiet = true;
+	o.out_fd = SPAWN_DEVNULL;
+	o.err_fd = SPAWN_DEVNULL;
+	spawn_run(reset, &o);
+	rm_rf(repo);
+}
+
+int bisect_main(struct flow_opts *a)
+{
+	struct flow f = { 0 };
+	struct commit good = { .gate = -1 }, bad = { .gate = -1 }, first = { .gate = -1 };
+	char gsha[41], bsha[41], *repo = NULL, *log = NULL;
+	int rc, code = EXIT_USAGE;
+	double step_s = 0;
+
+	flow_take(&f, a);
+	if (flow_init(&f, a->tree, a->matrix, a->root, "bisect") ||
+	    kbuild_git_commit(f.tree, a->good, gsha) ||
+	    kbuild_git_commit(f.tree, a->bad, bsha))
+		goto out;
+	if (!good_before_bad(&f, a, gsha, bsha))
+		goto out;
+	commit_init(&f, &good, gsha);
+	commit_init(&f, &bad, bsha);
+	/* from here on, what fails is an operation, not the command line */
+	code = EXIT_ERROR;
+	if (flow_mkdir(&f))
+		goto out;
+	code = measure_ends(&f, &good, &bad, &step_s);
+	if (code)
+		goto out;
+	code = EXIT_ERROR;
+	bisect_estimate(&f, gsha, bsha, step_s);
+	repo = bisect_repo(&f);
+	if (!repo)
+		goto out;
+	if (run_git_bisect(&f, &good, repo, gsha, bsha, step_s, &rc))
+		goto out;
+	if (rc == 128 + SIGINT || rc == 128 + SIGTERM) {
+		pr_err("interrupted; the steps so far: %s/gate-*.txt", f.dir);
+		code = 130;
+		goto out;
 	}
-	argv_free(&s);
+	log = save_bisect_log(&f, repo);
+	code = report_first_bad(&f, &good, &bad, &first, log, rc);
+out:
+	if (repo)
+		bisect_cleanup(repo);
 	commit_free(&good);
 	commit_free(&bad);
 	commit_free(&first);

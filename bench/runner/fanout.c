@@ -653,89 +653,89 @@ static int record_fanout(struct fanout *f, const char *text)
 	return 0;
 }
 
-static int fanout(struct fanout *f)
+/*
+ * The hosts text, from --hosts (copied to @hosts in the stage) or, when
+ * resuming, from @hosts itself, recorded in each run; NULL on error.
+ */
+static char *take_hosts(struct fanout *f, const char *hosts, size_t *nhosts)
 {
-	struct spawn_opts so = SPAWN_OPTS_DEFAULT;
-	struct argv a = { 0 };
-	char *hosts = xasprintf("%s/hosts", f->stage), *text = NULL;
-	char *logpath = xasprintf("%s/parallel.log", f->stage);
 	const char *given = f->o->hosts;
-	bool resume;
-	size_t nhosts, todo = 0;
-	int unfinished = 0, st = 0;
-	pid_t pid;
+	char *text = read_file(given ? given : hosts, NULL);
 
-	if (!hosts || !logpath || mkdir_p(f->stage, 0755)) {
-		pr_err("%s: %s", f->stage, strerror(errno));
-		unfinished = -1;
-		goto out;
-	}
-	resume = path_exists(hosts);
-	text = read_file(given ? given : hosts, NULL);
 	if (!text) {
 		pr_err("%s: %s", given ? given : hosts, strerror(errno));
-		unfinished = -1;
-		goto out;
+		return NULL;
 	}
-	json_object_put(hosts_json(text, &nhosts));
-	if (!nhosts) {
+	json_object_put(hosts_json(text, nhosts));
+	if (!*nhosts) {
 		pr_err("%s: no hosts in it (one sshlogin a line; ':' is this machine)",
 		       given ? given : hosts);
-		unfinished = -1;
-		goto out;
+		free(text);
+		return NULL;
 	}
 	if ((given && write_file_atomic(hosts, text, strlen(text))) ||
 	    record_fanout(f, text)) {
 		pr_err("%s: %s", hosts, strerror(errno));
-		unfinished = -1;
-		goto out;
+		free(text);
+		return NULL;
 	}
-	if (load_jobs(f)) {
-		unfinished = -1;
-		goto out;
-	}
-	/* what came back before an interruption, then the jobs still to run */
+	return text;
+}
+
+/*
+ * Merge what came back before an interruption, then write the jobs still
+ * to run; *@todo is how many.
+ */
+static int queue_pending_jobs(struct fanout *f, size_t *todo)
+{
 	read_joblog(f, merge_done);
 	for (size_t i = 0; i < f->njobs; i++) {
 		f->jobs[i].pending = job_pending(&f->jobs[i]);
 		if (f->jobs[i].pending) {
 			f->jobs[i].merged = false;
-			todo++;
-			if (write_job(f, &f->jobs[i])) {
-				unfinished = -1;
-				goto out;
-			}
+			(*todo)++;
+			if (write_job(f, &f->jobs[i]))
+				return -1;
 		}
 	}
-	f->merged = f->njobs - todo;
-	if (!todo)
-		goto count;
-	if (rewrite_joblog(f) || stage_bundle(f) || link_workdir(f)) {
-		pr_err("%s: cannot prepare the jobs", f->stage);
-		unfinished = -1;
-		goto out;
-	}
-	pr_info("fan-out: %zu round(s) of %s over %zu host(s) with GNU parallel%s",
-		todo, f->nruns == 1 ? f->runs[0].plan.run_id : f->wd, nhosts,
-		resume ? " (resuming its job log)" : "");
+	f->merged = f->njobs - *todo;
+	return 0;
+}
+
+/* Start GNU parallel on the stage, its output appended to @logpath. */
+static pid_t start_parallel(struct fanout *f, bool resume, const char *logpath)
+{
+	struct spawn_opts so = SPAWN_OPTS_DEFAULT;
+	struct argv a = { 0 };
+	pid_t pid;
+
 	parallel_argv(f, resume, &a);
 	so.cwd = f->stage;
 	so.out_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	so.err_fd = so.out_fd;
 	if (so.out_fd < 0) {
 		pr_err("%s: %s", logpath, strerror(errno));
-		unfinished = -1;
-		goto out;
+		argv_free(&a);
+		return -1;
 	}
 	f->t0 = now_ms();
 	pid = spawn_start(a.v, &so);
 	close(so.out_fd);
-	if (pid < 0) {
+	if (pid < 0)
 		pr_err("cannot run GNU parallel: %s (install the Debian package parallel, and rsync)",
 		       strerror(errno));
-		unfinished = -1;
-		goto out;
-	}
+	argv_free(&a);
+	return pid;
+}
+
+/*
+ * Merge the rounds as they come back until GNU parallel @pid ends or a
+ * stop is asked for; its exit status.
+ */
+static int wait_parallel(struct fanout *f, pid_t pid)
+{
+	int st = 0;
+
 	for (;;) {
 		int r = spawn_poll(pid, &st);
 
@@ -755,17 +755,66 @@ static int fanout(struct fanout *f)
 	if (f->o->tty)
 		fputc('\n', stderr);
 	read_joblog(f, merge_done);
+	return st;
+}
+
+/* Run the @todo pending rounds over @nhosts hosts with GNU parallel. */
+static int run_rounds(struct fanout *f, bool resume, size_t todo,
+		      size_t nhosts, const char *logpath)
+{
+	pid_t pid;
+	int st;
+
+	if (rewrite_joblog(f) || stage_bundle(f) || link_workdir(f)) {
+		pr_err("%s: cannot prepare the jobs", f->stage);
+		return -1;
+	}
+	pr_info("fan-out: %zu round(s) of %s over %zu host(s) with GNU parallel%s",
+		todo, f->nruns == 1 ? f->runs[0].plan.run_id : f->wd, nhosts,
+		resume ? " (resuming its job log)" : "");
+	pid = start_parallel(f, resume, logpath);
+	if (pid < 0)
+		return -1;
+	st = wait_parallel(f, pid);
 	if (st)
 		pr_warn("fan-out: GNU parallel exited with %d (%s)", st, logpath);
 	if (!(f->o->stop && *f->o->stop))
 		clean_hosts(f);
-count:
+	return 0;
+}
+
+/* How many cells of the runs have no result. */
+static int count_unfinished(const struct fanout *f)
+{
+	int unfinished = 0;
+
 	for (size_t i = 0; i < f->nruns; i++)
 		for (size_t b = 0; b < f->runs[i].plan.nboots; b++)
 			unfinished += pending_count(&f->runs[i],
 						    &f->runs[i].plan.boots[b]);
+	return unfinished;
+}
+
+static int fanout(struct fanout *f)
+{
+	char *hosts = xasprintf("%s/hosts", f->stage), *text = NULL;
+	char *logpath = xasprintf("%s/parallel.log", f->stage);
+	bool resume;
+	size_t nhosts, todo = 0;
+	int unfinished = -1;
+
+	if (!hosts || !logpath || mkdir_p(f->stage, 0755)) {
+		pr_err("%s: %s", f->stage, strerror(errno));
+		goto out;
+	}
+	resume = path_exists(hosts);
+	text = take_hosts(f, hosts, &nhosts);
+	if (!text || load_jobs(f) || queue_pending_jobs(f, &todo))
+		goto out;
+	if (todo && run_rounds(f, resume, todo, nhosts, logpath))
+		goto out;
+	unfinished = count_unfinished(f);
 out:
-	argv_free(&a);
 	free(hosts);
 	free(logpath);
 	free(text);
@@ -934,18 +983,186 @@ static int install_kernels(const struct plan *p)
 	return ret;
 }
 
+/* Point PATH and the data directory at the bundle, wherever it landed. */
+static void use_bundle(void)
+{
+	char *share = xasprintf("%s/../share/iommubench", ib_bindir());
+	const char *path;
+	char *np;
+
+	if (share && path_is_dir(share))
+		setenv("IOMMUBENCH_DATADIR", share, 1);
+	free(share);
+	path = getenv("PATH");
+	np = xasprintf("%s:%s:/usr/sbin:/sbin", ib_bindir(),
+		       path ? path : "/usr/bin:/bin");
+	if (np)
+		setenv("PATH", np, 1);
+	free(np);
+}
+
+/*
+ * The job holds only cells without a result: anything else here came
+ * back from a host that died while returning it, and runs again.
+ */
+static int clear_returned_results(const char *rundir)
+{
+	for (const char *sub = "cells\0logs\0plans\0"; *sub; sub += strlen(sub) + 1) {
+		char *d = xasprintf("%s/%s", rundir, sub);
+
+		if (!d || rm_rf(d) || mkdir_p(d, 0755)) {
+			pr_err("%s: %s", d ? d : rundir, strerror(errno));
+			free(d);
+			return -1;
+		}
+		free(d);
+	}
+	return 0;
+}
+
+/* This host's identity, with its own tools next to the controller's. */
+static struct json_object *this_host(void)
+{
+	struct json_object *ident = host_identity();
+	char *qemu[] = { "qemu-system-x86_64", "--version", NULL };
+	char *fiov[] = { "fio", "--version", NULL };
+	char *q = spawn_capture_line(qemu, NULL), *v = spawn_capture_line(fiov, NULL);
+
+	json_object_object_add(ident, "qemu", q ? json_object_new_string(q) : NULL);
+	json_object_object_add(ident, "fio", v ? json_object_new_string(v) : NULL);
+	free(q);
+	free(v);
+	return ident;
+}
+
+static bool plan_has_fio(const struct plan *plan)
+{
+	bool fio = false;
+
+	for (size_t b = 0; b < plan->nboots; b++) {
+		const struct boot *boot = &plan->boots[b];
+
+		for (size_t c = 0; c < boot->ncells; c++)
+			fio |= boot->cells[c].type &&
+			       !strcmp(boot->cells[c].type, "fio");
+	}
+	return fio;
+}
+
+/* Host mode measures this host's kernel: its release in boots and kernels. */
+static void use_host_kernel(const struct plan *plan, struct json_object *ident)
+{
+	for (size_t b = 0; b < plan->nboots; b++)
+		json_object_object_add(plan->boots[b].config, "kernel_release",
+				       json_object_new_string(
+				       json_get_string(ident, "kernel")));
+	for (size_t i = 0; i < plan->nkernels; i++)
+		if (!strcmp(plan->kernels[i].spec, "host"))
+			json_object_object_add(plan->kernels[i].json, "release",
+					       json_object_new_string(
+					       json_get_string(ident, "kernel")));
+}
+
+/* What this host lacks fails the job, and parallel tries another. */
+static int missing_tools(bool host, bool fio, const char *name)
+{
+	int missing = 0;
+
+	if (!host) {
+		missing |= need("qemu-system-x86_64", "qemu-system-x86", name);
+		missing |= need("busybox", "busybox-static", name);
+		missing |= need("cpio", "cpio", name);
+		missing |= need("fio", "fio", name);
+	} else if (fio) {
+		missing |= need("fio", "fio", name);
+	}
+	return missing;
+}
+
+/*
+ * Resume the job's run here, its output in @log: 0 when it ran (some
+ * cells may have failed), else the job's exit code.
+ */
+static int run_job(const char *jobdir, const char *rundir, const char *log,
+		   bool force, const char *name)
+{
+	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	struct argv a = { 0 };
+	int ret;
+
+	argv_push(&a, "iommubench");
+	argv_push(&a, "run");
+	argv_push(&a, "--results");
+	argv_push(&a, jobdir);
+	argv_push(&a, "--resume");
+	argv_push(&a, rundir);
+	if (force)
+		argv_push(&a, "--force");
+	o.out_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	o.err_fd = o.out_fd;
+	if (o.out_fd < 0) {
+		pr_err("%s: %s", log, strerror(errno));
+		argv_free(&a);
+		return EXIT_ENVIRONMENT;
+	}
+	ret = spawn_run(a.v, &o);
+	close(o.out_fd);
+	argv_free(&a);
+	/* 1: cells failed, which is a result; anything else is this host's trouble */
+	if (ret != 0 && ret != EXIT_ERROR) {
+		pr_err("%s: the run of %s ended with %d (%s)", name, jobdir, ret, log);
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+/* 0 when every cell of the job has a result, else EXIT_ERROR naming each. */
+static int check_results(const struct plan *plan, const char *rundir,
+			 const char *name, const char *log)
+{
+	int ret = 0;
+
+	for (size_t b = 0; b < plan->nboots; b++) {
+		for (size_t c = 0; c < plan->boots[b].ncells; c++) {
+			char *p = cell_file(rundir, plan->boots[b].cells[c].id);
+
+			if (!p || !path_exists(p)) {
+				pr_err("%s: %s has no result (%s)", name, p ? p : "a cell", log);
+				ret = EXIT_ERROR;
+			}
+			free(p);
+		}
+	}
+	return ret;
+}
+
+/* The host's own summary and index stay here. */
+static void drop_host_summary(const char *jobdir, const char *rundir)
+{
+	char *r = xasprintf("%s/report", rundir), *s = xasprintf("%s/summary.md", rundir);
+	char *i = xasprintf("%s/index.sqlite", jobdir);
+
+	if (r)
+		rm_rf(r);
+	if (s)
+		unlink(s);
+	if (i)
+		unlink(i);
+	free(r);
+	free(s);
+	free(i);
+}
+
 int cmd_fanout_job(int argc, char **argv)
 {
 	const char *jobdir = NULL;
 	bool force = false;
 	struct json_object *man = NULL, *ident;
 	struct plan plan = { 0 };
-	char *mpath = NULL, *rundir = NULL, *log = NULL, *share;
-	struct argv a = { 0 };
-	struct spawn_opts o = SPAWN_OPTS_DEFAULT;
+	char *mpath = NULL, *rundir = NULL, *log = NULL;
 	const char *name;
-	bool fio = false, host;
-	int ret = EXIT_ENVIRONMENT, missing = 0;
+	bool host;
+	int ret = EXIT_ENVIRONMENT;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--force"))
@@ -959,20 +1176,7 @@ int cmd_fanout_job(int argc, char **argv)
 		pr_err("usage: iommubench fanout-job [--force] JOBDIR (run by 'run --hosts')");
 		return EXIT_USAGE;
 	}
-	/* the bundle's programs and data, wherever the bundle landed */
-	share = xasprintf("%s/../share/iommubench", ib_bindir());
-	if (share && path_is_dir(share))
-		setenv("IOMMUBENCH_DATADIR", share, 1);
-	free(share);
-	{
-		const char *path = getenv("PATH");
-		char *np = xasprintf("%s:%s:/usr/sbin:/sbin", ib_bindir(),
-				     path ? path : "/usr/bin:/bin");
-
-		if (np)
-			setenv("PATH", np, 1);
-		free(np);
-	}
+	use_bundle();
 	rundir = xasprintf("%s/run", jobdir);
 	mpath = xasprintf("%s/manifest.json", rundir);
 	log = xasprintf("%s/run.log", jobdir);
@@ -980,121 +1184,30 @@ int cmd_fanout_job(int argc, char **argv)
 	if (!man || plan_check(mpath, man) || plan_load(&plan, man))
 		goto out;
 	host = plan.target == RUN_TARGET_HOST;
-	/*
-	 * The job holds only cells without a result: anything else here came
-	 * back from a host that died while returning it, and runs again.
-	 */
-	for (const char *sub = "cells\0logs\0plans\0"; *sub; sub += strlen(sub) + 1) {
-		char *d = xasprintf("%s/%s", rundir, sub);
-
-		if (!d || rm_rf(d) || mkdir_p(d, 0755)) {
-			pr_err("%s: %s", d ? d : rundir, strerror(errno));
-			free(d);
-			goto out;
-		}
-		free(d);
-	}
-	ident = host_identity();
+	if (clear_returned_results(rundir))
+		goto out;
+	ident = this_host();
 	name = json_get_string(ident, "name");
-	/* the host's own tools, next to the controller's in "tools" */
-	{
-		char *qemu[] = { "qemu-system-x86_64", "--version", NULL };
-		char *fiov[] = { "fio", "--version", NULL };
-		char *q = spawn_capture_line(qemu, NULL), *v = spawn_capture_line(fiov, NULL);
-
-		json_object_object_add(ident, "qemu", q ? json_object_new_string(q) : NULL);
-		json_object_object_add(ident, "fio", v ? json_object_new_string(v) : NULL);
-		free(q);
-		free(v);
-	}
 	/* the manifest's "host" is this one now (plan.host is no more) */
 	json_object_object_add(man, "host", ident);
-	for (size_t b = 0; b < plan.nboots; b++) {
-		const struct boot *boot = &plan.boots[b];
-
-		for (size_t c = 0; c < boot->ncells; c++)
-			fio |= boot->cells[c].type &&
-			       !strcmp(boot->cells[c].type, "fio");
-		/* host mode measures this host's kernel */
-		if (host)
-			json_object_object_add(boot->config, "kernel_release",
-					       json_object_new_string(
-					       json_get_string(ident, "kernel")));
-	}
-	for (size_t i = 0; host && i < plan.nkernels; i++)
-		if (!strcmp(plan.kernels[i].spec, "host"))
-			json_object_object_add(plan.kernels[i].json, "release",
-					       json_object_new_string(
-					       json_get_string(ident, "kernel")));
-	/* what this host lacks fails the job, and parallel tries another */
-	if (!host) {
-		missing |= need("qemu-system-x86_64", "qemu-system-x86", name);
-		missing |= need("busybox", "busybox-static", name);
-		missing |= need("cpio", "cpio", name);
-		missing |= need("fio", "fio", name);
-	} else if (fio) {
-		missing |= need("fio", "fio", name);
-	}
-	if (missing || (!host && install_kernels(&plan)))
+	if (host)
+		use_host_kernel(&plan, ident);
+	if (missing_tools(host, plan_has_fio(&plan), name) ||
+	    (!host && install_kernels(&plan)))
 		goto out;
 	if (json_write_file(mpath, man)) {
 		pr_err("%s: %s", mpath, strerror(errno));
 		goto out;
 	}
-	argv_push(&a, "iommubench");
-	argv_push(&a, "run");
-	argv_push(&a, "--results");
-	argv_push(&a, jobdir);
-	argv_push(&a, "--resume");
-	argv_push(&a, rundir);
-	if (force)
-		argv_push(&a, "--force");
-	o.out_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	o.err_fd = o.out_fd;
-	if (o.out_fd < 0) {
-		pr_err("%s: %s", log, strerror(errno));
+	ret = run_job(jobdir, rundir, log, force, name);
+	if (ret)
 		goto out;
-	}
-	ret = spawn_run(a.v, &o);
-	close(o.out_fd);
-	/* 1: cells failed, which is a result; anything else is this host's trouble */
-	if (ret != 0 && ret != EXIT_ERROR) {
-		pr_err("%s: the run of %s ended with %d (%s)", name, jobdir, ret, log);
-		ret = EXIT_ERROR;
-		goto out;
-	}
-	ret = 0;
-	for (size_t b = 0; b < plan.nboots; b++) {
-		for (size_t c = 0; c < plan.boots[b].ncells; c++) {
-			char *p = cell_file(rundir, plan.boots[b].cells[c].id);
-
-			if (!p || !path_exists(p)) {
-				pr_err("%s: %s has no result (%s)", name, p ? p : "a cell", log);
-				ret = EXIT_ERROR;
-			}
-			free(p);
-		}
-	}
-	/* the host's own summary and index stay here */
-	{
-		char *r = xasprintf("%s/report", rundir), *s = xasprintf("%s/summary.md", rundir);
-		char *i = xasprintf("%s/index.sqlite", jobdir);
-
-		if (r)
-			rm_rf(r);
-		if (s)
-			unlink(s);
-		if (i)
-			unlink(i);
-		free(r);
-		free(s);
-		free(i);
-	}
+	ret = check_results(&plan, rundir, name, log);
+	drop_host_summary(jobdir, rundir);
 out:
 	plan_free(&plan);
 	if (man)
 		json_object_put(man);
-	argv_free(&a);
 	free(mpath);
 	free(rundir);
 	free(log);

@@ -1307,79 +1307,138 @@ static int prepare_remote(struct runner *r)
 	return 0;
 }
 
+/* Copy the command line's choices into @r. */
+static void runner_init(struct runner *r, const struct run_opts *o)
+{
+	r->target = o->target;
+	r->remote_url = o->remote_url;
+	r->force = o->force;
+	for (unsigned int i = 0; i < o->nkernels; i++)
+		r->kernels[i] = o->kernels[i];
+	r->nkernels = o->nkernels;
+	r->want_id = o->run_id;
+	r->clock = o->clock;
+	r->clock_set = o->clock_set;
+	r->fanout.hosts = o->hosts;
+	r->fanout.retries = o->retries;
+}
+
+/*
+ * Load the run to resume, or make a new one from the matrix; *@done is
+ * set when that is all there is to do (--dry-run, --prepare).
+ */
+static int start_run(struct runner *r, const struct run_opts *o, bool *done)
+{
+	char *matrix;
+	int ret;
+
+	if (o->resume) {
+		ret = load_run(r, o->root, o->resume);
+		if (!ret && json_get_string(r->manifest, "remote"))
+			r->remote_url = json_get_string(r->manifest, "remote");
+		if (!ret && (r->fanout.hosts || fanout_recorded(r->manifest)))
+			r->fanned = true;
+		return ret;
+	}
+	if (r->remote_url) {
+		if (remote_open(r->remote_url, &r->remote))
+			return EXIT_ERROR;
+		r->remote_open = true;
+	}
+	r->fanned = r->fanout.hosts != NULL;
+	matrix = o->matrix ? strdup(o->matrix) :
+		 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
+	ret = new_run(r, matrix, o->root, o->seed_set, o->seed,
+		      o->device, o->dry_run);
+	free(matrix);
+	if (o->dry_run || ret) {
+		*done = true;
+		return ret;
+	}
+	if (o->prepare) {
+		printf("%s\n", r->run_id);
+		*done = true;
+	}
+	return 0;
+}
+
+/* Load the plan, open the remote and the index and record the run there. */
+static int open_run(struct runner *r, const char *root)
+{
+	if (plan_load(&r->plan, r->manifest))
+		return EXIT_ERROR;
+	if (r->remote_url && !r->remote_open) {
+		if (remote_open(r->remote_url, &r->remote))
+			return EXIT_ERROR;
+		r->remote_open = true;
+	}
+	if (r->remote_open && prepare_remote(r))
+		return EXIT_ERROR;
+	r->db = store_open(root);
+	if (!r->db)
+		return EXIT_ERROR;
+	if (store_add_run(r->db, r->manifest, r->dir))
+		return EXIT_ERROR;
+	return 0;
+}
+
+/*
+ * Unless interrupted, stamp the run finished in its manifest and the
+ * index; false when the index could not record it.
+ */
+static bool record_finished(struct runner *r)
+{
+	char *finished;
+	bool ok = true;
+
+	if (interrupted)
+		return true;
+	finished = iso8601_now();
+	json_object_object_add(r->manifest, "finished",
+			       json_object_new_string(finished));
+	save_manifest(r);
+	if (store_finish_run(r->db, r->run_id, finished))
+		ok = false;
+	free(finished);
+	return ok;
+}
+
+/* Say what is left to do and turn a success @ret into an error if any. */
+static int report_unfinished(const struct runner *r, int ret, bool unfinished,
+			     int unfinished_cells)
+{
+	if (unfinished) {
+		pr_err("run %s: its end is not in the index (errors above): 'iommubench run --resume %s' records it",
+		       r->run_id, r->run_id);
+		if (!ret)
+			ret = EXIT_ERROR;
+	}
+	if (unfinished_cells > 0)
+		pr_err("run %s: %d cell(s) have no result: no host completed their round (%s/fanout/joblog); 'iommubench run --resume %s' runs them again",
+		       r->run_id, unfinished_cells, r->dir, r->run_id);
+	if (unfinished_cells < 0)
+		pr_err("run %s: the fan-out did not start (errors above); 'iommubench run --resume %s' tries again",
+		       r->run_id, r->run_id);
+	if (unfinished_cells && !ret)
+		ret = EXIT_ERROR;
+	return ret;
+}
+
 int run_main(const struct run_opts *o)
 {
 	struct runner r = { .tty = isatty(STDERR_FILENO),
 			    .fanout = FANOUT_OPTS_DEFAULT };
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool unfinished = false;
-	char *matrix, *finished;
+	bool done = false, unfinished;
 	int ret, unfinished_cells = 0;
 
-	r.target = o->target;
-	r.remote_url = o->remote_url;
-	r.force = o->force;
-	for (unsigned int i = 0; i < o->nkernels; i++)
-		r.kernels[i] = o->kernels[i];
-	r.nkernels = o->nkernels;
-	r.want_id = o->run_id;
-	r.clock = o->clock;
-	r.clock_set = o->clock_set;
-	r.fanout.hosts = o->hosts;
-	r.fanout.retries = o->retries;
-	if (o->resume) {
-		ret = load_run(&r, o->root, o->resume);
-		if (!ret && json_get_string(r.manifest, "remote"))
-			r.remote_url = json_get_string(r.manifest, "remote");
-		if (!ret && (r.fanout.hosts || fanout_recorded(r.manifest)))
-			r.fanned = true;
-	} else {
-		if (r.remote_url) {
-			if (remote_open(r.remote_url, &r.remote)) {
-				ret = EXIT_ERROR;
-				goto out;
-			}
-			r.remote_open = true;
-		}
-		r.fanned = r.fanout.hosts != NULL;
-		matrix = o->matrix ? strdup(o->matrix) :
-			 xasprintf("%s/bench/matrices/quick.ini", ib_datadir());
-		ret = new_run(&r, matrix, o->root, o->seed_set, o->seed,
-			      o->device, o->dry_run);
-		free(matrix);
-		if (o->dry_run || ret)
-			goto out;
-		if (o->prepare) {
-			printf("%s\n", r.run_id);
-			goto out;
-		}
-	}
+	runner_init(&r, o);
+	ret = start_run(&r, o, &done);
+	if (ret || done)
+		goto out;
+	ret = open_run(&r, o->root);
 	if (ret)
 		goto out;
-	if (plan_load(&r.plan, r.manifest)) {
-		ret = EXIT_ERROR;
-		goto out;
-	}
-	if (r.remote_url && !r.remote_open) {
-		if (remote_open(r.remote_url, &r.remote)) {
-			ret = EXIT_ERROR;
-			goto out;
-		}
-		r.remote_open = true;
-	}
-	if (r.remote_open && prepare_remote(&r)) {
-		ret = EXIT_ERROR;
-		goto out;
-	}
-	r.db = store_open(o->root);
-	if (!r.db) {
-		ret = EXIT_ERROR;
-		goto out;
-	}
-	if (store_add_run(r.db, r.manifest, r.dir)) {
-		ret = EXIT_ERROR;
-		goto out;
-	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (r.fanned) {
@@ -1393,30 +1452,9 @@ int run_main(const struct run_opts *o)
 	pr_info("run %s: %u cells in %s", r.run_id, r.total, r.dir);
 	if (!r.fanned)
 		run_boots(&r);
-	if (!interrupted) {
-		finished = iso8601_now();
-		json_object_object_add(r.manifest, "finished",
-				       json_object_new_string(finished));
-		save_manifest(&r);
-		if (store_finish_run(r.db, r.run_id, finished))
-			unfinished = true;
-		free(finished);
-	}
+	unfinished = !record_finished(&r);
 	ret = summarize(&r);
-	if (unfinished) {
-		pr_err("run %s: its end is not in the index (errors above): 'iommubench run --resume %s' records it",
-		       r.run_id, r.run_id);
-		if (!ret)
-			ret = EXIT_ERROR;
-	}
-	if (unfinished_cells > 0)
-		pr_err("run %s: %d cell(s) have no result: no host completed their round (%s/fanout/joblog); 'iommubench run --resume %s' runs them again",
-		       r.run_id, unfinished_cells, r.dir, r.run_id);
-	if (unfinished_cells < 0)
-		pr_err("run %s: the fan-out did not start (errors above); 'iommubench run --resume %s' tries again",
-		       r.run_id, r.run_id);
-	if (unfinished_cells && !ret)
-		ret = EXIT_ERROR;
+	ret = report_unfinished(&r, ret, unfinished, unfinished_cells);
 out:
 	if (r.remote_open)
 		remote_close(&r.remote);
