@@ -136,12 +136,7 @@ dev_count() {
 }
 
 for v in $KERNELS; do
-	build_knob "$v" > "$TEST_TMP/build-$v.out" 2> "$TEST_TMP/build-$v.err"
-	echo $? > "$TEST_TMP/build-$v.rc"
-	sed 's/^/# /' "$TEST_TMP/build-$v.err" | tail -5
-	check "$v: the patched kernel (lockdep, KASAN) builds" rc_is "build-$v" 0
-	K=$(cat "$TEST_TMP/build-$v.out")
-	[ -d "$K" ] || bail "no kernel directory for $v"
+	knob_kernel "$v"
 
 	# b1: NVMe lazy and pci-testdev strict in the same boot, named by
 	# PCI ID; edu (not named) keeps the global default (lazy).  A write

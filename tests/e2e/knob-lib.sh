@@ -22,6 +22,17 @@ build_knob() {
 	fi
 }
 
+# knob_kernel VER: build_knob as one check; the directory in $K, or bail
+# out of the whole test (nothing after it can run without the kernel)
+knob_kernel() {
+	build_knob "$1" > "$TEST_TMP/build-$1.out" 2> "$TEST_TMP/build-$1.err"
+	echo $? > "$TEST_TMP/build-$1.rc"
+	sed 's/^/# /' "$TEST_TMP/build-$1.err" | tail -5
+	check "$1: the patched kernel (lockdep, KASAN) builds" rc_is "build-$1" 0
+	K=$(cat "$TEST_TMP/build-$1.out")
+	[ -d "$K" ] || bail "no kernel directory for $1"
+}
+
 # A guest command printing "splats=N": lockdep, KASAN, hung-task and
 # WARN/BUG reports in the kernel log, printed as "splat: ..." lines first.
 SPLATS='dmesg | grep "BUG:\|WARNING:\|blocked for more than" | head -20 | sed "s/^/splat: /"
