@@ -684,21 +684,21 @@ static char *take_hosts(struct fanout *f, const char *hosts, size_t *nhosts)
 
 /*
  * Merge what came back before an interruption, then write the jobs still
- * to run; *@todo is how many.
+ * to run; *@pending is how many.
  */
-static int queue_pending_jobs(struct fanout *f, size_t *todo)
+static int queue_pending_jobs(struct fanout *f, size_t *pending)
 {
 	read_joblog(f, merge_done);
 	for (size_t i = 0; i < f->njobs; i++) {
 		f->jobs[i].pending = job_pending(&f->jobs[i]);
 		if (f->jobs[i].pending) {
 			f->jobs[i].merged = false;
-			(*todo)++;
+			(*pending)++;
 			if (write_job(f, &f->jobs[i]))
 				return -1;
 		}
 	}
-	f->merged = f->njobs - *todo;
+	f->merged = f->njobs - *pending;
 	return 0;
 }
 
@@ -758,8 +758,8 @@ static int wait_parallel(struct fanout *f, pid_t pid)
 	return st;
 }
 
-/* Run the @todo pending rounds over @nhosts hosts with GNU parallel. */
-static int run_rounds(struct fanout *f, bool resume, size_t todo,
+/* Run the @pending rounds over @nhosts hosts with GNU parallel. */
+static int run_rounds(struct fanout *f, bool resume, size_t pending,
 		      size_t nhosts, const char *logpath)
 {
 	pid_t pid;
@@ -770,7 +770,7 @@ static int run_rounds(struct fanout *f, bool resume, size_t todo,
 		return -1;
 	}
 	pr_info("fan-out: %zu round(s) of %s over %zu host(s) with GNU parallel%s",
-		todo, f->nruns == 1 ? f->runs[0].plan.run_id : f->wd, nhosts,
+		pending, f->nruns == 1 ? f->runs[0].plan.run_id : f->wd, nhosts,
 		resume ? " (resuming its job log)" : "");
 	pid = start_parallel(f, resume, logpath);
 	if (pid < 0)
@@ -800,7 +800,7 @@ static int fanout(struct fanout *f)
 	char *hosts = xasprintf("%s/hosts", f->stage), *text = NULL;
 	char *logpath = xasprintf("%s/parallel.log", f->stage);
 	bool resume;
-	size_t nhosts, todo = 0;
+	size_t nhosts, pending = 0;
 	int unfinished = -1;
 
 	if (!hosts || !logpath || mkdir_p(f->stage, 0755)) {
@@ -809,9 +809,9 @@ static int fanout(struct fanout *f)
 	}
 	resume = path_exists(hosts);
 	text = take_hosts(f, hosts, &nhosts);
-	if (!text || load_jobs(f) || queue_pending_jobs(f, &todo))
+	if (!text || load_jobs(f) || queue_pending_jobs(f, &pending))
 		goto out;
-	if (todo && run_rounds(f, resume, todo, nhosts, logpath))
+	if (pending && run_rounds(f, resume, pending, nhosts, logpath))
 		goto out;
 	unfinished = count_unfinished(f);
 out:
