@@ -333,6 +333,48 @@ double hist_fraction_above(const struct hist *h, double x)
 	return above / h->count;
 }
 
+int hist_fraction_above_bounds(const struct hist *h, double x, double *lo,
+			       double *hi)
+{
+	uint32_t i_min, i_max, i;
+	uint64_t sure = 0, maybe = 0;
+
+	if (!h->count) {
+		errno = ENODATA;
+		return -1;
+	}
+	if (x < (double)h->min || x >= (double)h->max) {
+		*lo = *hi = x < (double)h->min;
+		return 0;
+	}
+	i_min = ibh_bucket(h->min);
+	i_max = ibh_bucket(h->max);
+	for (i = 0; i < IBH_NR_BUCKETS; i++) {
+		uint64_t c = h->buckets[i], blo, bhi;
+
+		if (!c)
+			continue;
+		bucket_span(h, i, &blo, &bhi);
+		if ((double)blo > x) {
+			sure += c;
+			continue;
+		}
+		if ((double)bhi <= x)
+			continue;
+		/* min <= x < max: they are two values, on either side of @x */
+		if (i == i_max) {
+			sure++;
+			c--;
+		}
+		if (i == i_min)
+			c--;
+		maybe += c;
+	}
+	*lo = (double)sure / h->count;
+	*hi = (double)(sure + maybe) / h->count;
+	return 0;
+}
+
 /* the columns after the label: name and width */
 static const struct {
 	const char *name;

@@ -68,6 +68,17 @@ double hist_percentile(const struct hist *h, double pct);
  * same reading of a bucket as hist_percentile()'s.
  */
 double hist_fraction_above(const struct hist *h, double x);
+/*
+ * hist_fraction_above_bounds - what @h knows for certain of that fraction:
+ * at least *@lo (the buckets wholly above @x, and the maximum), at most
+ * *@hi (adding the values of the bucket that holds @x, which may lie on
+ * either side of it, less the minimum).  Values that cluster inside one
+ * bucket make the interpolated estimate wrong by up to the bucket's count;
+ * these bounds hold whatever the values are.  Return: 0, or -1 with
+ * errno = ENODATA when @h is empty.
+ */
+int hist_fraction_above_bounds(const struct hist *h, double x, double *lo,
+			       double *hi);
 
 /*
  * hist_print_header, hist_print_row - the one latency table: a row per

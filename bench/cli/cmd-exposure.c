@@ -170,7 +170,7 @@ static void print_header(void)
 static void print_table(void)
 {
 	struct an_table t;
-	char a[32], b[32], c[32];
+	char a[32], b[32];
 
 	an_table_init(&t, x.o.trace ? "llrrrrrrrlrr" : "llrrrrrrrlr");
 	an_table_row(&t);
@@ -218,9 +218,15 @@ static void print_table(void)
 				an_table_cell(&t, "[%.3f, %.3f]", d->p.lo, d->p.hi);
 			}
 			an_table_cell(&t, "%s", ns(b, sizeof(b), d->gap_p50));
-			if (x.o.trace)
-				an_table_cell(&t, "%s", isnan(d->predicted) ? "-" :
-					      (snprintf(c, sizeof(c), "%.3f", d->predicted), c));
+			if (!x.o.trace)
+				continue;
+			if (isnan(d->pred_lo))
+				an_table_cell(&t, "-");
+			else if (d->pred_lo == d->pred_hi)
+				an_table_cell(&t, "%.3f", d->pred_lo);
+			else
+				an_table_cell(&t, "%.3f (%.3f-%.3f)", d->predicted,
+					      d->pred_lo, d->pred_hi);
 		}
 	}
 	an_table_print(&t, stdout, "");

@@ -29,10 +29,10 @@
 /* lazy mode's flush queue timer (drivers/iommu/dma-iommu.c, IOVA_FQ_TIMEOUT) */
 #define EXPOSURE_FQ_TIMEOUT_NS	10000000ULL
 /*
- * With --trace, a lazy delay where iommutrace's predicted P(landed) lies
- * outside the Wilson interval at this level of the measured count is an
- * anomaly: wide enough that chance alone rarely (1 in 1000 per delay)
- * raises one.
+ * With --trace, a lazy delay where the bounds of iommutrace's predicted
+ * P(landed) lie wholly outside the Wilson interval at this level of the
+ * measured count is an anomaly: wide enough that chance alone rarely (1 in
+ * 1000 per delay) raises one.
  */
 #define EXPOSURE_PREDICT_LEVEL	0.999
 
@@ -73,7 +73,10 @@ struct exposure_opts {
  *     NaN without trials
  * @gap_p50: median time from the unmap's return to the write, ns
  * @predicted: the fraction of iommutrace's exposure windows longer than
- *	@gap_p50: P(landed) as the trace predicts it; NaN without a trace
+ *	@gap_p50: P(landed) as the trace predicts it, interpolated inside the
+ *	histogram's bucket that holds @gap_p50; NaN without a trace
+ * @pred_lo, @pred_hi: the bounds of that fraction that the histogram
+ *	knows for certain (hist_fraction_above_bounds()); NaN without a trace
  */
 struct exposure_delay {
 	uint64_t delay_ns;
@@ -86,6 +89,8 @@ struct exposure_delay {
 	struct stats_ci p;
 	double gap_p50;
 	double predicted;
+	double pred_lo;
+	double pred_hi;
 };
 
 /**

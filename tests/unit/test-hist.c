@@ -16,7 +16,7 @@
 
 #include "hist.h"
 
-#define NR_TESTS	21
+#define NR_TESTS	23
 
 static int test_nr;
 static int failed;
@@ -436,6 +436,67 @@ static void test_fraction_above(void)
 	   "fraction above: within a bucket's width above, NaN when empty");
 }
 
+/*
+ * The bounds hold the true fraction whatever the values: here windows of
+ * four phases, each a cluster narrower than its bucket (the exposure
+ * windows of the stale-DMA probe), where interpolating inside the bucket
+ * is off by most of its count.
+ */
+static void test_fraction_bounds(void)
+{
+	static const uint64_t phase[] = { 12076000, 13086000, 14091000, 15090000 };
+	static uint64_t v[400];
+	static struct hist h;
+	double lo, hi;
+	bool good = true;
+
+	hist_init(&h);
+	for (uint64_t x = 1; x <= 60; x++)
+		hist_record(&h, x);
+	for (double x = 0; x <= 61; x += 0.5) {
+		double want = x >= 60 ? 0 : (60 - floor(x)) / 60;
+
+		if (hist_fraction_above_bounds(&h, x, &lo, &hi) || lo != want ||
+		    hi != want)
+			good = false;
+	}
+	errno = 0;
+	ok(good && hist_fraction_above_bounds(&(struct hist){ .min = UINT64_MAX },
+					      1, &lo, &hi) && errno == ENODATA,
+	   "fraction above, bounds: exact below 64 ns, an error when empty");
+
+	rng_state = 0x5ca1ab1e;
+	for (unsigned int round = 0; round < 200 && good; round++) {
+		size_t n = 1 + rng() % 400;
+
+		hist_init(&h);
+		for (size_t i = 0; i < n; i++) {
+			v[i] = phase[rng() % 4] + rng() % 6000;
+			hist_record(&h, v[i]);
+		}
+		for (double x = 12e6; x < 15.2e6; x += 1000 + rng() % 4000) {
+			size_t above = 0;
+
+			for (size_t i = 0; i < n; i++)
+				above += v[i] > x;
+			if (hist_fraction_above_bounds(&h, x, &lo, &hi) ||
+			    lo * n > above + 1e-9 || hi * n < above - 1e-9) {
+				diag("bounds miss the true count at x, n", (uint64_t)x, n);
+				good = false;
+				break;
+			}
+		}
+	}
+	/* just below the top cluster: the estimate misses, the bounds do not */
+	hist_init(&h);
+	for (unsigned int i = 0; i < 100; i++)
+		hist_record(&h, phase[i % 4] + i);
+	hist_fraction_above_bounds(&h, 15045000, &lo, &hi);
+	ok(good && lo == 0.01 && hi == 0.25 &&
+	   hist_fraction_above(&h, 15045000) < 0.1,
+	   "fraction above, bounds: hold the true count of clustered values");
+}
+
 /* display columns of the first @n bytes of @s */
 static size_t cols(const char *s, size_t n)
 {
@@ -500,6 +561,7 @@ int main(void)
 	test_merge_and_load();
 	test_json();
 	test_fraction_above();
+	test_fraction_bounds();
 	test_table();
 	if (test_nr != NR_TESTS) {
 		printf("# planned %d tests, ran %d\n", NR_TESTS, test_nr);
