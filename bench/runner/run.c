@@ -664,7 +664,7 @@ static struct json_object *vm_record(const char *logdir, const char *rel)
 	static const char *const keep[] = {
 		"outcome", "exit_status", "accel", "boot_to_command_ms",
 		"cmdline", "kernel_warnings", "policy_verified",
-		"boot_attempts", "boot_faults",
+		"boot_attempts", "boot_faults", "clocksource_switched_to",
 	};
 
 	for (size_t i = 0; vm && i < ARRAY_SIZE(keep); i++)
