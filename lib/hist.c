@@ -362,11 +362,11 @@ int hist_fraction_above_bounds(const struct hist *h, double x, double *lo,
 		if ((double)bhi <= x)
 			continue;
 		/* min <= x < max: they are two values, on either side of @x */
-		if (i == i_max) {
+		if (i == i_max && c) {
 			sure++;
 			c--;
 		}
-		if (i == i_min)
+		if (i == i_min && c)
 			c--;
 		maybe += c;
 	}
