@@ -361,8 +361,12 @@ int hist_fraction_above_bounds(const struct hist *h, double x, double *lo,
 		}
 		if ((double)bhi <= x)
 			continue;
-		/* min <= x < max: they are two values, on either side of @x */
-		if (i == i_max && c) {
+		/*
+		 * min <= x < max: they are two values, on either side of @x.
+		 * c > 0 here; after max's value is taken it may be 0 where a
+		 * histogram's counts do not add up, and must not wrap.
+		 */
+		if (i == i_max) {
 			sure++;
 			c--;
 		}
